@@ -1,0 +1,25 @@
+"""Connections to the store. Every part opens its connections here, never on its own."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+APP_NAME = "cdm"
+
+
+def connect(url: str, *, autocommit: bool = False, client_side: bool = False, app: str = APP_NAME) -> psycopg.Connection:
+    """Open one connection; `client_side` binds parameters in the client (needed by the TimescaleDB test server)."""
+    kwargs: dict[str, object] = {"autocommit": autocommit, "application_name": app}
+    if client_side:
+        kwargs["cursor_factory"] = psycopg.ClientCursor
+    return psycopg.connect(url, **kwargs)  # type: ignore[arg-type]
+
+
+def open_pool(url: str, *, min_size: int = 1, max_size: int = 4, app: str = APP_NAME) -> ConnectionPool:
+    """A small pool for request-driven readers such as the dashboard."""
+    pool = ConnectionPool(
+        url, min_size=min_size, max_size=max_size, kwargs={"application_name": app, "autocommit": True}, open=False
+    )
+    pool.open(wait=True, timeout=30)
+    return pool

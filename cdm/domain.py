@@ -1,0 +1,86 @@
+"""Domain types shared by every stage: frozen values, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Colour(StrEnum):
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+    @property
+    def rank(self) -> int:
+        return {"green": 0, "yellow": 1, "red": 2}[self.value]
+
+
+class ReadingKind(StrEnum):
+    BP = "bp"
+    GLUCOSE = "glucose"
+
+
+class GlucoseContext(StrEnum):
+    FASTING = "fasting"
+    NON_FASTING = "non_fasting"
+
+
+class FollowUpClass(StrEnum):
+    CONTROLLED = "controlled"
+    UNCONTROLLED = "uncontrolled"
+    ADVERSE_REACTION = "adverse_reaction"
+    COMPLICATION = "complication"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One validated measurement, normalised to SI-style units and UTC times."""
+
+    device_uid: str
+    seq: int
+    kind: ReadingKind
+    measured_at: datetime
+    received_at: datetime
+    patient_scheme: str | None = None
+    patient_ref: str | None = None
+    systolic: int | None = None
+    diastolic: int | None = None
+    pulse: int | None = None
+    glucose_mmol: float | None = None
+    glucose_flag: str | None = None  # "HI" / "LO": the meter's display was beyond its range
+    glucose_context: GlucoseContext | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PatientProfile:
+    """What the rules need to know about a patient."""
+
+    patient_id: int
+    sex: str
+    birth_year: int
+    hypertension: bool
+    diabetes: bool
+
+    def age_on(self, day: date) -> int:
+        return day.year - self.birth_year
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A follow-up visit as a family doctor recorded it."""
+
+    done_on: date
+    follow_up_class: FollowUpClass
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The colour of one patient at one moment, with the reasons and the readings that caused it."""
+
+    colour: Colour
+    reasons: tuple[str, ...]
+    priority: float
+    evidence: tuple[str, ...] = field(default=())  # "device_uid:seq" of the readings that decided the colour

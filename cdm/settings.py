@@ -1,0 +1,147 @@
+"""The one settings object: environment variables prefixed CDM_ (or a .env file), built once at start-up."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_WEBHOOK_SECRET = "dev-only-webhook-secret"
+_COUNTY_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+class Settings(BaseSettings):
+    """Everything a process of this system can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="CDM_", env_file=".env", extra="ignore", frozen=True)
+
+    env: Literal["development", "production"] = "development"
+    database_url: str | None = Field(
+        default=None, description="postgresql://… of the store; unset: `cdm demo` starts an embedded PostgreSQL"
+    )
+    mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt://host:port of the broker")
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    county_code: str = Field(default="demo", description="short code of the county; part of every MQTT topic")
+    county_name: str = "示范县"
+    timezone: str = Field(default="Asia/Shanghai", description="time zone of screens and messages")
+    guideline_edition: Literal["2017", "2020", "2025"] = "2020"
+    language: Literal["zh", "en"] = "zh"
+
+    notify_township_url: str | None = Field(
+        default=None, description="webhook of the township centres; `{township}` is replaced by its code"
+    )
+    notify_county_url: str | None = Field(default=None, description="webhook of the county chronic-disease centre")
+    webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+
+    ingest_client_id: str = "cdm-ingest-1"
+    ingest_batch_size: int = Field(default=500, ge=1, le=20_000)
+    ingest_flush_ms: int = Field(default=50, ge=1, le=10_000)
+    ingest_queue_max: int = Field(default=20_000, ge=10, le=1_000_000)
+    max_payload_bytes: int = Field(default=4096, ge=256, le=1_048_576)
+    max_clock_skew_s: int = Field(default=300, ge=0, le=86_400)
+    max_buffer_age_days: int = Field(default=30, ge=1, le=3650)
+
+    assessment_window_days: int = Field(default=14, ge=1, le=365)
+    monitoring_interval_days: int = Field(default=30, ge=1, le=365)
+
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = Field(default=8050, ge=1, le=65535)
+    dashboard_refresh_s: int = Field(default=5, ge=1, le=3600)
+
+    data_dir: Path = Field(default=Path(".cdm"), description="embedded PostgreSQL, broker config and logs of `cdm demo`")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme = urlsplit(value).scheme
+        if scheme not in {"postgresql", "postgres"}:
+            raise ValueError(f"must start with postgresql://, got {scheme or 'no scheme'}://")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"mqtt", "mqtts"}:
+            raise ValueError(f"must start with mqtt:// or mqtts://, got {parts.scheme or 'no scheme'}://")
+        if not parts.hostname:
+            raise ValueError("names no host, e.g. mqtt://127.0.0.1:1883")
+        try:
+            parts.port  # noqa: B018 - raises on a port outside 0-65535
+        except ValueError as exc:
+            raise ValueError(f"has a bad port: {exc}") from None
+        return value
+
+    @field_validator("county_code")
+    @classmethod
+    def _county_code(cls, value: str) -> str:
+        if not _COUNTY_CODE.match(value):
+            raise ValueError("use 1-32 lower-case letters, digits, '-' or '_' (it becomes part of MQTT topics)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("notify_township_url", "notify_county_url")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value.replace("{township}", "x"))
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http:// or https:// address")
+        return value
+
+    @model_validator(mode="after")
+    def _production_guards(self) -> Settings:
+        if self.env == "production" and self.webhook_secret.get_secret_value() == DEV_WEBHOOK_SECRET:
+            raise ValueError("CDM_WEBHOOK_SECRET still has its development value; set a secret before production")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def mqtt_host(self) -> str:
+        return urlsplit(self.mqtt_url).hostname or "127.0.0.1"
+
+    @property
+    def mqtt_port(self) -> int:
+        parts = urlsplit(self.mqtt_url)
+        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    @property
+    def mqtt_tls(self) -> bool:
+        return urlsplit(self.mqtt_url).scheme == "mqtts"
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used, explained one line per field."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning a validation failure into a message naming each CDM_ variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            name = f"CDM_{field.upper()}" if err["loc"] else "settings"
+            lines.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("invalid settings / 配置有误:\n  " + "\n  ".join(lines)) from None
