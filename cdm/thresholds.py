@@ -1,0 +1,87 @@
+"""Clinical thresholds, written once, per guideline edition (see shared docs: clinical-reference.md).
+
+Python reads them from here; `cdm db upgrade` writes the same rows into table clinical_threshold for SQL.
+The edition is a county setting (CDM_GUIDELINE_EDITION).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class BpTarget:
+    """A patient is at target when the mean systolic and diastolic are both below these."""
+
+    systolic: int
+    diastolic: int
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    edition: str
+    source: str
+    target_general: BpTarget
+    target_65_79: BpTarget
+    target_80_plus: BpTarget
+    target_diabetes: BpTarget | None  # None: the edition sets no separate target with diabetes
+    # Urgent-referral criteria, National Basic Public Health Service Specification (3rd ed., 2017)
+    bp_critical_systolic: int = 180  # SBP >= this
+    bp_critical_diastolic: int = 110  # DBP >= this
+    glucose_critical_high: float = 16.7  # mmol/L, >= this
+    glucose_critical_low: float = 3.9  # mmol/L, <= this
+    # Grades (primary-care hypertension guideline)
+    bp_grade2_systolic: int = 160
+    bp_grade2_diastolic: int = 100
+    # Diabetes targets (2022 primary-care diabetes guideline), capillary glucose
+    fasting_glucose_target: float = 7.0  # mean must be below
+    nonfasting_glucose_target: float = 10.0  # mean must be below
+    hypo_level1: float = 3.9  # < this
+    hypo_level2: float = 3.0  # < this
+    # Follow-up rhythm (2017 specification): routine every 3 months for the controlled
+    routine_follow_up_days: int = 90
+    short_follow_up_days: int = 14
+
+
+EDITIONS: dict[str, Thresholds] = {
+    # 2017 specification: <140/90; >=65 years <150/90 (unconfirmed: the official text was not at hand).
+    "2017": Thresholds(
+        edition="2017", source="国家基本公共卫生服务规范（第三版）2017",
+        target_general=BpTarget(140, 90), target_65_79=BpTarget(150, 90), target_80_plus=BpTarget(150, 90),
+        target_diabetes=None,
+    ),
+    "2020": Thresholds(
+        edition="2020", source="国家基层高血压防治管理指南 2020",
+        target_general=BpTarget(140, 90), target_65_79=BpTarget(150, 90), target_80_plus=BpTarget(150, 90),
+        target_diabetes=BpTarget(130, 80),
+    ),
+    "2025": Thresholds(
+        edition="2025", source="国家基层高血压防治管理指南 2025",
+        target_general=BpTarget(130, 80), target_65_79=BpTarget(130, 80), target_80_plus=BpTarget(150, 90),
+        target_diabetes=BpTarget(130, 80),
+    ),
+}
+
+
+def for_edition(edition: str) -> Thresholds:
+    """The thresholds of one guideline edition."""
+    try:
+        return EDITIONS[edition]
+    except KeyError:
+        raise ValueError(f"unknown guideline edition {edition!r}; known: {', '.join(EDITIONS)}") from None
+
+
+def as_rows() -> list[tuple[str, str, float, str, str]]:
+    """(edition, name, value, unit, source) for every number, as stored in table clinical_threshold."""
+    rows = []
+    for th in EDITIONS.values():
+        for name, value in asdict(th).items():
+            if name in {"edition", "source"} or value is None:
+                continue
+            if isinstance(value, dict):
+                rows.append((th.edition, f"{name}_systolic", float(value["systolic"]), "mmHg", th.source))
+                rows.append((th.edition, f"{name}_diastolic", float(value["diastolic"]), "mmHg", th.source))
+            else:
+                unit = "mmHg" if name.startswith("bp_") else "day" if name.endswith("_days") else "mmol/L"
+                rows.append((th.edition, name, float(value), unit, th.source))
+    return rows

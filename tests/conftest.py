@@ -1,0 +1,118 @@
+"""Fixtures: a real PostgreSQL and a real MQTT broker, a fresh database per test, a real HTTP notification sink.
+
+CDM_TEST_DATABASE_URL / CDM_TEST_MQTT_URL point the suite at servers that are already running; unset, the
+fixtures start an embedded PostgreSQL and a local broker (Mosquitto if installed, otherwise amqtt).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from alerts.sink import NotificationSink
+from cdm import db, migrate
+from cdm.services import EmbeddedPostgres, LocalBroker, with_database
+from cdm.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a maintenance database on a real PostgreSQL server."""
+    url = os.environ.get("CDM_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("embedded-pg") / "data")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def _create_database(server_url: str, name: str, template: str | None = None) -> str:
+    with db.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"' + (f' template "{template}"' if template else ""))
+    return with_database(server_url, name)
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    with db.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server: str) -> Iterator[str]:
+    """Name of a database migrated once per run, cloned for each test."""
+    from cdm.store import upgrade_store
+
+    name = f"cdm_tpl_{uuid.uuid4().hex[:12]}"
+    url = _create_database(pg_server, name)
+    upgrade_store(url)
+    yield name
+    _drop_database(pg_server, name)
+
+
+@pytest.fixture
+def db_url(pg_server: str, template_db: str) -> Iterator[str]:
+    """A fresh, migrated database of this test's own."""
+    name = f"cdm_t_{uuid.uuid4().hex[:12]}"
+    url = _create_database(pg_server, name, template=template_db)
+    yield url
+    _drop_database(pg_server, name)
+
+
+@pytest.fixture
+def empty_db_url(pg_server: str) -> Iterator[str]:
+    """A fresh database with no schema at all."""
+    name = f"cdm_e_{uuid.uuid4().hex[:12]}"
+    url = _create_database(pg_server, name)
+    yield url
+    _drop_database(pg_server, name)
+
+
+@pytest.fixture(scope="session")
+def mqtt_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real MQTT broker."""
+    url = os.environ.get("CDM_TEST_MQTT_URL")
+    if url:
+        yield url
+        return
+    broker = LocalBroker(tmp_path_factory.mktemp("broker"))
+    try:
+        yield broker.start()
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def county_code() -> str:
+    """A county code of this test's own, so its MQTT topics never meet another run's."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def sink() -> Iterator[NotificationSink]:
+    """A real HTTP server standing in for the township and county centres."""
+    server = NotificationSink().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(db_url: str, mqtt_url: str, county_code: str, sink: NotificationSink, tmp_path: Path) -> Settings:
+    """Settings of a whole system wired to this test's database, topics and sink."""
+    return Settings(
+        database_url=db_url,
+        mqtt_url=mqtt_url,
+        county_code=county_code,
+        notify_township_url=f"{sink.url}/township/{{township}}",
+        notify_county_url=f"{sink.url}/county",
+        ingest_client_id=f"ingest-{county_code}",
+        ingest_flush_ms=20,
+        data_dir=tmp_path / "cdm",
+        _env_file=None,  # type: ignore[call-arg]
+    )
