@@ -62,6 +62,7 @@ class PatientProfile:
     birth_year: int
     hypertension: bool
     diabetes: bool
+    registered_on: date | None = None
 
     def age_on(self, day: date) -> int:
         return day.year - self.birth_year
@@ -74,6 +75,7 @@ class FollowUp:
     done_on: date
     follow_up_class: FollowUpClass
     recorded_at: datetime
+    next_due: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,3 +85,17 @@ def as_rows() -> list[tuple[str, str, float, str, str]]:
                 unit = "mmHg" if name.startswith("bp_") else "day" if name.endswith("_days") else "mmol/L"
                 rows.append((th.edition, name, float(value), unit, th.source))
     return rows
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """What a meter can physically send (clinical-reference §6); outside these a value is refused, not stored."""
+
+    systolic: tuple[int, int] = (50, 300)
+    diastolic: tuple[int, int] = (30, 200)
+    pulse: tuple[int, int] = (25, 250)
+    glucose_mmol: tuple[float, float] = (1.1, 33.3)  # a common glucometer's range; beyond it the meter shows HI/LO
+
+
+PLAUSIBLE = Plausibility()
+MG_DL_PER_MMOL_L = 18.016  # glucose mg/dL -> mmol/L (clinical-reference §5)

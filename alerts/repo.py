@@ -1,0 +1,127 @@
+"""SQL of the alert stage: alerts and their outbox, written in the transaction of the reading that caused them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from alerts.decide import RECIPIENTS, decide
+from cdm.i18n import t
+from cdm.privacy import mask_card
+from models.scoring import Change
+
+OUTBOX_CHANNEL = "cdm_outbox"  # LISTEN/NOTIFY channel that wakes the dispatcher at commit
+
+
+def _patient_places(conn: psycopg.Connection, patient_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    rows = conn.execute(
+        "select p.id, p.health_card_no, v.name, t.id, t.code, t.name, c.id, c.name"
+        " from patient p join region v on v.id = p.village_id join region t on t.id = v.parent_id"
+        " join region c on c.id = t.parent_id where p.id = any(%s)",
+        (list(patient_ids),),
+    )
+    return {r[0]: {"card": mask_card(r[1]), "village": r[2], "township_id": r[3], "township_code": r[4],
+                   "township": r[5], "county_id": r[6], "county": r[7]} for r in rows}
+
+
+def raise_alerts(conn: psycopg.Connection, changes: Sequence[Change], *, now: datetime, lang: str) -> list[int]:
+    """For each patient who turned red: one alert and one notification per centre. Returns the new alert ids."""
+    decided = [(c, d) for c in changes if (d := decide(previous=c.previous, current=c.assessment))]
+    if not decided:
+        return []
+    places = _patient_places(conn, [c.patient_id for c, _ in decided])
+    alert_ids = []
+    for change, decision in decided:
+        place = places[change.patient_id]
+        row = conn.execute(
+            "insert into alert (patient_id, kind, severity, reasons, evidence, township_id, opened_at)"
+            " values (%s, %s, %s, %s, %s, %s, %s)"
+            " on conflict (patient_id, kind) where status <> 'closed' do nothing returning id",
+            (change.patient_id, decision.kind, decision.severity, list(change.assessment.reasons),
+             list(change.assessment.evidence), place["township_id"], now),
+        ).fetchone()
+        if row is None:
+            continue  # an open alert of this kind already stands for the patient
+        alert_ids.append(row[0])
+        for recipient in RECIPIENTS:
+            body = _body(alert_id=row[0], recipient=recipient, change=change, place=place, severity=decision.severity,
+                         kind=decision.kind, now=now, lang=lang)
+            region = place["township_id"] if recipient == "township" else place["county_id"]
+            conn.execute(
+                "insert into notification (alert_id, recipient, region_id, body) values (%s, %s, %s, %s)",
+                (row[0], recipient, region, Jsonb(body)),
+            )
+    if alert_ids:
+        conn.execute(f"notify {OUTBOX_CHANNEL}")
+    return alert_ids
+
+
+def _body(*, alert_id: int, recipient: str, change: Change, place: dict[str, Any], severity: str, kind: str,
+          now: datetime, lang: str) -> dict[str, Any]:
+    reasons = change.assessment.reasons
+    return {
+        "alert_id": alert_id,
+        "kind": kind,
+        "severity": severity,
+        "recipient": recipient,
+        "recipient_name": t(f"alert.recipient.{recipient}", lang),
+        "title": t(f"alert.{kind}.title", lang, township=place["township"], village=place["village"],
+                   patient=place["card"]),
+        "township": {"code": place["township_code"], "name": place["township"]},
+        "village": place["village"],
+        "patient": {"id": change.patient_id, "card": place["card"]},
+        "reasons": [{"code": r, "text": t(f"reason.{r}", lang)} for r in reasons],
+        "evidence": list(change.assessment.evidence),
+        "opened_at": now.isoformat(),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A notification claimed for sending."""
+
+    id: int
+    recipient: str
+    township_code: str
+    idempotency_key: str
+    body: dict[str, Any]
+    attempts: int
+
+
+def claim_due(conn: psycopg.Connection, *, limit: int, lease: timedelta) -> list[Due]:
+    """Take up to `limit` due notifications for this dispatcher; a lease that runs out (a dispatcher killed
+    mid-send) makes them due again, so nothing is lost."""
+    rows = conn.execute(
+        "update notification n set status = 'sending', attempts = n.attempts + 1, next_attempt_at = now() + %s"
+        " from alert a join region t on t.id = a.township_id"
+        " where a.id = n.alert_id and n.id in (select id from notification where status in ('pending', 'sending')"
+        " and next_attempt_at <= now() order by next_attempt_at, id for update skip locked limit %s)"
+        " returning n.id, n.recipient, t.code, n.idempotency_key::text, n.body, n.attempts",
+        (lease, limit),
+    ).fetchall()
+    return [Due(*r) for r in rows]
+
+
+def record_attempt(
+    conn: psycopg.Connection, due: Due, *, started: datetime, finished: datetime, ok: bool, http_status: int | None,
+    receipt: str | None, error: str | None, retry_in: timedelta | None,
+) -> None:
+    """Keep the attempt; mark the notification delivered, due again later, or failed (for staff to retry)."""
+    conn.execute(
+        "insert into notification_attempt (notification_id, started_at, finished_at, ok, http_status, receipt, error)"
+        " values (%s, %s, %s, %s, %s, %s, %s)",
+        (due.id, started, finished, ok, http_status, receipt, error),
+    )
+    if ok:
+        conn.execute("update notification set status = 'delivered', delivered_at = %s, last_error = null"
+                     " where id = %s", (finished, due.id))
+    elif retry_in is None:
+        conn.execute("update notification set status = 'failed', last_error = %s where id = %s", (error, due.id))
+    else:
+        conn.execute("update notification set status = 'pending', last_error = %s, next_attempt_at = %s"
+                     " where id = %s", (error, finished + retry_in, due.id))

@@ -1,0 +1,135 @@
+"""The `cdm` command: one entry point for every process of the system."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import signal
+import sys
+import threading
+from typing import Annotated
+
+import typer
+
+from cdm.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="County chronic-disease monitor (慢病监测)")
+db_app = typer.Typer(no_args_is_help=True, help="The store: migrations")
+app.add_typer(db_app, name="db")
+
+log = logging.getLogger("cdm")
+
+
+@app.callback()
+def _main(log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR")] = "INFO") -> None:
+    logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _settings(*, need_database: bool = True) -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    if need_database and not settings.database_url:
+        typer.echo("CDM_DATABASE_URL is not set (e.g. postgresql://cdm@127.0.0.1:5432/cdm); "
+                   "`cdm demo` starts an embedded PostgreSQL when it is unset.", err=True)
+        raise typer.Exit(2)
+    return settings
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or Ctrl-C, so a process finishes its current work and exits cleanly."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (a second run changes nothing)."""
+    from cdm.store import upgrade_store
+
+    typer.echo(json.dumps(upgrade_store(_settings().database_url or "")))
+
+
+@app.command()
+def ingest() -> None:
+    """Subscribe to the county's meters and store their readings (ack after commit)."""
+    from ingest.worker import run
+
+    totals = run(_settings(), stop=_stop_on_signals())
+    typer.echo(json.dumps(dataclasses.asdict(totals)))
+
+
+@app.command()
+def worker() -> None:
+    """Send notifications from the outbox and run the scheduled jobs."""
+    from cdm.worker import run
+
+    run(_settings(), stop=_stop_on_signals())
+
+
+@app.command()
+def dashboard() -> None:
+    """Serve the Dash screens."""
+    from dashboard.app import serve
+
+    serve(_settings())
+
+
+@app.command()
+def sim(
+    seconds: Annotated[float | None, typer.Option(help="stop after this many seconds (default: until Ctrl-C)")] = None,
+    rate: Annotated[float, typer.Option(help="readings per second over the whole county")] = 20.0,
+    townships: Annotated[int, typer.Option(min=1)] = 12,
+    clinics: Annotated[int, typer.Option(min=1, help="village clinics, each with a BP and a glucose meter")] = 336,
+    patients: Annotated[int, typer.Option(min=1)] = 3000,
+    seed: Annotated[int, typer.Option()] = 1,
+    duplicate_share: Annotated[float, typer.Option(min=0, max=1, help="share of readings sent twice")] = 0.01,
+    bad_share: Annotated[float, typer.Option(min=0, max=1, help="share of deliberately bad messages")] = 0.005,
+    register: Annotated[bool, typer.Option(help="write the county's registry into the store first")] = True,
+) -> None:
+    """Simulate the county's meters publishing readings; prints one JSON line of what was published."""
+    from cdm import db
+    from device_sim.county import generate_county
+    from device_sim.publisher import run
+    from device_sim.repo import register_county
+
+    settings = _settings(need_database=register)
+    county = generate_county(code=settings.county_code, name=settings.county_name, townships=townships,
+                             clinics=clinics, patients=patients, seed=seed)
+    if register:
+        with db.connect(settings.database_url or "") as conn:
+            register_county(conn, county)
+            conn.commit()
+    stats = run(settings, county, seconds=seconds, rate=rate, duplicate_share=duplicate_share, bad_share=bad_share,
+                seed=seed, stop=_stop_on_signals())
+    typer.echo(json.dumps(dataclasses.asdict(stats)))
+
+
+@app.command()
+def demo(
+    seconds: Annotated[float | None, typer.Option(help="run this long, print a JSON summary and exit")] = None,
+    patients: Annotated[int, typer.Option(min=10)] = 3000,
+    rate: Annotated[float, typer.Option(help="readings per second")] = 20.0,
+) -> None:
+    """Run the whole system on this machine: store, broker, simulator, ingest, worker and dashboard."""
+    from cdm.demo import Demo
+
+    summary = Demo(_settings(need_database=False), patients=patients, rate=rate).run(seconds=seconds)
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

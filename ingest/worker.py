@@ -1,0 +1,176 @@
+"""The ingest process: a paho-mqtt subscriber feeding a writer thread that commits batches, then acknowledges.
+
+paho's network thread only puts messages on a bounded queue (it must never block on the database). The writer
+takes up to CDM_INGEST_BATCH_SIZE messages or whatever arrived within CDM_INGEST_FLUSH_MS, commits them in one
+transaction, and only then sends each PUBACK. A worker killed at any instant leaves its unacknowledged messages
+with the broker, which redelivers them to the persistent session; the idempotent insert drops the repeats.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
+from tenacity import retry, retry_if_exception_type, stop_never, wait_exponential
+
+from cdm import db
+from cdm.payload import readings_filter
+from cdm.settings import Settings
+from ingest.batch import BatchResult, InboundMessage, IngestContext, process_batch, quarantine_one
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE_S = 30
+RECONNECT_MAX_S = 30  # meters keep publishing into the broker's queue meanwhile; no need to hammer it
+
+
+class IngestWorker:
+    """Subscribe, batch, commit, acknowledge — until `stop` is set."""
+
+    def __init__(self, settings: Settings, *, stop: threading.Event | None = None) -> None:
+        if not settings.database_url:
+            raise ValueError("CDM_DATABASE_URL is not set")
+        self.settings = settings
+        self.stop = stop or threading.Event()
+        self.totals = BatchResult()
+        self._queue: queue.Queue[InboundMessage] = queue.Queue(maxsize=settings.ingest_queue_max)
+        self._ctx = IngestContext.from_settings(settings)
+        self._generation = 0
+        self._conn: psycopg.Connection | None = None
+        self._client = self._make_client()
+        self.connected = threading.Event()
+
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=self.settings.ingest_client_id, clean_session=False,
+            protocol=mqtt.MQTTv311, manual_ack=True,
+        )
+        if self.settings.mqtt_username:
+            password = self.settings.mqtt_password.get_secret_value() if self.settings.mqtt_password else None
+            client.username_pw_set(self.settings.mqtt_username, password)
+        if self.settings.mqtt_tls:
+            client.tls_set()
+        client.reconnect_delay_set(1, RECONNECT_MAX_S)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: object, reason: object,
+                    _props: object) -> None:
+        if getattr(reason, "is_failure", False):
+            log.error("broker refused the connection: %s", reason)
+            return
+        self._generation += 1
+        client.subscribe(readings_filter(self.settings.county_code), qos=1)  # again on every reconnect
+        self.connected.set()
+        log.info("connected to %s:%s, subscribed to %s", self.settings.mqtt_host, self.settings.mqtt_port,
+                 readings_filter(self.settings.county_code))
+
+    def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object,
+                       _props: object) -> None:
+        self.connected.clear()
+        if not self.stop.is_set():
+            log.warning("lost the broker (%s); reconnecting", reason)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            self._queue.put(InboundMessage(msg.mid, msg.qos, msg.topic, msg.payload, datetime.now(UTC),
+                                           self._generation))
+        except Exception:  # nothing may escape into paho's network loop
+            log.exception("could not queue a message")
+
+    def run(self) -> None:
+        """Serve until `stop` is set; on stop, commit and acknowledge what was already taken, then disconnect."""
+        self._client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=KEEPALIVE_S)
+        self._client.loop_start()
+        try:
+            while not self.stop.is_set():
+                batch = self._take_batch()
+                if batch:
+                    self._commit_and_ack(batch)
+        finally:
+            self._client.disconnect()
+            self._client.loop_stop()
+            if self._conn is not None:
+                self._conn.close()
+            log.info("ingest stopped: %s", self.totals)
+
+    def _take_batch(self) -> list[InboundMessage]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.settings.ingest_flush_ms / 1000
+        while len(batch) < self.settings.ingest_batch_size:
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _commit_and_ack(self, batch: list[InboundMessage]) -> None:
+        self.totals += self._commit(batch)
+        for msg in batch:
+            # A message from an earlier connection has been (or will be) redelivered under a new id; its old id
+            # may now name another message, so it is not acknowledged here. The redelivery is a duplicate.
+            if msg.qos > 0 and msg.generation == self._generation:
+                self._client.ack(msg.mid, msg.qos)
+
+    @retry(retry=retry_if_exception_type(psycopg.OperationalError), wait=wait_exponential(0.2, max=10),
+           stop=stop_never, reraise=True,
+           before_sleep=lambda state: log.warning("store unavailable (%s); retrying", state.outcome.exception()))
+    def _commit(self, batch: list[InboundMessage]) -> BatchResult:
+        conn = self._connection()
+        try:
+            with conn.transaction():
+                return process_batch(conn, batch, ctx=self._ctx)
+        except psycopg.OperationalError:
+            self._drop_connection()
+            raise
+        except psycopg.Error as exc:
+            log.error("batch of %s refused by the store (%s); storing one by one", len(batch), exc)
+            return self._commit_one_by_one(batch)
+
+    def _commit_one_by_one(self, batch: list[InboundMessage]) -> BatchResult:
+        conn = self._connection()
+        totals = BatchResult()
+        for msg in batch:
+            try:
+                with conn.transaction():
+                    totals += process_batch(conn, [msg], ctx=self._ctx)
+            except psycopg.OperationalError:
+                self._drop_connection()
+                raise
+            except psycopg.Error as exc:
+                with conn.transaction():
+                    quarantine_one(conn, msg, reason="store_error", detail=str(exc))
+                totals += BatchResult(quarantined=1)
+        return totals
+
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = db.connect(self.settings.database_url or "", app="cdm-ingest")
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+
+def run(settings: Settings, *, stop: threading.Event | None = None) -> BatchResult:
+    """Run one ingest worker until `stop` is set; return what it stored."""
+    worker = IngestWorker(settings, stop=stop)
+    worker.run()
+    return worker.totals
