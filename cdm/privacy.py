@@ -1,10 +1,19 @@
-"""How personal identifiers are shown: masked on screens, in messages and never in logs."""
+"""How personal identifiers are shown: masked on screens and in messages, never written to logs."""
 
 from __future__ import annotations
 
+MASK = "****"  # a fixed width, so the mask does not tell how long the number is
+_HEAD = 3
+_TAIL = 4
+
 
 def mask_card(number: str) -> str:
-    """A health-card number as screens and messages show it: the first 3 and last 4 characters."""
-    if len(number) <= 7:
-        return number[:1] + "*" * (len(number) - 1)
-    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+    """The number with its middle replaced by four asterisks, e.g. H330100000123 -> H33****0123.
+
+    At most 3 leading and 4 trailing characters stay, and never more than a third of the number at either end,
+    so short numbers still lose most of their characters.
+    """
+    number = number.strip()
+    keep = len(number) // 3
+    head, tail = min(_HEAD, keep), min(_TAIL, keep)
+    return number[:head] + MASK + (number[-tail:] if tail else "")

@@ -7,6 +7,8 @@ fixtures start an embedded PostgreSQL and a local broker (Mosquitto if installed
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,17 +22,21 @@ from cdm.settings import Settings
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server() -> Iterator[str]:
     """URL of a maintenance database on a real PostgreSQL server."""
     url = os.environ.get("CDM_TEST_DATABASE_URL")
     if url:
         yield url
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("embedded-pg") / "data")
+    # Not under pytest's tmp_path: pytest makes its temp root 0700 again whenever it creates a folder there,
+    # and the embedded server runs as its own system user, which then loses access to its data directory.
+    home = Path(tempfile.mkdtemp(prefix="cdm-test-pg-"))
+    server = EmbeddedPostgres(home / "data")
     try:
         yield server.start()
     finally:
         server.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _create_database(server_url: str, name: str, template: str | None = None) -> str:

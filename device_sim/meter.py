@@ -1,0 +1,187 @@
+"""A paho MQTT client that speaks for any number of meters: QoS 1, MQTT 3.1.1, counting the broker's PUBACKs."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import paho.mqtt.client as mqtt
+
+from cdm.payload import PatientRef, bp_payload, glucose_payload, reading_topic
+from cdm.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Waiting this long for the broker's PUBACKs at the end is ample on a LAN and bounded if the broker is gone.
+ACK_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 10.0
+# Messages paho keeps on the wire before PUBACKs return; above paho's default of 20 so a burst is not throttled.
+MAX_INFLIGHT = 200
+
+
+@dataclass(frozen=True)
+class Published:
+    topic: str
+    payload: bytes
+    seq: int
+
+
+def seq_start() -> int:
+    """A sequence start above any earlier run's: milliseconds since the epoch times 1,000."""
+    return time.time_ns() // 1_000_000 * 1000
+
+
+class MeterPublisher:
+    """One MQTT connection that speaks for any number of meters; counts the broker's acknowledgements."""
+
+    def __init__(self, settings: Settings, *, client_id: str | None = None, first_seq: int | None = None) -> None:
+        self._settings = settings
+        self._client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"cdm-sim-{settings.county_code}",
+            protocol=mqtt.MQTTv311,
+            clean_session=True,
+        )
+        self._client.max_inflight_messages_set(MAX_INFLIGHT)
+        if settings.mqtt_username:
+            password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+            self._client.username_pw_set(settings.mqtt_username, password)
+        if settings.mqtt_tls:
+            self._client.tls_set()
+        self._client.on_connect = self._on_connect
+        self._client.on_publish = self._on_publish
+        self._connected = threading.Event()
+        self._acks = threading.Condition()
+        self._sent = 0
+        self._acked = 0
+        self._seq: dict[str, itertools.count[int]] = {}
+        self._first_seq = seq_start() if first_seq is None else first_seq
+
+    @property
+    def sent(self) -> int:
+        return self._sent
+
+    @property
+    def county_code(self) -> str:
+        return self._settings.county_code
+
+    @property
+    def acked(self) -> int:
+        with self._acks:
+            return self._acked
+
+    def connect(self, *, timeout: float = CONNECT_TIMEOUT_S) -> MeterPublisher:
+        """Connect to the broker of the settings and start the network thread; raise if it does not accept us."""
+        self._client.connect_async(self._settings.mqtt_host, self._settings.mqtt_port, keepalive=30)
+        self._client.loop_start()
+        if not self._connected.wait(timeout):
+            self._client.loop_stop()
+            raise ConnectionError(
+                f"MQTT broker {self._settings.mqtt_host}:{self._settings.mqtt_port} did not "
+                f"accept the simulator within {timeout:.0f} s"
+            )
+        return self
+
+    def next_seq(self, meter_uid: str) -> int:
+        """The next sequence number of a meter."""
+        counter = self._seq.setdefault(meter_uid, itertools.count(self._first_seq))
+        return next(counter)
+
+    def publish_bp(
+        self,
+        meter_uid: str,
+        *,
+        systolic: int,
+        diastolic: int,
+        pulse: int | None = None,
+        patient: PatientRef | None,
+        measured_at: datetime | None = None,
+    ) -> Published:
+        """Publish one BP reading as meter `meter_uid` would (measured now unless told otherwise)."""
+        seq = self.next_seq(meter_uid)
+        payload = bp_payload(
+            device_uid=meter_uid,
+            seq=seq,
+            measured_at=measured_at or self.now(),
+            systolic=systolic,
+            diastolic=diastolic,
+            pulse=pulse,
+            patient=patient,
+        )
+        return self._send(reading_topic(self._settings.county_code, meter_uid), payload, seq)
+
+    def publish_glucose(
+        self,
+        meter_uid: str,
+        *,
+        mmol_l: float | None,
+        context: str = "fasting",
+        patient: PatientRef | None,
+        measured_at: datetime | None = None,
+        flag: str | None = None,
+    ) -> Published:
+        """Publish one glucose reading as meter `meter_uid` would (measured now unless told otherwise)."""
+        seq = self.next_seq(meter_uid)
+        payload = glucose_payload(
+            device_uid=meter_uid,
+            seq=seq,
+            measured_at=measured_at or self.now(),
+            mmol_l=mmol_l,
+            context=context,
+            patient=patient,
+            flag=flag,
+        )
+        return self._send(reading_topic(self._settings.county_code, meter_uid), payload, seq)
+
+    def publish_raw(self, topic: str, payload: bytes) -> None:
+        """Publish bytes as they are: a meter's repeat, or a deliberately bad message."""
+        self._send(topic, payload, -1)
+
+    def wait_acked(self, *, timeout: float = ACK_TIMEOUT_S) -> int:
+        """Wait until the broker has acknowledged every message sent; the number still unacknowledged."""
+        with self._acks:
+            self._acks.wait_for(lambda: self._acked >= self._sent, timeout)
+            return self._sent - self._acked
+
+    def close(self, *, timeout: float = ACK_TIMEOUT_S) -> int:
+        """Wait (bounded) for outstanding acknowledgements, disconnect; the number left unacknowledged."""
+        unacked = self.wait_acked(timeout=timeout)
+        if unacked:
+            log.warning("simulator disconnects with %s message(s) not acknowledged by the broker", unacked)
+        self._client.disconnect()
+        self._client.loop_stop()
+        return unacked
+
+    def __enter__(self) -> MeterPublisher:
+        return self.connect()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def now(self) -> datetime:
+        """The time on the meters' clocks: aware, in the settings' time zone, whole seconds."""
+        return datetime.now(self._settings.tz).replace(microsecond=0)
+
+    def _send(self, topic: str, payload: bytes, seq: int) -> Published:
+        info = self._client.publish(topic, payload, qos=1)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            raise RuntimeError(f"paho refused to queue a message: {mqtt.error_string(info.rc)}")
+        with self._acks:
+            self._sent += 1  # NO_CONN: paho keeps a QoS 1 message and sends it after reconnecting
+        return Published(topic=topic, payload=payload, seq=seq)
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object) -> None:
+        if getattr(reason, "is_failure", False):
+            log.warning("MQTT broker refused the simulator: %s", reason)
+            return
+        log.info("simulator connected to %s:%s", self._settings.mqtt_host, self._settings.mqtt_port)
+        self._connected.set()
+
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, reason: object, props: object) -> None:
+        with self._acks:
+            self._acked += 1
+            self._acks.notify_all()
