@@ -21,6 +21,8 @@ class Received:
     idempotency_key: str | None
     body: dict[str, Any]
     at: float  # time.time() on arrival
+    raw: bytes = b""
+    signature: str | None = None
 
 
 @dataclass
@@ -63,7 +65,8 @@ class NotificationSink:
                     else:
                         if key:
                             state.keys.add(key)
-                        state.received.append(Received(self.path, key, body, time.time()))
+                        state.received.append(Received(self.path, key, body, time.time(), raw,
+                                                       self.headers.get("X-CDM-Signature")))
                         state.arrived.notify_all()
                 self._answer(200, {"receipt": str(uuid.uuid4())})
 

@@ -90,6 +90,8 @@ def sim(
     townships: Annotated[int, typer.Option(min=1)] = 12,
     clinics: Annotated[int, typer.Option(min=1, help="village clinics, each with a BP and a glucose meter")] = 336,
     patients: Annotated[int, typer.Option(min=1)] = 3000,
+    unstable_share: Annotated[float, typer.Option(min=0, max=1, help="share of patients with critical episodes")]
+    = 0.02,
     seed: Annotated[int, typer.Option()] = 1,
     duplicate_share: Annotated[float, typer.Option(min=0, max=1, help="share of readings sent twice")] = 0.01,
     bad_share: Annotated[float, typer.Option(min=0, max=1, help="share of deliberately bad messages")] = 0.005,
@@ -103,7 +105,7 @@ def sim(
 
     settings = _settings(need_database=register)
     county = generate_county(code=settings.county_code, name=settings.county_name, townships=townships,
-                             clinics=clinics, patients=patients, seed=seed)
+                             clinics=clinics, patients=patients, seed=seed, unstable_share=unstable_share)
     if register:
         with db.connect(settings.database_url or "") as conn:
             register_county(conn, county)
@@ -118,11 +120,14 @@ def demo(
     seconds: Annotated[float | None, typer.Option(help="run this long, print a JSON summary and exit")] = None,
     patients: Annotated[int, typer.Option(min=10)] = 3000,
     rate: Annotated[float, typer.Option(help="readings per second")] = 20.0,
+    unstable_share: Annotated[float, typer.Option(min=0, max=1, help="share of patients with critical episodes")]
+    = 0.02,
 ) -> None:
     """Run the whole system on this machine: store, broker, simulator, ingest, worker and dashboard."""
     from cdm.demo import Demo
 
-    summary = Demo(_settings(need_database=False), patients=patients, rate=rate).run(seconds=seconds)
+    summary = Demo(_settings(need_database=False), patients=patients, rate=rate,
+                   unstable_share=unstable_share).run(seconds=seconds)
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from alerts.sink import NotificationSink
 from cdm import db
-from cdm.services import EmbeddedPostgres, LocalBroker, free_port, wait_for_port, with_database
+from cdm.services import EmbeddedPostgres, LocalBroker, free_port, port_in_use, wait_for_port, with_database
 from cdm.settings import Settings
 from cdm.store import upgrade_store
 
@@ -33,9 +33,10 @@ STOP_TIMEOUT_S = 15.0
 
 
 class Demo:
-    def __init__(self, settings: Settings, *, patients: int, rate: float) -> None:
+    def __init__(self, settings: Settings, *, patients: int, rate: float, unstable_share: float) -> None:
         self.settings = settings
         self.patients = patients
+        self.unstable_share = unstable_share
         self.rate = rate
         self.data_dir = Path(settings.data_dir).resolve()
         self.stop = threading.Event()
@@ -55,8 +56,8 @@ class Demo:
             port = self._start_children()
             _say(f"看板 / dashboard: http://{self.settings.dashboard_host}:{port}/")
             sim = self._spawn("sim", "sim", "--no-register", "--rate", str(self.rate), "--patients",
-                              str(self.patients), *(["--seconds", str(seconds)] if seconds else []),
-                              capture=True)
+                              str(self.patients), "--unstable-share", str(self.unstable_share),
+                              *(["--seconds", str(seconds)] if seconds else []), capture=True)
             while sim.poll() is None and not self.stop.wait(0.2):
                 pass
             if sim.poll() is None:
@@ -100,18 +101,15 @@ class Demo:
         from device_sim.repo import register_county
 
         county = generate_county(code=self.settings.county_code, name=self.settings.county_name,
-                                 patients=self.patients)
+                                 patients=self.patients, unstable_share=self.unstable_share)
         with db.connect(url) as conn:
             register_county(conn, county)
             conn.commit()
 
     def _start_children(self) -> int:
         port = self.settings.dashboard_port
-        try:
-            wait_for_port(port, timeout=0.1)
-            port = free_port()  # the configured port is taken: use another rather than fail
-        except TimeoutError:
-            pass
+        if port == 0 or port_in_use(port):
+            port = free_port()  # rather than fail because another program has the configured port
         self.env["CDM_DASHBOARD_PORT"] = str(port)
         for name in ("ingest", "worker", "dashboard"):
             self._spawn(name, name)

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     monitoring_interval_days: int = Field(default=30, ge=1, le=365)
 
     dashboard_host: str = "127.0.0.1"
-    dashboard_port: int = Field(default=8050, ge=1, le=65535)
+    dashboard_port: int = Field(default=8050, ge=0, le=65535, description="0: any free port (`cdm demo`)")
     dashboard_refresh_s: int = Field(default=5, ge=1, le=3600)
 
     data_dir: Path = Field(default=Path(".cdm"), description="embedded PostgreSQL, broker config and logs of `cdm demo`")

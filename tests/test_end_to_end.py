@@ -1,0 +1,86 @@
+"""Meter -> broker -> ingest -> store -> assessment -> alert -> both centres' notifications -> county screen.
+
+Every part is real: the simulator's meter client, the broker, the `cdm ingest` and `cdm worker` processes,
+PostgreSQL, an HTTP server standing in for the township and county centres, and the dashboard's queries.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from alerts.channels import sign
+from cdm.db import open_pool
+from cdm.privacy import mask_card
+from dashboard.repo import county_snapshot
+from device_sim.county import generate_county
+from device_sim.meter import MeterPublisher
+from device_sim.readings import patient_ref
+from device_sim.repo import register_county
+from tests.support.processes import spawn
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+
+def _wait_for_text(path: Path, text: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{path.name} never said {text!r}:\n{path.read_text() if path.exists() else ''}")
+
+
+def test_a_critical_bp_turns_the_patient_red_and_both_centres_hear_of_it(settings, sink, tmp_path):
+    county = generate_county(code=settings.county_code, name="测试县", townships=2, clinics=4, patients=20, seed=7)
+    with psycopg.connect(settings.database_url) as conn:
+        register_county(conn, county)
+    ingest = spawn(settings, "ingest", log=tmp_path / "ingest.log")
+    worker = spawn(settings, "worker", log=tmp_path / "worker.log")
+    try:
+        _wait_for_text(tmp_path / "ingest.log", "subscribed")
+        patient = county.patients[0]
+        meter = county.meter_for(patient.village_code, "bp")
+        with MeterPublisher(settings, client_id="e2e-meter").connect() as publisher:
+            sent = publisher.publish_bp(meter.uid, systolic=192, diastolic=104, pulse=88,
+                                        patient=patient_ref(patient))
+            assert publisher.wait_acked() == 0
+
+        received = sink.wait_for(2, timeout=30)
+    finally:
+        for proc in (ingest, worker):
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(15)
+
+    assert len(received) == 2, (tmp_path / "ingest.log").read_text() + (tmp_path / "worker.log").read_text()
+    township = next(c for c in county.clinics if c.code == patient.village_code).township_code
+    assert sorted(r.path for r in received) == ["/county", f"/township/{township}"]
+    assert {r.body["alert_id"] for r in received} == {received[0].body["alert_id"]}
+    assert all(r.body["patient"]["card"] == mask_card(patient.health_card_no) for r in received)
+    assert all(r.body["reasons"][0]["code"] == "bp_critical" for r in received)
+    assert all(r.body["evidence"] == [f"{meter.uid}:{sent.seq}"] for r in received)
+    assert len({r.idempotency_key for r in received}) == 2 and sink.repeats == 0
+    secret = settings.webhook_secret.get_secret_value()
+    assert all(r.signature == sign(r.raw, secret) for r in received), "receivers can verify who sent it"
+
+    with psycopg.connect(settings.database_url) as conn:
+        colour = conn.execute("select a.colour from assessment_current a join patient p on p.id = a.patient_id"
+                              " where p.health_card_no = %s", (patient.health_card_no,)).fetchone()
+        alerts = conn.execute("select count(*) from alert").fetchone()[0]
+        delivered = conn.execute("select count(*) from notification n join notification_attempt t"
+                                 " on t.notification_id = n.id where n.status = 'delivered' and t.ok").fetchone()[0]
+    assert (colour, alerts, delivered) == (("red",), 1, 2)
+
+    pool = open_pool(settings.database_url)
+    try:
+        screen = county_snapshot(pool)
+    finally:
+        pool.close()
+    assert screen.totals.red == 1
+    assert screen.alerts.iloc[0]["patient"] == mask_card(patient.health_card_no)
+    assert screen.alerts.iloc[0]["delivered"] == 2
+
