@@ -99,7 +99,10 @@ class LocalBroker:
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        # amqtt keeps queued messages only for sessions that logged in with a username (it treats anonymous
+        # sessions as never persistent), so its clients all log in; any name is accepted.
+        user = "cdm@" if self.kind == "amqtt" else ""
+        return f"mqtt://{user}127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -127,7 +130,7 @@ class LocalBroker:
             conf.write_text(
                 "listeners:\n  default:\n    type: tcp\n"
                 f"    bind: 127.0.0.1:{self.port}\n"
-                "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: true\n",
+                "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: false\n",
                 encoding="utf-8",
             )
             cmd = [sys.executable, "-m", "amqtt.scripts.broker_script", "-c", str(conf)]

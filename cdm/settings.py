@@ -126,6 +126,13 @@ class Settings(BaseSettings):
         return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
 
     @property
+    def mqtt_credentials(self) -> tuple[str | None, str | None]:
+        """(username, password) from CDM_MQTT_USERNAME / CDM_MQTT_PASSWORD, else from the URL's user part."""
+        parts = urlsplit(self.mqtt_url)
+        password = self.mqtt_password.get_secret_value() if self.mqtt_password else parts.password
+        return (self.mqtt_username or parts.username, password)
+
+    @property
     def mqtt_tls(self) -> bool:
         return urlsplit(self.mqtt_url).scheme == "mqtts"
 

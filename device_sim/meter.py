@@ -11,6 +11,7 @@ from datetime import datetime
 
 import paho.mqtt.client as mqtt
 
+from cdm.mqtt import configure
 from cdm.payload import PatientRef, bp_payload, glucose_payload, reading_topic
 from cdm.settings import Settings
 
@@ -47,11 +48,7 @@ class MeterPublisher:
             clean_session=True,
         )
         self._client.max_inflight_messages_set(MAX_INFLIGHT)
-        if settings.mqtt_username:
-            password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-            self._client.username_pw_set(settings.mqtt_username, password)
-        if settings.mqtt_tls:
-            self._client.tls_set()
+        configure(self._client, settings)
         self._client.on_connect = self._on_connect
         self._client.on_publish = self._on_publish
         self._connected = threading.Event()

@@ -20,6 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from tenacity import retry, retry_if_exception_type, stop_never, wait_exponential
 
 from cdm import db
+from cdm.mqtt import configure
 from cdm.payload import readings_filter
 from cdm.settings import Settings
 from ingest.batch import BatchResult, InboundMessage, IngestContext, process_batch, quarantine_one
@@ -51,11 +52,7 @@ class IngestWorker:
             CallbackAPIVersion.VERSION2, client_id=self.settings.ingest_client_id, clean_session=False,
             protocol=mqtt.MQTTv311, manual_ack=True,
         )
-        if self.settings.mqtt_username:
-            password = self.settings.mqtt_password.get_secret_value() if self.settings.mqtt_password else None
-            client.username_pw_set(self.settings.mqtt_username, password)
-        if self.settings.mqtt_tls:
-            client.tls_set()
+        configure(client, self.settings)
         client.reconnect_delay_set(1, RECONNECT_MAX_S)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

@@ -8,7 +8,7 @@ import pytest
 
 from cdm.settings import Settings
 from device_sim.county import County, generate_county
-from tests.device_sim.mqtt_watch import Subscriber
+from tests.support.mqtt_watch import Subscriber
 
 
 @pytest.fixture

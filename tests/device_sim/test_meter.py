@@ -12,7 +12,7 @@ from cdm.settings import Settings
 from device_sim.county import County
 from device_sim.meter import MeterPublisher, seq_start
 from device_sim.readings import patient_ref
-from tests.device_sim.mqtt_watch import Subscriber
+from tests.support.mqtt_watch import Subscriber
 
 
 @pytest.mark.integration

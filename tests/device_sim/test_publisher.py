@@ -15,7 +15,7 @@ from cdm.payload import READING_V1, BpReadingV1, GlucoseReadingV1, parse_topic
 from cdm.settings import Settings
 from device_sim.county import County
 from device_sim.publisher import SimStats, run
-from tests.device_sim.mqtt_watch import Subscriber
+from tests.support.mqtt_watch import Subscriber
 
 
 def _critical(msg: BpReadingV1 | GlucoseReadingV1) -> bool:

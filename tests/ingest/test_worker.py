@@ -97,6 +97,7 @@ def test_messages_sent_while_ingest_is_down_are_stored_when_it_returns(settings,
         thread.join(10)
 
 
+@pytest.mark.usefixtures("redelivering_broker")
 def test_a_message_is_acknowledged_only_after_its_transaction_commits(settings, county, tmp_path: Path):
     """Kill -9 the worker while its batch waits to commit: the broker must still hold the message."""
     log = tmp_path / "ingest-1.log"

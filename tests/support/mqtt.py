@@ -5,6 +5,7 @@ from __future__ import annotations
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from cdm.mqtt import configure
 from cdm.settings import Settings
 
 
@@ -14,7 +15,8 @@ class TestPublisher:
     __test__ = False  # not a test class, despite the name
 
     def __init__(self, settings: Settings, client_id: str) -> None:
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
+        self.client = configure(mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311),
+                                settings)
         self.client.connect(settings.mqtt_host, settings.mqtt_port)
         self.client.loop_start()
 

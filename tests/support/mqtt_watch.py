@@ -7,6 +7,7 @@ import time
 
 import paho.mqtt.client as mqtt
 
+from cdm.mqtt import configure
 from cdm.payload import readings_filter
 from cdm.settings import Settings
 
@@ -20,9 +21,9 @@ class Subscriber:
         self._subscribed = threading.Event()
         self._filter = readings_filter(county_code)
         settings = Settings(mqtt_url=mqtt_url, _env_file=None)  # type: ignore[call-arg]
-        self._client = mqtt.Client(
+        self._client = configure(mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=f"watch-{county_code}", protocol=mqtt.MQTTv311
-        )
+        ), settings)
         self._client.on_connect = lambda c, *_: c.subscribe(self._filter, qos=1)
         self._client.on_subscribe = lambda *_: self._subscribed.set()
         self._client.on_message = self._on_message
