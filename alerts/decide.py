@@ -23,4 +23,3 @@ def decide(*, previous: Colour | None, current: Assessment) -> AlertDecision | N
         return None
     severity = "critical" if URGENT_REASONS.intersection(current.reasons) else "high"
     return AlertDecision(kind="turned_red", severity=severity)
-

@@ -36,8 +36,11 @@ class Dispatcher:
             raise ValueError("CDM_DATABASE_URL is not set")
         self.settings = settings
         self.stop = stop or threading.Event()
-        self.channel = WebhookChannel(township_url=settings.notify_township_url, county_url=settings.notify_county_url,
-                                      secret=settings.webhook_secret.get_secret_value())
+        self.channel = WebhookChannel(
+            township_url=settings.notify_township_url,
+            county_url=settings.notify_county_url,
+            secret=settings.webhook_secret.get_secret_value(),
+        )
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="send")
 
     def run(self) -> None:
@@ -55,8 +58,10 @@ class Dispatcher:
 
     def _serve(self) -> None:
         url = self.settings.database_url or ""
-        with db.connect(url, autocommit=True, app="cdm-dispatch") as listen, \
-                db.connect(url, autocommit=True, app="cdm-dispatch") as conn:
+        with (
+            db.connect(url, autocommit=True, app="cdm-dispatch") as listen,
+            db.connect(url, autocommit=True, app="cdm-dispatch") as conn,
+        ):
             listen.execute(f"listen {repo.OUTBOX_CHANNEL}")
             while not self.stop.is_set():
                 if self.dispatch_once(conn) == 0:
@@ -66,24 +71,24 @@ class Dispatcher:
     def dispatch_once(self, conn: psycopg.Connection) -> int:
         """Claim what is due and send it all concurrently; returns how many were attempted."""
         due = repo.claim_due(conn, limit=CLAIM_LIMIT, lease=LEASE)
-        for future in [self._pool.submit(self._send, d) for d in due]:
-            outcome = future.result()
-            repo.record_attempt(conn, outcome[0], **outcome[1])
+        for d, future in [(d, self._pool.submit(self._send, d)) for d in due]:
+            repo.record_attempt(conn, d, future.result())
         return len(due)
 
-    def _send(self, due: repo.Due) -> tuple[repo.Due, dict[str, object]]:
+    def _send(self, due: repo.Due) -> repo.Attempt:
         started = datetime.now(UTC)
         url = self.channel.url_for(recipient=due.recipient, township_code=due.township_code)
         try:
             if url is None:
-                raise DeliveryError(f"no webhook address for the {due.recipient} (set CDM_NOTIFY_"
-                                    f"{due.recipient.upper()}_URL)")
+                env = f"CDM_NOTIFY_{due.recipient.upper()}_URL"
+                raise DeliveryError(f"no webhook address for the {due.recipient} (set {env})")
             receipt = self.channel.send(url=url, body=due.body, idempotency_key=due.idempotency_key)
-            result = {"ok": True, "http_status": receipt.status, "receipt": receipt.text, "error": None,
-                      "retry_in": None}
+            return repo.Attempt(started, datetime.now(UTC), ok=True, http_status=receipt.status, receipt=receipt.text)
         except DeliveryError as exc:
-            log.warning("notification %s to the %s not delivered (attempt %s): %s", due.id, due.recipient,
-                        due.attempts, exc)
-            result = {"ok": False, "http_status": exc.status, "receipt": None, "error": str(exc)[:500],
-                      "retry_in": backoff(due.attempts) if due.attempts < MAX_ATTEMPTS else None}
-        return due, {"started": started, "finished": datetime.now(UTC), **result}
+            log.warning(
+                "notification %s to the %s not delivered (attempt %s): %s", due.id, due.recipient, due.attempts, exc
+            )
+            retry_in = backoff(due.attempts) if due.attempts < MAX_ATTEMPTS else None
+            return repo.Attempt(
+                started, datetime.now(UTC), ok=False, http_status=exc.status, error=str(exc)[:500], retry_in=retry_in
+            )

@@ -25,8 +25,18 @@ def _patient_places(conn: psycopg.Connection, patient_ids: Sequence[int]) -> dic
         " join region c on c.id = t.parent_id where p.id = any(%s)",
         (list(patient_ids),),
     )
-    return {r[0]: {"card": mask_card(r[1]), "village": r[2], "township_id": r[3], "township_code": r[4],
-                   "township": r[5], "county_id": r[6], "county": r[7]} for r in rows}
+    return {
+        r[0]: {
+            "card": mask_card(r[1]),
+            "village": r[2],
+            "township_id": r[3],
+            "township_code": r[4],
+            "township": r[5],
+            "county_id": r[6],
+            "county": r[7],
+        }
+        for r in rows
+    }
 
 
 def raise_alerts(conn: psycopg.Connection, changes: Sequence[Change], *, now: datetime, lang: str) -> list[int]:
@@ -42,15 +52,30 @@ def raise_alerts(conn: psycopg.Connection, changes: Sequence[Change], *, now: da
             "insert into alert (patient_id, kind, severity, reasons, evidence, township_id, opened_at)"
             " values (%s, %s, %s, %s, %s, %s, %s)"
             " on conflict (patient_id, kind) where status <> 'closed' do nothing returning id",
-            (change.patient_id, decision.kind, decision.severity, list(change.assessment.reasons),
-             list(change.assessment.evidence), place["township_id"], now),
+            (
+                change.patient_id,
+                decision.kind,
+                decision.severity,
+                list(change.assessment.reasons),
+                list(change.assessment.evidence),
+                place["township_id"],
+                now,
+            ),
         ).fetchone()
         if row is None:
             continue  # an open alert of this kind already stands for the patient
         alert_ids.append(row[0])
         for recipient in RECIPIENTS:
-            body = _body(alert_id=row[0], recipient=recipient, change=change, place=place, severity=decision.severity,
-                         kind=decision.kind, now=now, lang=lang)
+            body = _body(
+                alert_id=row[0],
+                recipient=recipient,
+                change=change,
+                place=place,
+                severity=decision.severity,
+                kind=decision.kind,
+                now=now,
+                lang=lang,
+            )
             region = place["township_id"] if recipient == "township" else place["county_id"]
             conn.execute(
                 "insert into notification (alert_id, recipient, region_id, body) values (%s, %s, %s, %s)",
@@ -61,8 +86,17 @@ def raise_alerts(conn: psycopg.Connection, changes: Sequence[Change], *, now: da
     return alert_ids
 
 
-def _body(*, alert_id: int, recipient: str, change: Change, place: dict[str, Any], severity: str, kind: str,
-          now: datetime, lang: str) -> dict[str, Any]:
+def _body(
+    *,
+    alert_id: int,
+    recipient: str,
+    change: Change,
+    place: dict[str, Any],
+    severity: str,
+    kind: str,
+    now: datetime,
+    lang: str,
+) -> dict[str, Any]:
     reasons = change.assessment.reasons
     return {
         "alert_id": alert_id,
@@ -70,8 +104,9 @@ def _body(*, alert_id: int, recipient: str, change: Change, place: dict[str, Any
         "severity": severity,
         "recipient": recipient,
         "recipient_name": t(f"alert.recipient.{recipient}", lang),
-        "title": t(f"alert.{kind}.title", lang, township=place["township"], village=place["village"],
-                   patient=place["card"]),
+        "title": t(
+            f"alert.{kind}.title", lang, township=place["township"], village=place["village"], patient=place["card"]
+        ),
         "township": {"code": place["township_code"], "name": place["township"]},
         "village": place["village"],
         "patient": {"id": change.patient_id, "card": place["card"]},
@@ -107,21 +142,37 @@ def claim_due(conn: psycopg.Connection, *, limit: int, lease: timedelta) -> list
     return [Due(*r) for r in rows]
 
 
-def record_attempt(
-    conn: psycopg.Connection, due: Due, *, started: datetime, finished: datetime, ok: bool, http_status: int | None,
-    receipt: str | None, error: str | None, retry_in: timedelta | None,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One try at delivering a notification, and what the receiver answered."""
+
+    started: datetime
+    finished: datetime
+    ok: bool
+    http_status: int | None = None
+    receipt: str | None = None
+    error: str | None = None
+    retry_in: timedelta | None = None  # None after a failure: give up and leave it for staff
+
+
+def record_attempt(conn: psycopg.Connection, due: Due, attempt: Attempt) -> None:
     """Keep the attempt; mark the notification delivered, due again later, or failed (for staff to retry)."""
     conn.execute(
         "insert into notification_attempt (notification_id, started_at, finished_at, ok, http_status, receipt, error)"
         " values (%s, %s, %s, %s, %s, %s, %s)",
-        (due.id, started, finished, ok, http_status, receipt, error),
+        (due.id, attempt.started, attempt.finished, attempt.ok, attempt.http_status, attempt.receipt, attempt.error),
     )
-    if ok:
-        conn.execute("update notification set status = 'delivered', delivered_at = %s, last_error = null"
-                     " where id = %s", (finished, due.id))
-    elif retry_in is None:
-        conn.execute("update notification set status = 'failed', last_error = %s where id = %s", (error, due.id))
+    if attempt.ok:
+        conn.execute(
+            "update notification set status = 'delivered', delivered_at = %s, last_error = null where id = %s",
+            (attempt.finished, due.id),
+        )
+    elif attempt.retry_in is None:
+        conn.execute(
+            "update notification set status = 'failed', last_error = %s where id = %s", (attempt.error, due.id)
+        )
     else:
-        conn.execute("update notification set status = 'pending', last_error = %s, next_attempt_at = %s"
-                     " where id = %s", (error, finished + retry_in, due.id))
+        conn.execute(
+            "update notification set status = 'pending', last_error = %s, next_attempt_at = %s where id = %s",
+            (attempt.error, attempt.finished + attempt.retry_in, due.id),
+        )

@@ -65,8 +65,9 @@ class NotificationSink:
                     else:
                         if key:
                             state.keys.add(key)
-                        state.received.append(Received(self.path, key, body, time.time(), raw,
-                                                       self.headers.get("X-CDM-Signature")))
+                        state.received.append(
+                            Received(self.path, key, body, time.time(), raw, self.headers.get("X-CDM-Signature"))
+                        )
                         state.arrived.notify_all()
                 self._answer(200, {"receipt": str(uuid.uuid4())})
 
@@ -78,7 +79,7 @@ class NotificationSink:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -87,8 +88,7 @@ class NotificationSink:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> NotificationSink:
         self._thread.start()

@@ -23,8 +23,9 @@ log = logging.getLogger("cdm")
 
 @app.callback()
 def _main(log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR")] = "INFO") -> None:
-    logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
@@ -36,8 +37,11 @@ def _settings(*, need_database: bool = True) -> Settings:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     if need_database and not settings.database_url:
-        typer.echo("CDM_DATABASE_URL is not set (e.g. postgresql://cdm@127.0.0.1:5432/cdm); "
-                   "`cdm demo` starts an embedded PostgreSQL when it is unset.", err=True)
+        typer.echo(
+            "CDM_DATABASE_URL is not set (e.g. postgresql://cdm@127.0.0.1:5432/cdm); "
+            "`cdm demo` starts an embedded PostgreSQL when it is unset.",
+            err=True,
+        )
         raise typer.Exit(2)
     return settings
 
@@ -90,8 +94,9 @@ def sim(
     townships: Annotated[int, typer.Option(min=1)] = 12,
     clinics: Annotated[int, typer.Option(min=1, help="village clinics, each with a BP and a glucose meter")] = 336,
     patients: Annotated[int, typer.Option(min=1)] = 3000,
-    unstable_share: Annotated[float, typer.Option(min=0, max=1, help="share of patients with critical episodes")]
-    = 0.02,
+    unstable_share: Annotated[
+        float, typer.Option(min=0, max=1, help="share of patients with critical episodes")
+    ] = 0.02,
     seed: Annotated[int, typer.Option()] = 1,
     duplicate_share: Annotated[float, typer.Option(min=0, max=1, help="share of readings sent twice")] = 0.01,
     bad_share: Annotated[float, typer.Option(min=0, max=1, help="share of deliberately bad messages")] = 0.005,
@@ -104,14 +109,29 @@ def sim(
     from device_sim.repo import register_county
 
     settings = _settings(need_database=register)
-    county = generate_county(code=settings.county_code, name=settings.county_name, townships=townships,
-                             clinics=clinics, patients=patients, seed=seed, unstable_share=unstable_share)
+    county = generate_county(
+        code=settings.county_code,
+        name=settings.county_name,
+        townships=townships,
+        clinics=clinics,
+        patients=patients,
+        seed=seed,
+        unstable_share=unstable_share,
+    )
     if register:
         with db.connect(settings.database_url or "") as conn:
             register_county(conn, county)
             conn.commit()
-    stats = run(settings, county, seconds=seconds, rate=rate, duplicate_share=duplicate_share, bad_share=bad_share,
-                seed=seed, stop=_stop_on_signals())
+    stats = run(
+        settings,
+        county,
+        seconds=seconds,
+        rate=rate,
+        duplicate_share=duplicate_share,
+        bad_share=bad_share,
+        seed=seed,
+        stop=_stop_on_signals(),
+    )
     typer.echo(json.dumps(dataclasses.asdict(stats)))
 
 
@@ -120,14 +140,16 @@ def demo(
     seconds: Annotated[float | None, typer.Option(help="run this long, print a JSON summary and exit")] = None,
     patients: Annotated[int, typer.Option(min=10)] = 3000,
     rate: Annotated[float, typer.Option(help="readings per second")] = 20.0,
-    unstable_share: Annotated[float, typer.Option(min=0, max=1, help="share of patients with critical episodes")]
-    = 0.02,
+    unstable_share: Annotated[
+        float, typer.Option(min=0, max=1, help="share of patients with critical episodes")
+    ] = 0.02,
 ) -> None:
     """Run the whole system on this machine: store, broker, simulator, ingest, worker and dashboard."""
     from cdm.demo import Demo
 
-    summary = Demo(_settings(need_database=False), patients=patients, rate=rate,
-                   unstable_share=unstable_share).run(seconds=seconds)
+    summary = Demo(_settings(need_database=False), patients=patients, rate=rate, unstable_share=unstable_share).run(
+        seconds=seconds
+    )
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 

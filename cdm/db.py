@@ -8,7 +8,9 @@ from psycopg_pool import ConnectionPool
 APP_NAME = "cdm"
 
 
-def connect(url: str, *, autocommit: bool = False, client_side: bool = False, app: str = APP_NAME) -> psycopg.Connection:
+def connect(
+    url: str, *, autocommit: bool = False, client_side: bool = False, app: str = APP_NAME
+) -> psycopg.Connection:
     """Open one connection; `client_side` binds parameters in the client (needed by the TimescaleDB test server)."""
     kwargs: dict[str, object] = {"autocommit": autocommit, "application_name": app}
     if client_side:

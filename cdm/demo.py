@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from cdm.store import upgrade_store
 log = logging.getLogger(__name__)
 
 DEMO_DATABASE = "cdm_demo"
+HISTORY_DAYS = 28  # the demo county opens with four weeks of readings, so every patient has a colour
 DRAIN_TIMEOUT_S = 60.0  # after the meters stop: time for ingest to store what the broker still holds
 STOP_TIMEOUT_S = 15.0
 
@@ -55,9 +57,19 @@ class Demo:
             baseline = _counts(self.env["CDM_DATABASE_URL"])
             port = self._start_children()
             _say(f"看板 / dashboard: http://{self.settings.dashboard_host}:{port}/")
-            sim = self._spawn("sim", "sim", "--no-register", "--rate", str(self.rate), "--patients",
-                              str(self.patients), "--unstable-share", str(self.unstable_share),
-                              *(["--seconds", str(seconds)] if seconds else []), capture=True)
+            sim = self._spawn(
+                "sim",
+                "sim",
+                "--no-register",
+                "--rate",
+                str(self.rate),
+                "--patients",
+                str(self.patients),
+                "--unstable-share",
+                str(self.unstable_share),
+                *(["--seconds", str(seconds)] if seconds else []),
+                capture=True,
+            )
             while sim.poll() is None and not self.stop.wait(0.2):
                 pass
             if sim.poll() is None:
@@ -97,14 +109,24 @@ class Demo:
         self._register_county(url)
 
     def _register_county(self, url: str) -> None:
+        from cdm.jobs import rescore_everyone
         from device_sim.county import generate_county
+        from device_sim.history import backfill
         from device_sim.repo import register_county
 
-        county = generate_county(code=self.settings.county_code, name=self.settings.county_name,
-                                 patients=self.patients, unstable_share=self.unstable_share)
+        county = generate_county(
+            code=self.settings.county_code,
+            name=self.settings.county_name,
+            patients=self.patients,
+            unstable_share=self.unstable_share,
+        )
         with db.connect(url) as conn:
             register_county(conn, county)
+            if conn.execute("select not exists (select 1 from reading)").fetchone() == (True,):
+                written = backfill(conn, county, days=HISTORY_DAYS, now=datetime.now(UTC))
+                _say(f"history: {written} readings over the last {HISTORY_DAYS} days")
             conn.commit()
+        rescore_everyone(self.settings.model_copy(update={"database_url": url}))
 
     def _start_children(self) -> int:
         port = self.settings.dashboard_port
@@ -121,8 +143,11 @@ class Demo:
         logs.mkdir(exist_ok=True)
         with (logs / f"{name}.log").open("ab") as logfile:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "cdm.cli", *args], env=self.env, start_new_session=True,
-                stdout=subprocess.PIPE if capture else logfile, stderr=logfile,
+                [sys.executable, "-m", "cdm.cli", *args],
+                env=self.env,
+                start_new_session=True,
+                stdout=subprocess.PIPE if capture else logfile,
+                stderr=logfile,
             )
         self._procs[name] = proc
         return proc
@@ -183,7 +208,9 @@ def _summary(url: str, baseline: dict[str, int], sim: dict[str, Any], sink: Noti
     now = _counts(url)
     delta = {k: now[k] - baseline[k] for k in now if k != "notifications_open"}
     with db.connect(url) as conn:
-        colours = dict(conn.execute("select colour, count(*) from assessment_current group by colour").fetchall())
+        colours: dict[str, int] = dict(
+            conn.execute("select colour, count(*) from assessment_current group by colour").fetchall()
+        )
     published = int(sim.get("published", 0))
     return {
         "readings_published": published,

@@ -33,12 +33,13 @@ def rescore_everyone(settings: Settings) -> None:
         ids = [r[0] for r in conn.execute("select id from patient order by id")]
         conn.commit()
         for start in range(0, len(ids), RESCORE_CHUNK):
-            chunk = ids[start:start + RESCORE_CHUNK]
+            chunk = ids[start : start + RESCORE_CHUNK]
             try:
                 with conn.transaction():
                     now = datetime.now(UTC)
-                    raise_alerts(conn, rescore(conn, patient_ids=chunk, now=now, rules=rules), now=now,
-                                 lang=settings.language)
+                    raise_alerts(
+                        conn, rescore(conn, patient_ids=chunk, now=now, rules=rules), now=now, lang=settings.language
+                    )
                 done += len(chunk)
             except Exception:  # one chunk's failure must not stop the rest of the county
                 failed_chunks += 1
@@ -48,7 +49,12 @@ def rescore_everyone(settings: Settings) -> None:
 
 def declare(scheduler: BaseScheduler, settings: Settings) -> None:
     """Add every job to `scheduler` (which runs in settings.timezone)."""
-    common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600, "replace_existing": True,
-              "kwargs": {"settings": settings}}
+    common = {
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": 3600,
+        "replace_existing": True,
+        "kwargs": {"settings": settings},
+    }
     scheduler.add_job(ensure_partitions, "cron", id="ensure_partitions", hour=1, minute=5, **common)
     scheduler.add_job(rescore_everyone, "cron", id="rescore_everyone", hour=2, minute=0, **common)

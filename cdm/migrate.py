@@ -48,9 +48,7 @@ def discover() -> list[Migration]:
 
 def detect_engine(conn: psycopg.Connection) -> str:
     """'timescale' when the server offers TimescaleDB (or the store already uses it), otherwise 'native'."""
-    row = conn.execute(
-        "select exists (select 1 from pg_available_extensions where name = 'timescaledb')"
-    ).fetchone()
+    row = conn.execute("select exists (select 1 from pg_available_extensions where name = 'timescaledb')").fetchone()
     return "timescale" if row and row[0] else "native"
 
 

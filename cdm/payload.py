@@ -79,24 +79,52 @@ READING_V1 = TypeAdapter(ReadingV1)
 
 
 def bp_payload(
-    *, device_uid: str, seq: int, measured_at: datetime, systolic: int, diastolic: int, pulse: int | None,
+    *,
+    device_uid: str,
+    seq: int,
+    measured_at: datetime,
+    systolic: int,
+    diastolic: int,
+    pulse: int | None,
     patient: PatientRef | None,
 ) -> bytes:
     """Serialise a BP reading exactly as a meter sends it."""
     msg = BpReadingV1(
-        v=1, kind="bp", device_id=device_uid, seq=seq, measured_at=measured_at, patient=patient,
-        systolic=systolic, diastolic=diastolic, pulse=pulse, unit="mmHg",
+        v=1,
+        kind="bp",
+        device_id=device_uid,
+        seq=seq,
+        measured_at=measured_at,
+        patient=patient,
+        systolic=systolic,
+        diastolic=diastolic,
+        pulse=pulse,
+        unit="mmHg",
     )
     return msg.model_dump_json(exclude_none=True).encode()
 
 
 def glucose_payload(
-    *, device_uid: str, seq: int, measured_at: datetime, mmol_l: float | None, context: str,
-    patient: PatientRef | None, flag: str | None = None,
+    *,
+    device_uid: str,
+    seq: int,
+    measured_at: datetime,
+    mmol_l: float | None,
+    context: str,
+    patient: PatientRef | None,
+    flag: Literal["HI", "LO"] | None = None,
 ) -> bytes:
     """Serialise a glucose reading exactly as a meter sends it."""
     msg = GlucoseReadingV1(
-        v=1, kind="glucose", device_id=device_uid, seq=seq, measured_at=measured_at, patient=patient,
-        value=mmol_l, flag=flag, unit="mmol/L", context=context,  # type: ignore[arg-type]
+        v=1,
+        kind="glucose",
+        device_id=device_uid,
+        seq=seq,
+        measured_at=measured_at,
+        patient=patient,
+        value=mmol_l,
+        flag=flag,
+        unit="mmol/L",
+        context=context,  # type: ignore[arg-type]
     )
     return msg.model_dump_json(exclude_none=True).encode()

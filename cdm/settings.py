@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     dashboard_port: int = Field(default=8050, ge=0, le=65535, description="0: any free port (`cdm demo`)")
     dashboard_refresh_s: int = Field(default=5, ge=1, le=3600)
 
-    data_dir: Path = Field(default=Path(".cdm"), description="embedded PostgreSQL, broker config and logs of `cdm demo`")
+    data_dir: Path = Field(
+        default=Path(".cdm"), description="embedded PostgreSQL, broker config and logs of `cdm demo`"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -46,18 +46,27 @@ class Thresholds:
 EDITIONS: dict[str, Thresholds] = {
     # 2017 specification: <140/90; >=65 years <150/90 (unconfirmed: the official text was not at hand).
     "2017": Thresholds(
-        edition="2017", source="国家基本公共卫生服务规范（第三版）2017",
-        target_general=BpTarget(140, 90), target_65_79=BpTarget(150, 90), target_80_plus=BpTarget(150, 90),
+        edition="2017",
+        source="国家基本公共卫生服务规范（第三版）2017",
+        target_general=BpTarget(140, 90),
+        target_65_79=BpTarget(150, 90),
+        target_80_plus=BpTarget(150, 90),
         target_diabetes=None,
     ),
     "2020": Thresholds(
-        edition="2020", source="国家基层高血压防治管理指南 2020",
-        target_general=BpTarget(140, 90), target_65_79=BpTarget(150, 90), target_80_plus=BpTarget(150, 90),
+        edition="2020",
+        source="国家基层高血压防治管理指南 2020",
+        target_general=BpTarget(140, 90),
+        target_65_79=BpTarget(150, 90),
+        target_80_plus=BpTarget(150, 90),
         target_diabetes=BpTarget(130, 80),
     ),
     "2025": Thresholds(
-        edition="2025", source="国家基层高血压防治管理指南 2025",
-        target_general=BpTarget(130, 80), target_65_79=BpTarget(130, 80), target_80_plus=BpTarget(150, 90),
+        edition="2025",
+        source="国家基层高血压防治管理指南 2025",
+        target_general=BpTarget(130, 80),
+        target_65_79=BpTarget(130, 80),
+        target_80_plus=BpTarget(150, 90),
         target_diabetes=BpTarget(130, 80),
     ),
 }

@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import paho.mqtt.client as mqtt
 
@@ -119,7 +120,7 @@ class MeterPublisher:
         context: str = "fasting",
         patient: PatientRef | None,
         measured_at: datetime | None = None,
-        flag: str | None = None,
+        flag: Literal["HI", "LO"] | None = None,
     ) -> Published:
         """Publish one glucose reading as meter `meter_uid` would (measured now unless told otherwise)."""
         seq = self.next_seq(meter_uid)

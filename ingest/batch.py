@@ -42,8 +42,12 @@ class BatchResult:
     alerts: int = 0
 
     def __add__(self, other: BatchResult) -> BatchResult:
-        return BatchResult(self.stored + other.stored, self.duplicates + other.duplicates,
-                           self.quarantined + other.quarantined, self.alerts + other.alerts)
+        return BatchResult(
+            self.stored + other.stored,
+            self.duplicates + other.duplicates,
+            self.quarantined + other.quarantined,
+            self.alerts + other.alerts,
+        )
 
 
 @dataclass
@@ -58,7 +62,8 @@ class IngestContext:
     @classmethod
     def from_settings(cls, settings: Settings) -> IngestContext:
         limits = Limits(
-            county_code=settings.county_code, max_payload_bytes=settings.max_payload_bytes,
+            county_code=settings.county_code,
+            max_payload_bytes=settings.max_payload_bytes,
             max_clock_skew=timedelta(seconds=settings.max_clock_skew_s),
             max_buffer_age=timedelta(days=settings.max_buffer_age_days),
         )
@@ -90,8 +95,9 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
         else:
             readings.append((reading, devices[reading.device_uid]))
 
-    patients = repo.resolve_patients(conn, {(r.patient_scheme, r.patient_ref) for r, _ in readings
-                                            if r.patient_scheme and r.patient_ref})
+    patients = repo.resolve_patients(
+        conn, {(r.patient_scheme, r.patient_ref) for r, _ in readings if r.patient_scheme and r.patient_ref}
+    )
     rows = [_row(r, d, patients.get((r.patient_scheme or "", r.patient_ref or ""))) for r, d in readings]
     inserted = repo.insert_readings(conn, rows)
     repo.insert_quarantine(conn, quarantine)
@@ -100,8 +106,12 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
     now = datetime.now(UTC)
     changes = rescore(conn, patient_ids={pid for _, _, pid in inserted if pid is not None}, now=now, rules=ctx.rules)
     alert_ids = raise_alerts(conn, changes, now=now, lang=ctx.lang)
-    return BatchResult(stored=len(inserted), duplicates=len(readings) - len(inserted), quarantined=len(quarantine),
-                       alerts=len(alert_ids))
+    return BatchResult(
+        stored=len(inserted),
+        duplicates=len(readings) - len(inserted),
+        quarantined=len(quarantine),
+        alerts=len(alert_ids),
+    )
 
 
 def quarantine_one(conn: psycopg.Connection, msg: InboundMessage, *, reason: str, detail: str) -> None:
@@ -111,30 +121,48 @@ def quarantine_one(conn: psycopg.Connection, msg: InboundMessage, *, reason: str
 
 def _device_problem(reading: Reading, device: DeviceInfo | None) -> Rejection | None:
     if device is None:
-        return Rejection("unknown_device", f"meter {reading.device_uid!r} is not registered; provision it first",
-                         reading.device_uid)
+        return Rejection(
+            "unknown_device", f"meter {reading.device_uid!r} is not registered; provision it first", reading.device_uid
+        )
     if device.kind != reading.kind.value:
-        return Rejection("device_kind_mismatch", f"a {device.kind} meter sent a {reading.kind.value} reading",
-                         reading.device_uid)
+        return Rejection(
+            "device_kind_mismatch", f"a {device.kind} meter sent a {reading.kind.value} reading", reading.device_uid
+        )
     return None
 
 
 def _quarantine_row(msg: InboundMessage, rejection: Rejection) -> QuarantineRow:
     # The payload itself is not logged: it may carry a patient's card number. Staff read it in quarantine.
-    log.warning("quarantined a message from meter %s: %s (%s)", rejection.device_uid or "?", rejection.reason,
-                rejection.detail)
+    log.warning(
+        "quarantined a message from meter %s: %s (%s)", rejection.device_uid or "?", rejection.reason, rejection.detail
+    )
     uid = rejection.device_uid or (parse_topic(msg.topic) or (None, None))[1]
     return QuarantineRow(msg.received_at, msg.topic[:300], uid, rejection.reason, rejection.detail, msg.payload)
 
 
 def _row(r: Reading, d: DeviceInfo, patient_id: int | None) -> tuple[object, ...]:
-    return (d.id, r.seq, r.measured_at, r.received_at, d.clinic_id, r.kind.value, patient_id, r.patient_scheme,
-            r.patient_ref, r.systolic, r.diastolic, r.pulse, r.glucose_mmol, r.glucose_flag,
-            r.glucose_context.value if r.glucose_context else None)
+    return (
+        d.id,
+        r.seq,
+        r.measured_at,
+        r.received_at,
+        d.clinic_id,
+        r.kind.value,
+        patient_id,
+        r.patient_scheme,
+        r.patient_ref,
+        r.systolic,
+        r.diastolic,
+        r.pulse,
+        r.glucose_mmol,
+        r.glucose_flag,
+        r.glucose_context.value if r.glucose_context else None,
+    )
 
 
-def _counters(readings: list[tuple[Reading, DeviceInfo]],
-              inserted: list[tuple[int, int, int | None]]) -> dict[int, tuple[int, int, datetime]]:
+def _counters(
+    readings: list[tuple[Reading, DeviceInfo]], inserted: list[tuple[int, int, int | None]]
+) -> dict[int, tuple[int, int, datetime]]:
     seen: dict[int, tuple[int, datetime]] = {}
     for r, d in readings:
         n, last = seen.get(d.id, (0, r.received_at))

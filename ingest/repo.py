@@ -38,7 +38,9 @@ def resolve_patients(conn: psycopg.Connection, refs: Iterable[tuple[str, str]]) 
     qrs = [v for s, v in refs if s == "qr"]
     found: dict[tuple[str, str], int] = {}
     if cards:
-        for pid, card in conn.execute("select id, health_card_no from patient where health_card_no = any(%s)", (cards,)):
+        for pid, card in conn.execute(
+            "select id, health_card_no from patient where health_card_no = any(%s)", (cards,)
+        ):
             found[("health_card", card)] = pid
     if qrs:
         for pid, qr in conn.execute("select id, qr_code from patient where qr_code = any(%s)", (qrs,)):
@@ -71,7 +73,8 @@ def insert_quarantine(conn: psycopg.Connection, rows: Sequence[QuarantineRow]) -
         return
     with conn.cursor() as cur:
         cur.executemany(
-            "insert into quarantine (received_at, topic, device_uid, reason, detail, raw) values (%s, %s, %s, %s, %s, %s)",
+            "insert into quarantine (received_at, topic, device_uid, reason, detail, raw)"
+            " values (%s, %s, %s, %s, %s, %s)",
             [(q.received_at, q.topic, q.device_uid, q.reason, q.detail, q.raw) for q in rows],
         )
 

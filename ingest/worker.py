@@ -49,8 +49,11 @@ class IngestWorker:
 
     def _make_client(self) -> mqtt.Client:
         client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=self.settings.ingest_client_id, clean_session=False,
-            protocol=mqtt.MQTTv311, manual_ack=True,
+            CallbackAPIVersion.VERSION2,
+            client_id=self.settings.ingest_client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
         )
         configure(client, self.settings)
         client.reconnect_delay_set(1, RECONNECT_MAX_S)
@@ -59,27 +62,34 @@ class IngestWorker:
         client.on_message = self._on_message
         return client
 
-    def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: object, reason: object,
-                    _props: object) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: object, _flags: object, reason: object, _props: object
+    ) -> None:
         if getattr(reason, "is_failure", False):
             log.error("broker refused the connection: %s", reason)
             return
         self._generation += 1
         client.subscribe(readings_filter(self.settings.county_code), qos=1)  # again on every reconnect
         self.connected.set()
-        log.info("connected to %s:%s, subscribed to %s", self.settings.mqtt_host, self.settings.mqtt_port,
-                 readings_filter(self.settings.county_code))
+        log.info(
+            "connected to %s:%s, subscribed to %s",
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            readings_filter(self.settings.county_code),
+        )
 
-    def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object,
-                       _props: object) -> None:
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object, _props: object
+    ) -> None:
         self.connected.clear()
         if not self.stop.is_set():
             log.warning("lost the broker (%s); reconnecting", reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: object, msg: mqtt.MQTTMessage) -> None:
         try:
-            self._queue.put(InboundMessage(msg.mid, msg.qos, msg.topic, msg.payload, datetime.now(UTC),
-                                           self._generation))
+            self._queue.put(
+                InboundMessage(msg.mid, msg.qos, msg.topic, bytes(msg.payload), datetime.now(UTC), self._generation)
+            )
         except Exception:  # nothing may escape into paho's network loop
             log.exception("could not queue a message")
 
@@ -122,9 +132,15 @@ class IngestWorker:
             if msg.qos > 0 and msg.generation == self._generation:
                 self._client.ack(msg.mid, msg.qos)
 
-    @retry(retry=retry_if_exception_type(psycopg.OperationalError), wait=wait_exponential(0.2, max=10),
-           stop=stop_never, reraise=True,
-           before_sleep=lambda state: log.warning("store unavailable (%s); retrying", state.outcome.exception()))
+    @retry(
+        retry=retry_if_exception_type(psycopg.OperationalError),
+        wait=wait_exponential(0.2, max=10),
+        stop=stop_never,
+        reraise=True,
+        before_sleep=lambda state: log.warning(
+            "store unavailable (%s); retrying", state.outcome and state.outcome.exception()
+        ),
+    )
     def _commit(self, batch: list[InboundMessage]) -> BatchResult:
         conn = self._connection()
         try:

@@ -33,11 +33,21 @@ def load_readings(conn: psycopg.Connection, patient_ids: Sequence[int], *, since
     )
     out: dict[int, list[Reading]] = defaultdict(list)
     for r in rows:
-        out[r[0]].append(Reading(
-            device_uid=r[1], seq=r[2], kind=ReadingKind(r[3]), measured_at=r[4], received_at=r[5],
-            systolic=r[6], diastolic=r[7], pulse=r[8], glucose_mmol=r[9], glucose_flag=r[10],
-            glucose_context=GlucoseContext(r[11]) if r[11] else None,
-        ))
+        out[r[0]].append(
+            Reading(
+                device_uid=r[1],
+                seq=r[2],
+                kind=ReadingKind(r[3]),
+                measured_at=r[4],
+                received_at=r[5],
+                systolic=r[6],
+                diastolic=r[7],
+                pulse=r[8],
+                glucose_mmol=r[9],
+                glucose_flag=r[10],
+                glucose_context=GlucoseContext(r[11]) if r[11] else None,
+            )
+        )
     return out
 
 
@@ -70,8 +80,12 @@ def load_current(conn: psycopg.Connection, patient_ids: Sequence[int]) -> dict[i
 
 
 def save(
-    conn: psycopg.Connection, *, assessed: Sequence[tuple[int, Assessment]], changed: Sequence[tuple[int, Assessment,
-    str | None]], now: datetime, edition: str,
+    conn: psycopg.Connection,
+    *,
+    assessed: Sequence[tuple[int, Assessment]],
+    changed: Sequence[tuple[int, Assessment, str | None]],
+    now: datetime,
+    edition: str,
 ) -> None:
     """Upsert every patient's current status; add a history row for each change of colour or reasons."""
     with conn.cursor() as cur:
@@ -83,13 +97,17 @@ def save(
                 " priority = excluded.priority, evidence = excluded.evidence, assessed_at = excluded.assessed_at,"
                 " rules_edition = excluded.rules_edition, colour_since = case when a.colour = excluded.colour"
                 " then a.colour_since else excluded.colour_since end",
-                [(pid, a.colour.value, list(a.reasons), a.priority, list(a.evidence), now, now, edition)
-                 for pid, a in assessed],
+                [
+                    (pid, a.colour.value, list(a.reasons), a.priority, list(a.evidence), now, now, edition)
+                    for pid, a in assessed
+                ],
             )
         if changed:
             cur.executemany(
                 "insert into assessment_history (patient_id, colour, previous_colour, reasons, priority, evidence,"
                 " assessed_at, rules_edition) values (%s, %s, %s, %s, %s, %s, %s, %s)",
-                [(pid, a.colour.value, prev, list(a.reasons), a.priority, list(a.evidence), now, edition)
-                 for pid, a, prev in changed],
+                [
+                    (pid, a.colour.value, prev, list(a.reasons), a.priority, list(a.evidence), now, edition)
+                    for pid, a, prev in changed
+                ],
             )

@@ -56,7 +56,11 @@ def urgent_reasons(reading: Reading, th: Thresholds) -> set[str]:
 
 
 def assess(
-    *, profile: PatientProfile, readings: Sequence[Reading], follow_ups: Sequence[FollowUp], now: datetime,
+    *,
+    profile: PatientProfile,
+    readings: Sequence[Reading],
+    follow_ups: Sequence[FollowUp],
+    now: datetime,
     rules: RuleSettings,
 ) -> Assessment:
     """The colour of one patient at `now`, with reason codes, a priority within the colour and the evidence."""
@@ -87,24 +91,35 @@ def assess(
 
 
 def _yellow_reasons(
-    reasons: dict[str, list[Reading]], *, profile: PatientProfile, readings: list[Reading],
-    visits: list[FollowUp], now: datetime, rules: RuleSettings,
+    reasons: dict[str, list[Reading]],
+    *,
+    profile: PatientProfile,
+    readings: list[Reading],
+    visits: list[FollowUp],
+    now: datetime,
+    rules: RuleSettings,
 ) -> None:
     th = rules.thresholds
     recent = [r for r in readings if r.measured_at >= now - rules.window]
     bp = [r for r in recent if r.kind is ReadingKind.BP]
     if bp:
         target = bp_target(profile, th, on=now)
-        if fmean(r.systolic or 0 for r in bp) >= target.systolic or fmean(r.diastolic or 0 for r in bp) >= target.diastolic:
+        if (
+            fmean(r.systolic or 0 for r in bp) >= target.systolic
+            or fmean(r.diastolic or 0 for r in bp) >= target.diastolic
+        ):
             reasons["bp_above_target"] = bp
         last = latest_sitting(bp)
-        if fmean(r.systolic or 0 for r in last) >= th.bp_grade2_systolic or \
-                fmean(r.diastolic or 0 for r in last) >= th.bp_grade2_diastolic:
+        if (
+            fmean(r.systolic or 0 for r in last) >= th.bp_grade2_systolic
+            or fmean(r.diastolic or 0 for r in last) >= th.bp_grade2_diastolic
+        ):
             reasons["bp_grade2"] = last
     if profile.diabetes:
-        for context, limit, code in ((GlucoseContext.FASTING, th.fasting_glucose_target, "glucose_fasting_high"),
-                                     (GlucoseContext.NON_FASTING, th.nonfasting_glucose_target,
-                                      "glucose_nonfasting_high")):
+        for context, limit, code in (
+            (GlucoseContext.FASTING, th.fasting_glucose_target, "glucose_fasting_high"),
+            (GlucoseContext.NON_FASTING, th.nonfasting_glucose_target, "glucose_nonfasting_high"),
+        ):
             values = [r for r in recent if r.glucose_context is context and r.glucose_mmol is not None]
             if values and fmean(r.glucose_mmol or 0 for r in values) >= limit:
                 reasons[code] = values
@@ -146,16 +161,23 @@ def _follow_up_overdue(profile: PatientProfile, visits: list[FollowUp], now: dat
 def _excess(reading: Reading, th: Thresholds) -> float:
     """How far beyond the urgent threshold a reading lies, in rough 'mmHg-equivalent' points."""
     if reading.kind is ReadingKind.BP:
-        return max((reading.systolic or 0) - th.bp_critical_systolic, (reading.diastolic or 0) - th.bp_critical_diastolic,
-                   0) + 1.0
+        return (
+            max(
+                (reading.systolic or 0) - th.bp_critical_systolic,
+                (reading.diastolic or 0) - th.bp_critical_diastolic,
+                0,
+            )
+            + 1.0
+        )
     if reading.glucose_flag:
         return 40.0
     value = reading.glucose_mmol or 0.0
     return max(value - th.glucose_critical_high, th.glucose_critical_low - value, 0) * 10 + 1.0
 
 
-def _yellow_severity(reasons: dict[str, list[Reading]], profile: PatientProfile, now: datetime,
-                     rules: RuleSettings) -> float:
+def _yellow_severity(
+    reasons: dict[str, list[Reading]], profile: PatientProfile, now: datetime, rules: RuleSettings
+) -> float:
     score = 10.0 * len(reasons)
     bp = reasons.get("bp_above_target")
     if bp:

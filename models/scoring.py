@@ -40,7 +40,9 @@ def rule_settings(settings: Settings) -> RuleSettings:
     )
 
 
-def rescore(conn: psycopg.Connection, *, patient_ids: Iterable[int], now: datetime, rules: RuleSettings) -> list[Change]:
+def rescore(
+    conn: psycopg.Connection, *, patient_ids: Iterable[int], now: datetime, rules: RuleSettings
+) -> list[Change]:
     """Assess the given patients as of `now` inside the caller's transaction; return the changes."""
     ids = sorted(set(patient_ids))
     if not ids:
@@ -56,8 +58,9 @@ def rescore(conn: psycopg.Connection, *, patient_ids: Iterable[int], now: dateti
         if profile is None:
             continue
         try:
-            result = assess(profile=profile, readings=readings.get(pid, []), follow_ups=visits.get(pid, []),
-                            now=now, rules=rules)
+            result = assess(
+                profile=profile, readings=readings.get(pid, []), follow_ups=visits.get(pid, []), now=now, rules=rules
+            )
         except Exception:  # one patient's bad data must not stop the others' assessment
             log.exception("assessment failed for patient id %s", pid)
             continue
@@ -65,6 +68,11 @@ def rescore(conn: psycopg.Connection, *, patient_ids: Iterable[int], now: dateti
         before = current.get(pid)
         if before is None or before != (result.colour.value, result.reasons):
             changes.append(Change(pid, Colour(before[0]) if before else None, result))
-    repo.save(conn, assessed=assessed, now=now, edition=rules.thresholds.edition,
-              changed=[(c.patient_id, c.assessment, c.previous.value if c.previous else None) for c in changes])
+    repo.save(
+        conn,
+        assessed=assessed,
+        now=now,
+        edition=rules.thresholds.edition,
+        changed=[(c.patient_id, c.assessment, c.previous.value if c.previous else None) for c in changes],
+    )
     return changes

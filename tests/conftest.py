@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from alerts.sink import NotificationSink
-from cdm import db, migrate
+from cdm import db
 from cdm.services import EmbeddedPostgres, LocalBroker, with_database
 from cdm.settings import Settings
 

@@ -36,17 +36,33 @@ def test_demo_runs_everything_reports_no_loss_and_stops_every_process():
     env.update(CDM_DATA_DIR=str(home / "data"), CDM_DASHBOARD_PORT="0")
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "cdm.cli", "demo", "--seconds", "12", "--patients", "200", "--rate", "40",
-             "--unstable-share", "0.3"],
-            env=env, capture_output=True, timeout=240, check=False,
+            [
+                sys.executable,
+                "-m",
+                "cdm.cli",
+                "demo",
+                "--seconds",
+                "12",
+                "--patients",
+                "200",
+                "--rate",
+                "40",
+                "--unstable-share",
+                "0.3",
+            ],
+            env=env,
+            capture_output=True,
+            timeout=240,
+            check=False,
         )
         assert done.returncode == 0, done.stderr.decode()[-3000:]
         assert "dashboard: http://" in done.stderr.decode()
         summary = json.loads(done.stdout.decode().strip().splitlines()[-1])
         assert summary["readings_stored"] > 0
         assert summary["lost"] == 0
-        assert summary["readings_published"] == (summary["readings_stored"] + summary["quarantined"]
-                                                 + summary["duplicates"])
+        assert summary["readings_published"] == (
+            summary["readings_stored"] + summary["quarantined"] + summary["duplicates"]
+        )
         assert summary["colours"]["red"] >= 1 and summary["alerts"] >= 1
         assert summary["notifications_delivered"] == 2 * summary["alerts"]
         assert summary["sink_received"] == 2 * summary["alerts"] and summary["sink_repeats"] == 0

@@ -46,8 +46,7 @@ def test_a_critical_bp_turns_the_patient_red_and_both_centres_hear_of_it(setting
         patient = county.patients[0]
         meter = county.meter_for(patient.village_code, "bp")
         with MeterPublisher(settings, client_id="e2e-meter").connect() as publisher:
-            sent = publisher.publish_bp(meter.uid, systolic=192, diastolic=104, pulse=88,
-                                        patient=patient_ref(patient))
+            sent = publisher.publish_bp(meter.uid, systolic=192, diastolic=104, pulse=88, patient=patient_ref(patient))
             assert publisher.wait_acked() == 0
 
         received = sink.wait_for(2, timeout=30)
@@ -68,11 +67,16 @@ def test_a_critical_bp_turns_the_patient_red_and_both_centres_hear_of_it(setting
     assert all(r.signature == sign(r.raw, secret) for r in received), "receivers can verify who sent it"
 
     with psycopg.connect(settings.database_url) as conn:
-        colour = conn.execute("select a.colour from assessment_current a join patient p on p.id = a.patient_id"
-                              " where p.health_card_no = %s", (patient.health_card_no,)).fetchone()
+        colour = conn.execute(
+            "select a.colour from assessment_current a join patient p on p.id = a.patient_id"
+            " where p.health_card_no = %s",
+            (patient.health_card_no,),
+        ).fetchone()
         alerts = conn.execute("select count(*) from alert").fetchone()[0]
-        delivered = conn.execute("select count(*) from notification n join notification_attempt t"
-                                 " on t.notification_id = n.id where n.status = 'delivered' and t.ok").fetchone()[0]
+        delivered = conn.execute(
+            "select count(*) from notification n join notification_attempt t"
+            " on t.notification_id = n.id where n.status = 'delivered' and t.ok"
+        ).fetchone()[0]
     assert (colour, alerts, delivered) == (("red",), 1, 2)
 
     pool = open_pool(settings.database_url)
@@ -83,4 +87,3 @@ def test_a_critical_bp_turns_the_patient_red_and_both_centres_hear_of_it(setting
     assert screen.totals.red == 1
     assert screen.alerts.iloc[0]["patient"] == mask_card(patient.health_card_no)
     assert screen.alerts.iloc[0]["delivered"] == 2
-

@@ -67,7 +67,9 @@ def test_a_receiver_that_is_down_gets_it_later_and_only_once(settings, sink, out
 def test_a_send_interrupted_by_a_dead_dispatcher_is_sent_again_with_the_same_key(settings, sink, outbox):
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         keys = dict(conn.execute("select recipient, idempotency_key::text from notification").fetchall())
-        conn.execute("update notification set status = 'sending', attempts = 1, next_attempt_at = now() - interval '1s'")
+        conn.execute(
+            "update notification set status = 'sending', attempts = 1, next_attempt_at = now() - interval '1s'"
+        )
         assert Dispatcher(settings).dispatch_once(conn) == 2
     assert {r.idempotency_key for r in sink.received()} == set(keys.values())
 

@@ -20,16 +20,19 @@ def test_environment_variables_with_the_cdm_prefix_are_read(monkeypatch):
     assert (s.mqtt_host, s.mqtt_port, s.mqtt_tls, s.county_code) == ("broker.example", 8883, True, "anji")
 
 
-@pytest.mark.parametrize(("variable", "value", "says"), [
-    ("CDM_DATABASE_URL", "mysql://x/y", "postgresql://"),
-    ("CDM_MQTT_URL", "http://127.0.0.1:1883", "mqtt://"),
-    ("CDM_MQTT_URL", "mqtt://127.0.0.1:99999", "port"),
-    ("CDM_COUNTY_CODE", "Has Spaces", "lower-case"),
-    ("CDM_TIMEZONE", "China/Beijing", "time zone"),
-    ("CDM_GUIDELINE_EDITION", "2019", "2017"),
-    ("CDM_NOTIFY_COUNTY_URL", "ftp://x", "http"),
-    ("CDM_INGEST_BATCH_SIZE", "0", "greater than"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("CDM_DATABASE_URL", "mysql://x/y", "postgresql://"),
+        ("CDM_MQTT_URL", "http://127.0.0.1:1883", "mqtt://"),
+        ("CDM_MQTT_URL", "mqtt://127.0.0.1:99999", "port"),
+        ("CDM_COUNTY_CODE", "Has Spaces", "lower-case"),
+        ("CDM_TIMEZONE", "China/Beijing", "time zone"),
+        ("CDM_GUIDELINE_EDITION", "2019", "2017"),
+        ("CDM_NOTIFY_COUNTY_URL", "ftp://x", "http"),
+        ("CDM_INGEST_BATCH_SIZE", "0", "greater than"),
+    ],
+)
 def test_wrong_values_are_refused_naming_the_variable(monkeypatch, variable, value, says):
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError) as caught:

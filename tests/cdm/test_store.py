@@ -34,10 +34,13 @@ def test_upgrade_twice_changes_nothing_the_second_time(empty_db_url: str) -> Non
 
 def test_readings_are_range_partitioned_by_month_with_a_default(db_url: str) -> None:
     with psycopg.connect(db_url) as conn:
-        parts = [r[0] for r in conn.execute(
-            "select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid"
-            " where i.inhparent = 'reading'::regclass order by 1"
-        )]
+        parts = [
+            r[0]
+            for r in conn.execute(
+                "select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid"
+                " where i.inhparent = 'reading'::regclass order by 1"
+            )
+        ]
         strategy = conn.execute("select partstrat from pg_partitioned_table where partrelid = 'reading'::regclass")
         assert strategy.fetchone() == ("r",)
     assert "reading_default" in parts

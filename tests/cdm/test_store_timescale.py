@@ -252,13 +252,21 @@ def test_the_ingest_transaction_runs_unchanged_on_timescaledb(timescale_store: s
         county = build(conn, code="tsdb")
         card, patient_id = next(iter(county.patients.items()))
         now = datetime.now(UTC)
-        raw = bp_payload(device_uid=county.bp_meter, seq=1, measured_at=now, systolic=186, diastolic=100, pulse=80,
-                         patient=PatientRef(scheme="health_card", value=card))
+        raw = bp_payload(
+            device_uid=county.bp_meter,
+            seq=1,
+            measured_at=now,
+            systolic=186,
+            diastolic=100,
+            pulse=80,
+            patient=PatientRef(scheme="health_card", value=card),
+        )
         msg = InboundMessage(1, 1, reading_topic("tsdb", county.bp_meter), raw, now)
         ctx = IngestContext.from_settings(Settings(county_code="tsdb", _env_file=None))
         result = process_batch(conn, [msg, msg], ctx=ctx)
         conn.commit()
         assert (result.stored, result.duplicates, result.alerts) == (1, 1, 1)
-        assert conn.execute("select colour from assessment_current where patient_id = %s",
-                            (patient_id,)).fetchone() == ("red",)
+        assert conn.execute(
+            "select colour from assessment_current where patient_id = %s", (patient_id,)
+        ).fetchone() == ("red",)
         assert conn.execute("select count(*) from notification").fetchone() == (2,)

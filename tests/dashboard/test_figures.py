@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard import figures, tables
 from cdm.privacy import mask_card
+from dashboard import figures, tables
 from dashboard.repo import ALERT_COLUMNS, COUNT_COLUMNS, CountyTotals
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -8,8 +8,8 @@ import psycopg
 import pytest
 
 from cdm.db import open_pool
-from dashboard import repo
 from cdm.privacy import mask_card
+from dashboard import repo
 
 from .county_builder import NOW, small_county
 

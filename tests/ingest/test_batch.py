@@ -27,11 +27,26 @@ def setup(db_url: str):
         yield conn, county, ctx
 
 
-def bp_msg(county: SmallCounty, card: str | None, seq: int, sbp: int, dbp: int, *, mid: int = 1,
-           ago: timedelta = timedelta(seconds=5)) -> InboundMessage:
+def bp_msg(
+    county: SmallCounty,
+    card: str | None,
+    seq: int,
+    sbp: int,
+    dbp: int,
+    *,
+    mid: int = 1,
+    ago: timedelta = timedelta(seconds=5),
+) -> InboundMessage:
     now = datetime.now(UTC)
-    raw = bp_payload(device_uid=county.bp_meter, seq=seq, measured_at=now - ago, systolic=sbp,
-                     diastolic=dbp, pulse=70, patient=PatientRef(scheme="health_card", value=card) if card else None)
+    raw = bp_payload(
+        device_uid=county.bp_meter,
+        seq=seq,
+        measured_at=now - ago,
+        systolic=sbp,
+        diastolic=dbp,
+        pulse=70,
+        patient=PatientRef(scheme="health_card", value=card) if card else None,
+    )
     return InboundMessage(mid, 1, reading_topic(COUNTY, county.bp_meter), raw, now)
 
 
@@ -57,16 +72,31 @@ def test_refused_messages_are_kept_with_raw_bytes_and_reason_and_the_rest_goes_o
     card = next(iter(county.patients))
     now = datetime.now(UTC)
     bad = InboundMessage(2, 1, reading_topic(COUNTY, county.bp_meter), b"{broken", now)
-    unknown = InboundMessage(3, 1, reading_topic(COUNTY, "BP-nobody"), bp_msg(county, card, 9, 120, 80).payload
-                             .replace(county.bp_meter.encode(), b"BP-nobody"), now)
-    wrong_kind = InboundMessage(4, 1, reading_topic(COUNTY, county.bp_meter), glucose_payload(
-        device_uid=county.bp_meter, seq=5, measured_at=now, mmol_l=5.0, context="fasting", patient=None), now)
+    unknown = InboundMessage(
+        3,
+        1,
+        reading_topic(COUNTY, "BP-nobody"),
+        bp_msg(county, card, 9, 120, 80).payload.replace(county.bp_meter.encode(), b"BP-nobody"),
+        now,
+    )
+    wrong_kind = InboundMessage(
+        4,
+        1,
+        reading_topic(COUNTY, county.bp_meter),
+        glucose_payload(
+            device_uid=county.bp_meter, seq=5, measured_at=now, mmol_l=5.0, context="fasting", patient=None
+        ),
+        now,
+    )
     with conn.transaction():
         result = process_batch(conn, [bad, bp_msg(county, card, 1, 130, 80), unknown, wrong_kind], ctx=ctx)
     assert (result.stored, result.quarantined) == (1, 3)
     rows = conn.execute("select reason, device_uid, raw from quarantine order by id").fetchall()
-    assert [(r[0], r[1]) for r in rows] == [("invalid_json", county.bp_meter), ("unknown_device", "BP-nobody"),
-                                            ("device_kind_mismatch", county.bp_meter)]
+    assert [(r[0], r[1]) for r in rows] == [
+        ("invalid_json", county.bp_meter),
+        ("unknown_device", "BP-nobody"),
+        ("device_kind_mismatch", county.bp_meter),
+    ]
     assert bytes(rows[0][2]) == b"{broken"
 
 
@@ -89,8 +119,10 @@ def test_turning_red_writes_one_alert_and_two_notifications_in_the_readings_tran
     colour, reasons = conn.execute("select colour, reasons from assessment_current").fetchone()
     assert (colour, reasons) == ("red", ["bp_critical"])
     recipients = conn.execute("select n.recipient, n.region_id, n.status from notification n order by recipient")
-    assert recipients.fetchall() == [("county", county.county_id, "pending"),
-                                     ("township", county.township_id, "pending")]
+    assert recipients.fetchall() == [
+        ("county", county.county_id, "pending"),
+        ("township", county.township_id, "pending"),
+    ]
     body = one(conn, "select body from notification where recipient = 'township'")
     assert body["patient"]["card"] == mask_card(card) != card
     assert body["reasons"][0]["code"] == "bp_critical" and "180" in body["reasons"][0]["text"]

@@ -31,8 +31,15 @@ def county(settings: Settings) -> SmallCounty:
 
 def payload(county: SmallCounty, seq: int, sbp: int = 130) -> bytes:
     card = next(iter(county.patients))
-    return bp_payload(device_uid=county.bp_meter, seq=seq, measured_at=datetime.now(UTC), systolic=sbp, diastolic=80,
-                      pulse=70, patient=PatientRef(scheme="health_card", value=card))
+    return bp_payload(
+        device_uid=county.bp_meter,
+        seq=seq,
+        measured_at=datetime.now(UTC),
+        systolic=sbp,
+        diastolic=80,
+        pulse=70,
+        patient=PatientRef(scheme="health_card", value=card),
+    )
 
 
 def count(url: str, sql: str = "select count(*) from reading") -> int:

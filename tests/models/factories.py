@@ -10,21 +10,38 @@ NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 _seq = iter(range(1, 1_000_000))
 
 
-def patient(*, age: int = 60, hypertension: bool = True, diabetes: bool = False,
-            registered_on: date | None = date(2025, 1, 1)) -> PatientProfile:
+def patient(
+    *, age: int = 60, hypertension: bool = True, diabetes: bool = False, registered_on: date | None = date(2025, 1, 1)
+) -> PatientProfile:
     return PatientProfile(1, "M", NOW.year - age, hypertension, diabetes, registered_on)
 
 
 def bp(systolic: int, diastolic: int, *, ago: timedelta = timedelta(hours=1), device: str = "BP-1") -> Reading:
-    return Reading(device_uid=device, seq=next(_seq), kind=ReadingKind.BP, measured_at=NOW - ago,
-                   received_at=NOW - ago, systolic=systolic, diastolic=diastolic, pulse=70)
+    return Reading(
+        device_uid=device,
+        seq=next(_seq),
+        kind=ReadingKind.BP,
+        measured_at=NOW - ago,
+        received_at=NOW - ago,
+        systolic=systolic,
+        diastolic=diastolic,
+        pulse=70,
+    )
 
 
-def glucose(mmol: float | None, *, fasting: bool = True, flag: str | None = None,
-            ago: timedelta = timedelta(hours=1)) -> Reading:
-    return Reading(device_uid="GLU-1", seq=next(_seq), kind=ReadingKind.GLUCOSE, measured_at=NOW - ago,
-                   received_at=NOW - ago, glucose_mmol=mmol, glucose_flag=flag,
-                   glucose_context=GlucoseContext.FASTING if fasting else GlucoseContext.NON_FASTING)
+def glucose(
+    mmol: float | None, *, fasting: bool = True, flag: str | None = None, ago: timedelta = timedelta(hours=1)
+) -> Reading:
+    return Reading(
+        device_uid="GLU-1",
+        seq=next(_seq),
+        kind=ReadingKind.GLUCOSE,
+        measured_at=NOW - ago,
+        received_at=NOW - ago,
+        glucose_mmol=mmol,
+        glucose_flag=flag,
+        glucose_context=GlucoseContext.FASTING if fasting else GlucoseContext.NON_FASTING,
+    )
 
 
 def visit(cls: FollowUpClass, *, days_ago: int, next_due_in: int | None = None) -> FollowUp:

@@ -16,24 +16,42 @@ RULES = RuleSettings(thresholds=for_edition("2020"))
 
 
 def colour_of(readings, *, profile=None, follow_ups=None, rules=RULES):
-    result = assess(profile=profile or patient(), readings=readings, follow_ups=follow_ups or [controlled_visit()],
-                    now=NOW, rules=rules)
+    result = assess(
+        profile=profile or patient(),
+        readings=readings,
+        follow_ups=follow_ups or [controlled_visit()],
+        now=NOW,
+        rules=rules,
+    )
     return result.colour, set(result.reasons)
 
 
-@pytest.mark.parametrize(("systolic", "diastolic", "expected"), [
-    (179, 109, Colour.YELLOW), (180, 90, Colour.RED), (150, 110, Colour.RED), (179, 110, Colour.RED),
-    (181, 111, Colour.RED),
-])
+@pytest.mark.parametrize(
+    ("systolic", "diastolic", "expected"),
+    [
+        (179, 109, Colour.YELLOW),
+        (180, 90, Colour.RED),
+        (150, 110, Colour.RED),
+        (179, 110, Colour.RED),
+        (181, 111, Colour.RED),
+    ],
+)
 def test_urgent_bp_boundary_179_180_and_109_110(systolic, diastolic, expected):
     colour, reasons = colour_of([bp(systolic, diastolic)])
     assert colour is expected
     assert ("bp_critical" in reasons) is (expected is Colour.RED)
 
 
-@pytest.mark.parametrize(("mmol", "reason"), [
-    (16.6, None), (16.7, "glucose_high_critical"), (4.0, None), (3.9, "glucose_hypo"), (3.8, "glucose_hypo"),
-])
+@pytest.mark.parametrize(
+    ("mmol", "reason"),
+    [
+        (16.6, None),
+        (16.7, "glucose_high_critical"),
+        (4.0, None),
+        (3.9, "glucose_hypo"),
+        (3.8, "glucose_hypo"),
+    ],
+)
 def test_urgent_glucose_boundaries(mmol, reason):
     colour, reasons = colour_of([glucose(mmol, fasting=False)], profile=patient(diabetes=True))
     assert (colour is Colour.RED) is (reason is not None)
@@ -54,9 +72,14 @@ def test_urgent_reading_holds_red_until_a_follow_up_is_recorded_after_it():
     assert colour is not Colour.RED and "bp_critical" not in reasons
 
 
-@pytest.mark.parametrize(("systolic", "diastolic", "expected"), [
-    (139, 89, Colour.GREEN), (140, 85, Colour.YELLOW), (135, 90, Colour.YELLOW),
-])
+@pytest.mark.parametrize(
+    ("systolic", "diastolic", "expected"),
+    [
+        (139, 89, Colour.GREEN),
+        (140, 85, Colour.YELLOW),
+        (135, 90, Colour.YELLOW),
+    ],
+)
 def test_mean_bp_against_the_general_target_139_140(systolic, diastolic, expected):
     readings = [bp(systolic, diastolic, ago=timedelta(days=d)) for d in (1, 5)]
     colour, reasons = colour_of(readings)
@@ -100,9 +123,15 @@ def test_a_sitting_is_one_meters_readings_within_ten_minutes():
     assert latest_sitting([b, other_meter, c]) == [c]
 
 
-@pytest.mark.parametrize(("fasting", "mean", "expected"), [
-    (True, 6.9, Colour.GREEN), (True, 7.0, Colour.YELLOW), (False, 9.9, Colour.GREEN), (False, 10.0, Colour.YELLOW),
-])
+@pytest.mark.parametrize(
+    ("fasting", "mean", "expected"),
+    [
+        (True, 6.9, Colour.GREEN),
+        (True, 7.0, Colour.YELLOW),
+        (False, 9.9, Colour.GREEN),
+        (False, 10.0, Colour.YELLOW),
+    ],
+)
 def test_glucose_targets_fasting_7_and_non_fasting_10(fasting, mean, expected):
     profile = patient(hypertension=False, diabetes=True)
     readings = [glucose(mean, fasting=fasting, ago=timedelta(days=d)) for d in (1, 3)]
@@ -113,8 +142,11 @@ def test_two_uncontrolled_follow_ups_in_a_row_are_red_one_is_not():
     two = [visit(FollowUpClass.UNCONTROLLED, days_ago=20), visit(FollowUpClass.UNCONTROLLED, days_ago=5)]
     colour, reasons = colour_of(under_control_bp(), follow_ups=two)
     assert colour is Colour.RED and "uncontrolled_2x" in reasons
-    broken = [visit(FollowUpClass.UNCONTROLLED, days_ago=40), visit(FollowUpClass.CONTROLLED, days_ago=20),
-              visit(FollowUpClass.UNCONTROLLED, days_ago=5, next_due_in=9)]
+    broken = [
+        visit(FollowUpClass.UNCONTROLLED, days_ago=40),
+        visit(FollowUpClass.CONTROLLED, days_ago=20),
+        visit(FollowUpClass.UNCONTROLLED, days_ago=5, next_due_in=9),
+    ]
     assert colour_of(under_control_bp(), follow_ups=broken)[0] is Colour.GREEN
 
 
@@ -151,11 +183,16 @@ def test_priority_orders_patients_within_a_colour_and_red_above_yellow():
 
 def test_evidence_names_the_readings_that_decided_the_colour():
     critical = bp(190, 100)
-    result = assess(profile=patient(), readings=[bp(130, 80, ago=timedelta(days=2)), critical],
-                    follow_ups=[controlled_visit()], now=NOW, rules=RULES)
+    result = assess(
+        profile=patient(),
+        readings=[bp(130, 80, ago=timedelta(days=2)), critical],
+        follow_ups=[controlled_visit()],
+        now=NOW,
+        rules=RULES,
+    )
     assert result.evidence == (f"{critical.device_uid}:{critical.seq}",)
 
 
 def test_readings_after_now_are_ignored_when_recomputing_the_past():
     future = replace(bp(200, 120), measured_at=NOW + timedelta(hours=1))
-    assert colour_of([future] + under_control_bp())[0] is Colour.GREEN
+    assert colour_of([future, *under_control_bp()])[0] is Colour.GREEN

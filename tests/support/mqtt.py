@@ -15,8 +15,9 @@ class TestPublisher:
     __test__ = False  # not a test class, despite the name
 
     def __init__(self, settings: Settings, client_id: str) -> None:
-        self.client = configure(mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311),
-                                settings)
+        self.client = configure(
+            mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311), settings
+        )
         self.client.connect(settings.mqtt_host, settings.mqtt_port)
         self.client.loop_start()
 

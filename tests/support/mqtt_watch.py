@@ -21,9 +21,10 @@ class Subscriber:
         self._subscribed = threading.Event()
         self._filter = readings_filter(county_code)
         settings = Settings(mqtt_url=mqtt_url, _env_file=None)  # type: ignore[call-arg]
-        self._client = configure(mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=f"watch-{county_code}", protocol=mqtt.MQTTv311
-        ), settings)
+        self._client = configure(
+            mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"watch-{county_code}", protocol=mqtt.MQTTv311),
+            settings,
+        )
         self._client.on_connect = lambda c, *_: c.subscribe(self._filter, qos=1)
         self._client.on_subscribe = lambda *_: self._subscribed.set()
         self._client.on_message = self._on_message

@@ -20,17 +20,26 @@ class SmallCounty:
 
 def build(conn: psycopg.Connection, *, code: str = "t", patients: int = 3) -> SmallCounty:
     """Insert the registry and return its ids (the caller commits)."""
-    county = conn.execute("insert into region (code, name, level) values (%s, '测试县', 'county') returning id",
-                          (code,)).fetchone()[0]
-    township = conn.execute("insert into region (code, name, level, parent_id) values (%s, '城关镇', 'township', %s)"
-                            " returning id", (f"{code}-tw1", county)).fetchone()[0]
-    village = conn.execute("insert into region (code, name, level, parent_id) values (%s, '东村卫生室', 'village', %s)"
-                           " returning id", (f"{code}-v1", township)).fetchone()[0]
-    team = conn.execute("insert into care_team (code, name, township_id) values (%s, '城关镇家医1队', %s) returning id",
-                        (f"{code}-team1", township)).fetchone()[0]
+    county = conn.execute(
+        "insert into region (code, name, level) values (%s, '测试县', 'county') returning id", (code,)
+    ).fetchone()[0]
+    township = conn.execute(
+        "insert into region (code, name, level, parent_id) values (%s, '城关镇', 'township', %s) returning id",
+        (f"{code}-tw1", county),
+    ).fetchone()[0]
+    village = conn.execute(
+        "insert into region (code, name, level, parent_id) values (%s, '东村卫生室', 'village', %s) returning id",
+        (f"{code}-v1", township),
+    ).fetchone()[0]
+    team = conn.execute(
+        "insert into care_team (code, name, township_id) values (%s, '城关镇家医1队', %s) returning id",
+        (f"{code}-team1", township),
+    ).fetchone()[0]
     bp, glu = f"BP-{code}-1", f"GLU-{code}-1"
-    conn.execute("insert into device (uid, kind, clinic_id) values (%s, 'bp', %s), (%s, 'glucose', %s)",
-                 (bp, village, glu, village))
+    conn.execute(
+        "insert into device (uid, kind, clinic_id) values (%s, 'bp', %s), (%s, 'glucose', %s)",
+        (bp, village, glu, village),
+    )
     ids = {}
     for i in range(patients):
         card = f"H{code.upper()}{i:06d}"
