@@ -22,7 +22,15 @@ from typing import Any
 
 from alerts.sink import NotificationSink
 from cdm import db
-from cdm.services import EmbeddedPostgres, LocalBroker, free_port, port_in_use, wait_for_port, with_database
+from cdm.services import (
+    EmbeddedPostgres,
+    LocalBroker,
+    free_port,
+    port_in_use,
+    stop_process,
+    wait_for_port,
+    with_database,
+)
 from cdm.settings import Settings
 from cdm.store import upgrade_store
 
@@ -164,17 +172,12 @@ class Demo:
         log.warning("drain timed out after %.0f s", DRAIN_TIMEOUT_S)
 
     def _stop_all(self) -> None:
-        for name in ("sim", "dashboard", "ingest", "worker"):
+        for name in ("sim", "dashboard", "ingest", "worker"):  # signal all first, so they stop in parallel
             proc = self._procs.get(name)
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for name, proc in self._procs.items():
-            try:
-                proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                log.warning("%s did not stop in %.0f s; killing it", name, STOP_TIMEOUT_S)
-                proc.kill()
-                proc.wait()
+        for proc in self._procs.values():
+            stop_process(proc, timeout=STOP_TIMEOUT_S)
         if self._sink:
             self._sink.stop()
         if self._broker:

@@ -55,6 +55,18 @@ def wait_for_port(port: int, *, timeout: float = 15.0, proc: subprocess.Popen[by
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
 
 
+def stop_process(proc: subprocess.Popen[bytes], *, timeout: float = 10.0) -> None:
+    """SIGTERM, wait up to `timeout`, then SIGKILL: a child never outlives its parent's stop."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("pid %s did not stop in %.0f s; killing it", proc.pid, timeout)
+            proc.kill()
+            proc.wait()
+
+
 def with_database(url: str, dbname: str) -> str:
     """The same server URL with another database name."""
     parts = urlsplit(url)
@@ -143,12 +155,6 @@ class LocalBroker:
 
     def stop(self) -> None:
         """Stop the broker and wait for it to exit."""
-        if self._proc is None:
-            return
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        self._proc = None
+        if self._proc is not None:
+            stop_process(self._proc)
+            self._proc = None

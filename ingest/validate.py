@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -97,6 +98,18 @@ def _check_time(measured_at: datetime, received_at: datetime, limits: Limits) ->
     return None
 
 
+def _identity(msg: BpReadingV1 | GlucoseReadingV1, received_at: datetime) -> dict[str, Any]:
+    """Who and when, common to both kinds of reading."""
+    return {
+        "device_uid": msg.device_id,
+        "seq": msg.seq,
+        "measured_at": msg.measured_at.astimezone(UTC),
+        "received_at": received_at,
+        "patient_scheme": msg.patient.scheme if msg.patient else None,
+        "patient_ref": msg.patient.value if msg.patient else None,
+    }
+
+
 def _outside(value: float, bounds: tuple[float, float]) -> bool:
     return not bounds[0] <= value <= bounds[1]
 
@@ -112,13 +125,8 @@ def _bp(msg: BpReadingV1, received_at: datetime) -> Reading | Rejection:
     if msg.systolic <= msg.diastolic:
         return Rejection("sbp_not_above_dbp", f"systolic {msg.systolic} <= diastolic {msg.diastolic}", msg.device_id)
     return Reading(
-        device_uid=msg.device_id,
-        seq=msg.seq,
+        **_identity(msg, received_at),
         kind=ReadingKind.BP,
-        measured_at=msg.measured_at.astimezone(UTC),
-        received_at=received_at,
-        patient_scheme=msg.patient.scheme if msg.patient else None,
-        patient_ref=msg.patient.value if msg.patient else None,
         systolic=msg.systolic,
         diastolic=msg.diastolic,
         pulse=msg.pulse,
@@ -142,13 +150,8 @@ def _glucose(msg: GlucoseReadingV1, received_at: datetime) -> Reading | Rejectio
                 "implausible_value", f"glucose {msg.value} {msg.unit} outside {low}-{high} mmol/L{hint}", msg.device_id
             )
     return Reading(
-        device_uid=msg.device_id,
-        seq=msg.seq,
+        **_identity(msg, received_at),
         kind=ReadingKind.GLUCOSE,
-        measured_at=msg.measured_at.astimezone(UTC),
-        received_at=received_at,
-        patient_scheme=msg.patient.scheme if msg.patient else None,
-        patient_ref=msg.patient.value if msg.patient else None,
         glucose_mmol=mmol,
         glucose_flag=msg.flag,
         glucose_context=GlucoseContext(msg.context),

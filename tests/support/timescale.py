@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from cdm.services import free_port, wait_for_port
+from cdm.services import free_port, stop_process, wait_for_port
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +103,6 @@ class PgliteTimescale:
 
     def stop(self) -> None:
         """Stop the server and wait for it to exit."""
-        if self._proc is None:
-            return
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        self._proc = None
+        if self._proc is not None:
+            stop_process(self._proc)
+            self._proc = None
