@@ -42,9 +42,9 @@ def ensure_partitions(conn: psycopg.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def upgrade_store(url: str) -> dict[str, object]:
+def upgrade_store(url: str, *, client_side: bool = False) -> dict[str, object]:
     """Everything `cdm db upgrade` does; safe to run again (a second run changes nothing)."""
-    with db.connect(url) as conn:
+    with db.connect(url, client_side=client_side) as conn:
         applied = migrate.upgrade(conn)
         conn.autocommit = False
         changed = sync_thresholds(conn)

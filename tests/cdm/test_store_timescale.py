@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from cdm import db, migrate
+from cdm.store import upgrade_store
 
 pytestmark = [pytest.mark.timescale, pytest.mark.integration]
 
@@ -128,16 +129,19 @@ def ts_conn(timescale_store: str) -> Iterator[psycopg.Connection]:
 
 
 def test_upgrade_applies_the_timescale_migrations_once(empty_timescale_url: str) -> None:
+    """What `cdm db upgrade` does (migrations, thresholds, partitions), twice: the second run changes nothing."""
+    first = upgrade_store(empty_timescale_url, client_side=True)
     with db.connect(empty_timescale_url, client_side=True) as conn:
-        first = migrate.upgrade(conn)
         engines = conn.execute("select distinct engine from schema_migration").fetchall()
         snapshot = _snapshot(conn)
 
-        second = migrate.upgrade(conn)
+    second = upgrade_store(empty_timescale_url, client_side=True)
 
-        assert first == [f"{m.version:04d}_{m.name}" for m in migrate.discover()]
-        assert engines == [("timescale",)]
-        assert second == []
+    assert first["applied"] == [f"{m.version:04d}_{m.name}" for m in migrate.discover()]
+    assert first["engine"] == "timescale" and first["thresholds_changed"] > 0
+    assert engines == [("timescale",)]
+    assert second == {"engine": "timescale", "applied": [], "thresholds_changed": 0, "partitions_created": 0}
+    with db.connect(empty_timescale_url, client_side=True) as conn:
         assert _snapshot(conn) == snapshot
     assert {table for table, _, _ in snapshot["columns"]} >= {"region", "device", "patient", "reading", "reading_daily"}
 
