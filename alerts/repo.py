@@ -18,9 +18,10 @@ from models.scoring import Change
 OUTBOX_CHANNEL = "cdm_outbox"  # LISTEN/NOTIFY channel that wakes the dispatcher at commit
 
 
-def _patient_places(conn: psycopg.Connection, patient_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+def patient_places(conn: psycopg.Connection, patient_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Where each patient lives (village, township, county, team), with the card number masked."""
     rows = conn.execute(
-        "select p.id, p.health_card_no, v.name, t.id, t.code, t.name, c.id, c.name"
+        "select p.id, p.health_card_no, v.name, t.id, t.code, t.name, c.id, c.name, p.team_id"
         " from patient p join region v on v.id = p.village_id join region t on t.id = v.parent_id"
         " join region c on c.id = t.parent_id where p.id = any(%s)",
         (list(patient_ids),),
@@ -34,85 +35,108 @@ def _patient_places(conn: psycopg.Connection, patient_ids: Sequence[int]) -> dic
             "township": r[5],
             "county_id": r[6],
             "county": r[7],
+            "team_id": r[8],
         }
         for r in rows
     }
 
 
-def raise_alerts(conn: psycopg.Connection, changes: Sequence[Change], *, now: datetime, lang: str) -> list[int]:
-    """For each patient who turned red: one alert and one notification per centre. Returns the new alert ids."""
+def raise_alerts(
+    conn: psycopg.Connection,
+    changes: Sequence[Change],
+    *,
+    now: datetime,
+    lang: str,
+    routes: dict[str, str] | None = None,
+) -> list[int]:
+    """For each patient who turned red: one alert and one notification per centre. Returns the new alert ids.
+
+    `routes` names the channel of each centre (recipient -> channel; webhook by default).
+    """
     decided = [(c, d) for c in changes if (d := decide(previous=c.previous, current=c.assessment))]
     if not decided:
         return []
-    places = _patient_places(conn, [c.patient_id for c, _ in decided])
+    places = patient_places(conn, [c.patient_id for c, _ in decided])
     alert_ids = []
     for change, decision in decided:
         place = places[change.patient_id]
+        reasons, evidence = list(change.assessment.reasons), list(change.assessment.evidence)
         row = conn.execute(
-            "insert into alert (patient_id, kind, severity, reasons, evidence, township_id, opened_at)"
-            " values (%s, %s, %s, %s, %s, %s, %s)"
+            "insert into alert (patient_id, kind, severity, reasons, evidence, township_id, opened_at, last_seen_at,"
+            " latest_evidence) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " on conflict (patient_id, kind) where status <> 'closed' do nothing returning id",
-            (
-                change.patient_id,
-                decision.kind,
-                decision.severity,
-                list(change.assessment.reasons),
-                list(change.assessment.evidence),
-                place["township_id"],
-                now,
-            ),
+            (change.patient_id, decision.kind, decision.severity, reasons, evidence, place["township_id"], now, now,
+             evidence),
         ).fetchone()
         if row is None:
             continue  # an open alert of this kind already stands for the patient
         alert_ids.append(row[0])
+        add_event(conn, alert_id=row[0], actor="system", event="opened", at=now, detail={"reasons": reasons})
+        alert = {"id": row[0], "kind": decision.kind, "severity": decision.severity, "reasons": reasons,
+                 "evidence": evidence, "opened_at": now, "patient_id": change.patient_id}
         for recipient in RECIPIENTS:
-            body = _body(
-                alert_id=row[0],
-                recipient=recipient,
-                change=change,
-                place=place,
-                severity=decision.severity,
-                kind=decision.kind,
-                now=now,
-                lang=lang,
-            )
             region = place["township_id"] if recipient == "township" else place["county_id"]
-            conn.execute(
-                "insert into notification (alert_id, recipient, region_id, body) values (%s, %s, %s, %s)",
-                (row[0], recipient, region, Jsonb(body)),
-            )
+            add_notification(conn, alert=alert, place=place, recipient=recipient, region_id=region,
+                             channel=(routes or {}).get(recipient, "webhook"), lang=lang)
     if alert_ids:
-        conn.execute(f"notify {OUTBOX_CHANNEL}")
+        wake_dispatcher(conn, alert_ids)
     return alert_ids
 
 
-def _body(
+def wake_dispatcher(conn: psycopg.Connection, alert_ids: Sequence[int]) -> None:
+    """Wake dispatchers at commit; the payload (alert ids) lets a benchmark time the commit."""
+    conn.execute("select pg_notify(%s, %s)", (OUTBOX_CHANNEL, ",".join(map(str, alert_ids))))
+
+
+def add_event(
+    conn: psycopg.Connection, *, alert_id: int, actor: str, event: str, at: datetime, detail: dict[str, Any]
+) -> None:
+    """Keep one step of an alert's life, with who took it."""
+    conn.execute(
+        "insert into alert_event (alert_id, at, actor, event, detail) values (%s, %s, %s, %s, %s)",
+        (alert_id, at, actor, event, Jsonb(detail)),
+    )
+
+
+def add_notification(
+    conn: psycopg.Connection,
     *,
-    alert_id: int,
-    recipient: str,
-    change: Change,
+    alert: dict[str, Any],
     place: dict[str, Any],
-    severity: str,
-    kind: str,
-    now: datetime,
+    recipient: str,
+    region_id: int,
+    channel: str,
     lang: str,
-) -> dict[str, Any]:
-    reasons = change.assessment.reasons
+    team_id: int | None = None,
+    address: str | None = None,
+) -> None:
+    """Put one notification of `alert` for `recipient` in the outbox (a repeat of the same one is ignored)."""
+    body = _body(alert=alert, recipient=recipient, place=place, lang=lang)
+    conn.execute(
+        "insert into notification (alert_id, recipient, region_id, channel, body, team_id, address)"
+        " values (%s, %s, %s, %s, %s, %s, %s) on conflict do nothing",
+        (alert["id"], recipient, region_id, channel, Jsonb(body), team_id, address),
+    )
+
+
+def _body(*, alert: dict[str, Any], recipient: str, place: dict[str, Any], lang: str) -> dict[str, Any]:
+    escalated = recipient in ("county_on_duty", "team")
+    title = t(f"alert.{alert['kind']}.title", lang, township=place["township"], village=place["village"],
+              patient=place["card"])
     return {
-        "alert_id": alert_id,
-        "kind": kind,
-        "severity": severity,
+        "alert_id": alert["id"],
+        "kind": alert["kind"],
+        "severity": alert["severity"],
         "recipient": recipient,
         "recipient_name": t(f"alert.recipient.{recipient}", lang),
-        "title": t(
-            f"alert.{kind}.title", lang, township=place["township"], village=place["village"], patient=place["card"]
-        ),
+        "title": (t("alert.escalated.prefix", lang) + title) if escalated else title,
         "township": {"code": place["township_code"], "name": place["township"]},
         "village": place["village"],
-        "patient": {"id": change.patient_id, "card": place["card"]},
-        "reasons": [{"code": r, "text": t(f"reason.{r}", lang)} for r in reasons],
-        "evidence": list(change.assessment.evidence),
-        "opened_at": now.isoformat(),
+        "patient": {"id": alert["patient_id"], "card": place["card"]},
+        "reasons": [{"code": r, "text": t(f"reason.{r}", lang)} for r in alert["reasons"]],
+        "evidence": list(alert["evidence"]),
+        "opened_at": alert["opened_at"].isoformat(),
+        "escalated": escalated,
     }
 
 

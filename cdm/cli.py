@@ -18,6 +18,18 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="County chron
 db_app = typer.Typer(no_args_is_help=True, help="The store: migrations")
 app.add_typer(db_app, name="db")
 
+
+def _add_workflow_commands() -> None:
+    from alerts.cli import alerts_app, contacts_app, followups_app
+
+    for sub, name in ((alerts_app, "alerts"), (followups_app, "followups"), (contacts_app, "contacts")):
+        sub.callback()(_with_settings)
+        app.add_typer(sub, name=name)
+
+
+def _with_settings(ctx: typer.Context) -> None:
+    ctx.obj = _settings()
+
 log = logging.getLogger("cdm")
 
 
@@ -156,6 +168,9 @@ def demo(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+_add_workflow_commands()
 
 
 if __name__ == "__main__":

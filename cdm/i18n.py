@@ -71,6 +71,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "alert.status.acknowledged": {"zh": "已确认", "en": "Acknowledged"},
     "alert.status.actioned": {"zh": "已处置", "en": "Actioned"},
     "alert.status.closed": {"zh": "已关闭", "en": "Closed"},
+    "alert.recipient.county_on_duty": {"zh": "县慢病中心值班人员", "en": "County centre, person on duty"},
+    "alert.recipient.team": {"zh": "家庭医生团队", "en": "Family-doctor team"},
+    "followup.class.controlled": {"zh": "控制满意", "en": "Controlled"},
+    "followup.class.uncontrolled": {"zh": "控制不满意", "en": "Uncontrolled"},
+    "followup.class.adverse_reaction": {"zh": "药物不良反应", "en": "Adverse drug reaction"},
+    "followup.class.complication": {"zh": "并发症", "en": "Complication"},
+    "alert.escalated.prefix": {"zh": "【升级·乡镇未及时确认】", "en": "[ESCALATED: not acknowledged] "},
     # county traffic-light screen (dashboard/)
     "dashboard.title": {"zh": "慢病管理 · 县级红黄绿大屏", "en": "Chronic disease · county traffic-light screen"},
     "dashboard.header": {
@@ -117,6 +124,28 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "dashboard.notify.failed": {"zh": "{n} 条失败", "en": "{n} failed"},
     "dashboard.notify.none": {"zh": "无通知", "en": "None"},
     "dashboard.no_village": {"zh": "（乡镇直管）", "en": "(township)"},
+    # patient reminders (alerts.reminders); {sign} is the SMS signature, CDM_SMS_SIGN_NAME
+    "reminder.title.measure": {"zh": "测量提醒", "en": "Time to measure"},
+    "reminder.title.follow_up": {"zh": "随访提醒", "en": "Follow-up reminder"},
+    "reminder.title.medication": {"zh": "服药提醒", "en": "Medication reminder"},
+    "reminder.measure": {
+        "zh": "【{sign}】您已{days}天未测量{what}，请到村卫生室测量。",
+        "en": "[{sign}] You have not measured your {what} for {days} days. Please measure at the village clinic.",
+    },
+    "reminder.follow_up": {
+        "zh": "【{sign}】您的慢病随访在{when}（{date}），请按时到村卫生室随访。",
+        "en": "[{sign}] Your chronic-disease follow-up is {when} ({date}). Please come to the village clinic on time.",
+    },
+    "reminder.medication": {
+        "zh": "【{sign}】现在是{time}，请按医嘱服药。",
+        "en": "[{sign}] It is {time}: please take your medicine as prescribed.",
+    },
+    "reminder.what.bp": {"zh": "血压", "en": "blood pressure"},
+    "reminder.what.glucose": {"zh": "血糖", "en": "blood glucose"},
+    "reminder.and": {"zh": "和", "en": " and "},
+    "reminder.when.today": {"zh": "今天", "en": "today"},
+    "reminder.when.tomorrow": {"zh": "明天", "en": "tomorrow"},
+    "reminder.date": {"zh": "{month}月{day}日", "en": "{iso}"},
 }
 
 

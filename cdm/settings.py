@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_WEBHOOK_SECRET = "dev-only-webhook-secret"
+Channel = Literal["webhook", "wecom", "sms", "email"]
 _COUNTY_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
@@ -38,6 +40,23 @@ class Settings(BaseSettings):
     )
     notify_county_url: str | None = Field(default=None, description="webhook of the county chronic-disease centre")
     webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+    notify_township_channel: Channel = Field(default="webhook", description="how township centres are told")
+    notify_county_channel: Channel = Field(default="webhook", description="how the county centre is told")
+
+    sms_gateway_url: str | None = Field(default=None, description="HTTP API of the SMS gateway")
+    sms_api_key: SecretStr | None = None
+    sms_sign_name: str = Field(default="县慢病中心", description="signature the gateway puts on every SMS")
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "cdm@localhost"
+
+    reminder_quiet_start: time = Field(default=time(21, 0), description="no patient message from this hour…")
+    reminder_quiet_end: time = Field(default=time(8, 0), description="…until this hour (CDM_TIMEZONE)")
+    reminder_daily_cap: int = Field(default=2, ge=1, le=20, description="messages a patient gets a day at most")
+    reminder_measure_after_days: int = Field(default=7, ge=1, le=365, description="no reading this long: remind")
 
     ingest_client_id: str = "cdm-ingest-1"
     ingest_batch_size: int = Field(default=500, ge=1, le=20_000)
@@ -98,7 +117,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
         return value
 
-    @field_validator("notify_township_url", "notify_county_url")
+    @field_validator("notify_township_url", "notify_county_url", "sms_gateway_url")
     @classmethod
     def _webhook(cls, value: str | None) -> str | None:
         if not value:

@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from alerts.repo import raise_alerts
+from alerts.workflow import fold_repeats
 from cdm.domain import Reading
 from cdm.payload import parse_topic
 from cdm.settings import Settings
 from ingest import repo
 from ingest.repo import DeviceInfo, QuarantineRow
 from ingest.validate import Limits, Rejection, decode
-from models.rules import RuleSettings
+from models.rules import RuleSettings, urgent_reasons
 from models.scoring import rescore, rule_settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class IngestContext:
     limits: Limits
     rules: RuleSettings
     lang: str
+    routes: dict[str, str] = field(default_factory=dict)  # centre -> channel of its notifications
     devices: dict[str, DeviceInfo] = field(default_factory=dict)  # registry cache; meters are rarely re-homed
 
     @classmethod
@@ -67,7 +69,8 @@ class IngestContext:
             max_clock_skew=timedelta(seconds=settings.max_clock_skew_s),
             max_buffer_age=timedelta(days=settings.max_buffer_age_days),
         )
-        return cls(limits=limits, rules=rule_settings(settings), lang=settings.language)
+        routes = {"township": settings.notify_township_channel, "county": settings.notify_county_channel}
+        return cls(limits=limits, rules=rule_settings(settings), lang=settings.language, routes=routes)
 
     def lookup_devices(self, conn: psycopg.Connection, uids: set[str]) -> dict[str, DeviceInfo]:
         missing = uids - self.devices.keys()
@@ -105,7 +108,8 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
 
     now = datetime.now(UTC)
     changes = rescore(conn, patient_ids={pid for _, _, pid in inserted if pid is not None}, now=now, rules=ctx.rules)
-    alert_ids = raise_alerts(conn, changes, now=now, lang=ctx.lang)
+    alert_ids = raise_alerts(conn, changes, now=now, lang=ctx.lang, routes=ctx.routes)
+    fold_repeats(conn, _urgent_by_patient(readings, inserted, ctx), now=now, new_alerts=alert_ids)
     return BatchResult(
         stored=len(inserted),
         duplicates=len(readings) - len(inserted),
@@ -117,6 +121,19 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
 def quarantine_one(conn: psycopg.Connection, msg: InboundMessage, *, reason: str, detail: str) -> None:
     """Keep a message that could not be stored at all (the store refused it) with the reason."""
     repo.insert_quarantine(conn, [_quarantine_row(msg, Rejection(reason, detail[:300], None))])
+
+
+def _urgent_by_patient(
+    readings: list[tuple[Reading, DeviceInfo]], inserted: list[tuple[int, int, int | None]], ctx: IngestContext
+) -> dict[int, list[str]]:
+    """New urgent readings of attributed patients, as evidence ids, so an open alert can count them."""
+    new = {(device_id, seq): pid for device_id, seq, pid in inserted if pid is not None}
+    urgent: dict[int, list[str]] = {}
+    for reading, device in readings:
+        pid = new.get((device.id, reading.seq))
+        if pid is not None and urgent_reasons(reading, ctx.rules.thresholds):
+            urgent.setdefault(pid, []).append(f"{reading.device_uid}:{reading.seq}")
+    return urgent
 
 
 def _device_problem(reading: Reading, device: DeviceInfo | None) -> Rejection | None:

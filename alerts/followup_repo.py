@@ -1,0 +1,62 @@
+"""SQL of follow-up work: a team's list, and recording a visit (which closes the patient's open alerts)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from cdm.domain import FollowUpClass
+
+
+def team_patients(conn: psycopg.Connection, *, team_code: str) -> list[dict[str, Any]]:
+    """The team's assessed patients with their colour, last visit and last readings."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "select p.id, p.health_card_no, p.registered_at::date as registered, a.colour, a.reasons, a.priority,"
+            " a.colour_since, f.done_on as last_done, f.next_due, bp.systolic, bp.diastolic, bp.measured_at as bp_at,"
+            " g.glucose_mmol, g.glucose_context, g.measured_at as glucose_at"
+            " from care_team t join patient p on p.team_id = t.id"
+            " join assessment_current a on a.patient_id = p.id"
+            " left join lateral (select done_on, next_due from follow_up where patient_id = p.id"
+            "   order by done_on desc, recorded_at desc limit 1) f on true"
+            " left join lateral (select systolic, diastolic, measured_at from reading where patient_id = p.id"
+            "   and kind = 'bp' order by measured_at desc limit 1) bp on true"
+            " left join lateral (select glucose_mmol, glucose_context, measured_at from reading where patient_id = p.id"
+            "   and kind = 'glucose' order by measured_at desc limit 1) g on true"
+            " where t.code = %s",
+            (team_code,),
+        ).fetchall()
+
+
+def find_patient(conn: psycopg.Connection, *, card: str) -> int | None:
+    """A patient's id by health-card number."""
+    row = conn.execute("select id from patient where health_card_no = %s", (card,)).fetchone()
+    return row[0] if row else None
+
+
+def insert_follow_up(
+    conn: psycopg.Connection, *, patient_id: int, done_on: date, follow_up_class: FollowUpClass,
+    next_step: str | None, next_due: date, recorded_by: str, now: datetime,
+) -> int:
+    """Keep one visit; returns its id."""
+    row = conn.execute(
+        "insert into follow_up (patient_id, done_on, class, next_step, next_due, recorded_by, recorded_at)"
+        " values (%s, %s, %s, %s, %s, %s, %s) returning id",
+        (patient_id, done_on, follow_up_class.value, next_step, next_due, recorded_by, now),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def open_alerts_of(conn: psycopg.Connection, patient_id: int) -> list[int]:
+    """The patient's alerts not yet closed."""
+    rows = conn.execute("select id from alert where patient_id = %s and status <> 'closed' order by id", (patient_id,))
+    return [r[0] for r in rows]
+
+
+def link_follow_up(conn: psycopg.Connection, *, follow_up_id: int, alert_id: int) -> None:
+    """Remember which alert a visit answered."""
+    conn.execute("update follow_up set alert_id = %s where id = %s", (alert_id, follow_up_id))
