@@ -63,7 +63,7 @@ def fold_repeats(
     conn: psycopg.Connection, repeats: dict[int, list[str]], *, now: datetime, new_alerts: Sequence[int]
 ) -> list[int]:
     """Count further urgent readings on the patient's open alert instead of raising another."""
-    folded = workflow_repo.record_repeats(conn, repeats, now=now, skip=new_alerts)
+    folded = workflow_repo.record_repeats(conn, repeats, now=now, opened=new_alerts)
     for alert_id in folded:
         repo.add_event(conn, alert_id=alert_id, actor=SYSTEM, event="repeated", at=now, detail={})
     return folded

@@ -27,21 +27,25 @@ def update_alert(conn: psycopg.Connection, alert_id: int, fields: dict[str, Any]
 
 
 def record_repeats(
-    conn: psycopg.Connection, repeats: dict[int, list[str]], *, now: datetime, skip: Sequence[int] = ()
+    conn: psycopg.Connection, repeats: dict[int, list[str]], *, now: datetime, opened: Sequence[int] = ()
 ) -> list[int]:
-    """Fold new urgent readings into each patient's open alert (count, latest evidence); returns alert ids."""
+    """Count a batch's urgent readings on each patient's open alert and keep the latest as evidence.
+
+    An alert `opened` by this very batch counts its readings from scratch (the one that opened it among them).
+    Returns the ids of the alerts that were already open before.
+    """
     if not repeats:
         return []
     pids = sorted(repeats)
     rows = conn.execute(
-        "update alert a set occurrences = a.occurrences + u.n, last_seen_at = %s,"
-        " latest_evidence = string_to_array(u.ev, ',')"
+        "update alert a set occurrences = case when a.id = any(%s) then u.n else a.occurrences + u.n end,"
+        " last_seen_at = %s, latest_evidence = string_to_array(u.ev, ',')"
         " from unnest(%s::bigint[], %s::integer[], %s::text[]) as u(pid, n, ev)"
-        " where a.patient_id = u.pid and a.kind = 'turned_red' and a.status <> 'closed' and a.id <> all(%s)"
+        " where a.patient_id = u.pid and a.kind = 'turned_red' and a.status <> 'closed'"
         " returning a.id",
-        (now, pids, [len(repeats[p]) for p in pids], [",".join(repeats[p]) for p in pids], list(skip)),
+        (list(opened), now, pids, [len(repeats[p]) for p in pids], [",".join(repeats[p]) for p in pids]),
     ).fetchall()
-    return [r[0] for r in rows]
+    return [r[0] for r in rows if r[0] not in set(opened)]
 
 
 def load_policy(conn: psycopg.Connection) -> list[PolicyStep]:
