@@ -1,7 +1,9 @@
 """A real local HTTP receiver that stands in for the township and county centres in the demo and the tests.
 
 It answers each webhook with a receipt, and drops repeats by the Idempotency-Key header the way a real
-receiver should, counting them so a run can prove no notification arrived twice.
+receiver should, counting them so a run can prove no notification arrived twice. Under `/wecom/` it answers as a
+WeCom group robot (`{"errcode": 0, "errmsg": "ok"}`), under `/sms` as an SMS gateway (`{"code": "OK", …}`);
+`fail_next` makes it answer the way each of them fails.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+WECOM_PREFIX = "/wecom/"
+SMS_PREFIX = "/sms"
+
 
 @dataclass(frozen=True)
 class Received:
@@ -23,6 +28,7 @@ class Received:
     at: float  # time.time() on arrival
     raw: bytes = b""
     signature: str | None = None
+    authorization: str | None = None
 
 
 @dataclass
@@ -30,16 +36,58 @@ class _State:
     received: list[Received] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
     repeats: int = 0
+    requests: int = 0  # every POST, failed ones included: shows whether a sender called at all
     fail_next: int = 0
+    fail_status: int = 503
+    fail_errcode: int = 45009
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Condition = field(init=False)
 
     def __post_init__(self) -> None:
         self.arrived = threading.Condition(self.lock)
 
+    def take_failure(self) -> tuple[int, int] | None:
+        """(HTTP status, WeCom errcode) when this request is to fail; call with the lock held."""
+        if self.fail_next <= 0:
+            return None
+        self.fail_next -= 1
+        return self.fail_status, self.fail_errcode
+
+    def record(self, item: Received) -> None:
+        """Keep a request, or count it as a repeat of an Idempotency-Key already seen; call with the lock held."""
+        key = item.idempotency_key
+        if key and key in self.keys:
+            self.repeats += 1
+            return
+        if key:
+            self.keys.add(key)
+        self.received.append(item)
+        self.arrived.notify_all()
+
+
+def _failure_answer(path: str, status: int, errcode: int) -> tuple[int, dict[str, Any]]:
+    if path.startswith(WECOM_PREFIX):
+        return 200, {"errcode": errcode, "errmsg": "api freq out of limit" if errcode == 45009 else "failed"}
+    if path.startswith(SMS_PREFIX) and status == 200:
+        return 200, {"code": "REFUSED", "message": "refused by the test gateway"}
+    return status, {"error": "unavailable" if status >= 500 else "refused"}
+
+
+def _success_answer(path: str) -> dict[str, Any]:
+    if path.startswith(WECOM_PREFIX):
+        return {"errcode": 0, "errmsg": "ok"}
+    if path.startswith(SMS_PREFIX):
+        return {"code": "OK", "message_id": str(uuid.uuid4())}
+    return {"receipt": str(uuid.uuid4())}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64  # the dispatcher sends from a pool of threads; the default backlog of 5 drops connections
+
 
 class NotificationSink:
-    """Listens on 127.0.0.1:<port>; every POST path is accepted (e.g. /township/<code>, /county)."""
+    """Listens on 127.0.0.1:<port>; every POST path is accepted (e.g. /township/<code>, /county, /wecom/x, /sms)."""
 
     def __init__(self, port: int = 0) -> None:
         state = _State()
@@ -49,42 +97,39 @@ class NotificationSink:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
-                key = self.headers.get("Idempotency-Key")
-                with state.lock:
-                    if state.fail_next > 0:
-                        state.fail_next -= 1
-                        self._answer(503, {"error": "unavailable"})
-                        return
-                    try:
-                        body = json.loads(raw)
-                    except ValueError:
-                        self._answer(400, {"error": "body is not JSON"})
-                        return
-                    if key and key in state.keys:
-                        state.repeats += 1
-                    else:
-                        if key:
-                            state.keys.add(key)
-                        state.received.append(
-                            Received(self.path, key, body, time.time(), raw, self.headers.get("X-CDM-Signature"))
-                        )
-                        state.arrived.notify_all()
-                self._answer(200, {"receipt": str(uuid.uuid4())})
-
-            def _answer(self, status: int, body: dict[str, str]) -> None:
-                data = json.dumps(body).encode()
+                status, answer = self._handle(raw)
+                data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _handle(self, raw: bytes) -> tuple[int, dict[str, Any]]:
+                with state.lock:
+                    state.requests += 1
+                    failure = state.take_failure()
+                    if failure:
+                        return _failure_answer(self.path, *failure)
+                    try:
+                        body = json.loads(raw)
+                    except ValueError:
+                        return 400, {"error": "body is not JSON"}
+                    h = self.headers
+                    key, signature, auth = h.get("Idempotency-Key"), h.get("X-CDM-Signature"), h.get("Authorization")
+                    state.record(Received(self.path, key, body, time.time(), raw, signature, auth))
+                return 200, _success_answer(self.path)
+
             def log_message(self, format: str, *args: object) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="notification-sink", daemon=True)
+        self._server = _Server(("127.0.0.1", port), Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits up to one poll; the default 0.5 s adds up over a suite
+            name="notification-sink",
+            daemon=True,
+        )
 
     @property
     def url(self) -> str:
@@ -107,10 +152,16 @@ class NotificationSink:
         with self._state.lock:
             return self._state.repeats
 
-    def fail_next(self, count: int) -> None:
-        """Answer the next `count` requests with 503, as a receiver that is down would."""
+    @property
+    def requests(self) -> int:
+        """Every POST that arrived, answered with a failure or not."""
         with self._state.lock:
-            self._state.fail_next = count
+            return self._state.requests
+
+    def fail_next(self, count: int, *, status: int = 503, errcode: int = 45009) -> None:
+        """Fail the next `count` requests with HTTP `status`, or under /wecom/ with HTTP 200 and WeCom `errcode`."""
+        with self._state.lock:
+            self._state.fail_next, self._state.fail_status, self._state.fail_errcode = count, status, errcode
 
     def wait_for(self, count: int, *, timeout: float) -> list[Received]:
         """Block until at least `count` distinct notifications arrived (or the timeout passes)."""

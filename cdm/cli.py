@@ -165,6 +165,23 @@ def demo(
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: each prints one JSON line of figures")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("alerts")
+def bench_alerts(
+    rate: Annotated[float, typer.Option(help="background readings per second")] = 1000.0,
+    criticals: Annotated[int, typer.Option(help="critical readings, each a different patient")] = 200,
+    interval: Annotated[float, typer.Option(help="seconds between critical readings")] = 0.1,
+) -> None:
+    """Meters -> broker -> ingest -> dispatcher -> both centres, under background load."""
+    from cdm.bench.alerts import run
+
+    typer.echo(json.dumps(run(settings=_settings(need_database=False), rate=rate, criticals=criticals,
+                              interval=interval), ensure_ascii=False))
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     notify_township_channel: Channel = Field(default="webhook", description="how township centres are told")
     notify_county_channel: Channel = Field(default="webhook", description="how the county centre is told")
 
+    notify_retry_base_s: float = Field(default=2.0, gt=0, le=3600, description="first retry after this; doubles")
+    notify_retry_max_s: float = Field(default=600.0, gt=0, le=86_400, description="longest wait between retries")
+    notify_give_up_after_s: float = Field(default=86_400.0, gt=0, description="then failed, for staff to retry")
+    notify_lease_s: float = Field(default=60.0, gt=0, le=3600, description="a dead dispatcher's claim lapses")
+
     sms_gateway_url: str | None = Field(default=None, description="HTTP API of the SMS gateway")
     sms_api_key: SecretStr | None = None
     sms_sign_name: str = Field(default="县慢病中心", description="signature the gateway puts on every SMS")

@@ -73,8 +73,18 @@ class MeterPublisher:
             return self._acked
 
     def connect(self, *, timeout: float = CONNECT_TIMEOUT_S) -> MeterPublisher:
-        """Connect to the broker of the settings and start the network thread; raise if it does not accept us."""
-        self._client.connect_async(self._settings.mqtt_host, self._settings.mqtt_port, keepalive=30)
+        """Connect to the broker of the settings and start the network thread; raise if it does not accept us.
+
+        Connecting an already connected publisher does nothing (`with MeterPublisher(…).connect() as p` is fine).
+        """
+        if self._connected.is_set():
+            return self
+        try:
+            self._client.connect(self._settings.mqtt_host, self._settings.mqtt_port, keepalive=30)
+        except OSError as exc:
+            raise ConnectionError(
+                f"MQTT broker {self._settings.mqtt_host}:{self._settings.mqtt_port} refused the simulator: {exc}"
+            ) from exc
         self._client.loop_start()
         if not self._connected.wait(timeout):
             self._client.loop_stop()

@@ -28,6 +28,7 @@ from ingest.batch import BatchResult, InboundMessage, IngestContext, process_bat
 log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 30
+SLOW_BATCH_S = 0.5  # worth a warning: at the default flush interval a batch should take a few tens of ms
 RECONNECT_MAX_S = 30  # meters keep publishing into the broker's queue meanwhile; no need to hammer it
 
 
@@ -125,7 +126,11 @@ class IngestWorker:
         return batch
 
     def _commit_and_ack(self, batch: list[InboundMessage]) -> None:
+        started = time.monotonic()
         self.totals += self._commit(batch)
+        took = time.monotonic() - started
+        if took > SLOW_BATCH_S:
+            log.warning("slow batch: %s messages took %.0f ms", len(batch), took * 1000)
         for msg in batch:
             # A message from an earlier connection has been (or will be) redelivered under a new id; its old id
             # may now name another message, so it is not acknowledged here. The redelivery is a duplicate.

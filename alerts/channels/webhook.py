@@ -1,30 +1,20 @@
-"""Delivery channels. The HTTP webhook: JSON body, an Idempotency-Key per notification, an HMAC signature."""
+"""The generic HTTP webhook: JSON body, an Idempotency-Key per notification, an HMAC-SHA256 signature."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+import logging
 from typing import Any
 
 import httpx
 
-TIMEOUT_S = 5.0  # a centre's endpoint that takes longer is treated as down; the notification is retried
+from alerts.channels.base import OutboundMessage, Receipt
+from alerts.channels.http_common import TIMEOUT_S, post, raise_for_status
+from alerts.channels.masking import mask_url
 
-
-class DeliveryError(Exception):
-    """The receiver did not accept the notification; it will be retried."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    status: int
-    text: str
+log = logging.getLogger(__name__)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -32,36 +22,58 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def fill_township(url_template: str, township_code: str) -> str:
+    """A webhook address with `{township}` replaced by the township's code."""
+    return url_template.replace("{township}", township_code)
+
+
 class WebhookChannel:
-    """POSTs notifications to the township's and the county's webhook addresses."""
+    """POSTs `message.body` as JSON to `message.address`, signed, with the notification's Idempotency-Key."""
 
     name = "webhook"
 
-    def __init__(self, *, township_url: str | None, county_url: str | None, secret: str) -> None:
-        self._urls = {"township": township_url, "county": county_url}
+    def __init__(
+        self,
+        *,
+        secret: str,
+        timeout_s: float = TIMEOUT_S,
+        township_url: str | None = None,
+        county_url: str | None = None,
+    ) -> None:
         self._secret = secret
-        self._http = httpx.Client(timeout=TIMEOUT_S)
+        self._http = httpx.Client(timeout=timeout_s)
+        # only for the dispatcher's old call (url_for + send(url=…)); it will pass final addresses instead
+        self._urls = {"township": township_url, "county": county_url}
 
-    def url_for(self, *, recipient: str, township_code: str) -> str | None:
-        """The address for one recipient, with `{township}` filled in."""
-        template = self._urls.get(recipient)
-        return template.replace("{township}", township_code) if template else None
-
-    def send(self, *, url: str, body: dict[str, Any], idempotency_key: str) -> Receipt:
+    def send(
+        self,
+        message: OutboundMessage | None = None,
+        *,
+        url: str | None = None,
+        body: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
         """Deliver one notification; raise DeliveryError unless the receiver answers 2xx."""
-        data = json.dumps(body, ensure_ascii=False).encode()
+        if message is None:  # the old keyword call, kept until the dispatcher sends OutboundMessage
+            if url is None or idempotency_key is None:
+                raise TypeError("send() needs an OutboundMessage")
+            message = OutboundMessage(url, "", "", idempotency_key, body=body or {})
+        data = json.dumps(message.body, ensure_ascii=False).encode()
         headers = {
             "Content-Type": "application/json; charset=utf-8",
-            "Idempotency-Key": idempotency_key,
+            "Idempotency-Key": message.idempotency_key,
             "X-CDM-Signature": sign(data, self._secret),
         }
-        try:
-            response = self._http.post(url, content=data, headers=headers)
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
-        if not response.is_success:
-            raise DeliveryError(f"HTTP {response.status_code}: {response.text[:200]}", status=response.status_code)
+        response = post(self._http, message.address, content=data, headers=headers)
+        raise_for_status(response)
+        log.debug("webhook delivered to %s (HTTP %s)", mask_url(message.address), response.status_code)
         return Receipt(response.status_code, response.text[:500])
 
+    def url_for(self, *, recipient: str, township_code: str) -> str | None:
+        """The old per-recipient address lookup, kept until the dispatcher passes final addresses."""
+        template = self._urls.get(recipient)
+        return fill_township(template, township_code) if template else None
+
     def close(self) -> None:
+        """Release the HTTP connections."""
         self._http.close()
