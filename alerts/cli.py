@@ -48,10 +48,13 @@ def list_alerts(
     overdue: Annotated[bool, typer.Option(help="only alerts past the action window")] = False,
 ) -> None:
     """Alerts, newest first (patients shown masked)."""
+
     def work(conn: Any) -> list[dict[str, Any]]:
         rows = workflow_repo.list_alerts(conn, township_code=township, status=status, overdue_only=overdue)
-        return [{**{k: v for k, v in r.items() if k != "health_card_no"}, "patient": mask_card(r["health_card_no"])}
-                for r in rows]
+        return [
+            {**{k: v for k, v in r.items() if k != "health_card_no"}, "patient": mask_card(r["health_card_no"])}
+            for r in rows
+        ]
 
     _run(ctx, work)
 
@@ -63,43 +66,68 @@ def ack(ctx: typer.Context, alert_id: int, by: Actor) -> None:
 
 
 @alerts_app.command("act")
-def act(ctx: typer.Context, alert_id: int, by: Actor,
-        action: Annotated[str, typer.Option(help=" / ".join(ACTIONS))],
-        note: Annotated[str, typer.Option()] = "") -> None:
+def act(
+    ctx: typer.Context,
+    alert_id: int,
+    by: Actor,
+    action: Annotated[str, typer.Option(help=" / ".join(ACTIONS))],
+    note: Annotated[str, typer.Option()] = "",
+) -> None:
     """Record what was done: a phone call, a home visit or a referral."""
-    _run(ctx, lambda conn: workflow.record_action(conn, alert_id=alert_id, actor=by, action=action, note=note,
-                                                   now=datetime.now(UTC)))
+    _run(
+        ctx,
+        lambda conn: workflow.record_action(
+            conn, alert_id=alert_id, actor=by, action=action, note=note, now=datetime.now(UTC)
+        ),
+    )
 
 
 @alerts_app.command("close")
-def close_alert(ctx: typer.Context, alert_id: int, by: Actor,
-                outcome: Annotated[str, typer.Option(help="what was done and how the patient is")]) -> None:
+def close_alert(
+    ctx: typer.Context,
+    alert_id: int,
+    by: Actor,
+    outcome: Annotated[str, typer.Option(help="what was done and how the patient is")],
+) -> None:
     """Close an alert with its outcome."""
-    _run(ctx, lambda conn: workflow.close(conn, alert_id=alert_id, actor=by, outcome=outcome,
-                                          now=datetime.now(UTC)))
+    _run(ctx, lambda conn: workflow.close(conn, alert_id=alert_id, actor=by, outcome=outcome, now=datetime.now(UTC)))
 
 
 @followups_app.command("list")
-def followup_list(ctx: typer.Context, team: Annotated[str, typer.Option(help="team code")],
-                  limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
+def followup_list(
+    ctx: typer.Context,
+    team: Annotated[str, typer.Option(help="team code")],
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+) -> None:
     """A team's list: red, yellow, green; by priority; longest overdue first."""
     settings = _settings_from(ctx)
     today = datetime.now(settings.tz).date()
 
     def work(conn: Any) -> list[dict[str, Any]]:
-        return [{"patient": e.card, "colour": t(f"colour.{e.colour.value}", settings.language),
-                 "reasons": [t(f"reason.{r}", settings.language) for r in e.reasons], "due": e.due,
-                 "days_overdue": e.days_overdue, "last_bp": e.last_bp, "last_glucose": e.last_glucose}
-                for e in team_list(conn, team_code=team, today=today)[:limit]]
+        return [
+            {
+                "patient": e.card,
+                "colour": t(f"colour.{e.colour.value}", settings.language),
+                "reasons": [t(f"reason.{r}", settings.language) for r in e.reasons],
+                "due": e.due,
+                "days_overdue": e.days_overdue,
+                "last_bp": e.last_bp,
+                "last_glucose": e.last_glucose,
+            }
+            for e in team_list(conn, team_code=team, today=today)[:limit]
+        ]
 
     _run(ctx, work)
 
 
 @followups_app.command("record")
 def followup_record(
-    ctx: typer.Context, by: Actor,
+    ctx: typer.Context,
+    by: Actor,
     patient: Annotated[str, typer.Option(help="health-card number")],
-    follow_up_class: Annotated[str, typer.Option("--class", help="controlled, uncontrolled, adverse_reaction, complication")],
+    follow_up_class: Annotated[
+        str, typer.Option("--class", help="controlled, uncontrolled, adverse_reaction, complication")
+    ],
     done_on: Annotated[str | None, typer.Option(help="visit date YYYY-MM-DD (default today)")] = None,
     next_step: Annotated[str | None, typer.Option()] = None,
     next_due: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default by class)")] = None,
@@ -113,9 +141,20 @@ def followup_record(
     except ValueError as exc:
         typer.echo(f"refused: dates are YYYY-MM-DD ({exc})", err=True)
         raise typer.Exit(1) from None
-    _run(ctx, lambda conn: record_follow_up(conn, card=patient, done_on=day, follow_up_class=follow_up_class,
-                                            recorded_by=by, now=now, settings=settings, next_step=next_step,
-                                            next_due=due))
+    _run(
+        ctx,
+        lambda conn: record_follow_up(
+            conn,
+            card=patient,
+            done_on=day,
+            follow_up_class=follow_up_class,
+            recorded_by=by,
+            now=now,
+            settings=settings,
+            next_step=next_step,
+            next_due=due,
+        ),
+    )
 
 
 @contacts_app.command("add")
@@ -128,11 +167,13 @@ def contact_add(
     team: Annotated[str | None, typer.Option(help="team code")] = None,
 ) -> None:
     """Register where a centre, the county's on-duty person or a family-doctor team is reached."""
+
     def work(conn: Any) -> dict[str, str]:
         region_id = _id(conn, "region", region) if region else None
         team_id = _id(conn, "care_team", team) if team else None
-        workflow_repo.add_contact(conn, role=role, channel=channel, address=address, region_id=region_id,
-                                  team_id=team_id)
+        workflow_repo.add_contact(
+            conn, role=role, channel=channel, address=address, region_id=region_id, team_id=team_id
+        )
         return {"added": f"{role} {channel} for {region or team}"}
 
     _run(ctx, work)

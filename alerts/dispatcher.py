@@ -11,21 +11,22 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from alerts import repo
-from alerts.channels import DeliveryError, WebhookChannel
+from alerts.channels.base import DeliveryError
+from alerts.channels.registry import build_channels, close_all
+from alerts.channels.webhook import fill_township
+from alerts.message import outbound
 from cdm import db
 from cdm.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CLAIM_LIMIT = 50
-LEASE = timedelta(seconds=60)  # longer than a send with its timeout; a dispatcher dead for longer loses its claim
-MAX_ATTEMPTS = 12  # with the backoff below, about 40 minutes of retrying before staff must step in
 POLL_S = 1.0
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait before the next attempt: 2, 4, 8 … seconds, at most 10 minutes."""
-    return timedelta(seconds=min(2**attempts, 600))
+def backoff(attempts: int, *, base_s: float = 2.0, max_s: float = 600.0) -> timedelta:
+    """Wait before the next attempt: base, 2 x base, 4 x base … seconds, at most `max_s`."""
+    return timedelta(seconds=min(base_s * 2 ** (attempts - 1), max_s))
 
 
 class Dispatcher:
@@ -36,11 +37,7 @@ class Dispatcher:
             raise ValueError("CDM_DATABASE_URL is not set")
         self.settings = settings
         self.stop = stop or threading.Event()
-        self.channel = WebhookChannel(
-            township_url=settings.notify_township_url,
-            county_url=settings.notify_county_url,
-            secret=settings.webhook_secret.get_secret_value(),
-        )
+        self.channels = build_channels(settings)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="send")
 
     def run(self) -> None:
@@ -54,7 +51,7 @@ class Dispatcher:
                     self.stop.wait(2.0)
         finally:
             self._pool.shutdown(wait=True)
-            self.channel.close()
+            close_all(self.channels)
 
     def _serve(self) -> None:
         url = self.settings.database_url or ""
@@ -70,25 +67,57 @@ class Dispatcher:
 
     def dispatch_once(self, conn: psycopg.Connection) -> int:
         """Claim what is due and send it all concurrently; returns how many were attempted."""
-        due = repo.claim_due(conn, limit=CLAIM_LIMIT, lease=LEASE)
+        lease = timedelta(seconds=self.settings.notify_lease_s)
+        due = repo.claim_due(conn, limit=CLAIM_LIMIT, lease=lease)
         for d, future in [(d, self._pool.submit(self._send, d)) for d in due]:
             repo.record_attempt(conn, d, future.result())
         return len(due)
 
+    def _address(self, due: repo.Due) -> str:
+        if due.address:
+            return due.address
+        template = {"township": self.settings.notify_township_url, "county": self.settings.notify_county_url}.get(
+            due.recipient
+        )
+        if due.channel == "webhook" and template:
+            return fill_township(template, due.township_code)
+        hint = f"CDM_NOTIFY_{due.recipient.upper()}_URL or " if due.recipient in ("township", "county") else ""
+        raise DeliveryError(
+            f"no {due.channel} address for the {due.recipient}: set {hint}a contact "
+            f"(cdm contacts add --role … --channel {due.channel})",
+            permanent=True,
+        )
+
     def _send(self, due: repo.Due) -> repo.Attempt:
         started = datetime.now(UTC)
-        url = self.channel.url_for(recipient=due.recipient, township_code=due.township_code)
         try:
-            if url is None:
-                env = f"CDM_NOTIFY_{due.recipient.upper()}_URL"
-                raise DeliveryError(f"no webhook address for the {due.recipient} (set {env})")
-            receipt = self.channel.send(url=url, body=due.body, idempotency_key=due.idempotency_key)
+            message = outbound(body=due.body, address=self._address(due), idempotency_key=due.idempotency_key)
+            channel = self.channels.get(due.channel)
+            if channel is None:
+                raise DeliveryError(f"unknown channel {due.channel!r}", permanent=True)
+            receipt = channel.send(message)
             return repo.Attempt(started, datetime.now(UTC), ok=True, http_status=receipt.status, receipt=receipt.text)
         except DeliveryError as exc:
-            log.warning(
-                "notification %s to the %s not delivered (attempt %s): %s", due.id, due.recipient, due.attempts, exc
-            )
-            retry_in = backoff(due.attempts) if due.attempts < MAX_ATTEMPTS else None
-            return repo.Attempt(
-                started, datetime.now(UTC), ok=False, http_status=exc.status, error=str(exc)[:500], retry_in=retry_in
-            )
+            return self._failed(due, exc, started)
+
+    def _failed(self, due: repo.Due, exc: DeliveryError, started: datetime) -> repo.Attempt:
+        finished = datetime.now(UTC)
+        age = (finished - due.created_at).total_seconds()
+        give_up = exc.permanent or age >= self.settings.notify_give_up_after_s
+        log.warning(
+            "notification %s (%s via %s) not delivered, attempt %s%s: %s",
+            due.id,
+            due.recipient,
+            due.channel,
+            due.attempts,
+            "; left for staff" if give_up else "",
+            exc,
+        )
+        retry_in = (
+            None
+            if give_up
+            else backoff(due.attempts, base_s=self.settings.notify_retry_base_s, max_s=self.settings.notify_retry_max_s)
+        )
+        return repo.Attempt(
+            started, finished, ok=False, http_status=exc.status, error=str(exc)[:500], retry_in=retry_in
+        )

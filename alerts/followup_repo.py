@@ -38,8 +38,15 @@ def find_patient(conn: psycopg.Connection, *, card: str) -> int | None:
 
 
 def insert_follow_up(
-    conn: psycopg.Connection, *, patient_id: int, done_on: date, follow_up_class: FollowUpClass,
-    next_step: str | None, next_due: date, recorded_by: str, now: datetime,
+    conn: psycopg.Connection,
+    *,
+    patient_id: int,
+    done_on: date,
+    follow_up_class: FollowUpClass,
+    next_step: str | None,
+    next_due: date,
+    recorded_by: str,
+    now: datetime,
 ) -> int:
     """Keep one visit; returns its id."""
     row = conn.execute(

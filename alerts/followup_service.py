@@ -24,13 +24,26 @@ def team_list(conn: psycopg.Connection, *, team_code: str, today: date) -> list[
     entries = []
     for row in followup_repo.team_patients(conn, team_code=team_code):
         colour = Colour(row["colour"])
-        due = due_date(colour=colour, colour_since=row["colour_since"].date(), last_done=row["last_done"],
-                       next_due=row["next_due"], registered=row["registered"])
-        entries.append(ListEntry(
-            patient_id=row["id"], card=mask_card(row["health_card_no"]), colour=colour,
-            reasons=tuple(row["reasons"]), priority=row["priority"], due=due,
-            days_overdue=max((today - due).days, 0), last_bp=_bp(row), last_glucose=_glucose(row),
-        ))
+        due = due_date(
+            colour=colour,
+            colour_since=row["colour_since"].date(),
+            last_done=row["last_done"],
+            next_due=row["next_due"],
+            registered=row["registered"],
+        )
+        entries.append(
+            ListEntry(
+                patient_id=row["id"],
+                card=mask_card(row["health_card_no"]),
+                colour=colour,
+                reasons=tuple(row["reasons"]),
+                priority=row["priority"],
+                due=due,
+                days_overdue=max((today - due).days, 0),
+                last_bp=_bp(row),
+                last_glucose=_glucose(row),
+            )
+        )
     return order(entries)
 
 
@@ -43,8 +56,16 @@ def _glucose(row: dict[str, Any]) -> str | None:
 
 
 def record_follow_up(
-    conn: psycopg.Connection, *, card: str, done_on: date, follow_up_class: str, recorded_by: str,
-    now: datetime, settings: Settings, next_step: str | None = None, next_due: date | None = None,
+    conn: psycopg.Connection,
+    *,
+    card: str,
+    done_on: date,
+    follow_up_class: str,
+    recorded_by: str,
+    now: datetime,
+    settings: Settings,
+    next_step: str | None = None,
+    next_due: date | None = None,
 ) -> dict[str, Any]:
     """Record a visit; close the patient's open alerts with it as the outcome; reassess the patient."""
     try:
@@ -60,8 +81,16 @@ def record_follow_up(
         patient_id = followup_repo.find_patient(conn, card=card)
         if patient_id is None:
             raise TransitionError("no patient with that health-card number")
-        visit = followup_repo.insert_follow_up(conn, patient_id=patient_id, done_on=done_on, follow_up_class=cls,
-                                               next_step=next_step, next_due=due, recorded_by=recorded_by, now=now)
+        visit = followup_repo.insert_follow_up(
+            conn,
+            patient_id=patient_id,
+            done_on=done_on,
+            follow_up_class=cls,
+            next_step=next_step,
+            next_due=due,
+            recorded_by=recorded_by,
+            now=now,
+        )
         outcome = t(f"followup.class.{cls.value}", settings.language) + (f"; {next_step}" if next_step else "")
         closed = []
         for alert_id in followup_repo.open_alerts_of(conn, patient_id):
@@ -69,8 +98,12 @@ def record_follow_up(
             followup_repo.link_follow_up(conn, follow_up_id=visit, alert_id=alert_id)
             closed.append(alert_id)
         changes = rescore(conn, patient_ids=[patient_id], now=now, rules=rule_settings(settings))
-        routes = {"township": settings.notify_township_channel, "county": settings.notify_county_channel}
-        new_alerts = raise_alerts(conn, changes, now=now, lang=settings.language, routes=routes)
+        new_alerts = raise_alerts(conn, changes, now=now, lang=settings.language, routes=settings.notification_routes)
     colour = changes[0].assessment.colour.value if changes else None
-    return {"follow_up_id": visit, "next_due": due.isoformat(), "closed_alerts": closed, "new_alerts": new_alerts,
-            "colour": colour}
+    return {
+        "follow_up_id": visit,
+        "next_due": due.isoformat(),
+        "closed_alerts": closed,
+        "new_alerts": new_alerts,
+        "colour": colour,
+    }

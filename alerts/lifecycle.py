@@ -55,8 +55,8 @@ def due_steps(alert: AlertState, policy: list[PolicyStep], *, now: datetime) -> 
     for step in policy:
         if step.severity != alert.severity or now < alert.opened_at + step.after:
             continue
-        if step.step == "ack" and alert.status == "open" and alert.escalated_at is None:
-            due.append(step)
-        elif step.step == "action" and alert.status in ("open", "acknowledged") and alert.overdue_at is None:
+        unacknowledged = step.step == "ack" and alert.status == "open" and alert.escalated_at is None
+        no_action = step.step == "action" and alert.status in ("open", "acknowledged") and alert.overdue_at is None
+        if unacknowledged or no_action:
             due.append(step)
     return due

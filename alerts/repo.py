@@ -65,19 +65,42 @@ def raise_alerts(
             "insert into alert (patient_id, kind, severity, reasons, evidence, township_id, opened_at, last_seen_at,"
             " latest_evidence) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " on conflict (patient_id, kind) where status <> 'closed' do nothing returning id",
-            (change.patient_id, decision.kind, decision.severity, reasons, evidence, place["township_id"], now, now,
-             evidence),
+            (
+                change.patient_id,
+                decision.kind,
+                decision.severity,
+                reasons,
+                evidence,
+                place["township_id"],
+                now,
+                now,
+                evidence,
+            ),
         ).fetchone()
         if row is None:
             continue  # an open alert of this kind already stands for the patient
         alert_ids.append(row[0])
         add_event(conn, alert_id=row[0], actor="system", event="opened", at=now, detail={"reasons": reasons})
-        alert = {"id": row[0], "kind": decision.kind, "severity": decision.severity, "reasons": reasons,
-                 "evidence": evidence, "opened_at": now, "patient_id": change.patient_id}
+        alert = {
+            "id": row[0],
+            "kind": decision.kind,
+            "severity": decision.severity,
+            "reasons": reasons,
+            "evidence": evidence,
+            "opened_at": now,
+            "patient_id": change.patient_id,
+        }
         for recipient in RECIPIENTS:
             region = place["township_id"] if recipient == "township" else place["county_id"]
-            add_notification(conn, alert=alert, place=place, recipient=recipient, region_id=region,
-                             channel=(routes or {}).get(recipient, "webhook"), lang=lang)
+            add_notification(
+                conn,
+                alert=alert,
+                place=place,
+                recipient=recipient,
+                region_id=region,
+                channel=(routes or {}).get(recipient, "webhook"),
+                lang=lang,
+            )
     if alert_ids:
         wake_dispatcher(conn, alert_ids)
     return alert_ids
@@ -121,8 +144,13 @@ def add_notification(
 
 def _body(*, alert: dict[str, Any], recipient: str, place: dict[str, Any], lang: str) -> dict[str, Any]:
     escalated = recipient in ("county_on_duty", "team")
-    title = t(f"alert.{alert['kind']}.title", lang, township=place["township"], village=place["village"],
-              patient=place["card"])
+    title = t(
+        f"alert.{alert['kind']}.title",
+        lang,
+        township=place["township"],
+        village=place["village"],
+        patient=place["card"],
+    )
     return {
         "alert_id": alert["id"],
         "kind": alert["kind"],
@@ -146,10 +174,13 @@ class Due:
 
     id: int
     recipient: str
+    channel: str
+    address: str | None  # its own, or its centre's contact for the channel; None: from settings or missing
     township_code: str
     idempotency_key: str
     body: dict[str, Any]
     attempts: int
+    created_at: datetime
 
 
 def claim_due(conn: psycopg.Connection, *, limit: int, lease: timedelta) -> list[Due]:
@@ -160,7 +191,9 @@ def claim_due(conn: psycopg.Connection, *, limit: int, lease: timedelta) -> list
         " from alert a join region t on t.id = a.township_id"
         " where a.id = n.alert_id and n.id in (select id from notification where status in ('pending', 'sending')"
         " and next_attempt_at <= now() order by next_attempt_at, id for update skip locked limit %s)"
-        " returning n.id, n.recipient, t.code, n.idempotency_key::text, n.body, n.attempts",
+        " returning n.id, n.recipient, n.channel, coalesce(n.address, (select c.address from contact c"
+        "   where c.active and c.role = 'centre' and c.region_id = n.region_id and c.channel = n.channel"
+        "   order by c.id limit 1)), t.code, n.idempotency_key::text, n.body, n.attempts, n.created_at",
         (lease, limit),
     ).fetchall()
     return [Due(*r) for r in rows]

@@ -21,27 +21,56 @@ SYSTEM = "system"
 
 def acknowledge(conn: psycopg.Connection, *, alert_id: int, actor: str, now: datetime) -> dict[str, Any]:
     """The township (or county) has seen the alert and takes it on."""
-    return _move(conn, alert_id=alert_id, actor=actor, now=now, move="acknowledge",
-                 fields={"acknowledged_at": now, "acknowledged_by": actor})
+    return _move(
+        conn,
+        alert_id=alert_id,
+        actor=actor,
+        now=now,
+        move="acknowledge",
+        fields={"acknowledged_at": now, "acknowledged_by": actor},
+    )
 
 
 def record_action(
     conn: psycopg.Connection, *, alert_id: int, actor: str, action: str, now: datetime, note: str = ""
 ) -> dict[str, Any]:
     """A family doctor phoned, visited or referred the patient."""
-    return _move(conn, alert_id=alert_id, actor=actor, now=now, move="act", action=action, note=note,
-                 fields={"actioned_at": now, "actioned_by": actor, "action": action})
+    return _move(
+        conn,
+        alert_id=alert_id,
+        actor=actor,
+        now=now,
+        move="act",
+        action=action,
+        note=note,
+        fields={"actioned_at": now, "actioned_by": actor, "action": action},
+    )
 
 
 def close(conn: psycopg.Connection, *, alert_id: int, actor: str, outcome: str, now: datetime) -> dict[str, Any]:
     """The loop is closed, with an outcome the county can measure."""
-    return _move(conn, alert_id=alert_id, actor=actor, now=now, move="close", outcome=outcome,
-                 fields={"closed_at": now, "closed_by": actor, "outcome": outcome})
+    return _move(
+        conn,
+        alert_id=alert_id,
+        actor=actor,
+        now=now,
+        move="close",
+        outcome=outcome,
+        fields={"closed_at": now, "closed_by": actor, "outcome": outcome},
+    )
 
 
 def _move(
-    conn: psycopg.Connection, *, alert_id: int, actor: str, now: datetime, move: str, fields: dict[str, Any],
-    action: str | None = None, outcome: str | None = None, note: str = "",
+    conn: psycopg.Connection,
+    *,
+    alert_id: int,
+    actor: str,
+    now: datetime,
+    move: str,
+    fields: dict[str, Any],
+    action: str | None = None,
+    outcome: str | None = None,
+    note: str = "",
 ) -> dict[str, Any]:
     if not actor.strip():
         raise TransitionError("say who is acting (an account name)")
@@ -78,11 +107,18 @@ def escalate(conn: psycopg.Connection, *, now: datetime, settings: Settings) -> 
     for alert_id, patient_id, state in candidates:
         for step in due_steps(state, policy, now=now):
             if step.step == "ack":
-                _notify_more(conn, alert_id=alert_id, place=places[patient_id], recipients=step.notify,
-                             settings=settings)
+                _notify_more(
+                    conn, alert_id=alert_id, place=places[patient_id], recipients=step.notify, settings=settings
+                )
                 workflow_repo.update_alert(conn, alert_id, {"escalated_at": now})
-                repo.add_event(conn, alert_id=alert_id, actor=SYSTEM, event="escalated", at=now,
-                               detail={"notify": list(step.notify)})
+                repo.add_event(
+                    conn,
+                    alert_id=alert_id,
+                    actor=SYSTEM,
+                    event="escalated",
+                    at=now,
+                    detail={"notify": list(step.notify)},
+                )
                 counts["escalated"] += 1
             else:
                 workflow_repo.update_alert(conn, alert_id, {"overdue_at": now})
@@ -98,12 +134,20 @@ def _notify_more(
     for recipient in recipients:
         where = {"region_id": place["county_id"]} if recipient == "county_on_duty" else {"team_id": place["team_id"]}
         role = "on_duty" if recipient == "county_on_duty" else "team"
-        found = workflow_repo.contacts(conn, role=role, **where)
+        found: list[tuple[str, str | None]] = list(workflow_repo.contacts(conn, role=role, **where))
         # No contact on file still makes a notification: it fails visibly, naming what to register.
         for channel, address in found or [("sms", None)]:
-            repo.add_notification(conn, alert=alert, place=place, recipient=recipient, channel=channel,
-                                  address=address, region_id=place["county_id"], team_id=place["team_id"],
-                                  lang=settings.language)
+            repo.add_notification(
+                conn,
+                alert=alert,
+                place=place,
+                recipient=recipient,
+                channel=channel,
+                address=address,
+                region_id=place["county_id"],
+                team_id=place["team_id"],
+                lang=settings.language,
+            )
     repo.wake_dispatcher(conn, [alert_id])
 
 

@@ -68,8 +68,9 @@ def escalation_candidates(conn: psycopg.Connection, *, now: datetime) -> list[tu
     return [(r[0], r[1], AlertState(r[2], r[3], r[4], r[5], r[6])) for r in rows]
 
 
-def contacts(conn: psycopg.Connection, *, role: str, region_id: int | None = None,
-             team_id: int | None = None) -> list[tuple[str, str]]:
+def contacts(
+    conn: psycopg.Connection, *, role: str, region_id: int | None = None, team_id: int | None = None
+) -> list[tuple[str, str]]:
     """(channel, address) of the active contacts of a region or team in a role."""
     rows = conn.execute(
         "select channel, address from contact where active and role = %s"
@@ -79,8 +80,15 @@ def contacts(conn: psycopg.Connection, *, role: str, region_id: int | None = Non
     return [(r[0], r[1]) for r in rows]
 
 
-def add_contact(conn: psycopg.Connection, *, role: str, channel: str, address: str, region_id: int | None = None,
-                team_id: int | None = None) -> None:
+def add_contact(
+    conn: psycopg.Connection,
+    *,
+    role: str,
+    channel: str,
+    address: str,
+    region_id: int | None = None,
+    team_id: int | None = None,
+) -> None:
     """Register where a centre, the on-duty person or a team is reached."""
     conn.execute(
         "insert into contact (region_id, team_id, role, channel, address) values (%s, %s, %s, %s, %s)"
@@ -99,8 +107,12 @@ def alert_row(conn: psycopg.Connection, alert_id: int) -> dict[str, Any]:
 
 
 def list_alerts(
-    conn: psycopg.Connection, *, township_code: str | None = None, status: str | None = None,
-    overdue_only: bool = False, limit: int = 100,
+    conn: psycopg.Connection,
+    *,
+    township_code: str | None = None,
+    status: str | None = None,
+    overdue_only: bool = False,
+    limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Alerts for a person's list: newest first, optionally one township's, one status, or only overdue."""
     with conn.cursor(row_factory=dict_row) as cur:

@@ -30,6 +30,7 @@ def _add_workflow_commands() -> None:
 def _with_settings(ctx: typer.Context) -> None:
     ctx.obj = _settings()
 
+
 log = logging.getLogger("cdm")
 
 
@@ -178,8 +179,12 @@ def bench_alerts(
     """Meters -> broker -> ingest -> dispatcher -> both centres, under background load."""
     from cdm.bench.alerts import run
 
-    typer.echo(json.dumps(run(settings=_settings(need_database=False), rate=rate, criticals=criticals,
-                              interval=interval), ensure_ascii=False))
+    typer.echo(
+        json.dumps(
+            run(settings=_settings(need_database=False), rate=rate, criticals=criticals, interval=interval),
+            ensure_ascii=False,
+        )
+    )
 
 
 def main() -> None:

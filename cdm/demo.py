@@ -47,8 +47,16 @@ class Demo:
             baseline = _counts(stack.url)
             port = self._start_children()
             _say(f"看板 / dashboard: http://{self.settings.dashboard_host}:{port}/")
-            args = ["--no-register", "--rate", str(self.rate), "--patients", str(self.patients),
-                    "--unstable-share", str(self.unstable_share), *(["--seconds", str(seconds)] if seconds else [])]
+            args = [
+                "--no-register",
+                "--rate",
+                str(self.rate),
+                "--patients",
+                str(self.patients),
+                "--unstable-share",
+                str(self.unstable_share),
+                *(["--seconds", str(seconds)] if seconds else []),
+            ]
             sim = stack.spawn("sim", "sim", *args, capture=True)
             while sim.poll() is None and not self.stop.wait(0.2):
                 pass
@@ -65,8 +73,12 @@ class Demo:
         from device_sim.history import backfill
         from device_sim.repo import register_county
 
-        county = generate_county(code=settings.county_code, name=settings.county_name, patients=self.patients,
-                                 unstable_share=self.unstable_share)
+        county = generate_county(
+            code=settings.county_code,
+            name=settings.county_name,
+            patients=self.patients,
+            unstable_share=self.unstable_share,
+        )
         with db.connect(settings.database_url or "") as conn:
             register_county(conn, county)
             if conn.execute("select not exists (select 1 from reading)").fetchone() == (True,):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -47,14 +48,74 @@ def rescore_everyone(settings: Settings) -> None:
     log.info("nightly rescore: %s patients, %s chunks failed", done, failed_chunks)
 
 
+def plan_reminders(settings: Settings) -> None:
+    """Record the reminders patients are due (measure, follow-up, medication); each patient in its own savepoint."""
+    from alerts.reminder_jobs import plan_reminders as plan
+
+    plan(settings)
+
+
+def send_reminders(settings: Settings) -> None:
+    """Send the reminders that are due through the SMS channel; each reminder in its own transaction."""
+    from alerts.reminder_jobs import send_due_reminders
+
+    send_due_reminders(settings)
+
+
+def escalate_alerts(settings: Settings) -> None:
+    """Notify the county's on-duty person and the team when a township has not acknowledged; mark overdue."""
+    from alerts.workflow import run_escalation
+
+    run_escalation(settings)
+
+
+# What the job store records is a job's name, never its settings: pickled settings would put the webhook and SMS
+# secrets in a database table, and would go stale when a setting changes. `declare` binds them for this process.
+JOBS: dict[str, Callable[[Settings], None]] = {
+    "ensure_partitions": ensure_partitions,
+    "rescore_everyone": rescore_everyone,
+    "plan_reminders": plan_reminders,
+    "send_reminders": send_reminders,
+    "escalate_alerts": escalate_alerts,
+}
+_bound: dict[str, Settings] = {}
+
+
+def run_job(name: str) -> None:
+    """The callable every stored job points at: run job `name` with the settings this process was started with."""
+    settings = _bound.get("settings")
+    if settings is None:
+        raise RuntimeError("cdm.jobs.declare() was not called in this process; the job has no settings")
+    JOBS[name](settings)
+
+
 def declare(scheduler: BaseScheduler, settings: Settings) -> None:
-    """Add every job to `scheduler` (which runs in settings.timezone)."""
+    """Add every job to `scheduler` (which runs in settings.timezone); stored jobs of the same id are replaced."""
+    _bound["settings"] = settings
     common = {
         "coalesce": True,
         "max_instances": 1,
         "misfire_grace_time": 3600,
         "replace_existing": True,
-        "kwargs": {"settings": settings},
     }
-    scheduler.add_job(ensure_partitions, "cron", id="ensure_partitions", hour=1, minute=5, **common)
-    scheduler.add_job(rescore_everyone, "cron", id="rescore_everyone", hour=2, minute=0, **common)
+    tz = settings.tz
+
+    def add(job_id: str, **trigger: object) -> None:
+        scheduler.add_job(run_job, "cron", id=job_id, args=[job_id], timezone=tz, **common, **trigger)
+
+    add("ensure_partitions", hour=1, minute=5)
+    add("rescore_everyone", hour=2, minute=0)
+    # Planning every quarter hour catches each medication time and each new gap; the unique key makes reruns free.
+    add("plan_reminders", minute="*/15")
+    # Half a minute after each planning run, so a reminder planned for "now" goes out within the same minute.
+    add("send_reminders", minute="*", second=30)
+    # Every minute: the policy counts in minutes (30 by default), so an escalation is at most a minute late.
+    add("escalate_alerts", minute="*", second=15)
+
+
+def prune(scheduler: BaseScheduler) -> list[str]:
+    """Remove stored jobs this code no longer declares (a job store outlives the code that filled it)."""
+    stale = [job.id for job in scheduler.get_jobs() if job.id not in JOBS]
+    for job_id in stale:
+        scheduler.remove_job(job_id)
+    return stale

@@ -139,6 +139,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def notification_routes(self) -> dict[str, str]:
+        """The channel each centre is told through."""
+        return {"township": self.notify_township_channel, "county": self.notify_county_channel}
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

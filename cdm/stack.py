@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from alerts.sink import NotificationSink
 from cdm import db
@@ -46,7 +47,7 @@ class LocalStack:
     def url(self) -> str:
         return self.settings.database_url or ""
 
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> Self:
         try:
             return self.start()
         except BaseException:
@@ -56,7 +57,7 @@ class LocalStack:
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.stop()
 
-    def start(self) -> LocalStack:
+    def start(self) -> Self:
         """Start what is missing, bring the store up to date, and describe the system for child processes."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         url = self._given.database_url or self._fresh_embedded_database()
@@ -65,8 +66,10 @@ class LocalStack:
         if not (self._given.notify_township_url and self._given.notify_county_url):
             if self.sink is None:
                 self.sink, self._own_sink = NotificationSink().start(), True
-            update |= {"notify_township_url": f"{self.sink.url}/township/{{township}}",
-                       "notify_county_url": f"{self.sink.url}/county"}
+            update |= {
+                "notify_township_url": f"{self.sink.url}/township/{{township}}",
+                "notify_county_url": f"{self.sink.url}/county",
+            }
         self.settings = self._given.model_copy(update=update)
         self.env = {**os.environ, "CDM_DATABASE_URL": url, "CDM_MQTT_URL": mqtt_url}
         for key in ("notify_township_url", "notify_county_url"):
@@ -88,15 +91,23 @@ class LocalStack:
         print(f"broker: {self._broker.kind} on {url}", file=sys.stderr, flush=True)
         return url
 
-    def spawn(self, name: str, *args: str, capture: bool = False, env: dict[str, str] | None = None,
-              ) -> subprocess.Popen[bytes]:
+    def spawn(
+        self,
+        name: str,
+        *args: str,
+        capture: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.Popen[bytes]:
         """Start `cdm <args or name>` as a child process; its log goes to <data_dir>/logs/<name>.log."""
         logs = self.data_dir / "logs"
         logs.mkdir(exist_ok=True)
         with (logs / f"{name}.log").open("ab") as logfile:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "cdm.cli", *(args or (name,))], env={**self.env, **(env or {})},
-                start_new_session=True, stdout=subprocess.PIPE if capture else logfile, stderr=logfile,
+                [sys.executable, "-m", "cdm.cli", *(args or (name,))],
+                env={**self.env, **(env or {})},
+                start_new_session=True,
+                stdout=subprocess.PIPE if capture else logfile,
+                stderr=logfile,
             )
         self.procs[name] = proc
         return proc

@@ -69,8 +69,9 @@ class IngestContext:
             max_clock_skew=timedelta(seconds=settings.max_clock_skew_s),
             max_buffer_age=timedelta(days=settings.max_buffer_age_days),
         )
-        routes = {"township": settings.notify_township_channel, "county": settings.notify_county_channel}
-        return cls(limits=limits, rules=rule_settings(settings), lang=settings.language, routes=routes)
+        return cls(
+            limits=limits, rules=rule_settings(settings), lang=settings.language, routes=settings.notification_routes
+        )
 
     def lookup_devices(self, conn: psycopg.Connection, uids: set[str]) -> dict[str, DeviceInfo]:
         missing = uids - self.devices.keys()

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from alerts.channels.base import DeliveryError, OutboundMessage, Receipt
-from alerts.channels.masking import mask_email
+from cdm.privacy import mask_email
 
 log = logging.getLogger(__name__)
 

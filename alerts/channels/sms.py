@@ -35,7 +35,7 @@ import httpx
 
 from alerts.channels.base import DeliveryError, OutboundMessage, Receipt
 from alerts.channels.http_common import TIMEOUT_S, post, raise_for_status
-from alerts.channels.masking import mask_phone
+from cdm.privacy import mask_phone
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import httpx
 
 from alerts.channels.base import OutboundMessage, Receipt
 from alerts.channels.http_common import TIMEOUT_S, post, raise_for_status
-from alerts.channels.masking import mask_url
+from cdm.privacy import mask_url
 
 log = logging.getLogger(__name__)
 

@@ -86,8 +86,12 @@ def run(*, settings: Settings, rate: float, criticals: int, interval: float) -> 
         timings, stop = _Timings(), threading.Event()
         listener = threading.Thread(target=_listen_commits, args=(services.url, timings, stop), daemon=True)
         listener.start()
-        background = threading.Thread(target=simulate, args=(bench_settings, county), kwargs={
-            "seconds": None, "rate": rate, "duplicate_share": 0.0, "bad_share": 0.0, "stop": stop}, daemon=True)
+        background = threading.Thread(
+            target=simulate,
+            args=(bench_settings, county),
+            kwargs={"seconds": None, "rate": rate, "duplicate_share": 0.0, "bad_share": 0.0, "stop": stop},
+            daemon=True,
+        )
         started = time.monotonic()
         background.start()
         time.sleep(WARM_UP_S)  # measure the steady state, not the first seconds of caches and plans
@@ -107,16 +111,15 @@ def _figures(url: str, timings: _Timings, sink: NotificationSink) -> dict[str, A
     with db.connect(url) as conn:
         alerts = conn.execute("select id, evidence[1] from alert where severity = 'critical'").fetchall()
         notifications = conn.execute("select count(*) from notification").fetchone()
-        per_patient = conn.execute("select count(*) from (select patient_id from alert where status <> 'closed'"
-                                   " group by patient_id, kind having count(*) > 1) x").fetchone()
+        per_patient = conn.execute(
+            "select count(*) from (select patient_id from alert where status <> 'closed'"
+            " group by patient_id, kind having count(*) > 1) x"
+        ).fetchone()
     ours = {alert_id: timings.published[ev] for alert_id, ev in alerts if ev in timings.published}
     arrivals: dict[int, dict[str, float]] = {}
     for received in sink.received():
         arrivals.setdefault(received.body["alert_id"], {})[received.body["recipient"]] = received.at
     commit = [1000 * (timings.committed[a] - t0) for a, t0 in ours.items() if a in timings.committed]
-    import os, sys
-    if os.environ.get("CDM_BENCH_DEBUG"):
-        print([round(1000 * (timings.committed[a] - ours[a])) for a in sorted(ours, key=ours.get) if a in timings.committed], file=sys.stderr)
     both = {a: arrivals[a] for a in ours if len(arrivals.get(a, {})) == 2}
     delivered = [1000 * (max(both[a].values()) - ours[a]) for a in both]
     spread = [1000 * abs(both[a]["township"] - both[a]["county"]) for a in both]
@@ -124,8 +127,10 @@ def _figures(url: str, timings: _Timings, sink: NotificationSink) -> dict[str, A
         "criticals_published": len(timings.published),
         "alerts": len(ours),
         "notifications": int(notifications[0]) if notifications else 0,
-        "commit_p50_ms": percentile(commit, 50), "commit_p99_ms": percentile(commit, 99),
-        "delivered_p50_ms": percentile(delivered, 50), "delivered_p99_ms": percentile(delivered, 99),
+        "commit_p50_ms": percentile(commit, 50),
+        "commit_p99_ms": percentile(commit, 99),
+        "delivered_p50_ms": percentile(delivered, 50),
+        "delivered_p99_ms": percentile(delivered, 99),
         "spread_p99_ms": percentile(spread, 99),
         "spread_mean_ms": round(statistics.fmean(spread), 2) if spread else None,
         "undelivered": len(ours) - len(both),

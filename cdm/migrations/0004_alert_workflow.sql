@@ -16,7 +16,7 @@ alter table alert
     add column escalated_at    timestamptz,
     add column overdue_at      timestamptz;
 update alert set last_seen_at = opened_at, latest_evidence = evidence;
-alter table alert alter column last_seen_at set not null;
+alter table alert alter column last_seen_at set not null, alter column last_seen_at set default now();
 create index alert_open_by_township on alert (township_id, opened_at desc) where status <> 'closed';
 
 -- Every transition, with who made it: the alert's own audit trail.

@@ -53,9 +53,18 @@ def test_an_alert_storm_gives_one_open_alert_per_patient_and_no_repeated_notific
     try:
         for i in range(1000):
             card = list(county.patients)[i % 50]
-            meter.publish(topic, bp_payload(device_uid=county.bp_meter, seq=i, measured_at=start + timedelta(
-                milliseconds=i), systolic=185 + i % 30, diastolic=100, pulse=90,
-                patient=PatientRef(scheme="health_card", value=card)))
+            meter.publish(
+                topic,
+                bp_payload(
+                    device_uid=county.bp_meter,
+                    seq=i,
+                    measured_at=start + timedelta(milliseconds=i),
+                    systolic=185 + i % 30,
+                    diastolic=100,
+                    pulse=90,
+                    patient=PatientRef(scheme="health_card", value=card),
+                ),
+            )
         url = settings.database_url
         assert wait_until(lambda: scalar(url, "select count(*) from reading") == 1000)
         assert wait_until(lambda: scalar(url, "select coalesce(sum(duplicates_count), 0) from device") == 1000)

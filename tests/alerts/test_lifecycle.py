@@ -15,21 +15,30 @@ POLICY = [
 ]
 
 
-@pytest.mark.parametrize(("current", "move", "expected"), [
-    ("open", "acknowledge", "acknowledged"),
-    ("open", "act", "actioned"),
-    ("acknowledged", "act", "actioned"),
-    ("actioned", "act", "actioned"),
-    ("acknowledged", "close", "closed"),
-    ("open", "close", "closed"),
-])
+@pytest.mark.parametrize(
+    ("current", "move", "expected"),
+    [
+        ("open", "acknowledge", "acknowledged"),
+        ("open", "act", "actioned"),
+        ("acknowledged", "act", "actioned"),
+        ("actioned", "act", "actioned"),
+        ("acknowledged", "close", "closed"),
+        ("open", "close", "closed"),
+    ],
+)
 def test_allowed_moves(current, move, expected):
     assert next_status(current, move, action="phone_call", outcome="电话随访，已转诊") == expected
 
 
-@pytest.mark.parametrize(("current", "move"), [
-    ("acknowledged", "acknowledge"), ("closed", "acknowledge"), ("closed", "act"), ("closed", "close"),
-])
+@pytest.mark.parametrize(
+    ("current", "move"),
+    [
+        ("acknowledged", "acknowledge"),
+        ("closed", "acknowledge"),
+        ("closed", "act"),
+        ("closed", "close"),
+    ],
+)
 def test_moves_the_state_does_not_allow_are_refused_with_the_reason(current, move):
     with pytest.raises(TransitionError, match=current):
         next_status(current, move, action="phone_call", outcome="x")

@@ -33,11 +33,21 @@ def conn(settings):
 
 def publish(conn, settings, county, card, seq, sbp, dbp=95, *, ago=timedelta(seconds=5)):
     now = datetime.now(UTC)
-    raw = bp_payload(device_uid=county.bp_meter, seq=seq, measured_at=now - ago, systolic=sbp, diastolic=dbp,
-                     pulse=80, patient=PatientRef(scheme="health_card", value=card))
+    raw = bp_payload(
+        device_uid=county.bp_meter,
+        seq=seq,
+        measured_at=now - ago,
+        systolic=sbp,
+        diastolic=dbp,
+        pulse=80,
+        patient=PatientRef(scheme="health_card", value=card),
+    )
     with conn.transaction():
-        return process_batch(conn, [InboundMessage(seq, 1, reading_topic(settings.county_code, county.bp_meter), raw,
-                                                   now)], ctx=IngestContext.from_settings(settings))
+        return process_batch(
+            conn,
+            [InboundMessage(seq, 1, reading_topic(settings.county_code, county.bp_meter), raw, now)],
+            ctx=IngestContext.from_settings(settings),
+        )
 
 
 def one(conn, sql, *args):
@@ -53,10 +63,18 @@ def test_ack_act_close_each_recorded_with_who_and_when(conn, settings, county):
     workflow.record_action(conn, alert_id=alert_id, actor="li.doctor", action="home_visit", now=now, note="入户测压")
     closed = workflow.close(conn, alert_id=alert_id, actor="li.doctor", outcome="已转诊县医院", now=now)
     assert (closed["status"], closed["acknowledged_by"], closed["action"], closed["outcome"]) == (
-        "closed", "zhang.township", "home_visit", "已转诊县医院")
+        "closed",
+        "zhang.township",
+        "home_visit",
+        "已转诊县医院",
+    )
     events = conn.execute("select event, actor from alert_event where alert_id = %s order by id", (alert_id,))
-    assert events.fetchall() == [("opened", "system"), ("acknowledged", "zhang.township"),
-                                 ("actioned", "li.doctor"), ("closed", "li.doctor")]
+    assert events.fetchall() == [
+        ("opened", "system"),
+        ("acknowledged", "zhang.township"),
+        ("actioned", "li.doctor"),
+        ("closed", "li.doctor"),
+    ]
     with pytest.raises(TransitionError, match="closed"):
         workflow.acknowledge(conn, alert_id=alert_id, actor="zhang.township", now=now)
 
@@ -75,16 +93,20 @@ def test_a_repeat_critical_reading_updates_the_open_alert_instead_of_raising_ano
 def test_unacknowledged_alert_escalates_to_on_duty_and_team_then_goes_overdue(conn, settings, county):
     card = next(iter(county.patients))
     with conn.transaction():
-        workflow_repo.add_contact(conn, role="on_duty", channel="sms", address="13800000001",
-                                  region_id=county.county_id)
-        workflow_repo.add_contact(conn, role="team", channel="webhook", address="http://127.0.0.1:9/team",
-                                  team_id=county.team_id)
+        workflow_repo.add_contact(
+            conn, role="on_duty", channel="sms", address="13800000001", region_id=county.county_id
+        )
+        workflow_repo.add_contact(
+            conn, role="team", channel="webhook", address="http://127.0.0.1:9/team", team_id=county.team_id
+        )
     publish(conn, settings, county, card, 1, 190)
     opened = one(conn, "select opened_at from alert")[0]
 
     with conn.transaction():
         assert workflow.escalate(conn, now=opened + timedelta(minutes=29), settings=settings) == {
-            "escalated": 0, "overdue": 0}
+            "escalated": 0,
+            "overdue": 0,
+        }
     with conn.transaction():
         assert workflow.escalate(conn, now=opened + timedelta(minutes=30), settings=settings)["escalated"] == 1
     with conn.transaction():
@@ -112,14 +134,29 @@ def test_a_follow_up_closes_the_alert_and_two_uncontrolled_visits_turn_red(conn,
     publish(conn, settings, county, card, 1, 190)
     now = datetime.now(UTC)
     today = now.astimezone(settings.tz).date()
-    first = record_follow_up(conn, card=card, done_on=today, follow_up_class="uncontrolled", recorded_by="li",
-                             now=now, settings=settings, next_step="调整用药")
+    first = record_follow_up(
+        conn,
+        card=card,
+        done_on=today,
+        follow_up_class="uncontrolled",
+        recorded_by="li",
+        now=now,
+        settings=settings,
+        next_step="调整用药",
+    )
     assert len(first["closed_alerts"]) == 1 and first["new_alerts"] == []
     assert one(conn, "select status, outcome from alert") == ("closed", "控制不满意; 调整用药")
     assert one(conn, "select colour from assessment_current")[0] != "red", "the urgent reading has been answered"
 
-    second = record_follow_up(conn, card=card, done_on=today, follow_up_class="uncontrolled", recorded_by="li",
-                              now=now + timedelta(minutes=1), settings=settings)
+    second = record_follow_up(
+        conn,
+        card=card,
+        done_on=today,
+        follow_up_class="uncontrolled",
+        recorded_by="li",
+        now=now + timedelta(minutes=1),
+        settings=settings,
+    )
     assert second["colour"] == "red" and len(second["new_alerts"]) == 1
     assert one(conn, "select reasons from assessment_current")[0] == ["uncontrolled_2x"]
 
@@ -129,14 +166,29 @@ def test_follow_up_input_errors_are_explained(conn, settings, county):
     now = datetime.now(UTC)
     today = now.astimezone(settings.tz).date()
     with pytest.raises(TransitionError, match="class must be"):
-        record_follow_up(conn, card=card, done_on=today, follow_up_class="fine", recorded_by="li", now=now,
-                         settings=settings)
+        record_follow_up(
+            conn, card=card, done_on=today, follow_up_class="fine", recorded_by="li", now=now, settings=settings
+        )
     with pytest.raises(TransitionError, match="future"):
-        record_follow_up(conn, card=card, done_on=today + timedelta(days=1), follow_up_class="controlled",
-                         recorded_by="li", now=now, settings=settings)
+        record_follow_up(
+            conn,
+            card=card,
+            done_on=today + timedelta(days=1),
+            follow_up_class="controlled",
+            recorded_by="li",
+            now=now,
+            settings=settings,
+        )
     with pytest.raises(TransitionError, match="health-card"):
-        record_follow_up(conn, card="HNOBODY", done_on=today, follow_up_class="controlled", recorded_by="li",
-                         now=now, settings=settings)
+        record_follow_up(
+            conn,
+            card="HNOBODY",
+            done_on=today,
+            follow_up_class="controlled",
+            recorded_by="li",
+            now=now,
+            settings=settings,
+        )
 
 
 def test_team_list_puts_red_first_and_a_visit_takes_a_patient_off_the_overdue_list(conn, settings, county):
@@ -152,13 +204,21 @@ def test_team_list_puts_red_first_and_a_visit_takes_a_patient_off_the_overdue_li
     assert entries[1].due == today + timedelta(days=14) and entries[1].days_overdue == 0
 
     with conn.transaction():  # the yellow patient has been yellow for 20 days with no visit
-        conn.execute("update assessment_current set colour_since = colour_since - interval '20 days'"
-                     " where colour = 'yellow'")
+        conn.execute(
+            "update assessment_current set colour_since = colour_since - interval '20 days' where colour = 'yellow'"
+        )
     overdue = [e for e in team_list(conn, team_code=team, today=today) if e.days_overdue > 0]
     assert [(e.colour.value, e.days_overdue) for e in overdue] == [("yellow", 6)]
 
-    record_follow_up(conn, card=cards[1], done_on=today, follow_up_class="controlled", recorded_by="li",
-                     now=datetime.now(UTC), settings=settings)
+    record_follow_up(
+        conn,
+        card=cards[1],
+        done_on=today,
+        follow_up_class="controlled",
+        recorded_by="li",
+        now=datetime.now(UTC),
+        settings=settings,
+    )
     after = [e for e in team_list(conn, team_code=team, today=today) if e.card == overdue[0].card]
     assert after[0].days_overdue == 0 and after[0].due == today + timedelta(days=90)
 
@@ -167,11 +227,28 @@ def test_several_urgent_readings_in_one_batch_are_all_counted_on_the_alert_they_
     card = next(iter(county.patients))
     now = datetime.now(UTC)
     topic = reading_topic(settings.county_code, county.bp_meter)
-    messages = [InboundMessage(seq, 1, topic, bp_payload(
-        device_uid=county.bp_meter, seq=seq, measured_at=now - timedelta(seconds=60 - seq), systolic=185 + seq,
-        diastolic=100, pulse=80, patient=PatientRef(scheme="health_card", value=card)), now) for seq in (1, 2, 3)]
+    messages = [
+        InboundMessage(
+            seq,
+            1,
+            topic,
+            bp_payload(
+                device_uid=county.bp_meter,
+                seq=seq,
+                measured_at=now - timedelta(seconds=60 - seq),
+                systolic=185 + seq,
+                diastolic=100,
+                pulse=80,
+                patient=PatientRef(scheme="health_card", value=card),
+            ),
+            now,
+        )
+        for seq in (1, 2, 3)
+    ]
     with conn.transaction():
         assert process_batch(conn, messages, ctx=IngestContext.from_settings(settings)).alerts == 1
     assert one(conn, "select occurrences, latest_evidence from alert") == (
-        3, [f"{county.bp_meter}:{s}" for s in (1, 2, 3)])
+        3,
+        [f"{county.bp_meter}:{s}" for s in (1, 2, 3)],
+    )
     assert one(conn, "select count(*) from alert_event where event = 'repeated'") == (0,)

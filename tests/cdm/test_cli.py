@@ -27,7 +27,13 @@ def test_db_upgrade_twice_applies_then_reports_nothing_to_do(empty_db_url):
     first = cdm("db", "upgrade", CDM_DATABASE_URL=empty_db_url)
     second = cdm("db", "upgrade", CDM_DATABASE_URL=empty_db_url)
     assert first.returncode == 0, first.stderr
-    assert json.loads(first.stdout)["applied"] == ["0001_registry", "0002_readings", "0003_care"]
+    assert json.loads(first.stdout)["applied"] == [
+        "0001_registry",
+        "0002_readings",
+        "0003_care",
+        "0004_alert_workflow",
+        "0005_reminders",
+    ]
     assert json.loads(second.stdout) == {
         "engine": "native",
         "applied": [],
