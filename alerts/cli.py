@@ -184,3 +184,71 @@ def _id(conn: Any, table: str, code: str) -> int:
     if row is None:
         raise LookupError(f"no {table.replace('_', ' ')} with code {code!r}")
     return int(row[0])
+
+
+notifications_app = typer.Typer(no_args_is_help=True, help="The outbox: what was sent, what failed, retry")
+patients_app = typer.Typer(no_args_is_help=True, help="Patients' contact details and reminder consent")
+
+
+@notifications_app.command("list")
+def notifications_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="pending, sending, delivered or failed")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+) -> None:
+    """Notifications, newest first, with the last error of those not delivered."""
+    from alerts.repo import list_notifications
+
+    _run(ctx, lambda conn: list_notifications(conn, status=status, limit=limit))
+
+
+@notifications_app.command("retry")
+def notifications_retry(
+    ctx: typer.Context,
+    ids: Annotated[list[int] | None, typer.Argument(help="notification ids (default: every failed one)")] = None,
+) -> None:
+    """Send failed notifications again (after fixing the address or the channel's settings)."""
+    from alerts.repo import retry_notifications
+
+    _run(ctx, lambda conn: {"queued_again": retry_notifications(conn, ids=ids)})
+
+
+@patients_app.command("contact")
+def patient_contact(
+    ctx: typer.Context,
+    patient: Annotated[str, typer.Option(help="health-card number")],
+    phone: Annotated[str | None, typer.Option(help="mobile number for reminders")] = None,
+    medication_times: Annotated[str, typer.Option(help="local times, e.g. 08:00,20:00")] = "",
+    opt_out: Annotated[bool, typer.Option(help="the patient wants no reminders")] = False,
+) -> None:
+    """Record a patient's phone, medication times and consent to reminders."""
+    from datetime import time
+
+    from alerts.channels.base import DeliveryError
+    from alerts.channels.sms import normalise_mobile
+    from alerts.followup_repo import find_patient
+    from alerts.reminder_repo import save_contact
+
+    def work(conn: Any) -> dict[str, Any]:
+        patient_id = find_patient(conn, card=patient)
+        if patient_id is None:
+            raise LookupError("no patient with that health-card number")
+        try:
+            times = [time.fromisoformat(x.strip()) for x in medication_times.split(",") if x.strip()]
+        except ValueError:
+            raise LookupError("medication times are HH:MM, separated by commas") from None
+        try:
+            number = normalise_mobile(phone) if phone else None
+        except DeliveryError as exc:
+            raise LookupError(str(exc)) from None
+        save_contact(
+            conn, patient_id=patient_id, phone=number, medication_times=times, opted_out=opt_out, now=datetime.now(UTC)
+        )
+        return {
+            "patient": mask_card(patient),
+            "phone": "saved" if number else None,
+            "medication_times": [x.isoformat("minutes") for x in times],
+            "reminders": not opt_out,
+        }
+
+    _run(ctx, work)

@@ -37,7 +37,9 @@ class Dispatcher:
             raise ValueError("CDM_DATABASE_URL is not set")
         self.settings = settings
         self.stop = stop or threading.Event()
-        self.channels = build_channels(settings)
+        self.channels = build_channels(
+            settings, failure_threshold=settings.notify_breaker_failures, cooldown_s=settings.notify_breaker_cooldown_s
+        )
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="send")
 
     def run(self) -> None:

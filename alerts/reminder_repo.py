@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import psycopg
@@ -155,4 +155,23 @@ def mark_failed(conn: psycopg.Connection, reminder_id: int, *, error: str, retry
         " status = case when %s::timestamptz is null then 'failed' else 'pending' end,"
         " planned_for = coalesce(%s::timestamptz, planned_for) where id = %s",
         (error[:500], retry_at, retry_at, reminder_id),
+    )
+
+
+def save_contact(
+    conn: psycopg.Connection,
+    *,
+    patient_id: int,
+    phone: str | None,
+    medication_times: Sequence[time],
+    opted_out: bool,
+    now: datetime,
+) -> None:
+    """Record how a patient is reached and what they agreed to (opting out stops every reminder)."""
+    conn.execute(
+        "insert into patient_contact (patient_id, phone, medication_times, reminders_opt_out_at, updated_at)"
+        " values (%s, %s, %s, %s, %s) on conflict (patient_id) do update set phone = excluded.phone,"
+        " medication_times = excluded.medication_times, reminders_opt_out_at = excluded.reminders_opt_out_at,"
+        " updated_at = excluded.updated_at",
+        (patient_id, phone, list(medication_times), now if opted_out else None, now),
     )

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from alerts.decide import RECIPIENTS, decide
@@ -233,3 +234,25 @@ def record_attempt(conn: psycopg.Connection, due: Due, attempt: Attempt) -> None
             "update notification set status = 'pending', last_error = %s, next_attempt_at = %s where id = %s",
             (attempt.error, attempt.finished + attempt.retry_in, due.id),
         )
+
+
+def list_notifications(conn: psycopg.Connection, *, status: str | None, limit: int) -> list[dict[str, Any]]:
+    """Notifications for staff, newest first: recipient, channel, status, attempts and the last error."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "select id, alert_id, recipient, channel, status, attempts, created_at, delivered_at, last_error"
+            " from notification where %s::text is null or status = %s order by id desc limit %s",
+            (status, status, limit),
+        ).fetchall()
+
+
+def retry_notifications(conn: psycopg.Connection, *, ids: Sequence[int] | None) -> int:
+    """Put failed notifications (all of them, or the given ids) back in the outbox, due now."""
+    cur = conn.execute(
+        "update notification set status = 'pending', next_attempt_at = now(), created_at = now()"
+        " where status = 'failed' and (%s::bigint[] is null or id = any(%s))",
+        (list(ids) if ids else None, list(ids) if ids else None),
+    )
+    if cur.rowcount:
+        conn.execute("select pg_notify(%s, '')", (OUTBOX_CHANNEL,))
+    return cur.rowcount

@@ -40,6 +40,7 @@ class _State:
     fail_next: int = 0
     fail_status: int = 503
     fail_errcode: int = 45009
+    answer_delay_s: float = 0.0  # a slow receiver: the request is recorded, the answer comes this much later
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Condition = field(init=False)
 
@@ -98,6 +99,8 @@ class NotificationSink:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 status, answer = self._handle(raw)
+                if state.answer_delay_s:
+                    time.sleep(state.answer_delay_s)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -157,6 +160,11 @@ class NotificationSink:
         """Every POST that arrived, answered with a failure or not."""
         with self._state.lock:
             return self._state.requests
+
+    def answer_after(self, seconds: float) -> None:
+        """Keep every request but answer it only `seconds` later, as a slow or hanging receiver would."""
+        with self._state.lock:
+            self._state.answer_delay_s = seconds
 
     def fail_next(self, count: int, *, status: int = 503, errcode: int = 45009) -> None:
         """Fail the next `count` requests with HTTP `status`, or under /wecom/ with HTTP 200 and WeCom `errcode`."""

@@ -20,9 +20,16 @@ app.add_typer(db_app, name="db")
 
 
 def _add_workflow_commands() -> None:
-    from alerts.cli import alerts_app, contacts_app, followups_app
+    from alerts.cli import alerts_app, contacts_app, followups_app, notifications_app, patients_app
 
-    for sub, name in ((alerts_app, "alerts"), (followups_app, "followups"), (contacts_app, "contacts")):
+    subs = (
+        (alerts_app, "alerts"),
+        (followups_app, "followups"),
+        (contacts_app, "contacts"),
+        (notifications_app, "notifications"),
+        (patients_app, "patients"),
+    )
+    for sub, name in subs:
         sub.callback()(_with_settings)
         app.add_typer(sub, name=name)
 

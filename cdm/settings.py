@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     notify_retry_base_s: float = Field(default=2.0, gt=0, le=3600, description="first retry after this; doubles")
     notify_retry_max_s: float = Field(default=600.0, gt=0, le=86_400, description="longest wait between retries")
     notify_give_up_after_s: float = Field(default=86_400.0, gt=0, description="then failed, for staff to retry")
+    notify_breaker_failures: int = Field(default=5, ge=1, le=1000, description="failures in a row open a channel")
+    notify_breaker_cooldown_s: float = Field(default=60.0, gt=0, le=3600, description="then one trial send")
     notify_lease_s: float = Field(default=60.0, gt=0, le=3600, description="a dead dispatcher's claim lapses")
 
     sms_gateway_url: str | None = Field(default=None, description="HTTP API of the SMS gateway")

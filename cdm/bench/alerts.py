@@ -44,14 +44,16 @@ def _listen_commits(url: str, timings: _Timings, stop: threading.Event) -> None:
                     timings.committed.setdefault(int(alert_id), at)
 
 
-def _critical_stream(settings: Settings, county: Any, *, count: int, interval: float, timings: _Timings) -> None:
+def _critical_stream(
+    settings: Settings, county: Any, *, count: int, interval: float, timings: _Timings, offset: int = 0
+) -> None:
     from device_sim.meter import MeterPublisher
     from device_sim.readings import patient_ref
 
     stable = [p for p in county.patients if not p.unstable]
     with MeterPublisher(settings, client_id="bench-critical").connect() as publisher:
         for i in range(count):
-            patient = stable[(i * 7919) % len(stable)]  # spread over the county, each patient once
+            patient = stable[((i + offset) * 7919) % len(stable)]  # spread over the county, each patient once
             meter = county.meter_for(patient.village_code, "bp")
             now = datetime.now(UTC)
             seq = publisher.next_seq(meter.uid)
@@ -86,13 +88,20 @@ def run(*, settings: Settings, rate: float, criticals: int, interval: float) -> 
         timings, stop = _Timings(), threading.Event()
         listener = threading.Thread(target=_listen_commits, args=(services.url, timings, stop), daemon=True)
         listener.start()
+        # Baseline in the same run: the same stream of critical readings with no other load.
+        idle = _Timings(committed=timings.committed)
+        _critical_stream(
+            bench_settings, county, count=max(criticals // 4, 10), interval=interval, timings=idle, offset=criticals
+        )
+        time.sleep(SETTLE_S)
+        baseline = _figures(services.url, idle, sink)
         background = threading.Thread(
             target=simulate,
             args=(bench_settings, county),
             kwargs={"seconds": None, "rate": rate, "duplicate_share": 0.0, "bad_share": 0.0, "stop": stop},
             daemon=True,
         )
-        started = time.monotonic()
+        stored_before, started = services.stored_readings(), time.monotonic()
         background.start()
         time.sleep(WARM_UP_S)  # measure the steady state, not the first seconds of caches and plans
         _critical_stream(bench_settings, county, count=criticals, interval=interval, timings=timings)
@@ -101,7 +110,10 @@ def run(*, settings: Settings, rate: float, criticals: int, interval: float) -> 
         background.join(30)
         elapsed = time.monotonic() - started
         figures = _figures(services.url, timings, sink)
-        figures["background_rps"] = round(services.stored_readings() / elapsed, 1)
+        figures["background_rps"] = round((services.stored_readings() - stored_before) / elapsed, 1)
+        figures["baseline_idle"] = {
+            k: baseline[k] for k in ("alerts", "delivered_p50_ms", "delivered_p99_ms", "spread_p99_ms")
+        }
         figures["postgres"] = services.server_version()
     sink.stop()
     return {"benchmark": "alerts", **figures, "offered_rps": rate, "machine": machine()}
@@ -110,12 +122,16 @@ def run(*, settings: Settings, rate: float, criticals: int, interval: float) -> 
 def _figures(url: str, timings: _Timings, sink: NotificationSink) -> dict[str, Any]:
     with db.connect(url) as conn:
         alerts = conn.execute("select id, evidence[1] from alert where severity = 'critical'").fetchall()
-        notifications = conn.execute("select count(*) from notification").fetchone()
+        ours = {alert_id: timings.published[ev] for alert_id, ev in alerts if ev in timings.published}
+        row = conn.execute(
+            "select count(*), count(*) filter (where status = 'delivered') from notification where alert_id = any(%s)",
+            (list(ours),),
+        ).fetchone()
         per_patient = conn.execute(
             "select count(*) from (select patient_id from alert where status <> 'closed'"
             " group by patient_id, kind having count(*) > 1) x"
         ).fetchone()
-    ours = {alert_id: timings.published[ev] for alert_id, ev in alerts if ev in timings.published}
+    notifications, delivered_rows = (int(row[0]), int(row[1])) if row else (0, 0)
     arrivals: dict[int, dict[str, float]] = {}
     for received in sink.received():
         arrivals.setdefault(received.body["alert_id"], {})[received.body["recipient"]] = received.at
@@ -126,7 +142,8 @@ def _figures(url: str, timings: _Timings, sink: NotificationSink) -> dict[str, A
     return {
         "criticals_published": len(timings.published),
         "alerts": len(ours),
-        "notifications": int(notifications[0]) if notifications else 0,
+        "notifications": notifications,
+        "notifications_delivered": delivered_rows,
         "commit_p50_ms": percentile(commit, 50),
         "commit_p99_ms": percentile(commit, 99),
         "delivered_p50_ms": percentile(delivered, 50),

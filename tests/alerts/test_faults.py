@@ -81,3 +81,78 @@ def test_an_alert_storm_gives_one_open_alert_per_patient_and_no_repeated_notific
     assert scalar(url, "select count(*) from notification") == 100
     assert len(sink.received()) == 100 and sink.repeats == 0
     assert len({r.idempotency_key for r in received}) == 100
+
+
+def _alerts_for(settings: Settings, count: int) -> None:
+    """`count` patients turn red at once: `count` alerts, two notifications each, in the outbox."""
+    from alerts.repo import raise_alerts
+    from cdm.domain import Assessment, Colour
+    from models.scoring import Change
+
+    with psycopg.connect(settings.database_url) as conn:
+        county = build(conn, code=settings.county_code, patients=count)
+        changes = [
+            Change(pid, Colour.GREEN, Assessment(Colour.RED, ("bp_critical",), 210.0, (f"BP-x:{pid}",)))
+            for pid in county.patients.values()
+        ]
+        raise_alerts(conn, changes, now=datetime.now(UTC), lang="zh")
+        conn.commit()
+
+
+def _fast_retries(settings: Settings) -> Settings:
+    # Minutes of outage compressed into seconds: the same code paths, with shorter waits.
+    return settings.model_copy(
+        update={
+            "notify_retry_base_s": 0.2,
+            "notify_retry_max_s": 1.0,
+            "notify_breaker_cooldown_s": 1.0,
+            "notify_lease_s": 3.0,
+        }
+    )
+
+
+def test_a_receiver_down_for_a_while_gets_everything_after_recovery_and_nothing_twice(settings, sink, tmp_path):
+    settings = _fast_retries(settings)
+    _alerts_for(settings, 10)
+    sink.fail_next(10**9)  # down: every request answered 503
+    worker = spawn(settings, "worker", log=tmp_path / "worker.log")
+    url = settings.database_url
+    try:
+        assert wait_until(lambda: scalar(url, "select min(attempts) from notification") >= 3, 30)
+        assert scalar(url, "select count(*) from notification where status = 'delivered'") == 0
+        calls_while_down = sink.requests
+        failed_attempts = scalar(url, "select count(*) from notification_attempt where not ok")
+        sink.fail_next(0)  # back up
+        assert wait_until(
+            lambda: scalar(url, "select count(*) from notification where status = 'delivered'") == 20, 30
+        ), (tmp_path / "worker.log").read_text()[-3000:]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(20)
+    assert failed_attempts >= 60, "every notification was retried while the receiver was down"
+    assert calls_while_down < failed_attempts, "the open circuit spared the receiver most of those calls"
+    assert len(sink.received()) == 20 and sink.repeats == 0
+
+
+def test_a_dispatcher_killed_mid_send_loses_nothing_and_the_receiver_drops_the_resend(settings, sink, tmp_path):
+    settings = _fast_retries(settings)
+    _alerts_for(settings, 10)
+    sink.answer_after(5.0)  # the receiver takes each request, then is slow to answer
+    first = spawn(settings, "worker", log=tmp_path / "worker-1.log")
+    url = settings.database_url
+    assert wait_until(lambda: sink.requests >= 8, 30)  # the dispatcher's 8 senders are all waiting for answers
+    first.send_signal(signal.SIGKILL)  # killed mid-send: the receiver has these, the outbox does not know
+    first.wait(10)
+    in_flight = sink.requests
+    assert scalar(url, "select count(*) from notification where status = 'delivered'") == 0
+    sink.answer_after(0.0)
+    second = spawn(settings, "worker", log=tmp_path / "worker-2.log")
+    try:
+        assert wait_until(
+            lambda: scalar(url, "select count(*) from notification where status = 'delivered'") == 20, 30
+        ), (tmp_path / "worker-2.log").read_text()[-3000:]
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(20)
+    assert len(sink.received()) == 20, "each notification reached the receiver"
+    assert sink.repeats == in_flight, "the re-sends carried the same Idempotency-Key, so the receiver dropped them"

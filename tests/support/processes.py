@@ -7,24 +7,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from cdm.settings import Settings
 
 
 def env_for(settings: Settings) -> dict[str, str]:
-    """Environment variables that make a child `cdm` process use these settings."""
+    """Environment variables that make a child `cdm` process use these settings (every non-default value)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDM_")}
-    values = {
-        "CDM_DATABASE_URL": settings.database_url,
-        "CDM_MQTT_URL": settings.mqtt_url,
-        "CDM_COUNTY_CODE": settings.county_code,
-        "CDM_INGEST_CLIENT_ID": settings.ingest_client_id,
-        "CDM_INGEST_FLUSH_MS": str(settings.ingest_flush_ms),
-        "CDM_NOTIFY_TOWNSHIP_URL": settings.notify_township_url,
-        "CDM_NOTIFY_COUNTY_URL": settings.notify_county_url,
-        "CDM_DASHBOARD_PORT": str(settings.dashboard_port),
-        "CDM_DATA_DIR": str(settings.data_dir),
-    }
-    env.update({k: v for k, v in values.items() if v})
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if value is None or value == field.default:
+            continue
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        env[f"CDM_{name.upper()}"] = text
     return env
 
 

@@ -1,0 +1,116 @@
+"""The alert workflow as staff drive it from the `cdm` command, against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from alerts.repo import raise_alerts
+from cdm.domain import Assessment, Colour
+from models.repo import save
+from models.scoring import Change
+from tests.support.processes import env_for
+from tests.support.registry import build
+
+pytestmark = pytest.mark.integration
+
+
+def cdm(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cdm.cli", *args],
+        env=env_for(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_staff_acknowledge_act_and_close_from_the_command_line(settings):
+    with psycopg.connect(settings.database_url) as conn:
+        county = build(conn, code=settings.county_code, patients=2)
+        card, pid = next(iter(county.patients.items()))
+        red = Assessment(Colour.RED, ("bp_critical",), 210.0, ("BP-x:1",))
+        save(conn, assessed=[(pid, red)], changed=[(pid, red, None)], now=datetime.now(UTC), edition="2020")
+        raise_alerts(conn, [Change(pid, None, red)], now=datetime.now(UTC), lang="zh")
+        conn.commit()
+        alert_id = conn.execute("select id from alert").fetchone()[0]
+
+    listed = json.loads(cdm(settings, "alerts", "list", "--township", f"{settings.county_code}-tw1").stdout)
+    assert [a["id"] for a in listed] == [alert_id] and listed[0]["patient"] != card
+    assert card not in json.dumps(listed)
+
+    assert json.loads(cdm(settings, "alerts", "ack", str(alert_id), "--by", "wang").stdout)["status"] == "acknowledged"
+    again = cdm(settings, "alerts", "ack", str(alert_id), "--by", "wang")
+    assert again.returncode == 1 and "acknowledged" in again.stderr and "Traceback" not in again.stderr
+    act = cdm(settings, "alerts", "act", str(alert_id), "--by", "li", "--action", "phone_call")
+    assert json.loads(act.stdout)["action"] == "phone_call"
+
+    team = f"{settings.county_code}-team1"
+    first = json.loads(cdm(settings, "followups", "list", "--team", team).stdout)[0]
+    assert first["colour"] == "红" and first["patient"] != card
+    recorded = json.loads(
+        cdm(
+            settings,
+            "followups",
+            "record",
+            "--by",
+            "li",
+            "--patient",
+            card,
+            "--class",
+            "controlled",
+            "--next-step",
+            "继续服药",
+        ).stdout
+    )
+    assert recorded["closed_alerts"] == [alert_id]
+    assert (
+        json.loads(cdm(settings, "alerts", "list", "--status", "closed").stdout)[0]["outcome"] == "控制满意; 继续服药"
+    )
+
+
+def test_failed_notifications_are_listed_with_their_reason_and_can_be_sent_again(settings):
+    with psycopg.connect(settings.database_url) as conn:
+        county = build(conn, code=settings.county_code, patients=1)
+        pid = next(iter(county.patients.values()))
+        raise_alerts(
+            conn,
+            [Change(pid, None, Assessment(Colour.RED, ("bp_critical",), 210.0, ("BP-x:1",)))],
+            now=datetime.now(UTC),
+            lang="zh",
+        )
+        conn.execute("update notification set status = 'failed', last_error = 'HTTP 503: unavailable'")
+        conn.commit()
+    failed = json.loads(cdm(settings, "notifications", "list", "--status", "failed").stdout)
+    assert len(failed) == 2 and all(n["last_error"] == "HTTP 503: unavailable" for n in failed)
+    assert json.loads(cdm(settings, "notifications", "retry").stdout) == {"queued_again": 2}
+    assert json.loads(cdm(settings, "notifications", "list", "--status", "pending").stdout)[0]["attempts"] == 0
+
+
+def test_a_patients_phone_is_checked_and_never_printed(settings):
+    with psycopg.connect(settings.database_url) as conn:
+        county = build(conn, code=settings.county_code, patients=1)
+        conn.commit()
+    card = next(iter(county.patients))
+    bad = cdm(settings, "patients", "contact", "--patient", card, "--phone", "12345")
+    assert bad.returncode == 1 and "11" in bad.stderr and "12345" not in bad.stderr
+    good = cdm(
+        settings,
+        "patients",
+        "contact",
+        "--patient",
+        card,
+        "--phone",
+        "+86 138 1234 5678",
+        "--medication-times",
+        "08:00,20:00",
+    )
+    assert json.loads(good.stdout)["medication_times"] == ["08:00", "20:00"] and "5678" not in good.stdout
+    with psycopg.connect(settings.database_url) as conn:
+        assert conn.execute("select phone from patient_contact").fetchone() == ("13812345678",)
