@@ -9,6 +9,7 @@ WeCom group robot (`{"errcode": 0, "errmsg": "ok"}`), under `/sms` as an SMS gat
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 import uuid
@@ -85,6 +86,11 @@ def _success_answer(path: str) -> dict[str, Any]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64  # the dispatcher sends from a pool of threads; the default backlog of 5 drops connections
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A sender that went away mid-request (a killed dispatcher) is expected here, not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class NotificationSink:
