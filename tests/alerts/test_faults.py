@@ -15,17 +15,9 @@ from cdm.settings import Settings
 from tests.support.mqtt import TestPublisher
 from tests.support.processes import spawn
 from tests.support.registry import build
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def wait_until(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
 
 
 def scalar(url: str, sql: str):

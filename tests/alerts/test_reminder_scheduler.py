@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from cdm import jobs
 from cdm.settings import Settings
 from cdm.worker import JOBSTORE_TABLE, SCHEDULER_LOCK, SchedulerGuard, build_scheduler, sqlalchemy_url
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -32,12 +33,7 @@ def stored_jobs(url: str) -> dict[str, bytes]:
 
 
 def wait(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
+    return wait_until(condition, timeout, every=0.05)
 
 
 def start(guard: SchedulerGuard) -> threading.Thread:

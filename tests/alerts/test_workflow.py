@@ -12,7 +12,7 @@ from alerts.followup_service import record_follow_up, team_list
 from alerts.lifecycle import TransitionError
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from ingest.batch import InboundMessage, IngestContext, process_batch
-from tests.support.registry import SmallCounty, build
+from tests.support.registry import SmallCounty, bp_message, build
 
 pytestmark = pytest.mark.integration
 
@@ -32,22 +32,11 @@ def conn(settings):
 
 
 def publish(conn, settings, county, card, seq, sbp, dbp=95, *, ago=timedelta(seconds=5)):
-    now = datetime.now(UTC)
-    raw = bp_payload(
-        device_uid=county.bp_meter,
-        seq=seq,
-        measured_at=now - ago,
-        systolic=sbp,
-        diastolic=dbp,
-        pulse=80,
-        patient=PatientRef(scheme="health_card", value=card),
+    message = bp_message(
+        county, county_code=settings.county_code, card=card, seq=seq, sbp=sbp, dbp=dbp, ago=ago, pulse=80
     )
     with conn.transaction():
-        return process_batch(
-            conn,
-            [InboundMessage(seq, 1, reading_topic(settings.county_code, county.bp_meter), raw, now)],
-            ctx=IngestContext.from_settings(settings),
-        )
+        return process_batch(conn, [message], ctx=IngestContext.from_settings(settings))
 
 
 def one(conn, sql, *args):

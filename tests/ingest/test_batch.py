@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from cdm.payload import PatientRef, bp_payload, glucose_payload, reading_topic
+from cdm.payload import glucose_payload, reading_topic
 from cdm.privacy import mask_card
 from cdm.settings import Settings
 from ingest.batch import InboundMessage, IngestContext, process_batch
-from tests.support.registry import SmallCounty, build
+from tests.support.registry import SmallCounty, bp_message, build
 
 pytestmark = pytest.mark.integration
 COUNTY = "tb"
@@ -37,17 +37,7 @@ def bp_msg(
     mid: int = 1,
     ago: timedelta = timedelta(seconds=5),
 ) -> InboundMessage:
-    now = datetime.now(UTC)
-    raw = bp_payload(
-        device_uid=county.bp_meter,
-        seq=seq,
-        measured_at=now - ago,
-        systolic=sbp,
-        diastolic=dbp,
-        pulse=70,
-        patient=PatientRef(scheme="health_card", value=card) if card else None,
-    )
-    return InboundMessage(mid, 1, reading_topic(COUNTY, county.bp_meter), raw, now)
+    return bp_message(county, county_code=COUNTY, card=card, seq=seq, sbp=sbp, dbp=dbp, ago=ago)
 
 
 def one(conn, sql, *args):

@@ -17,6 +17,7 @@ from ingest.worker import IngestWorker
 from tests.support.mqtt import TestPublisher
 from tests.support.processes import spawn
 from tests.support.registry import SmallCounty, build
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -45,15 +46,6 @@ def payload(county: SmallCounty, seq: int, sbp: int = 130) -> bytes:
 def count(url: str, sql: str = "select count(*) from reading") -> int:
     with psycopg.connect(url) as conn:
         return conn.execute(sql).fetchone()[0]
-
-
-def wait_until(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_readings_published_by_a_meter_are_stored_once_and_bad_ones_quarantined(settings, county, tmp_path):

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import psycopg
+
+from cdm.payload import PatientRef, bp_payload, reading_topic
+from ingest.batch import InboundMessage
 
 
 @dataclass(frozen=True)
@@ -49,3 +53,28 @@ def build(conn: psycopg.Connection, *, code: str = "t", patients: int = 3) -> Sm
             (card, f"QR{card}", "MF"[i % 2], i % 2 == 1, village, team),
         ).fetchone()[0]
     return SmallCounty(county, township, village, team, bp, glu, ids)
+
+
+def bp_message(
+    county: SmallCounty,
+    *,
+    county_code: str,
+    card: str | None,
+    seq: int,
+    sbp: int,
+    dbp: int,
+    ago: timedelta = timedelta(seconds=5),
+    pulse: int = 70,
+) -> InboundMessage:
+    """A BP reading from the county's meter as ingest takes it off the broker."""
+    now = datetime.now(UTC)
+    raw = bp_payload(
+        device_uid=county.bp_meter,
+        seq=seq,
+        measured_at=now - ago,
+        systolic=sbp,
+        diastolic=dbp,
+        pulse=pulse,
+        patient=PatientRef(scheme="health_card", value=card) if card else None,
+    )
+    return InboundMessage(seq, 1, reading_topic(county_code, county.bp_meter), raw, now)
