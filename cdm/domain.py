@@ -54,6 +54,24 @@ class Reading:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthRecord:
+    """A patient's health-record fields (WS 365) beyond the registry; None where not recorded."""
+
+    birth_date: date | None = None
+    total_cholesterol_mmol: float | None = None
+    hdl_mmol: float | None = None
+    waist_cm: float | None = None
+    smoker: bool | None = None
+    family_history_ascvd: bool | None = None
+    urban: bool | None = None
+    north: bool | None = None  # lives north of the Yangtze (China-PAR)
+    hba1c_percent: float | None = None
+    on_bp_treatment: bool | None = None
+    complications: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PatientProfile:
     """What the rules need to know about a patient."""
 
@@ -63,6 +81,7 @@ class PatientProfile:
     hypertension: bool
     diabetes: bool
     registered_on: date | None = None
+    health_record: HealthRecord | None = None
 
     def age_on(self, day: date) -> int:
         return day.year - self.birth_year

@@ -146,6 +146,37 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "reminder.when.today": {"zh": "今天", "en": "today"},
     "reminder.when.tomorrow": {"zh": "明天", "en": "tomorrow"},
     "reminder.date": {"zh": "{month}月{day}日", "en": "{iso}"},
+    # China-PAR 10-year ASCVD risk (models.chinapar)
+    "ascvd.title": {"zh": "10年动脉粥样硬化性心血管病风险（China-PAR）", "en": "10-year ASCVD risk (China-PAR)"},
+    "ascvd.low": {"zh": "低危", "en": "Low risk"},
+    "ascvd.medium": {"zh": "中危", "en": "Medium risk"},
+    "ascvd.high": {"zh": "高危", "en": "High risk"},
+    "ascvd.missing": {
+        "zh": "缺少计算所需的信息，未计算：{fields}",
+        "en": "Not computed: missing {fields}",
+    },
+    "ascvd.age_out_of_range": {
+        "zh": "年龄{age}岁，China-PAR仅适用于{low}–{high}岁，未计算",
+        "en": "Age {age}: China-PAR applies to ages {low}–{high} only; not computed",
+    },
+    # reason codes proposed for the complete rules (issue 4); texts ready for models.rules
+    "reason.hba1c_above_target": {"zh": "糖化血红蛋白≥7.0%，未达标", "en": "HbA1c ≥7.0 %: above target"},
+    "reason.glucose_hypo_level1": {
+        "zh": "1级低血糖（3.0–3.9 mmol/L）",
+        "en": "Level 1 hypoglycaemia (3.0–3.9 mmol/L)",
+    },
+    "reason.glucose_hypo_level2": {"zh": "2级低血糖（<3.0 mmol/L）", "en": "Level 2 hypoglycaemia (<3.0 mmol/L)"},
+    "reason.complications_recorded": {"zh": "健康档案记录有并发症", "en": "Complications in the health record"},
+    "reason.heart_rate_high": {
+        "zh": "心率持续>100次/分，需紧急转诊",
+        "en": "Heart rate persistently >100/min: urgent referral",
+    },
+    # cdm assess --file (models.cli)
+    "assess.error": {"zh": "病例文件有误：{detail}", "en": "Case file error: {detail}"},
+    "reason.model_risk": {
+        "zh": "风险模型提示：90天内转红或持续控制不佳的可能性较高",
+        "en": "Risk model: high chance of turning red or staying uncontrolled within 90 days",
+    },
 }
 
 

@@ -41,6 +41,16 @@ class Thresholds:
     # Follow-up rhythm (2017 specification): routine every 3 months for the controlled
     routine_follow_up_days: int = 90
     short_follow_up_days: int = 14
+    # China-PAR risk categories (clinical-reference §4; Chinese guideline on CVD risk assessment 2019): <5 % low,
+    # 5–9.9 % medium, >=10 % high. The same in every edition.
+    ascvd_medium_percent: float = 5.0  # >= this: medium
+    ascvd_high_percent: float = 10.0  # >= this: high
+    # HbA1c target (2022 primary-care diabetes guideline): at target below this
+    hba1c_target_percent: float = 7.0
+    # Urgent referral for diabetes (2017 specification): heart rate >100/min persisting. How many readings make
+    # "persisting" the specification does not say (unconfirmed): two, as a sitting of two readings is the practice.
+    heart_rate_urgent_per_min: int = 100  # pulse > this
+    heart_rate_persist_readings: int = 2
 
 
 EDITIONS: dict[str, Thresholds] = {
@@ -80,6 +90,9 @@ def for_edition(edition: str) -> Thresholds:
         raise ValueError(f"unknown guideline edition {edition!r}; known: {', '.join(EDITIONS)}") from None
 
 
+_UNITS = {"days": "day", "percent": "%", "min": "/min", "readings": "readings"}  # by the name's last word
+
+
 def as_rows() -> list[tuple[str, str, float, str, str]]:
     """(edition, name, value, unit, source) for every number, as stored in table clinical_threshold."""
     rows = []
@@ -91,7 +104,7 @@ def as_rows() -> list[tuple[str, str, float, str, str]]:
                 rows.append((th.edition, f"{name}_systolic", float(value["systolic"]), "mmHg", th.source))
                 rows.append((th.edition, f"{name}_diastolic", float(value["diastolic"]), "mmHg", th.source))
             else:
-                unit = "mmHg" if name.startswith("bp_") else "day" if name.endswith("_days") else "mmol/L"
+                unit = _UNITS.get(name.rsplit("_", 1)[-1], "mmHg" if name.startswith("bp_") else "mmol/L")
                 rows.append((th.edition, name, float(value), unit, th.source))
     return rows
 

@@ -33,6 +33,7 @@ def test_db_upgrade_twice_applies_then_reports_nothing_to_do(empty_db_url):
         "0003_care",
         "0004_alert_workflow",
         "0005_reminders",
+        "0006_health_record",
     ]
     assert json.loads(second.stdout) == {
         "engine": "native",

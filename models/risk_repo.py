@@ -1,0 +1,171 @@
+"""SQL of the risk model: training examples from a deployment's own store (patients, readings, follow-ups, and the
+assessment history as outcomes)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+
+import psycopg
+
+from cdm.domain import (
+    Colour,
+    FollowUp,
+    FollowUpClass,
+    GlucoseContext,
+    HealthRecord,
+    PatientProfile,
+    Reading,
+    ReadingKind,
+)
+from models.features import LONG
+from models.outcome import HORIZON, State
+from models.risk_data import Example, example
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000  # patients per round trip: bounded memory on a county with many years of readings
+
+_PATIENTS = """
+select p.id, p.sex, p.birth_year, p.hypertension, p.diabetes, p.registered_at::date, t.code,
+       h.birth_date, h.total_cholesterol_mmol, h.hdl_mmol, h.waist_cm, h.smoker, h.family_history_ascvd, h.urban,
+       h.north, h.hba1c_percent, h.on_bp_treatment, h.complications
+from patient p
+join region v on v.id = p.village_id
+join region t on t.id = v.parent_id
+left join health_record h on h.patient_id = p.id
+where p.id = any(%s)
+"""
+_RECORD_FIELDS = (
+    "birth_date",
+    "total_cholesterol_mmol",
+    "hdl_mmol",
+    "waist_cm",
+    "smoker",
+    "family_history_ascvd",
+    "urban",
+    "north",
+    "hba1c_percent",
+    "on_bp_treatment",
+)
+_READINGS = """
+select r.patient_id, d.uid, r.seq, r.kind, r.measured_at, r.received_at, r.systolic, r.diastolic, r.pulse,
+       r.glucose_mmol, r.glucose_flag, r.glucose_context
+from reading r join device d on d.id = r.device_id
+where r.patient_id = any(%s) and r.measured_at >= %s and r.measured_at < %s
+order by r.measured_at
+"""
+_FOLLOW_UPS = """
+select patient_id, done_on, class, recorded_at, next_due from follow_up
+where patient_id = any(%s) and recorded_at < %s order by done_on, recorded_at
+"""
+_HISTORY = """
+select patient_id, assessed_at, colour, reasons from assessment_history
+where patient_id = any(%s) and assessed_at <= %s order by assessed_at, id
+"""
+
+
+def store_examples(
+    conn: psycopg.Connection, *, until: datetime, cuts: int = 4, every: timedelta = HORIZON
+) -> list[Example]:
+    """One example per patient and cut: cuts at `until` − HORIZON, then every `every` earlier, `cuts` in all.
+
+    A cut counts only where the patient had a reading or an assessment before it (a patient registered later has
+    nothing to learn from at that cut).
+    """
+    grid = [until - HORIZON - k * every for k in range(cuts)]
+    ids = [row[0] for row in conn.execute("select id from patient order by id")]
+    out: list[Example] = []
+    for chunk in _chunks(ids, BATCH):
+        out.extend(examples_at(conn, cuts=[(pid, at) for pid in chunk for at in grid]))
+    log.info("built %s examples from the store for %s patients", len(out), len(ids))
+    return out
+
+
+def examples_at(conn: psycopg.Connection, *, cuts: Sequence[tuple[int, datetime]]) -> list[Example]:
+    """The examples of the given (patient id, cut) pairs, from what the store holds."""
+    if not cuts:
+        return []
+    ids = sorted({pid for pid, _ in cuts})
+    first, last = min(at for _, at in cuts), max(at for _, at in cuts)
+    patients = _patients(conn, ids)
+    readings = _readings(conn, ids, since=first - LONG, until=last)
+    visits = _follow_ups(conn, ids, until=last)
+    states = _states(conn, ids, until=last + HORIZON)
+    out = []
+    for pid, at in cuts:
+        if pid not in patients:
+            continue
+        profile, township = patients[pid]
+        mine = [r for r in readings.get(pid, []) if at - LONG <= r.measured_at < at]
+        history = states.get(pid, [])
+        if not mine and not any(s.at <= at for s in history):
+            continue
+        out.append(
+            example(
+                profile=profile,
+                township=township,
+                readings=mine,
+                follow_ups=[f for f in visits.get(pid, []) if f.recorded_at < at],
+                states=history,
+                as_of=at,
+            )
+        )
+    return out
+
+
+def _chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _patients(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, tuple[PatientProfile, str]]:
+    out = {}
+    for row in conn.execute(_PATIENTS, (list(ids),)):
+        record = None
+        if any(v is not None for v in row[7:17]):
+            record = HealthRecord(
+                **dict(zip(_RECORD_FIELDS, row[7:17], strict=True)), complications=tuple(row[17] or ())
+            )
+        profile = PatientProfile(row[0], row[1], row[2], row[3], row[4], row[5], record)
+        out[row[0]] = (profile, row[6])
+    return out
+
+
+def _readings(
+    conn: psycopg.Connection, ids: Sequence[int], *, since: datetime, until: datetime
+) -> dict[int, list[Reading]]:
+    out: dict[int, list[Reading]] = defaultdict(list)
+    for r in conn.execute(_READINGS, (list(ids), since, until)):
+        out[r[0]].append(
+            Reading(
+                device_uid=r[1],
+                seq=r[2],
+                kind=ReadingKind(r[3]),
+                measured_at=r[4],
+                received_at=r[5],
+                systolic=r[6],
+                diastolic=r[7],
+                pulse=r[8],
+                glucose_mmol=r[9],
+                glucose_flag=r[10],
+                glucose_context=GlucoseContext(r[11]) if r[11] else None,
+            )
+        )
+    return out
+
+
+def _follow_ups(conn: psycopg.Connection, ids: Sequence[int], *, until: datetime) -> dict[int, list[FollowUp]]:
+    out: dict[int, list[FollowUp]] = defaultdict(list)
+    for pid, done_on, cls, recorded_at, next_due in conn.execute(_FOLLOW_UPS, (list(ids), until)):
+        out[pid].append(FollowUp(done_on, FollowUpClass(cls), recorded_at, next_due))
+    return out
+
+
+def _states(conn: psycopg.Connection, ids: Sequence[int], *, until: datetime) -> dict[int, list[State]]:
+    out: dict[int, list[State]] = defaultdict(list)
+    for pid, at, colour, reasons in conn.execute(_HISTORY, (list(ids), until)):
+        out[pid].append(State(at, Colour(colour), tuple(reasons)))
+    return out
