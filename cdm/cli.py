@@ -173,6 +173,14 @@ def demo(
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 
+@app.command()
+def assess(file: Annotated[str, typer.Option("--file", help="the case (JSON): patient, readings, follow-ups")]) -> None:
+    """Assess one patient described in a file, without a database; prints one JSON object."""
+    from models.cli import assess_file
+
+    raise typer.Exit(assess_file(file, settings=_settings(need_database=False)))
+
+
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: each prints one JSON line of figures")
 app.add_typer(bench_app, name="bench")
 
@@ -194,12 +202,32 @@ def bench_alerts(
     )
 
 
+@bench_app.command("score")
+def bench_score(
+    patients: Annotated[int, typer.Option(help="patients in the synthetic county")] = 1_000_000,
+    reuse: Annotated[bool, typer.Option(help="keep the generated database under /tmp for the next run")] = False,
+) -> None:
+    """A full rescore of a synthetic county, store to store, and the incremental path of ingest."""
+    from cdm.bench.score import run
+
+    typer.echo(json.dumps(run(settings=_settings(need_database=False), patients=patients, reuse=reuse)))
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
 
 
 _add_workflow_commands()
+
+
+def _add_model_commands() -> None:
+    from models.train_cli import model_app
+
+    app.add_typer(model_app, name="model")
+
+
+_add_model_commands()
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ from cdm.settings import Settings
 
 log = logging.getLogger(__name__)
 
-RESCORE_CHUNK = 1000  # patients per transaction in the nightly rescore: short locks, steady progress
-
 
 def ensure_partitions(settings: Settings) -> None:
     """Keep monthly reading partitions ahead of time (plain PostgreSQL only)."""
@@ -25,27 +23,24 @@ def ensure_partitions(settings: Settings) -> None:
 
 def rescore_everyone(settings: Settings) -> None:
     """Reassess every patient, so monitoring gaps and overdue follow-ups age into yellow without new readings."""
-    from alerts.repo import raise_alerts
-    from models.scoring import rescore, rule_settings
+    from functools import partial
 
-    rules = rule_settings(settings)
-    done = failed_chunks = 0
-    with db.connect(settings.database_url or "", app="cdm-jobs") as conn:
-        ids = [r[0] for r in conn.execute("select id from patient order by id")]
-        conn.commit()
-        for start in range(0, len(ids), RESCORE_CHUNK):
-            chunk = ids[start : start + RESCORE_CHUNK]
-            try:
-                with conn.transaction():
-                    now = datetime.now(UTC)
-                    raise_alerts(
-                        conn, rescore(conn, patient_ids=chunk, now=now, rules=rules), now=now, lang=settings.language
-                    )
-                done += len(chunk)
-            except Exception:  # one chunk's failure must not stop the rest of the county
-                failed_chunks += 1
-                log.exception("rescore failed for patients %s..%s", chunk[0], chunk[-1])
-    log.info("nightly rescore: %s patients, %s chunks failed", done, failed_chunks)
+    from alerts.repo import raise_alerts
+    from models.rescore_all import rescore_all
+    from models.scoring import rule_settings
+
+    now = datetime.now(UTC)
+    # Each chunk's alerts are raised in that chunk's transaction, so a patient who turned red is alerted once.
+    totals = rescore_all(
+        settings.database_url or "",
+        now=now,
+        rules=rule_settings(settings),
+        on_changes=partial(raise_alerts, now=now, lang=settings.language),
+    )
+    log.info(
+        "nightly rescore: %s patients, %s changes, %s left to ingest, %s chunks failed, %.1f s",
+        totals.patients, totals.changes, totals.skipped, totals.failed_chunks, totals.seconds,
+    )  # fmt: skip
 
 
 def plan_reminders(settings: Settings) -> None:

@@ -7,10 +7,51 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import psycopg
+from psycopg import sql
 
 from cdm.domain import Assessment, FollowUp, FollowUpClass, GlucoseContext, PatientProfile, Reading, ReadingKind
+from models.summary import Summary
+from models.summary_repo import SUMMARY_SQL, SummaryParams, case_from_row
 
 FOLLOW_UPS_READ = 3  # the rules look at the last two visits; one more for context
+
+
+def load_cases(
+    conn: psycopg.Connection,
+    *,
+    params: SummaryParams,
+    patient_ids: Sequence[int] | None = None,
+    id_range: tuple[int, int] | None = None,
+) -> list[tuple[PatientProfile, Summary]]:
+    """Profile and summary of the given patients (ids, or an id range), computed in the store by one query."""
+    with conn.cursor() as cur:
+        cur.execute(summary_query(by_range=patient_ids is None), bind_summary(params, patient_ids, id_range))
+        return [case_from_row(row) for row in cur]
+
+
+def summary_query(*, by_range: bool) -> sql.Composed:
+    """The summary query for a list of patient ids (%(ids)s) or an id range (%(lo)s..%(hi)s)."""
+
+    def sel(column: str) -> sql.Composable:
+        if by_range:
+            return sql.SQL("{} between %(lo)s and %(hi)s").format(sql.Identifier(*column.split(".")))
+        return sql.SQL("{} = any(%(ids)s)").format(sql.Identifier(*column.split(".")))
+
+    return sql.SQL(SUMMARY_SQL).format(sel_f=sel("patient_id"), sel_r=sel("r.patient_id"), sel_p=sel("p.id"))
+
+
+def bind_summary(
+    params: SummaryParams, patient_ids: Sequence[int] | None, id_range: tuple[int, int] | None
+) -> dict[str, object]:
+    """The bound parameters of summary_query."""
+    bound = params.bound()
+    if patient_ids is not None:
+        bound["ids"] = list(patient_ids)
+    else:
+        if id_range is None:
+            raise ValueError("give patient_ids or id_range")
+        bound["lo"], bound["hi"] = id_range
+    return bound
 
 
 def load_profiles(conn: psycopg.Connection, patient_ids: Sequence[int]) -> dict[int, PatientProfile]:
@@ -55,8 +96,9 @@ def load_follow_ups(conn: psycopg.Connection, patient_ids: Sequence[int]) -> dic
     """The last few follow-ups of each patient, oldest first."""
     rows = conn.execute(
         "select patient_id, done_on, class, recorded_at, next_due from ("
-        " select f.*, row_number() over (partition by patient_id order by done_on desc, recorded_at desc) as k"
-        " from follow_up f where patient_id = any(%s)) x where k <= %s order by done_on, recorded_at",
+        " select f.*, row_number() over (partition by patient_id order by done_on desc, recorded_at desc, id desc)"
+        " as k"
+        " from follow_up f where patient_id = any(%s)) x where k <= %s order by done_on, recorded_at, id",
         (list(patient_ids), FOLLOW_UPS_READ),
     )
     out: dict[int, list[FollowUp]] = defaultdict(list)
@@ -111,3 +153,67 @@ def save(
                     for pid, a, prev in changed
                 ],
             )
+
+
+def lock_current_range(
+    conn: psycopg.Connection, first: int, last: int
+) -> dict[int, tuple[str, tuple[str, ...], datetime]]:
+    """Current colour, reasons and assessment time of patients first..last, locked until the transaction ends."""
+    rows = conn.execute(
+        "select patient_id, colour, reasons, assessed_at from assessment_current where patient_id between %s and %s"
+        " order by patient_id for update",
+        (first, last),
+    )
+    return {r[0]: (r[1], tuple(r[2]), r[3]) for r in rows}
+
+
+def save_bulk(
+    conn: psycopg.Connection,
+    *,
+    assessed: Sequence[tuple[int, Assessment]],
+    changed: dict[int, str | None],
+    now: datetime,
+    edition: str,
+) -> None:
+    """As `save`, for many patients: COPY into a temporary table, one upsert, one insert of history rows."""
+    if not assessed:
+        return
+    with conn.cursor() as cur:
+        cur.execute(
+            "create temp table if not exists assessed_tmp (patient_id bigint, colour text, reasons text[],"
+            " priority real, evidence text[], changed boolean, previous text) on commit delete rows"
+        )
+        with cur.copy(
+            "copy assessed_tmp (patient_id, colour, reasons, priority, evidence, changed, previous) from stdin"
+        ) as copy:
+            for pid, a in assessed:
+                copy.write_row(
+                    (
+                        pid,
+                        a.colour.value,
+                        list(a.reasons),
+                        a.priority,
+                        list(a.evidence),
+                        pid in changed,
+                        changed.get(pid),
+                    )
+                )
+        cur.execute(_UPSERT_FROM_TMP, {"now": now, "edition": edition})
+        cur.execute(_HISTORY_FROM_TMP, {"now": now, "edition": edition})
+
+
+_UPSERT_FROM_TMP = """
+insert into assessment_current as a (patient_id, colour, reasons, priority, evidence, assessed_at, colour_since,
+                                     rules_edition)
+select patient_id, colour, reasons, priority, evidence, %(now)s, %(now)s, %(edition)s from assessed_tmp
+on conflict (patient_id) do update set colour = excluded.colour, reasons = excluded.reasons,
+    priority = excluded.priority, evidence = excluded.evidence, assessed_at = excluded.assessed_at,
+    rules_edition = excluded.rules_edition,
+    colour_since = case when a.colour = excluded.colour then a.colour_since else excluded.colour_since end
+"""
+_HISTORY_FROM_TMP = """
+insert into assessment_history (patient_id, colour, previous_colour, reasons, priority, evidence, assessed_at,
+                                rules_edition)
+select patient_id, colour, previous, reasons, priority, evidence, %(now)s, %(edition)s from assessed_tmp
+where changed order by patient_id
+"""

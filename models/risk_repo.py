@@ -90,9 +90,9 @@ def examples_at(conn: psycopg.Connection, *, cuts: Sequence[tuple[int, datetime]
         return []
     ids = sorted({pid for pid, _ in cuts})
     first, last = min(at for _, at in cuts), max(at for _, at in cuts)
-    patients = _patients(conn, ids)
-    readings = _readings(conn, ids, since=first - LONG, until=last)
-    visits = _follow_ups(conn, ids, until=last)
+    patients = patients_at(conn, ids)
+    readings = readings_between(conn, ids, since=first - LONG, until=last)
+    visits = follow_ups_until(conn, ids, until=last)
     states = _states(conn, ids, until=last + HORIZON)
     out = []
     for pid, at in cuts:
@@ -121,7 +121,8 @@ def _chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield ids[i : i + size]
 
 
-def _patients(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, tuple[PatientProfile, str]]:
+def patients_at(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, tuple[PatientProfile, str]]:
+    """Profiles (with the health record) and township code of the given patients."""
     out = {}
     for row in conn.execute(_PATIENTS, (list(ids),)):
         record = None
@@ -134,9 +135,10 @@ def _patients(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, tuple[P
     return out
 
 
-def _readings(
+def readings_between(
     conn: psycopg.Connection, ids: Sequence[int], *, since: datetime, until: datetime
 ) -> dict[int, list[Reading]]:
+    """Readings of the given patients measured in [since, until), oldest first."""
     out: dict[int, list[Reading]] = defaultdict(list)
     for r in conn.execute(_READINGS, (list(ids), since, until)):
         out[r[0]].append(
@@ -157,7 +159,8 @@ def _readings(
     return out
 
 
-def _follow_ups(conn: psycopg.Connection, ids: Sequence[int], *, until: datetime) -> dict[int, list[FollowUp]]:
+def follow_ups_until(conn: psycopg.Connection, ids: Sequence[int], *, until: datetime) -> dict[int, list[FollowUp]]:
+    """Follow-ups of the given patients recorded before `until`."""
     out: dict[int, list[FollowUp]] = defaultdict(list)
     for pid, done_on, cls, recorded_at, next_due in conn.execute(_FOLLOW_UPS, (list(ids), until)):
         out[pid].append(FollowUp(done_on, FollowUpClass(cls), recorded_at, next_due))
@@ -169,3 +172,21 @@ def _states(conn: psycopg.Connection, ids: Sequence[int], *, until: datetime) ->
     for pid, at, colour, reasons in conn.execute(_HISTORY, (list(ids), until)):
         out[pid].append(State(at, Colour(colour), tuple(reasons)))
     return out
+
+
+def save_scores(conn: psycopg.Connection, rows: Sequence[tuple[object, ...]]) -> None:
+    """Upsert (patient_id, scored_at, model_version, probability, ascvd_10y_percent, ascvd_category) rows."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "insert into risk_score (patient_id, scored_at, model_version, probability, ascvd_10y_percent,"
+            " ascvd_category) values (%s, %s, %s, %s, %s, %s) on conflict (patient_id) do update set"
+            " scored_at = excluded.scored_at, model_version = excluded.model_version,"
+            " probability = excluded.probability, ascvd_10y_percent = excluded.ascvd_10y_percent,"
+            " ascvd_category = excluded.ascvd_category",
+            rows,
+        )
+
+
+def all_patient_ids(conn: psycopg.Connection) -> list[int]:
+    """Every patient's id, in order."""
+    return [r[0] for r in conn.execute("select id from patient order by id")]

@@ -1,25 +1,34 @@
-"""Assess patients from the store and keep the result: the rules (pure) joined to their queries."""
+"""Assess patients from the store and keep the result: the rules (pure) joined to their queries.
+
+Both paths read summaries computed by the store (models.summary_repo), never raw readings in Python:
+`rescore` for the few patients of one ingest batch inside its transaction, `rescore_all` for everyone
+(the nightly job, the benchmark), in id ranges processed in parallel, one short transaction per chunk.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psycopg
 
-from cdm.domain import Assessment, Colour
+from cdm.domain import Assessment, Colour, PatientProfile
 from cdm.settings import Settings
 from cdm.thresholds import for_edition
 from models import repo
-from models.rules import RuleSettings, assess
+from models.rules import RuleSettings, decide
+from models.summary import Summary
+from models.summary_repo import SummaryParams
 
 log = logging.getLogger(__name__)
 
 # Readings older than the routine follow-up period (3 months) no longer decide a colour on their own: by then a
 # follow-up is due anyway, and the monitoring-gap and overdue rules take over.
 LOOKBACK = timedelta(days=90)
+
+OnChanges = Callable[[psycopg.Connection, list["Change"]], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +49,21 @@ def rule_settings(settings: Settings) -> RuleSettings:
     )
 
 
+def summary_params(now: datetime, rules: RuleSettings) -> SummaryParams:
+    """What the summary query is bound to for these rules at `now`."""
+    th = rules.thresholds
+    return SummaryParams(
+        now=now,
+        lookback=LOOKBACK,
+        window=rules.window,
+        monitoring_interval=rules.monitoring_interval,
+        bp_critical_systolic=th.bp_critical_systolic,
+        bp_critical_diastolic=th.bp_critical_diastolic,
+        glucose_critical_high=th.glucose_critical_high,
+        glucose_critical_low=th.glucose_critical_low,
+    )
+
+
 def rescore(
     conn: psycopg.Connection, *, patient_ids: Iterable[int], now: datetime, rules: RuleSettings
 ) -> list[Change]:
@@ -48,26 +72,8 @@ def rescore(
     if not ids:
         return []
     current = repo.load_current(conn, ids)
-    profiles = repo.load_profiles(conn, ids)
-    readings = repo.load_readings(conn, ids, since=now - max(LOOKBACK, rules.window, rules.monitoring_interval))
-    visits = repo.load_follow_ups(conn, ids)
-    assessed: list[tuple[int, Assessment]] = []
-    changes: list[Change] = []
-    for pid in ids:
-        profile = profiles.get(pid)
-        if profile is None:
-            continue
-        try:
-            result = assess(
-                profile=profile, readings=readings.get(pid, []), follow_ups=visits.get(pid, []), now=now, rules=rules
-            )
-        except Exception:  # one patient's bad data must not stop the others' assessment
-            log.exception("assessment failed for patient id %s", pid)
-            continue
-        assessed.append((pid, result))
-        before = current.get(pid)
-        if before is None or before != (result.colour.value, result.reasons):
-            changes.append(Change(pid, Colour(before[0]) if before else None, result))
+    cases = repo.load_cases(conn, params=summary_params(now, rules), patient_ids=ids)
+    assessed, changes = decide_all(cases, current, now=now, rules=rules)
     repo.save(
         conn,
         assessed=assessed,
@@ -76,3 +82,27 @@ def rescore(
         changed=[(c.patient_id, c.assessment, c.previous.value if c.previous else None) for c in changes],
     )
     return changes
+
+
+def decide_all(
+    cases: Sequence[tuple[PatientProfile, Summary]],
+    current: dict[int, tuple[str, tuple[str, ...]]],
+    *,
+    now: datetime,
+    rules: RuleSettings,
+) -> tuple[list[tuple[int, Assessment]], list[Change]]:
+    """Each patient's assessment, and the changes against `current` (colour, reasons) of each patient."""
+    assessed: list[tuple[int, Assessment]] = []
+    changes: list[Change] = []
+    for profile, summary in cases:
+        pid = profile.patient_id
+        try:
+            result = decide(profile=profile, summary=summary, now=now, rules=rules)
+        except Exception:  # one patient's bad data must not stop the others' assessment
+            log.exception("assessment failed for patient id %s", pid)
+            continue
+        assessed.append((pid, result))
+        before = current.get(pid)
+        if before is None or before != (result.colour.value, result.reasons):
+            changes.append(Change(pid, Colour(before[0]) if before else None, result))
+    return assessed, changes

@@ -34,6 +34,7 @@ def test_db_upgrade_twice_applies_then_reports_nothing_to_do(empty_db_url):
         "0004_alert_workflow",
         "0005_reminders",
         "0006_health_record",
+        "0007_risk_score",
     ]
     assert json.loads(second.stdout) == {
         "engine": "native",

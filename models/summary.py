@@ -1,0 +1,163 @@
+"""What the rules need to know about a patient's readings and follow-ups as of `now`, in a few numbers.
+
+The colour decision (models.rules.decide) reads only this summary, so it can be computed two ways that must
+agree: `summarise` here, over Reading objects (single cases, tests, `cdm assess --file`), and one SQL query over
+the store for many patients at once (models.repo.load_cases; a property test holds them equal).
+
+Evidence items are "YYYYmmddHHMMSSffffff|device_uid:seq" (UTC): sorting them as text orders them by time, then
+by reading, in Python and in SQL (collation "C") alike, so both pick the same ten most recent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from statistics import fmean
+from typing import TYPE_CHECKING
+
+from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, Reading, ReadingKind
+from cdm.thresholds import Thresholds
+
+if TYPE_CHECKING:
+    from models.rules import RuleSettings
+
+SITTING_GAP = timedelta(minutes=10)  # readings of one meter this close together form one sitting
+EVIDENCE_MAX = 10  # readings named per assessment; each evidence list keeps its most recent this many
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The facts the colour rules read, as of one moment (means over the window; None/0 where nothing counts)."""
+
+    urgent_codes: tuple[str, ...] = ()  # urgent criteria met by readings after the last follow-up, sorted
+    urgent_excess: float = 0.0  # the largest excess over an urgent threshold among those readings
+    urgent_evidence: tuple[str, ...] = ()
+    bp_count: int = 0  # BP readings in the window
+    sbp_mean: float | None = None
+    dbp_mean: float | None = None
+    bp_evidence: tuple[str, ...] = ()
+    sitting_sbp_mean: float | None = None  # the latest sitting within the window
+    sitting_dbp_mean: float | None = None
+    sitting_evidence: tuple[str, ...] = ()
+    fasting_count: int = 0
+    fasting_mean: float | None = None
+    fasting_evidence: tuple[str, ...] = ()
+    nonfasting_count: int = 0
+    nonfasting_mean: float | None = None
+    nonfasting_evidence: tuple[str, ...] = ()
+    recent_evidence: tuple[str, ...] = ()  # every reading in the window
+    last_bp_at: datetime | None = None  # the latest BP reading within the monitoring interval
+    last_glucose_at: datetime | None = None  # the latest glucose reading within the monitoring interval
+    last_classes: tuple[FollowUpClass, ...] = ()  # the last two follow-ups' classes, oldest first
+    last_done_on: date | None = None  # the last follow-up (by date, then by when it was recorded)
+    last_next_due: date | None = None
+    last_recorded_at: datetime | None = None
+
+
+def evidence_item(reading: Reading) -> str:
+    """The sortable evidence item of one reading."""
+    return f"{reading.measured_at.astimezone(UTC):%Y%m%d%H%M%S%f}|{reading.device_uid}:{reading.seq}"
+
+
+def evidence_key(item: str) -> str:
+    """The "device_uid:seq" an evidence item names."""
+    return item.split("|", 1)[1]
+
+
+def most_recent(items: Iterable[str]) -> tuple[str, ...]:
+    """The EVIDENCE_MAX most recent distinct evidence items, newest first."""
+    return tuple(sorted(set(items), reverse=True)[:EVIDENCE_MAX])
+
+
+def urgent_reasons(reading: Reading, th: Thresholds) -> set[str]:
+    """The urgent-referral criteria one reading meets."""
+    found = set()
+    if reading.kind is ReadingKind.BP:
+        if (reading.systolic or 0) >= th.bp_critical_systolic or (reading.diastolic or 0) >= th.bp_critical_diastolic:
+            found.add("bp_critical")
+    elif reading.glucose_flag == "HI" or (reading.glucose_mmol or 0) >= th.glucose_critical_high:
+        found.add("glucose_high_critical")
+    elif reading.glucose_flag == "LO" or (
+        reading.glucose_mmol is not None and reading.glucose_mmol <= th.glucose_critical_low
+    ):
+        found.add("glucose_hypo")
+    return found
+
+
+def excess(reading: Reading, th: Thresholds) -> float:
+    """How far beyond the urgent threshold a reading lies, in rough 'mmHg-equivalent' points."""
+    if reading.kind is ReadingKind.BP:
+        over = max(
+            (reading.systolic or 0) - th.bp_critical_systolic, (reading.diastolic or 0) - th.bp_critical_diastolic
+        )
+        return max(over, 0) + 1.0
+    if reading.glucose_flag:
+        return 40.0
+    value = reading.glucose_mmol or 0.0
+    return max(value - th.glucose_critical_high, th.glucose_critical_low - value, 0) * 10 + 1.0
+
+
+def latest_sitting(bp: Sequence[Reading]) -> list[Reading]:
+    """The readings of the latest sitting: same meter, each within SITTING_GAP of the next."""
+    ordered = sorted(bp, key=evidence_item)
+    sitting = [ordered[-1]]
+    for reading in reversed(ordered[:-1]):
+        if reading.device_uid != sitting[0].device_uid or sitting[0].measured_at - reading.measured_at > SITTING_GAP:
+            break
+        sitting.insert(0, reading)
+    return sitting
+
+
+def summarise(
+    *, readings: Sequence[Reading], follow_ups: Sequence[FollowUp], now: datetime, rules: RuleSettings
+) -> Summary:
+    """The summary of one patient's readings and follow-ups as of `now` (readings after `now` are ignored)."""
+    th = rules.thresholds
+    past = [r for r in readings if r.measured_at <= now]
+    visits = sorted(follow_ups, key=lambda f: (f.done_on, f.recorded_at))
+    last = visits[-1] if visits else None
+    urgent = [(r, urgent_reasons(r, th)) for r in past if last is None or r.measured_at > last.recorded_at]
+    urgent = [(r, codes) for r, codes in urgent if codes]
+    recent = [r for r in past if r.measured_at >= now - rules.window]
+    bp = [r for r in recent if r.kind is ReadingKind.BP]
+    sitting = latest_sitting(bp) if bp else []
+    fasting, nonfasting = (
+        [r for r in recent if r.glucose_context is ctx and r.glucose_mmol is not None]
+        for ctx in (GlucoseContext.FASTING, GlucoseContext.NON_FASTING)
+    )
+    since = now - rules.monitoring_interval
+    return Summary(
+        urgent_codes=tuple(sorted({c for _, codes in urgent for c in codes})),
+        urgent_excess=max((excess(r, th) for r, _ in urgent), default=0.0),
+        urgent_evidence=most_recent(evidence_item(r) for r, _ in urgent),
+        bp_count=len(bp),
+        sbp_mean=_mean(r.systolic for r in bp),
+        dbp_mean=_mean(r.diastolic for r in bp),
+        bp_evidence=most_recent(map(evidence_item, bp)),
+        sitting_sbp_mean=_mean(r.systolic for r in sitting),
+        sitting_dbp_mean=_mean(r.diastolic for r in sitting),
+        sitting_evidence=most_recent(map(evidence_item, sitting)),
+        fasting_count=len(fasting),
+        fasting_mean=_mean(r.glucose_mmol for r in fasting),
+        fasting_evidence=most_recent(map(evidence_item, fasting)),
+        nonfasting_count=len(nonfasting),
+        nonfasting_mean=_mean(r.glucose_mmol for r in nonfasting),
+        nonfasting_evidence=most_recent(map(evidence_item, nonfasting)),
+        recent_evidence=most_recent(map(evidence_item, recent)),
+        last_bp_at=_latest(past, ReadingKind.BP, since),
+        last_glucose_at=_latest(past, ReadingKind.GLUCOSE, since),
+        last_classes=tuple(v.follow_up_class for v in visits[-2:]),
+        last_done_on=last.done_on if last else None,
+        last_next_due=last.next_due if last else None,
+        last_recorded_at=last.recorded_at if last else None,
+    )
+
+
+def _mean(values: Iterable[float | int | None]) -> float | None:
+    present = [v or 0 for v in values]
+    return fmean(present) if present else None
+
+
+def _latest(readings: Sequence[Reading], kind: ReadingKind, since: datetime) -> datetime | None:
+    return max((r.measured_at for r in readings if r.kind is kind and r.measured_at >= since), default=None)

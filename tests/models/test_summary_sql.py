@@ -1,0 +1,122 @@
+"""The store's summary (one SQL query) equals the Python summary, for random readings and follow-ups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cdm.thresholds import for_edition
+from models import repo
+from models.rules import RuleSettings
+from models.scoring import LOOKBACK, summary_params
+from models.summary import summarise
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+RULES = RuleSettings(thresholds=for_edition("2020"))
+DEVICES = ("BP-A", "BP-B", "GLU-A")
+
+# Offsets in seconds before NOW that sit on or next to a boundary: now, the sitting gap, the window, the
+# monitoring interval, the lookback; and after NOW (ignored).
+_EDGES = [0, 1, 599, 600, 601, 14 * 86400 - 1, 14 * 86400, 14 * 86400 + 1, 30 * 86400, 30 * 86400 + 1]
+_EDGES += [90 * 86400, 90 * 86400 - 1, -60]
+offsets = st.one_of(st.sampled_from(_EDGES), st.integers(-3600, 95 * 86400), st.integers(0, 3600))
+bp_reading = st.tuples(st.just("bp"), st.sampled_from(DEVICES[:2]), offsets, st.integers(90, 200), st.integers(60, 120))
+glucose_reading = st.tuples(
+    st.just("glucose"),
+    st.just(DEVICES[2]),
+    offsets,
+    st.one_of(st.none(), st.sampled_from([3.8, 3.9, 4.0, 6.9, 7.0, 9.9, 10.0, 16.6, 16.7]), st.floats(1.1, 33.3)),
+    st.sampled_from(["fasting", "non_fasting"]),
+)
+visit = st.tuples(
+    st.integers(-2, 120),
+    st.sampled_from(["controlled", "uncontrolled", "complication", "adverse_reaction"]),
+    st.integers(0, 3 * 86400),
+    st.one_of(st.none(), st.integers(-30, 90)),
+)
+
+
+@pytest.fixture(scope="module")
+def store(pg_server, template_db):
+    from tests.conftest import _create_database, _drop_database
+
+    name = "cdm_t_summary_prop"
+    _drop_database(pg_server, name)
+    url = _create_database(pg_server, name, template=template_db)
+    with psycopg.connect(url) as conn:
+        county = conn.execute("insert into region (code, name, level) values ('x', 'c', 'county') returning id")
+        cid = county.fetchone()[0]
+        vid = conn.execute(
+            "insert into region (code, name, level, parent_id) values ('xv', 'v', 'village', %s) returning id", (cid,)
+        ).fetchone()[0]
+        for uid in DEVICES:
+            conn.execute(
+                "insert into device (uid, kind, clinic_id) values (%s, %s, %s)",
+                (uid, "bp" if uid.startswith("BP") else "glucose", vid),
+            )
+        conn.execute(
+            "insert into patient (health_card_no, sex, birth_year, hypertension, diabetes, village_id, registered_at)"
+            " values ('c1', 'F', 1960, true, true, %s, %s)",
+            (vid, NOW - timedelta(days=400)),
+        )
+        conn.commit()
+    yield url
+    _drop_database(pg_server, name)
+
+
+def _insert(conn, readings, visits):
+    pid = conn.execute("select id from patient").fetchone()[0]
+    devices = dict(conn.execute("select uid, id from device").fetchall())
+    for seq, r in enumerate(readings):
+        at = NOW - timedelta(seconds=r[2])
+        if r[0] == "bp":
+            conn.execute(
+                "insert into reading (device_id, seq, measured_at, received_at, clinic_id, kind, patient_id, systolic,"
+                " diastolic, pulse) values (%s, %s, %s, %s, 1, 'bp', %s, %s, %s, 70)",
+                (devices[r[1]], seq, at, at, pid, max(r[3], r[4] + 1), r[4]),
+            )
+        else:
+            flag = None if r[3] is not None else ("HI" if seq % 2 else "LO")
+            conn.execute(
+                "insert into reading (device_id, seq, measured_at, received_at, clinic_id, kind, patient_id,"
+                " glucose_mmol, glucose_flag, glucose_context) values (%s, %s, %s, %s, 1, 'glucose', %s, %s, %s, %s)",
+                (devices[r[1]], seq, at, at, pid, r[3], flag, r[4]),
+            )
+    for days_ago, cls, late, due in visits:
+        done = (NOW - timedelta(days=days_ago)).date()
+        conn.execute(
+            "insert into follow_up (patient_id, done_on, class, next_due, recorded_by, recorded_at)"
+            " values (%s, %s, %s, %s, 'dr', %s)",
+            (
+                pid,
+                done,
+                cls,
+                None if due is None else done + timedelta(days=due),
+                NOW - timedelta(days=days_ago) + timedelta(seconds=late),
+            ),
+        )
+    return pid
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    readings=st.lists(st.one_of(bp_reading, glucose_reading), max_size=25),
+    visits=st.lists(visit, max_size=3),
+)
+def test_sql_summary_equals_python_summary(store, readings, visits):
+    with psycopg.connect(store) as conn:
+        pid = _insert(conn, readings, visits)
+        stored = repo.load_readings(conn, [pid], since=NOW - LOOKBACK).get(pid, [])
+        follow_ups = repo.load_follow_ups(conn, [pid]).get(pid, [])
+        expected = summarise(readings=stored, follow_ups=follow_ups, now=NOW, rules=RULES)
+        [(profile, by_id)] = repo.load_cases(conn, params=summary_params(NOW, RULES), patient_ids=[pid])
+        [(_, by_range)] = repo.load_cases(conn, params=summary_params(NOW, RULES), id_range=(pid, pid))
+        conn.rollback()
+    assert profile.patient_id == pid and profile.diabetes
+    assert by_id == expected
+    assert by_range == expected
