@@ -105,3 +105,13 @@ class Assessment:
     reasons: tuple[str, ...]
     priority: float
     evidence: tuple[str, ...] = field(default=())  # "device_uid:seq" of the readings that decided the colour
+
+
+@dataclass(frozen=True, slots=True)
+class RiskScore:
+    """Last night's risk scores of a patient: the model's 90-day probability and China-PAR's 10-year ASCVD risk."""
+
+    model_version: str | None
+    probability: float | None
+    ascvd_10y_percent: float | None
+    ascvd_category: str | None

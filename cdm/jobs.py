@@ -35,12 +35,19 @@ def rescore_everyone(settings: Settings) -> None:
         settings.database_url or "",
         now=now,
         rules=rule_settings(settings),
-        on_changes=partial(raise_alerts, now=now, lang=settings.language),
+        on_changes=partial(raise_alerts, now=now, lang=settings.language, routes=settings.notification_routes),
     )
     log.info(
         "nightly rescore: %s patients, %s changes, %s left to ingest, %s chunks failed, %.1f s",
         totals.patients, totals.changes, totals.skipped, totals.failed_chunks, totals.seconds,
     )  # fmt: skip
+
+
+def score_risk(settings: Settings) -> None:
+    """Score every patient's China-PAR risk and the trained model's 90-day probability (before the rescore)."""
+    from models.risk_scoring import score_everyone
+
+    score_everyone(settings)
 
 
 def plan_reminders(settings: Settings) -> None:
@@ -68,6 +75,7 @@ def escalate_alerts(settings: Settings) -> None:
 # secrets in a database table, and would go stale when a setting changes. `declare` binds them for this process.
 JOBS: dict[str, Callable[[Settings], None]] = {
     "ensure_partitions": ensure_partitions,
+    "score_risk": score_risk,
     "rescore_everyone": rescore_everyone,
     "plan_reminders": plan_reminders,
     "send_reminders": send_reminders,
@@ -99,6 +107,7 @@ def declare(scheduler: BaseScheduler, settings: Settings) -> None:
         scheduler.add_job(run_job, "cron", id=job_id, args=[job_id], timezone=tz, **common, **trigger)
 
     add("ensure_partitions", hour=1, minute=5)
+    add("score_risk", hour=1, minute=30)  # the rescore at 02:00 applies these scores
     add("rescore_everyone", hour=2, minute=0)
     # Planning every quarter hour catches each medication time and each new gap; the unique key makes reruns free.
     add("plan_reminders", minute="*/15")

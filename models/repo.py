@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import psycopg
 from psycopg import sql
 
-from cdm.domain import Assessment, FollowUp, FollowUpClass, GlucoseContext, PatientProfile, Reading, ReadingKind
+from cdm.domain import (
+    Assessment,
+    FollowUp,
+    FollowUpClass,
+    GlucoseContext,
+    PatientProfile,
+    Reading,
+    ReadingKind,
+    RiskScore,
+)
 from models.summary import Summary
 from models.summary_repo import SUMMARY_SQL, SummaryParams, case_from_row
 
@@ -128,31 +137,81 @@ def save(
     changed: Sequence[tuple[int, Assessment, str | None]],
     now: datetime,
     edition: str,
+    risks: Mapping[int, RiskScore] | None = None,
 ) -> None:
     """Upsert every patient's current status; add a history row for each change of colour or reasons."""
+    risks = risks or {}
     with conn.cursor() as cur:
         if assessed:
             cur.executemany(
                 "insert into assessment_current as a (patient_id, colour, reasons, priority, evidence, assessed_at,"
-                " colour_since, rules_edition) values (%s, %s, %s, %s, %s, %s, %s, %s)"
+                " colour_since, rules_edition, model_version, risk_probability, ascvd_10y_percent, ascvd_category)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " on conflict (patient_id) do update set colour = excluded.colour, reasons = excluded.reasons,"
                 " priority = excluded.priority, evidence = excluded.evidence, assessed_at = excluded.assessed_at,"
-                " rules_edition = excluded.rules_edition, colour_since = case when a.colour = excluded.colour"
+                " rules_edition = excluded.rules_edition, model_version = excluded.model_version,"
+                " risk_probability = excluded.risk_probability, ascvd_10y_percent = excluded.ascvd_10y_percent,"
+                " ascvd_category = excluded.ascvd_category, colour_since = case when a.colour = excluded.colour"
                 " then a.colour_since else excluded.colour_since end",
                 [
-                    (pid, a.colour.value, list(a.reasons), a.priority, list(a.evidence), now, now, edition)
+                    (
+                        pid,
+                        a.colour.value,
+                        list(a.reasons),
+                        a.priority,
+                        list(a.evidence),
+                        now,
+                        now,
+                        edition,
+                        *_risk_columns(risks.get(pid)),
+                    )
                     for pid, a in assessed
                 ],
             )
         if changed:
             cur.executemany(
                 "insert into assessment_history (patient_id, colour, previous_colour, reasons, priority, evidence,"
-                " assessed_at, rules_edition) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                " assessed_at, rules_edition, model_version, risk_probability)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
-                    (pid, a.colour.value, prev, list(a.reasons), a.priority, list(a.evidence), now, edition)
+                    (
+                        pid,
+                        a.colour.value,
+                        prev,
+                        list(a.reasons),
+                        a.priority,
+                        list(a.evidence),
+                        now,
+                        edition,
+                        *_risk_columns(risks.get(pid))[:2],
+                    )
                     for pid, a, prev in changed
                 ],
             )
+
+
+def _risk_columns(risk: RiskScore | None) -> tuple[object, object, object, object]:
+    """model_version, risk_probability, ascvd_10y_percent, ascvd_category of an assessment."""
+    if risk is None:
+        return (None, None, None, None)
+    return (risk.model_version, risk.probability, risk.ascvd_10y_percent, risk.ascvd_category)
+
+
+def load_risk_scores(
+    conn: psycopg.Connection, *, patient_ids: Sequence[int] | None = None, id_range: tuple[int, int] | None = None
+) -> dict[int, RiskScore]:
+    """Last night's risk scores of the given patients (or of an id range)."""
+    where, args = (
+        ("patient_id = any(%s)", (list(patient_ids),))
+        if patient_ids is not None
+        else ("patient_id between %s and %s", id_range)
+    )
+    rows = conn.execute(
+        "select patient_id, model_version, probability, ascvd_10y_percent, ascvd_category from risk_score"
+        f" where {where}",  # one of the two fixed clauses above
+        args,
+    )
+    return {r[0]: RiskScore(r[1], r[2], r[3], r[4]) for r in rows}
 
 
 def lock_current_range(
@@ -174,17 +233,21 @@ def save_bulk(
     changed: dict[int, str | None],
     now: datetime,
     edition: str,
+    risks: Mapping[int, RiskScore] | None = None,
 ) -> None:
     """As `save`, for many patients: COPY into a temporary table, one upsert, one insert of history rows."""
     if not assessed:
         return
+    risks = risks or {}
     with conn.cursor() as cur:
         cur.execute(
             "create temp table if not exists assessed_tmp (patient_id bigint, colour text, reasons text[],"
-            " priority real, evidence text[], changed boolean, previous text) on commit delete rows"
+            " priority real, evidence text[], changed boolean, previous text, model_version text,"
+            " risk_probability real, ascvd_10y_percent real, ascvd_category text) on commit delete rows"
         )
         with cur.copy(
-            "copy assessed_tmp (patient_id, colour, reasons, priority, evidence, changed, previous) from stdin"
+            "copy assessed_tmp (patient_id, colour, reasons, priority, evidence, changed, previous, model_version,"
+            " risk_probability, ascvd_10y_percent, ascvd_category) from stdin"
         ) as copy:
             for pid, a in assessed:
                 copy.write_row(
@@ -196,6 +259,7 @@ def save_bulk(
                         list(a.evidence),
                         pid in changed,
                         changed.get(pid),
+                        *_risk_columns(risks.get(pid)),
                     )
                 )
         cur.execute(_UPSERT_FROM_TMP, {"now": now, "edition": edition})
@@ -204,16 +268,20 @@ def save_bulk(
 
 _UPSERT_FROM_TMP = """
 insert into assessment_current as a (patient_id, colour, reasons, priority, evidence, assessed_at, colour_since,
-                                     rules_edition)
-select patient_id, colour, reasons, priority, evidence, %(now)s, %(now)s, %(edition)s from assessed_tmp
+                                     rules_edition, model_version, risk_probability, ascvd_10y_percent, ascvd_category)
+select patient_id, colour, reasons, priority, evidence, %(now)s, %(now)s, %(edition)s, model_version,
+       risk_probability, ascvd_10y_percent, ascvd_category from assessed_tmp
 on conflict (patient_id) do update set colour = excluded.colour, reasons = excluded.reasons,
     priority = excluded.priority, evidence = excluded.evidence, assessed_at = excluded.assessed_at,
-    rules_edition = excluded.rules_edition,
+    rules_edition = excluded.rules_edition, model_version = excluded.model_version,
+    risk_probability = excluded.risk_probability, ascvd_10y_percent = excluded.ascvd_10y_percent,
+    ascvd_category = excluded.ascvd_category,
     colour_since = case when a.colour = excluded.colour then a.colour_since else excluded.colour_since end
 """
 _HISTORY_FROM_TMP = """
 insert into assessment_history (patient_id, colour, previous_colour, reasons, priority, evidence, assessed_at,
-                                rules_edition)
-select patient_id, colour, previous, reasons, priority, evidence, %(now)s, %(edition)s from assessed_tmp
+                                rules_edition, model_version, risk_probability)
+select patient_id, colour, previous, reasons, priority, evidence, %(now)s, %(edition)s, model_version,
+       risk_probability from assessed_tmp
 where changed order by patient_id
 """

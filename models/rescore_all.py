@@ -113,13 +113,15 @@ def _write_chunk(
     fresh = {pid for pid, (_, _, at) in locked.items() if at > now - IN_FLIGHT}
     todo = [c for c in cases if c[0].patient_id not in fresh]
     current = {pid: (colour, reasons) for pid, (colour, reasons, _) in locked.items()}
-    assessed, changes = decide_all(todo, current, now=now, rules=rules)
+    risks = repo.load_risk_scores(conn, id_range=(first, last))
+    assessed, changes = decide_all(todo, current, now=now, rules=rules, risks=risks)
     repo.save_bulk(
         conn,
         assessed=assessed,
         changed={c.patient_id: c.previous.value if c.previous else None for c in changes},
         now=now,
         edition=rules.thresholds.edition,
+        risks=risks,
     )
     if on_changes is not None and changes:
         on_changes(conn, changes)

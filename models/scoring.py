@@ -8,16 +8,17 @@ Both paths read summaries computed by the store (models.summary_repo), never raw
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psycopg
 
-from cdm.domain import Assessment, Colour, PatientProfile
+from cdm.domain import Assessment, Colour, PatientProfile, RiskScore
 from cdm.settings import Settings
 from cdm.thresholds import for_edition
 from models import repo
+from models.model_policy import apply_model
 from models.rules import RuleSettings, decide
 from models.summary import Summary
 from models.summary_repo import SummaryParams
@@ -73,13 +74,15 @@ def rescore(
         return []
     current = repo.load_current(conn, ids)
     cases = repo.load_cases(conn, params=summary_params(now, rules), patient_ids=ids)
-    assessed, changes = decide_all(cases, current, now=now, rules=rules)
+    risks = repo.load_risk_scores(conn, patient_ids=ids)
+    assessed, changes = decide_all(cases, current, now=now, rules=rules, risks=risks)
     repo.save(
         conn,
         assessed=assessed,
         now=now,
         edition=rules.thresholds.edition,
         changed=[(c.patient_id, c.assessment, c.previous.value if c.previous else None) for c in changes],
+        risks=risks,
     )
     return changes
 
@@ -90,14 +93,23 @@ def decide_all(
     *,
     now: datetime,
     rules: RuleSettings,
+    risks: Mapping[int, RiskScore] | None = None,
 ) -> tuple[list[tuple[int, Assessment]], list[Change]]:
-    """Each patient's assessment, and the changes against `current` (colour, reasons) of each patient."""
+    """Each patient's assessment, and the changes against `current` (colour, reasons) of each patient.
+
+    The rules decide; last night's model probability (when a model has scored the patient) may then raise the
+    priority or turn green to yellow, never lower a rule's red (models.model_policy).
+    """
+    risks = risks or {}
     assessed: list[tuple[int, Assessment]] = []
     changes: list[Change] = []
     for profile, summary in cases:
         pid = profile.patient_id
         try:
             result = decide(profile=profile, summary=summary, now=now, rules=rules)
+            risk = risks.get(pid)
+            if risk is not None and risk.model_version is not None:
+                result = apply_model(result, probability=risk.probability)
         except Exception:  # one patient's bad data must not stop the others' assessment
             log.exception("assessment failed for patient id %s", pid)
             continue
