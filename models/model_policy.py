@@ -46,4 +46,5 @@ def apply_model(
 def _raised(priority: float, boost: float, colour: Colour) -> float:
     """`priority + boost`, kept inside the colour's band, and never below `priority`."""
     _, high = _BAND[colour]
-    return max(priority, round(min(priority + boost, high), 2))
+    # Rounded down to 2 places, so the shown priority never exceeds priority + boost.
+    return max(priority, math.floor(min(priority + boost, high) * 100) / 100)

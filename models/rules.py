@@ -1,9 +1,11 @@
 """The traffic-light rules (clinical-reference §3): a pure function of profile, readings, follow-ups and now.
 
-red    an urgent reading (SBP >=180 or DBP >=110; glucose >=16.7 or <=3.9, or the meter's HI/LO) with no
-       follow-up recorded since; "uncontrolled" at the last two follow-ups; a complication at the last follow-up
+red    an urgent reading (SBP >=180 or DBP >=110; glucose >=16.7 or <=3.9, or the meter's HI/LO; with the
+       hypoglycaemia level) with no follow-up recorded since; heart rate >100/min persisting since the last
+       follow-up (diabetes); "uncontrolled" at the last two follow-ups; a complication at the last follow-up
 yellow recent mean BP not below the patient's target; grade-2 BP on the latest sitting; mean fasting glucose
-       >=7.0 or non-fasting >=10.0 (diabetes); no reading within the monitoring interval; follow-up overdue
+       >=7.0 or non-fasting >=10.0, HbA1c >=7.0 % (diabetes); complications in the health record; no reading
+       within the monitoring interval; follow-up overdue
 green  otherwise: at target, monitored, follow-ups on time
 
 `assess` = `decide(summarise(...))`: the decision reads only a Summary (models.summary), which the store can
@@ -41,7 +43,16 @@ __all__ = [
     "urgent_reasons",
 ]
 
-URGENT_REASONS = frozenset({"bp_critical", "glucose_high_critical", "glucose_hypo"})
+URGENT_REASONS = frozenset(
+    {
+        "bp_critical",
+        "glucose_high_critical",
+        "glucose_hypo",
+        "glucose_hypo_level1",
+        "glucose_hypo_level2",
+        "heart_rate_high",
+    }
+)
 _BASE_PRIORITY = {Colour.RED: 200.0, Colour.YELLOW: 100.0, Colour.GREEN: 0.0}
 
 
@@ -53,13 +64,17 @@ class RuleSettings:
 
 
 def bp_target(profile: PatientProfile, th: Thresholds, *, on: datetime) -> BpTarget:
-    """The BP target for this patient under the edition: by age first, then diabetes."""
+    """The BP target for this patient under the edition: by age first, then diabetes, then the general one."""
     age = profile.age_on(on.date())
+    # Age before diabetes: the guideline's <130/80 with diabetes applies "if tolerated", while the older patients'
+    # targets exist to guard against over-treatment (falls, hypotension), so an elderly diabetic keeps the age's.
     if age >= 80:
         return th.target_80_plus
+    if age >= 65:
+        return th.target_65_79
     if profile.diabetes and th.target_diabetes is not None:
         return th.target_diabetes
-    return th.target_65_79 if age >= 65 else th.target_general
+    return th.target_general
 
 
 def assess(
@@ -83,8 +98,11 @@ def decide(*, profile: PatientProfile, summary: Summary, now: datetime, rules: R
         reasons["uncontrolled_2x"] = ()
     if classes and classes[-1] is FollowUpClass.COMPLICATION:
         reasons["complication"] = ()
+    if profile.diabetes and summary.heart_rate_evidence:
+        reasons["heart_rate_high"] = summary.heart_rate_evidence
     if reasons:
-        return _result(Colour.RED, reasons, summary.urgent_excess)
+        severity = max(summary.urgent_excess, 1.0) if "heart_rate_high" in reasons else summary.urgent_excess
+        return _result(Colour.RED, reasons, severity)
     _yellow_reasons(reasons, profile=profile, s=summary, now=now, rules=rules)
     if reasons:
         return _result(Colour.YELLOW, reasons, _yellow_severity(reasons, profile, summary, now, rules))
@@ -106,6 +124,12 @@ def _yellow_reasons(
             reasons["glucose_fasting_high"] = s.fasting_evidence
         if s.nonfasting_count and (s.nonfasting_mean or 0) >= th.nonfasting_glucose_target:
             reasons["glucose_nonfasting_high"] = s.nonfasting_evidence
+    record = profile.health_record
+    if record is not None:
+        if profile.diabetes and record.hba1c_percent is not None and record.hba1c_percent >= th.hba1c_target_percent:
+            reasons["hba1c_above_target"] = ()
+        if record.complications:
+            reasons["complications_recorded"] = ()
     if _monitoring_gap(profile, s, now, rules):
         reasons["monitoring_gap"] = ()
     if _follow_up_overdue(profile, s, now, th):

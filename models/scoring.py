@@ -62,6 +62,10 @@ def summary_params(now: datetime, rules: RuleSettings) -> SummaryParams:
         bp_critical_diastolic=th.bp_critical_diastolic,
         glucose_critical_high=th.glucose_critical_high,
         glucose_critical_low=th.glucose_critical_low,
+        hypo_level1=th.hypo_level1,
+        hypo_level2=th.hypo_level2,
+        heart_rate_urgent_per_min=th.heart_rate_urgent_per_min,
+        heart_rate_persist_readings=th.heart_rate_persist_readings,
     )
 
 

@@ -53,6 +53,9 @@ class Summary:
     last_done_on: date | None = None  # the last follow-up (by date, then by when it was recorded)
     last_next_due: date | None = None
     last_recorded_at: datetime | None = None
+    # The latest heart_rate_persist_readings readings with a pulse, when all are above the urgent rate and after
+    # the last follow-up (else empty). Readings of any kind count; whether it matters (diabetes) the rules decide.
+    heart_rate_evidence: tuple[str, ...] = ()
 
 
 def evidence_item(reading: Reading) -> str:
@@ -82,7 +85,34 @@ def urgent_reasons(reading: Reading, th: Thresholds) -> set[str]:
         reading.glucose_mmol is not None and reading.glucose_mmol <= th.glucose_critical_low
     ):
         found.add("glucose_hypo")
+        level = hypo_level(reading, th)
+        if level:
+            found.add(level)
     return found
+
+
+def hypo_level(reading: Reading, th: Thresholds) -> str | None:
+    """The hypoglycaemia level (2022 diabetes guideline) of a low glucose reading; the meter's LO counts as level 2."""
+    value = reading.glucose_mmol
+    if reading.glucose_flag == "LO" or (value is not None and value < th.hypo_level2):
+        return "glucose_hypo_level2"
+    if value is not None and th.hypo_level2 <= value < th.hypo_level1:
+        return "glucose_hypo_level1"
+    return None
+
+
+def heart_rate_high(readings: Sequence[Reading], last: FollowUp | None, th: Thresholds) -> tuple[str, ...]:
+    """Evidence of a persisting high heart rate since the last follow-up: the latest pulses, or () if not met."""
+    n = th.heart_rate_persist_readings
+    latest = sorted((r for r in readings if r.pulse is not None), key=evidence_item)[-n:] if n > 0 else []
+    fast = [
+        r
+        for r in latest
+        if (r.pulse or 0) > th.heart_rate_urgent_per_min and (last is None or r.measured_at > last.recorded_at)
+    ]
+    if n < 1 or len(fast) < n:
+        return ()
+    return most_recent(map(evidence_item, latest))
 
 
 def excess(reading: Reading, th: Thresholds) -> float:
@@ -151,6 +181,7 @@ def summarise(
         last_done_on=last.done_on if last else None,
         last_next_due=last.next_due if last else None,
         last_recorded_at=last.recorded_at if last else None,
+        heart_rate_evidence=heart_rate_high(past, last, th),
     )
 
 

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from statistics import fmean
 from typing import Any
 
-from cdm.domain import FollowUpClass, PatientProfile
+from cdm.domain import FollowUpClass, HealthRecord, PatientProfile
+from cdm.thresholds import Thresholds
 from models.summary import EVIDENCE_MAX, SITTING_GAP, Summary, most_recent
 
 
@@ -27,6 +28,11 @@ class SummaryParams:
     bp_critical_diastolic: int
     glucose_critical_high: float
     glucose_critical_low: float
+    # Defaults are the table's own (cdm.thresholds); callers pass the edition's values.
+    hypo_level1: float = Thresholds.hypo_level1
+    hypo_level2: float = Thresholds.hypo_level2
+    heart_rate_urgent_per_min: int = Thresholds.heart_rate_urgent_per_min
+    heart_rate_persist_readings: int = Thresholds.heart_rate_persist_readings
 
     def bound(self) -> dict[str, object]:
         now = self.now
@@ -40,15 +46,20 @@ class SummaryParams:
             "cd": self.bp_critical_diastolic,
             "gh": float(self.glucose_critical_high),
             "gl": float(self.glucose_critical_low),
+            "h1": float(self.hypo_level1),
+            "h2": float(self.hypo_level2),
+            "hr": self.heart_rate_urgent_per_min,
+            "hn": self.heart_rate_persist_readings,
             "gap": SITTING_GAP,
             "top": EVIDENCE_MAX,
         }
 
 
-# r: the readings that can matter (the recent ones, and urgent ones back to the lookback), each with its
-# sortable evidence item and urgent code; u: urgent readings after the last follow-up; b/bs: BP in the window
-# and its latest sitting (a break wherever the meter changes or more than the sitting gap passes); a: glucose
-# in the window, every recent reading, and the last reading of each kind within the monitoring interval.
+# r: the readings that can matter (the recent ones; urgent ones, and ones with a pulse after the last follow-up,
+# back to the lookback), each with its sortable evidence item and urgent code; u: urgent readings after the last
+# follow-up, with the hypoglycaemia level; b/bs: BP in the window and its latest sitting (a break wherever the meter
+# changes or more than the sitting gap passes); a: glucose in the window, every recent reading, and the last
+# reading of each kind within the monitoring interval; x: the latest pulses after the last follow-up.
 SUMMARY_SQL = """
 with v as (
     select patient_id, done_on, class, recorded_at, next_due,
@@ -60,7 +71,7 @@ with v as (
            max(recorded_at) filter (where k = 1) as recorded_at
     from v where k <= 2 group by patient_id
 ), r as materialized (
-    select r.patient_id as pid, r.measured_at as t, r.kind, r.device_id, r.systolic, r.diastolic,
+    select r.patient_id as pid, r.measured_at as t, r.kind, r.device_id, r.systolic, r.diastolic, r.pulse,
            r.glucose_context as ctx, r.glucose_mmol::text::float8 as g, r.glucose_flag as flag,
            (to_char(r.measured_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS') || '|' || d.uid || ':' || r.seq)
                collate "C" as ev,
@@ -69,22 +80,26 @@ with v as (
                          then 'bp_critical' end
                 when r.glucose_flag = 'HI' or coalesce(r.glucose_mmol::text::float8, 0) >= %(gh)s
                     then 'glucose_high_critical'
-                when r.glucose_flag = 'LO' or r.glucose_mmol::text::float8 <= %(gl)s then 'glucose_hypo' end as code
-    from reading r join device d on d.id = r.device_id
+                when r.glucose_flag = 'LO' or r.glucose_mmol::text::float8 <= %(gl)s then 'glucose_hypo' end as code,
+           r.measured_at > coalesce(lv.recorded_at, '-infinity') as after_fu
+    from reading r join device d on d.id = r.device_id left join lv on lv.patient_id = r.patient_id
     where {sel_r} and r.measured_at >= %(lookback)s and r.measured_at <= %(now)s
       and (r.measured_at >= %(recent)s or r.systolic >= %(cs)s or r.diastolic >= %(cd)s
            or r.glucose_flag is not null or r.glucose_mmol::text::float8 >= %(gh)s
-           or r.glucose_mmol::text::float8 <= %(gl)s)
+           or r.glucose_mmol::text::float8 <= %(gl)s
+           or (r.pulse is not null and r.measured_at > coalesce(lv.recorded_at, '-infinity')))
 ), u as (
-    select r.pid, array_agg(distinct r.code) as codes, array_agg(r.ev) as ev,
-           max(case when r.kind = 'bp'
-                    then greatest(coalesce(r.systolic, 0) - %(cs)s, coalesce(r.diastolic, 0) - %(cd)s, 0) + 1.0
-                    when r.flag is not null then 40.0
-                    else greatest(coalesce(r.g, 0) - %(gh)s, %(gl)s - coalesce(r.g, 0), 0) * 10 + 1.0
+    select pid, array_agg(distinct code) || array_remove(array_agg(distinct
+               case when code <> 'glucose_hypo' then null
+                    when flag = 'LO' or g < %(h2)s then 'glucose_hypo_level2'
+                    when g >= %(h2)s and g < %(h1)s then 'glucose_hypo_level1' end), null) as codes,
+           array_agg(ev) as ev,
+           max(case when kind = 'bp'
+                    then greatest(coalesce(systolic, 0) - %(cs)s, coalesce(diastolic, 0) - %(cd)s, 0) + 1.0
+                    when flag is not null then 40.0
+                    else greatest(coalesce(g, 0) - %(gh)s, %(gl)s - coalesce(g, 0), 0) * 10 + 1.0
                end) as excess
-    from r left join lv on lv.patient_id = r.pid
-    where r.code is not null and (lv.recorded_at is null or r.t > lv.recorded_at)
-    group by r.pid
+    from r where code is not null and after_fu group by pid
 ), b as (
     select pid, systolic, diastolic, ev,
            sum(brk) over (partition by pid order by ev desc rows unbounded preceding) as brks
@@ -110,25 +125,57 @@ with v as (
            max(t) filter (where kind = 'bp' and t >= %(interval)s) as lbp,
            max(t) filter (where kind = 'glucose' and t >= %(interval)s) as lg
     from r where t >= %(recent)s group by pid
+), x as (
+    select pid, array_agg(ev) as ev
+    from (select pid, ev, pulse, row_number() over (partition by pid order by ev desc) as k
+          from r where pulse is not null and after_fu) p
+    where k <= %(hn)s group by pid having count(*) = %(hn)s and bool_and(pulse > %(hr)s)
 )
-select p.id, p.sex, p.birth_year, p.hypertension, p.diabetes, p.registered_at::date,
+select p.id, p.sex, p.birth_year, p.hypertension, p.diabetes, p.registered_at::date, h.patient_id is not null,
+       h.birth_date, h.total_cholesterol_mmol, h.hdl_mmol, h.waist_cm, h.smoker, h.family_history_ascvd, h.urban,
+       h.north, h.hba1c_percent, h.on_bp_treatment, h.complications, h.updated_at,
        u.codes, u.excess, u.ev, bs.n, bs.ssum, bs.dsum, bs.ev, bs.sn, bs.sssum, bs.sdsum, bs.sev,
        a.fn, a.fm, a.fev, a.nn, a.nm, a.nev, a.rev, a.lbp, a.lg,
-       lv.class1, lv.class2, lv.done_on, lv.next_due, lv.recorded_at
+       lv.class1, lv.class2, lv.done_on, lv.next_due, lv.recorded_at, x.ev
 from patient p left join u on u.pid = p.id left join bs on bs.pid = p.id left join a on a.pid = p.id
-     left join lv on lv.patient_id = p.id
+     left join lv on lv.patient_id = p.id left join x on x.pid = p.id
+     left join health_record h on h.patient_id = p.id
 where {sel_p}
 order by p.id
 """
+_RECORD_FIELDS = (
+    "birth_date",
+    "total_cholesterol_mmol",
+    "hdl_mmol",
+    "waist_cm",
+    "smoker",
+    "family_history_ascvd",
+    "urban",
+    "north",
+    "hba1c_percent",
+    "on_bp_treatment",
+    "complications",
+    "updated_at",
+)
+_PROFILE_COLUMNS = 7 + len(_RECORD_FIELDS)
 
 
 def case_from_row(row: tuple[Any, ...]) -> tuple[PatientProfile, Summary]:
-    """A patient's profile and summary from one row of SUMMARY_SQL."""
-    (pid, sex, birth_year, htn, dm, registered, codes, excess, uev, n, ssum, dsum, bev, sn, sssum, sdsum, sev,
-     fn, fm, fev, nn, nm, nev, rev, lbp, lg, class1, class2, done_on, next_due, recorded_at) = row  # fmt: skip
-    classes = tuple(FollowUpClass(c) for c in (class2, class1) if c is not None)
-    summary = Summary(
-        urgent_codes=tuple(sorted(codes)) if codes else (),
+    """A patient's profile (with the health record, if any) and summary from one row of SUMMARY_SQL."""
+    pid, sex, birth_year, htn, dm, registered, has_record, *fields = row[:_PROFILE_COLUMNS]
+    record = None
+    if has_record:
+        values = dict(zip(_RECORD_FIELDS, fields, strict=True))
+        record = HealthRecord(**{**values, "complications": tuple(values["complications"] or ())})
+    return PatientProfile(pid, sex, birth_year, htn, dm, registered, record), summary_from_row(row[_PROFILE_COLUMNS:])
+
+
+def summary_from_row(row: tuple[Any, ...]) -> Summary:
+    """The Summary from the summary columns of one row of SUMMARY_SQL."""
+    (codes, excess, uev, n, ssum, dsum, bev, sn, sssum, sdsum, sev, fn, fm, fev, nn, nm, nev, rev, lbp, lg,
+     class1, class2, done_on, next_due, recorded_at, hev) = row  # fmt: skip
+    return Summary(
+        urgent_codes=tuple(sorted(set(codes))) if codes else (),
         urgent_excess=float(excess) if excess is not None else 0.0,
         urgent_evidence=most_recent(uev) if uev else (),
         bp_count=n or 0,
@@ -147,9 +194,9 @@ def case_from_row(row: tuple[Any, ...]) -> tuple[PatientProfile, Summary]:
         recent_evidence=most_recent(rev) if rev else (),
         last_bp_at=lbp,
         last_glucose_at=lg,
-        last_classes=classes,
+        last_classes=tuple(FollowUpClass(c) for c in (class2, class1) if c is not None),
         last_done_on=done_on,
         last_next_due=next_due,
         last_recorded_at=recorded_at,
+        heart_rate_evidence=most_recent(hev) if hev else (),
     )
-    return PatientProfile(pid, sex, birth_year, htn, dm, registered), summary

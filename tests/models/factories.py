@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, PatientProfile, Reading, ReadingKind
+from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, HealthRecord, PatientProfile, Reading, ReadingKind
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 _seq = iter(range(1, 1_000_000))
 
 
 def patient(
-    *, age: int = 60, hypertension: bool = True, diabetes: bool = False, registered_on: date | None = date(2025, 1, 1)
+    *,
+    age: int = 60,
+    hypertension: bool = True,
+    diabetes: bool = False,
+    registered_on: date | None = date(2025, 1, 1),
+    record: HealthRecord | None = None,
 ) -> PatientProfile:
-    return PatientProfile(1, "M", NOW.year - age, hypertension, diabetes, registered_on)
+    return PatientProfile(1, "M", NOW.year - age, hypertension, diabetes, registered_on, record)
 
 
-def bp(systolic: int, diastolic: int, *, ago: timedelta = timedelta(hours=1), device: str = "BP-1") -> Reading:
+def bp(
+    systolic: int, diastolic: int, *, ago: timedelta = timedelta(hours=1), device: str = "BP-1", pulse: int = 70
+) -> Reading:
     return Reading(
         device_uid=device,
         seq=next(_seq),
@@ -25,7 +32,7 @@ def bp(systolic: int, diastolic: int, *, ago: timedelta = timedelta(hours=1), de
         received_at=NOW - ago,
         systolic=systolic,
         diastolic=diastolic,
-        pulse=70,
+        pulse=pulse,
     )
 
 
@@ -56,3 +63,9 @@ def controlled_visit(days_ago: int = 10) -> FollowUp:
 
 def under_control_bp() -> list[Reading]:
     return [bp(128, 78, ago=timedelta(days=d)) for d in (1, 4, 8)]
+
+
+def diabetic_at_target(*, pulses: tuple[int, ...] = ()) -> list[Reading]:
+    """BP below the diabetes target and a normal fasting glucose; BP readings with the given pulses, oldest first."""
+    timed = [bp(128, 78, ago=timedelta(hours=len(pulses) - i), pulse=p) for i, p in enumerate(pulses)]
+    return [*under_control_bp(), glucose(6.0, ago=timedelta(days=2)), *timed]

@@ -103,7 +103,9 @@ def test_ascvd_is_computed_from_a_complete_record():
 
 
 def test_the_edition_changes_the_target():
-    patient = {**VALID["patient"], "diagnoses": ["hypertension"]}
+    # No complications: VALID's recorded retinopathy is yellow on its own (complications_recorded, issue 4), which
+    # would hide the edition's effect on the BP target.
+    patient = {**VALID["patient"], "diagnoses": ["hypertension"], "complications": []}
     readings = [
         {"kind": "bp", "measured_at": f"2026-11-{day}T08:00:00+08:00", "systolic": 134, "diastolic": 82}
         for day in (15, 19, 22)

@@ -14,10 +14,12 @@ CASES = Path(__file__).resolve().parents[2] / "models" / "cases"
 EXPECTED = {
     "critical_bp.json": ("red", ["bp_critical"], None),
     "elderly_at_target.json": ("green", ["at_target"], None),
-    "diabetes_high_fasting.json": ("yellow", ["glucose_fasting_high"], None),
+    # HbA1c 7.6 % in its health record: at or above the 7.0 % target since the HbA1c rule (issue 4)
+    "diabetes_high_fasting.json": ("yellow", ["glucose_fasting_high", "hba1c_above_target"], None),
     "uncontrolled_twice.json": ("red", ["uncontrolled_2x"], None),
     "china_par_complete.json": ("yellow", ["bp_above_target"], "high"),
-    "hypoglycaemia.json": ("red", ["glucose_hypo"], None),
+    # 3.4 mmol/L is level 1 hypoglycaemia (3.0 <= v < 3.9) since the hypoglycaemia levels (issue 4)
+    "hypoglycaemia.json": ("red", ["glucose_hypo", "glucose_hypo_level1"], None),
 }
 
 

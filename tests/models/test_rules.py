@@ -7,12 +7,23 @@ from datetime import timedelta
 
 import pytest
 
-from cdm.domain import Colour, FollowUpClass
+from cdm.domain import Colour, FollowUpClass, HealthRecord
 from cdm.thresholds import for_edition
-from models.rules import RuleSettings, assess, bp_target, latest_sitting
-from tests.models.factories import NOW, bp, controlled_visit, glucose, patient, under_control_bp, visit
+from models.rules import URGENT_REASONS, RuleSettings, assess, bp_target, latest_sitting
+from tests.models.factories import (
+    NOW,
+    bp,
+    controlled_visit,
+    diabetic_at_target,
+    glucose,
+    patient,
+    under_control_bp,
+    visit,
+)
 
 RULES = RuleSettings(thresholds=for_edition("2020"))
+RULES_2017 = RuleSettings(thresholds=for_edition("2017"))
+HYPO = {"glucose_hypo", "glucose_hypo_level1", "glucose_hypo_level2"}  # each in URGENT_REASONS
 
 
 def colour_of(readings, *, profile=None, follow_ups=None, rules=RULES):
@@ -48,8 +59,7 @@ def test_urgent_bp_boundary_179_180_and_109_110(systolic, diastolic, expected):
         (16.6, None),
         (16.7, "glucose_high_critical"),
         (4.0, None),
-        (3.9, "glucose_hypo"),
-        (3.8, "glucose_hypo"),
+        (3.9, "glucose_hypo"),  # the hypoglycaemia levels below: test_hypoglycaemia_levels_3_9_and_3_0
     ],
 )
 def test_urgent_glucose_boundaries(mmol, reason):
@@ -63,6 +73,51 @@ def test_urgent_glucose_boundaries(mmol, reason):
 def test_meter_hi_lo_display_is_urgent(flag, reason):
     colour, reasons = colour_of([glucose(None, flag=flag)], profile=patient(diabetes=True))
     assert colour is Colour.RED and reason in reasons
+
+
+@pytest.mark.parametrize(
+    ("mmol", "flag", "expected"),
+    [
+        (4.0, None, set()),
+        (3.9, None, {"glucose_hypo"}),
+        (3.8, None, {"glucose_hypo", "glucose_hypo_level1"}),
+        (3.0, None, {"glucose_hypo", "glucose_hypo_level1"}),
+        (2.9, None, {"glucose_hypo", "glucose_hypo_level2"}),
+        (None, "LO", {"glucose_hypo", "glucose_hypo_level2"}),
+    ],
+)
+def test_hypoglycaemia_levels_3_9_and_3_0(mmol, flag, expected):
+    colour, reasons = colour_of([glucose(mmol, flag=flag, fasting=False)], profile=patient(diabetes=True))
+    assert reasons & HYPO == expected
+    assert (colour is Colour.RED) is bool(expected) and expected <= URGENT_REASONS
+
+
+@pytest.mark.parametrize(
+    ("pulses", "diabetes", "expected"),
+    [
+        ((100, 100), True, False),
+        ((101, 101), True, True),
+        ((101, 99), True, False),
+        ((130,), True, False),
+        ((120, 120), False, False),
+    ],
+)
+def test_heart_rate_above_100_on_the_latest_two_readings_is_red_with_diabetes(pulses, diabetes, expected):
+    readings = diabetic_at_target(pulses=pulses)
+    result = assess(
+        profile=patient(diabetes=diabetes), readings=readings, follow_ups=[controlled_visit()], now=NOW, rules=RULES
+    )
+    assert (result.colour is Colour.RED, "heart_rate_high" in result.reasons) == (expected, expected)
+    if expected:
+        assert set(result.evidence) == {f"{r.device_uid}:{r.seq}" for r in readings[-2:]}
+
+
+def test_a_follow_up_after_the_fast_heart_rate_readings_clears_it():
+    readings = diabetic_at_target(pulses=(120, 120))
+    colour, reasons = colour_of(
+        readings, profile=patient(diabetes=True), follow_ups=[visit(FollowUpClass.CONTROLLED, days_ago=0)]
+    )
+    assert colour is Colour.GREEN and "heart_rate_high" not in reasons and "heart_rate_high" in URGENT_REASONS
 
 
 def test_urgent_reading_holds_red_until_a_follow_up_is_recorded_after_it():
@@ -87,17 +142,44 @@ def test_mean_bp_against_the_general_target_139_140(systolic, diastolic, expecte
     assert ("bp_above_target" in reasons) is (expected is Colour.YELLOW)
 
 
-def test_older_patients_have_the_150_90_target_under_2020():
-    readings = [bp(145, 85, ago=timedelta(days=d)) for d in (1, 5)]
-    assert colour_of(readings, profile=patient(age=70))[0] is Colour.GREEN
-    assert colour_of(readings, profile=patient(age=60))[0] is Colour.YELLOW
+@pytest.mark.parametrize(
+    ("age", "diabetes", "edition", "expected"),
+    [
+        (60, False, "2020", (140, 90)),
+        (60, True, "2020", (130, 80)),
+        (64, True, "2020", (130, 80)),
+        (65, True, "2020", (150, 90)),
+        (79, True, "2020", (150, 90)),
+        (80, True, "2020", (150, 90)),
+        (60, True, "2017", (140, 90)),
+        (70, True, "2025", (130, 80)),
+        (80, True, "2025", (150, 90)),
+    ],
+)
+def test_an_older_patients_age_target_comes_before_the_diabetes_target(age, diabetes, edition, expected):
+    target = bp_target(patient(age=age, diabetes=diabetes), for_edition(edition), on=NOW)
+    assert (target.systolic, target.diastolic) == expected
 
 
-def test_diabetes_tightens_the_bp_target_to_130_80_under_2020():
-    profile = patient(diabetes=True)
-    assert bp_target(profile, RULES.thresholds, on=NOW).systolic == 130
-    readings = [bp(132, 78, ago=timedelta(days=d)) for d in (1, 5)] + [glucose(6.0)]
-    assert colour_of(readings, profile=profile)[0] is Colour.YELLOW
+@pytest.mark.parametrize(
+    ("age", "diabetes", "systolic", "diastolic", "rules", "expected"),
+    [
+        (70, False, 145, 85, RULES, Colour.GREEN),
+        (60, False, 145, 85, RULES, Colour.YELLOW),
+        (70, True, 145, 85, RULES, Colour.GREEN),  # the age's 150/90, not the diabetes 130/80
+        (60, True, 132, 78, RULES, Colour.YELLOW),
+        (60, False, 139, 89, RULES_2017, Colour.GREEN),
+        (60, False, 140, 90, RULES_2017, Colour.YELLOW),
+        (65, False, 149, 89, RULES_2017, Colour.GREEN),
+        (60, True, 135, 85, RULES_2017, Colour.GREEN),
+        (60, True, 135, 85, RULES, Colour.YELLOW),
+    ],
+)
+def test_bp_targets_by_age_diabetes_and_edition(age, diabetes, systolic, diastolic, rules, expected):
+    readings = [bp(systolic, diastolic, ago=timedelta(days=d)) for d in (1, 5)] + [glucose(6.0)]
+    colour, reasons = colour_of(readings, profile=patient(age=age, diabetes=diabetes), rules=rules)
+    assert colour is expected
+    assert ("bp_above_target" in reasons) is (expected is Colour.YELLOW)
 
 
 def test_2025_edition_uses_130_80_below_age_80():
@@ -136,6 +218,30 @@ def test_glucose_targets_fasting_7_and_non_fasting_10(fasting, mean, expected):
     profile = patient(hypertension=False, diabetes=True)
     readings = [glucose(mean, fasting=fasting, ago=timedelta(days=d)) for d in (1, 3)]
     assert colour_of(readings, profile=profile)[0] is expected
+
+
+@pytest.mark.parametrize(
+    ("diabetes", "hba1c", "expected"),
+    [(True, 6.9, False), (True, 7.0, True), (True, None, False), (False, 8.0, False)],
+)
+def test_hba1c_at_or_above_7_percent_is_yellow_with_diabetes(diabetes, hba1c, expected):
+    profile = patient(diabetes=diabetes, record=HealthRecord(hba1c_percent=hba1c))
+    colour, reasons = colour_of(diabetic_at_target(), profile=profile)
+    assert colour is (Colour.YELLOW if expected else Colour.GREEN)
+    assert ("hba1c_above_target" in reasons) is expected
+    assert colour_of(diabetic_at_target(), profile=patient(diabetes=True, record=None))[0] is Colour.GREEN
+
+
+@pytest.mark.parametrize(("complications", "expected"), [((), Colour.GREEN), (("retinopathy",), Colour.YELLOW)])
+def test_complications_in_the_health_record_are_yellow(complications, expected):
+    profile = patient(record=HealthRecord(complications=complications))
+    colour, reasons = colour_of(under_control_bp(), profile=profile)
+    assert colour is expected
+    assert ("complications_recorded" in reasons) is (expected is Colour.YELLOW)
+    at_visit = colour_of(
+        under_control_bp(), profile=profile, follow_ups=[visit(FollowUpClass.COMPLICATION, days_ago=2)]
+    )
+    assert at_visit == (Colour.RED, {"complication"})
 
 
 def test_two_uncontrolled_follow_ups_in_a_row_are_red_one_is_not():

@@ -26,19 +26,23 @@ def patients(settings):
             conn.execute(
                 "insert into reading (device_id, seq, measured_at, received_at, clinic_id, kind, patient_id,"
                 " systolic, diastolic, pulse) values (%s, %s, %s, %s, %s, 'bp', %s, %s, %s, 70)",
-                (device[0], pid, NOW - timedelta(days=1), NOW, device[1], pid, sbp, dbp))
+                (device[0], pid, NOW - timedelta(days=1), NOW, device[1], pid, sbp, dbp),
+            )
         conn.execute(
             "insert into risk_score (patient_id, scored_at, model_version, probability, ascvd_10y_percent,"
             " ascvd_category) values (%s, %s, 'm1', 0.9, 12.5, 'high'), (%s, %s, 'm1', 0.0, null, null)",
-            (green, NOW, red, NOW))
+            (green, NOW, red, NOW),
+        )
         conn.commit()
     return green, red, unscored
 
 
 def current(url):
     with psycopg.connect(url) as conn:
-        rows = conn.execute("select patient_id, colour, reasons, model_version, risk_probability, ascvd_category"
-                            " from assessment_current order by patient_id")
+        rows = conn.execute(
+            "select patient_id, colour, reasons, model_version, risk_probability, ascvd_category"
+            " from assessment_current order by patient_id"
+        )
         return {r[0]: r[1:] for r in rows}
 
 
