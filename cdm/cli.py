@@ -35,7 +35,7 @@ def _add_workflow_commands() -> None:
 
 
 def _with_settings(ctx: typer.Context) -> None:
-    ctx.obj = _settings()
+    ctx.obj = settings_or_exit()
 
 
 log = logging.getLogger("cdm")
@@ -50,7 +50,8 @@ def _main(log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or E
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def _settings(*, need_database: bool = True) -> Settings:
+def settings_or_exit(*, need_database: bool = True) -> Settings:
+    """The settings, or exit 2 with a message naming what is wrong (for every `cdm` command)."""
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -79,7 +80,7 @@ def db_upgrade() -> None:
     """Apply pending migrations (a second run changes nothing)."""
     from cdm.store import upgrade_store
 
-    typer.echo(json.dumps(upgrade_store(_settings().database_url or "")))
+    typer.echo(json.dumps(upgrade_store(settings_or_exit().database_url or "")))
 
 
 @app.command()
@@ -87,7 +88,7 @@ def ingest() -> None:
     """Subscribe to the county's meters and store their readings (ack after commit)."""
     from ingest.worker import run
 
-    totals = run(_settings(), stop=_stop_on_signals())
+    totals = run(settings_or_exit(), stop=_stop_on_signals())
     typer.echo(json.dumps(dataclasses.asdict(totals)))
 
 
@@ -96,7 +97,7 @@ def worker() -> None:
     """Send notifications from the outbox and run the scheduled jobs."""
     from cdm.worker import run
 
-    run(_settings(), stop=_stop_on_signals())
+    run(settings_or_exit(), stop=_stop_on_signals())
 
 
 @app.command()
@@ -104,7 +105,7 @@ def dashboard() -> None:
     """Serve the Dash screens."""
     from dashboard.app import serve
 
-    serve(_settings())
+    serve(settings_or_exit())
 
 
 @app.command()
@@ -128,7 +129,7 @@ def sim(
     from device_sim.publisher import run
     from device_sim.repo import register_county
 
-    settings = _settings(need_database=register)
+    settings = settings_or_exit(need_database=register)
     county = generate_county(
         code=settings.county_code,
         name=settings.county_name,
@@ -167,9 +168,9 @@ def demo(
     """Run the whole system on this machine: store, broker, simulator, ingest, worker and dashboard."""
     from cdm.demo import Demo
 
-    summary = Demo(_settings(need_database=False), patients=patients, rate=rate, unstable_share=unstable_share).run(
-        seconds=seconds
-    )
+    summary = Demo(
+        settings_or_exit(need_database=False), patients=patients, rate=rate, unstable_share=unstable_share
+    ).run(seconds=seconds)
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 
@@ -178,7 +179,7 @@ def assess(file: Annotated[str, typer.Option("--file", help="the case (JSON): pa
     """Assess one patient described in a file, without a database; prints one JSON object."""
     from models.cli import assess_file
 
-    raise typer.Exit(assess_file(file, settings=_settings(need_database=False)))
+    raise typer.Exit(assess_file(file, settings=settings_or_exit(need_database=False)))
 
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: each prints one JSON line of figures")
@@ -196,7 +197,7 @@ def bench_alerts(
 
     typer.echo(
         json.dumps(
-            run(settings=_settings(need_database=False), rate=rate, criticals=criticals, interval=interval),
+            run(settings=settings_or_exit(need_database=False), rate=rate, criticals=criticals, interval=interval),
             ensure_ascii=False,
         )
     )
@@ -210,7 +211,7 @@ def bench_score(
     """A full rescore of a synthetic county, store to store, and the incremental path of ingest."""
     from cdm.bench.score import run
 
-    typer.echo(json.dumps(run(settings=_settings(need_database=False), patients=patients, reuse=reuse)))
+    typer.echo(json.dumps(run(settings=settings_or_exit(need_database=False), patients=patients, reuse=reuse)))
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -83,22 +84,26 @@ def load_readings(conn: psycopg.Connection, patient_ids: Sequence[int], *, since
     )
     out: dict[int, list[Reading]] = defaultdict(list)
     for r in rows:
-        out[r[0]].append(
-            Reading(
-                device_uid=r[1],
-                seq=r[2],
-                kind=ReadingKind(r[3]),
-                measured_at=r[4],
-                received_at=r[5],
-                systolic=r[6],
-                diastolic=r[7],
-                pulse=r[8],
-                glucose_mmol=r[9],
-                glucose_flag=r[10],
-                glucose_context=GlucoseContext(r[11]) if r[11] else None,
-            )
-        )
+        out[r[0]].append(reading_from_row(r[1:]))
     return out
+
+
+def reading_from_row(r: Sequence[Any]) -> Reading:
+    """A Reading from (uid, seq, kind, measured_at, received_at, systolic, diastolic, pulse, glucose_mmol,
+    glucose_flag, glucose_context) as the reading queries select them."""
+    return Reading(
+        device_uid=r[0],
+        seq=r[1],
+        kind=ReadingKind(r[2]),
+        measured_at=r[3],
+        received_at=r[4],
+        systolic=r[5],
+        diastolic=r[6],
+        pulse=r[7],
+        glucose_mmol=r[8],
+        glucose_flag=r[9],
+        glucose_context=GlucoseContext(r[10]) if r[10] else None,
+    )
 
 
 def load_follow_ups(conn: psycopg.Connection, patient_ids: Sequence[int]) -> dict[int, list[FollowUp]]:

@@ -14,42 +14,27 @@ from cdm.domain import (
     Colour,
     FollowUp,
     FollowUpClass,
-    GlucoseContext,
-    HealthRecord,
     PatientProfile,
     Reading,
-    ReadingKind,
 )
 from models.features import LONG
 from models.outcome import HORIZON, State
+from models.repo import reading_from_row
 from models.risk_data import Example, example
+from models.summary_repo import RECORD_SELECT, health_record_from
 
 log = logging.getLogger(__name__)
 
 BATCH = 1000  # patients per round trip: bounded memory on a county with many years of readings
 
-_PATIENTS = """
-select p.id, p.sex, p.birth_year, p.hypertension, p.diabetes, p.registered_at::date, t.code,
-       h.birth_date, h.total_cholesterol_mmol, h.hdl_mmol, h.waist_cm, h.smoker, h.family_history_ascvd, h.urban,
-       h.north, h.hba1c_percent, h.on_bp_treatment, h.complications
+_PATIENTS = f"""
+select p.id, p.sex, p.birth_year, p.hypertension, p.diabetes, p.registered_at::date, t.code, {RECORD_SELECT}
 from patient p
 join region v on v.id = p.village_id
 join region t on t.id = v.parent_id
 left join health_record h on h.patient_id = p.id
 where p.id = any(%s)
 """
-_RECORD_FIELDS = (
-    "birth_date",
-    "total_cholesterol_mmol",
-    "hdl_mmol",
-    "waist_cm",
-    "smoker",
-    "family_history_ascvd",
-    "urban",
-    "north",
-    "hba1c_percent",
-    "on_bp_treatment",
-)
 _READINGS = """
 select r.patient_id, d.uid, r.seq, r.kind, r.measured_at, r.received_at, r.systolic, r.diastolic, r.pulse,
        r.glucose_mmol, r.glucose_flag, r.glucose_context
@@ -125,11 +110,7 @@ def patients_at(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, tuple
     """Profiles (with the health record) and township code of the given patients."""
     out = {}
     for row in conn.execute(_PATIENTS, (list(ids),)):
-        record = None
-        if any(v is not None for v in row[7:17]):
-            record = HealthRecord(
-                **dict(zip(_RECORD_FIELDS, row[7:17], strict=True)), complications=tuple(row[17] or ())
-            )
+        record = health_record_from(row[7], row[8:])
         profile = PatientProfile(row[0], row[1], row[2], row[3], row[4], row[5], record)
         out[row[0]] = (profile, row[6])
     return out
@@ -141,21 +122,7 @@ def readings_between(
     """Readings of the given patients measured in [since, until), oldest first."""
     out: dict[int, list[Reading]] = defaultdict(list)
     for r in conn.execute(_READINGS, (list(ids), since, until)):
-        out[r[0]].append(
-            Reading(
-                device_uid=r[1],
-                seq=r[2],
-                kind=ReadingKind(r[3]),
-                measured_at=r[4],
-                received_at=r[5],
-                systolic=r[6],
-                diastolic=r[7],
-                pulse=r[8],
-                glucose_mmol=r[9],
-                glucose_flag=r[10],
-                glucose_context=GlucoseContext(r[11]) if r[11] else None,
-            )
-        )
+        out[r[0]].append(reading_from_row(r[1:]))
     return out
 
 

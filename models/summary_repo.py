@@ -6,6 +6,7 @@ The thresholds are bound parameters taken from the same Thresholds object the Py
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import fmean
@@ -143,7 +144,7 @@ from patient p left join u on u.pid = p.id left join bs on bs.pid = p.id left jo
 where {sel_p}
 order by p.id
 """
-_RECORD_FIELDS = (
+RECORD_FIELDS = (
     "birth_date",
     "total_cholesterol_mmol",
     "hdl_mmol",
@@ -157,16 +158,23 @@ _RECORD_FIELDS = (
     "complications",
     "updated_at",
 )
-_PROFILE_COLUMNS = 7 + len(_RECORD_FIELDS)
+_PROFILE_COLUMNS = 7 + len(RECORD_FIELDS)
+# The health-record columns every query that builds a HealthRecord selects, in RECORD_FIELDS order.
+RECORD_SELECT = "h.patient_id is not null, " + ", ".join(f"h.{name}" for name in RECORD_FIELDS)
+
+
+def health_record_from(has_record: bool, fields: Sequence[Any]) -> HealthRecord | None:
+    """The HealthRecord from RECORD_SELECT's columns (None when the patient has no record)."""
+    if not has_record:
+        return None
+    values = dict(zip(RECORD_FIELDS, fields, strict=True))
+    return HealthRecord(**{**values, "complications": tuple(values["complications"] or ())})
 
 
 def case_from_row(row: tuple[Any, ...]) -> tuple[PatientProfile, Summary]:
     """A patient's profile (with the health record, if any) and summary from one row of SUMMARY_SQL."""
     pid, sex, birth_year, htn, dm, registered, has_record, *fields = row[:_PROFILE_COLUMNS]
-    record = None
-    if has_record:
-        values = dict(zip(_RECORD_FIELDS, fields, strict=True))
-        record = HealthRecord(**{**values, "complications": tuple(values["complications"] or ())})
+    record = health_record_from(has_record, fields)
     return PatientProfile(pid, sex, birth_year, htn, dm, registered, record), summary_from_row(row[_PROFILE_COLUMNS:])
 
 

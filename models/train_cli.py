@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cdm.settings import Settings, SettingsError, load_settings
+from cdm.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +99,6 @@ def _training_set(
 
 
 def _load(*, need_database: bool) -> Settings:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-    if need_database and not settings.database_url:
-        typer.echo("CDM_DATABASE_URL is not set: --source db reads the store", err=True)
-        raise typer.Exit(2)
-    return settings
+    from cdm.cli import settings_or_exit
+
+    return settings_or_exit(need_database=need_database)

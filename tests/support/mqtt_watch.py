@@ -36,7 +36,7 @@ class Subscriber:
         with self._lock:
             self.messages.append((msg.topic, msg.payload))
 
-    def wait_for(self, count: int, *, timeout: float = 10.0, settle: float = 0.5) -> list[tuple[str, bytes]]:
+    def wait_for(self, count: int, *, timeout: float = 30.0, settle: float = 0.5) -> list[tuple[str, bytes]]:
         """Messages once `count` have arrived (or the timeout passed), after a pause that would reveal extras."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and len(self.messages) < count:
