@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import logging
-from typing import Any
 
 import httpx
 
@@ -32,32 +31,12 @@ class WebhookChannel:
 
     name = "webhook"
 
-    def __init__(
-        self,
-        *,
-        secret: str,
-        timeout_s: float = TIMEOUT_S,
-        township_url: str | None = None,
-        county_url: str | None = None,
-    ) -> None:
+    def __init__(self, *, secret: str, timeout_s: float = TIMEOUT_S) -> None:
         self._secret = secret
         self._http = httpx.Client(timeout=timeout_s)
-        # only for the dispatcher's old call (url_for + send(url=…)); it will pass final addresses instead
-        self._urls = {"township": township_url, "county": county_url}
 
-    def send(
-        self,
-        message: OutboundMessage | None = None,
-        *,
-        url: str | None = None,
-        body: dict[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Receipt:
+    def send(self, message: OutboundMessage) -> Receipt:
         """Deliver one notification; raise DeliveryError unless the receiver answers 2xx."""
-        if message is None:  # the old keyword call, kept until the dispatcher sends OutboundMessage
-            if url is None or idempotency_key is None:
-                raise TypeError("send() needs an OutboundMessage")
-            message = OutboundMessage(url, "", "", idempotency_key, body=body or {})
         data = json.dumps(message.body, ensure_ascii=False).encode()
         headers = {
             "Content-Type": "application/json; charset=utf-8",
@@ -68,11 +47,6 @@ class WebhookChannel:
         raise_for_status(response)
         log.debug("webhook delivered to %s (HTTP %s)", mask_url(message.address), response.status_code)
         return Receipt(response.status_code, response.text[:500])
-
-    def url_for(self, *, recipient: str, township_code: str) -> str | None:
-        """The old per-recipient address lookup, kept until the dispatcher passes final addresses."""
-        template = self._urls.get(recipient)
-        return fill_township(template, township_code) if template else None
 
     def close(self) -> None:
         """Release the HTTP connections."""

@@ -79,14 +79,3 @@ def test_an_address_that_is_not_http_is_permanent(channel):
 
 def test_the_township_code_fills_the_address_template():
     assert fill_township("http://h/township/{township}", "330102") == "http://h/township/330102"
-
-
-def test_the_old_call_still_works_until_the_dispatcher_switches(sink):
-    channel = WebhookChannel(township_url=f"{sink.url}/township/{{township}}", county_url=None, secret=SECRET)
-    try:
-        url = channel.url_for(recipient="township", township_code="tw1")
-        assert url == f"{sink.url}/township/tw1" and channel.url_for(recipient="county", township_code="x") is None
-        assert channel.send(url=url, body=BODY, idempotency_key="k-1").status == 200
-    finally:
-        channel.close()
-    assert sink.received()[0].idempotency_key == "k-1"
