@@ -1,0 +1,78 @@
+"""The audit trail is append-only in the store and records who saw which patient on which screen."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from cdm import db
+from dashboard import audit
+from dashboard.access import Principal, Role
+
+pytestmark = pytest.mark.integration
+
+
+def _county_and_patient(conn: psycopg.Connection) -> tuple[int, int]:
+    county = conn.execute("insert into region (code, name, level) values ('c', '县', 'county') returning id").fetchone()
+    town = conn.execute(
+        "insert into region (code, name, level, parent_id) values ('t', '镇', 'township', %s) returning id", county
+    ).fetchone()
+    village = conn.execute(
+        "insert into region (code, name, level, parent_id) values ('v', '村', 'village', %s) returning id", town
+    ).fetchone()
+    patient = conn.execute(
+        "insert into patient (health_card_no, sex, birth_year, hypertension, village_id)"
+        " values ('HC1', 'F', 1950, true, %s) returning id",
+        village,
+    ).fetchone()
+    assert county and patient
+    return county[0], patient[0]
+
+
+def _user(conn: psycopg.Connection, county_id: int) -> Principal:
+    row = conn.execute(
+        "insert into app_user (username, display_name, role, county_id, password_hash)"
+        " values ('county.li', '李医生', 'county', %s, 'x') returning id",
+        (county_id,),
+    ).fetchone()
+    assert row
+    return Principal(user_id=row[0], username="county.li", role=Role.COUNTY, county_id=county_id)
+
+
+def test_a_view_is_recorded_with_who_which_patient_and_screen(db_url: str) -> None:
+    with db.connect(db_url) as conn:
+        county_id, patient_id = _county_and_patient(conn)
+        who = _user(conn, county_id)
+        audit.record_view(conn, principal=who, patient_id=patient_id, screen="patient")
+        audit.record_list_view(conn, principal=who, patient_ids=[patient_id], screen="followups")
+        conn.commit()
+        rows = conn.execute(
+            "select username, role, action, patient_id, screen, at is not null from audit_event order by id"
+        ).fetchall()
+    assert rows == [
+        ("county.li", "county", "view_patient", patient_id, "patient", True),
+        ("county.li", "county", "view_list", patient_id, "followups", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    "statement", ["update audit_event set username = 'x'", "delete from audit_event", "truncate audit_event"]
+)
+def test_audit_records_cannot_be_altered_or_removed(db_url: str, statement: str) -> None:
+    with db.connect(db_url) as conn:
+        county_id, patient_id = _county_and_patient(conn)
+        audit.record_view(conn, principal=_user(conn, county_id), patient_id=patient_id, screen="patient")
+        conn.commit()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="cannot be altered"):
+            conn.execute(statement)
+        conn.rollback()
+        assert conn.execute("select count(*) from audit_event").fetchone() == (1,)
+
+
+def test_a_failed_log_in_of_an_unknown_name_is_recorded_without_an_account(db_url: str) -> None:
+    with db.connect(db_url) as conn:
+        audit.record(conn, principal=None, username="nobody", action="login_failed", client_addr="10.0.0.7")
+        conn.commit()
+        assert conn.execute("select user_id, username, action, host(client_addr) from audit_event").fetchall() == [
+            (None, "nobody", "login_failed", "10.0.0.7")
+        ]
