@@ -231,5 +231,14 @@ def _add_model_commands() -> None:
 _add_model_commands()
 
 
+def _add_device_commands() -> None:
+    from ingest.cli import register
+
+    register(app, _with_settings)
+
+
+_add_device_commands()
+
+
 if __name__ == "__main__":
     main()

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_WEBHOOK_SECRET = "dev-only-webhook-secret"
+DEV_ID_CARD_KEY = "dev-only-id-card-key"
 Channel = Literal["webhook", "wecom", "sms", "email"]
 _COUNTY_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
@@ -72,6 +73,13 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(default=4096, ge=256, le=1_048_576)
     max_clock_skew_s: int = Field(default=300, ge=0, le=86_400)
     max_buffer_age_days: int = Field(default=30, ge=1, le=3650)
+    id_card_key: SecretStr = Field(
+        default=SecretStr(DEV_ID_CARD_KEY),
+        description="key of the HMAC-SHA256 kept in place of ID-card numbers; changing it unlinks every stored hash",
+    )
+    device_offline_grace: float = Field(
+        default=2.5, ge=1.0, le=100.0, description="a meter silent for its heartbeat interval x this is offline"
+    )
 
     assessment_window_days: int = Field(default=14, ge=1, le=365)
     monitoring_interval_days: int = Field(default=30, ge=1, le=365)
@@ -138,6 +146,8 @@ class Settings(BaseSettings):
     def _production_guards(self) -> Settings:
         if self.env == "production" and self.webhook_secret.get_secret_value() == DEV_WEBHOOK_SECRET:
             raise ValueError("CDM_WEBHOOK_SECRET still has its development value; set a secret before production")
+        if self.env == "production" and self.id_card_key.get_secret_value() == DEV_ID_CARD_KEY:
+            raise ValueError("CDM_ID_CARD_KEY still has its development value; set a secret before production")
         return self
 
     @property

@@ -1,0 +1,158 @@
+"""The broker's password file and ACL, generated from the device registry: each meter publishes only as itself.
+
+Mosquitto 2.x (what `cdm devices broker-files` writes):
+  passwd   `username:$7$<iterations>$<salt b64>$<PBKDF2-HMAC-SHA512 b64>`, the format of `mosquitto_passwd`
+  acl      one `user` block per account; a meter may write only its own readings, status and heartbeat topics
+           (its last will is on its status topic, so the will is allowed too); ingest accounts may read every
+           meter's topics of the county; nothing else is allowed (Mosquitto denies what no line grants).
+  cdm-auth.conf   `allow_anonymous false`, `password_file`, `acl_file`: `include_dir` it, or copy the lines.
+Revoked meters and accounts are left out, so after regenerating, `kill -HUP <mosquitto pid>` (Mosquitto reloads
+both files on SIGHUP) is enough for a revoked meter to be refused at its next connect.
+
+Meter passwords are 32 random URL-safe characters (192 bits), so Mosquitto's default of 101 PBKDF2 rounds is no
+weakness (nobody can guess such a password, however fast the hash) and keeps each connect cheap for the broker.
+
+Known limit of Mosquitto's built-in checks: it cannot tie a client id to a username, so a meter that used another
+meter's client id could push that meter's connection off (never publish as it). The simulated and real meters use
+their username as client id; EMQX below can refuse any other.
+
+EMQX 5.x equivalent (same registry, no files to reload):
+  authentication: the built-in database authenticator with PBKDF2, or (simplest to keep in sync) the PostgreSQL
+  authenticator reading the registry directly:
+      authentication = [{
+        mechanism = password_based, backend = postgresql, server = "db:5432", database = "cdm",
+        username = "emqx_auth", password = "...",
+        password_hash_algorithm = {name = pbkdf2, mac_fun = sha512, iterations = 101, dk_length = 64},
+        query = "SELECT password_hash, salt FROM cdm_mqtt_auth WHERE username = ${username} LIMIT 1"
+      }]
+  where the view cdm_mqtt_auth splits `$7$101$salt$hash` into salt (base64-decoded) and hash (hex), over
+  `device where revoked_at is null` and `mqtt_account where revoked_at is null`.
+  authorization (file or PostgreSQL source), deny by default (`authorization.no_match = deny`):
+      {allow, {username, {re, "^(BP|GLU)-"}}, publish, ["cdm/v1/<county>/devices/${username}/readings",
+                                                          "cdm/v1/<county>/devices/${username}/status",
+                                                          "cdm/v1/<county>/devices/${username}/heartbeat"]}.
+      {allow, {username, "cdm-ingest"}, subscribe, ["$share/cdm-ingest/cdm/v1/<county>/devices/+/readings",
+                                                    "cdm/v1/<county>/devices/+/status",
+                                                    "cdm/v1/<county>/devices/+/heartbeat"]}.
+      {deny, all}.
+  and, to pin client ids, `mqtt.peer_cert_as_clientid` with TLS client certificates or an authz rule on
+  `${clientid}` equal to `${username}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+MOSQUITTO_ITERATIONS = 101  # mosquitto_passwd's default; see the module docstring for why it is enough here
+SALT_BYTES = 12  # as mosquitto_passwd
+PASSWORD_CHARS = 32
+
+Role = Literal["meter", "ingest", "simulator", "monitor"]
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """One broker account and what it may do."""
+
+    username: str
+    password_hash: str
+    role: Role
+
+
+def new_password() -> str:
+    """A fresh random password (shown once to the person provisioning, then only its hash is kept)."""
+    return secrets.token_urlsafe(PASSWORD_CHARS)[:PASSWORD_CHARS]
+
+
+def mosquitto_hash(password: str, *, salt: bytes | None = None, iterations: int = MOSQUITTO_ITERATIONS) -> str:
+    """The password in Mosquitto 2.x's password-file form: `$7$<iterations>$<salt>$<PBKDF2-SHA512>`."""
+    salt = os.urandom(SALT_BYTES) if salt is None else salt
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations)
+    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def verify_mosquitto_hash(password: str, stored: str) -> bool:
+    """Whether `password` matches a `$7$…` hash (what the broker checks at connect)."""
+    try:
+        _, kind, rounds, salt, digest = stored.split("$")
+        if kind != "7":
+            return False
+        expected = hashlib.pbkdf2_hmac("sha512", password.encode(), base64.b64decode(salt), int(rounds))
+        return hmac.compare_digest(expected, base64.b64decode(digest))
+    except ValueError:
+        return False
+
+
+def password_file(accounts: Iterable[Account]) -> str:
+    """The Mosquitto password file for these accounts."""
+    return "".join(f"{a.username}:{a.password_hash}\n" for a in sorted(accounts, key=lambda a: a.username))
+
+
+def _grants(account: Account, county_code: str) -> list[str]:
+    base = f"cdm/v1/{county_code}/devices"
+    if account.role == "meter":
+        return [f"topic write {base}/{account.username}/{leaf}" for leaf in ("readings", "status", "heartbeat")]
+    if account.role == "ingest":
+        return [f"topic read {base}/+/{leaf}" for leaf in ("readings", "status", "heartbeat")]
+    if account.role == "simulator":
+        return [f"topic write {base}/+/{leaf}" for leaf in ("readings", "status", "heartbeat")]
+    return [f"topic read {base}/#"]
+
+
+def acl_file(accounts: Iterable[Account], *, county_code: str) -> str:
+    """The Mosquitto ACL: one block per account, granting only its own topics (everything else is denied)."""
+    lines = [f"# generated by `cdm devices broker-files` for county {county_code}; do not edit by hand", ""]
+    for account in sorted(accounts, key=lambda a: a.username):
+        lines.append(f"# {account.role}")
+        lines.append(f"user {account.username}")
+        lines.extend(_grants(account, county_code))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def auth_conf(out_dir: Path) -> str:
+    """Mosquitto configuration lines that use the generated files."""
+    return (
+        "# generated by `cdm devices broker-files`\n"
+        "per_listener_settings false\n"
+        "allow_anonymous false\n"
+        f"password_file {out_dir.resolve() / 'passwd'}\n"
+        f"acl_file {out_dir.resolve() / 'acl'}\n"
+    )
+
+
+def write_broker_files(
+    out_dir: Path, accounts: list[Account], *, county_code: str, owner: str | None = None
+) -> dict[str, object]:
+    """Write passwd, acl and cdm-auth.conf into `out_dir`, each replaced atomically (the broker may reload any time).
+
+    `owner` (e.g. mosquitto): the user the files are given to, for a broker that runs as that user.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {
+        "passwd": password_file(accounts),
+        "acl": acl_file(accounts, county_code=county_code),
+        "cdm-auth.conf": auth_conf(out_dir),
+    }
+    for name, text in files.items():
+        tmp = out_dir / f".{name}.tmp"
+        # Mosquitto refuses (2.1) or warns about (2.0) a password file others can read.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if name != "cdm-auth.conf" else 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if owner:
+            shutil.chown(tmp, user=owner)
+        os.replace(tmp, out_dir / name)
+    roles: dict[str, int] = {}
+    for a in accounts:
+        roles[a.role] = roles.get(a.role, 0) + 1
+    return {"out": str(out_dir), "accounts": roles}

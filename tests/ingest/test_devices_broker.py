@@ -1,0 +1,147 @@
+"""Provisioning and the generated broker files, against a real Mosquitto started with them."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from cdm.payload import heartbeat_topic, reading_topic, status_topic
+from ingest import devices
+from ingest.broker_auth import acl_file, mosquitto_hash, verify_mosquitto_hash, write_broker_files
+from ingest.devices import RegistryError, imei_ok
+from tests.ingest.broker_support import AuthBroker, Client, needs_mosquitto
+from tests.support.registry import build
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def imei(body: str) -> str:
+    """A 15-digit IMEI: 14 digits and their Luhn check digit."""
+    for d in "0123456789":
+        if imei_ok(body + d):
+            return body + d
+    raise AssertionError
+
+
+def test_the_hash_is_the_one_mosquitto_passwd_writes(tmp_path):
+    file = tmp_path / "pw"
+    subprocess.run(["mosquitto_passwd", "-c", "-b", str(file), "alice", "s3cret"], check=True)
+    line = file.read_text().strip()
+    _, stored = line.split(":", 1)
+    salt = base64.b64decode(stored.split("$")[3])
+    assert mosquitto_hash("s3cret", salt=salt) == stored
+    assert verify_mosquitto_hash("s3cret", stored) and not verify_mosquitto_hash("wrong", stored)
+
+
+def test_a_meter_may_write_only_its_own_topics():
+    text = acl_file([devices.Account("BP-1", "x", "meter")], county_code="c")
+    assert "user BP-1\ntopic write cdm/v1/c/devices/BP-1/readings\n" in text
+    assert "devices/+/" not in text and "topic read" not in text
+
+
+def test_imei_check_digit():
+    assert imei_ok("490154203237518") and not imei_ok("490154203237519") and not imei_ok("4901542032375")
+
+
+@pytest.fixture
+def registry(db_url):
+    with psycopg.connect(db_url) as conn:
+        county = build(conn, code="c")
+        conn.commit()
+    return county
+
+
+def test_provisioning_refuses_what_would_be_wrong(db_url, registry):
+    with psycopg.connect(db_url) as conn:
+        creds = devices.provision(
+            conn, kind="bp", clinic_code="c-v1", serial="S1", imei=imei("86000000000001"), now=NOW
+        )
+        assert creds.uid == creds.username == "BP-S1" and len(creds.password) == 32
+        stored = conn.execute("select mqtt_password_hash from device where uid = 'BP-S1'").fetchone()[0]
+        assert creds.password not in stored and verify_mosquitto_hash(creds.password, stored)
+        for kwargs, says in (
+            ({"serial": "S2", "imei": "86000000000001"}, "IMEI"),  # no check digit
+            ({"serial": "S1", "imei": imei("86000000000002")}, "already provisioned"),
+            ({"serial": "S3", "imei": imei("86000000000001")}, "IMEI already registered"),
+            ({"serial": "bad serial", "imei": imei("86000000000003")}, "serial"),
+        ):
+            with pytest.raises(RegistryError, match=says):
+                devices.provision(conn, kind="bp", clinic_code="c-v1", now=NOW, **kwargs)
+        with pytest.raises(RegistryError, match="village clinic"):
+            devices.provision(conn, kind="bp", clinic_code="nowhere", serial="S4", imei=imei("86000000000004"), now=NOW)
+
+
+@needs_mosquitto
+def test_meters_publish_only_as_themselves_and_strangers_cannot_connect(db_url, registry, tmp_path: Path):
+    with psycopg.connect(db_url) as conn:
+        a = devices.provision(conn, kind="bp", clinic_code="c-v1", serial="A1", imei=imei("86000000000011"), now=NOW)
+        b = devices.provision(
+            conn, kind="glucose", clinic_code="c-v1", serial="B1", imei=imei("86000000000012"), now=NOW
+        )
+        ingest = devices.add_account(conn, username="cdm-ingest", role="ingest", now=NOW)
+        write_broker_files(tmp_path / "auth", devices.broker_accounts(conn), county_code="c")
+        conn.commit()
+    broker = AuthBroker(tmp_path, tmp_path / "auth").start()
+    clients: list[Client] = []
+
+    def client(username: str | None, password: str | None) -> Client:
+        c = Client(broker.port, username=username, password=password, client_id=username or "anon")
+        clients.append(c)
+        return c
+
+    try:
+        sub = client(ingest.username, ingest.password)
+        assert sub.connect()
+        sub.subscribe("cdm/v1/c/devices/+/readings", "cdm/v1/c/devices/+/status", "cdm/v1/c/devices/+/heartbeat")
+        shared = client("cdm-ingest", ingest.password)
+        shared.client._client_id = b"cdm-ingest-2"
+        assert shared.connect()
+        shared.subscribe("$share/cdm/cdm/v1/c/devices/+/readings")
+        meter_a = client(a.username, a.password)
+        assert meter_a.connect()
+
+        meter_a.publish(reading_topic("c", b.uid), b"forged: A pretending to be B")
+        meter_a.publish(status_topic("c", b.uid), b"forged status")
+        meter_a.publish(heartbeat_topic("c", a.uid), b"A's own heartbeat")
+        meter_a.publish(reading_topic("c", a.uid), b"A's own reading")  # after the forgeries: same connection, in order
+        assert sub.wait_for(b"A's own reading") and sub.wait_for(b"A's own heartbeat")
+        assert shared.wait_for(b"A's own reading"), "the ingest account may use a shared subscription"
+        assert [p for _, p in sub.messages if p.startswith(b"forged")] == []
+
+        spy = client(a.username, a.password)
+        spy.client._client_id = b"spy"
+        assert spy.connect()
+        spy.subscribe("cdm/v1/c/devices/+/readings")
+        meter_a.publish(reading_topic("c", a.uid), b"second")
+        assert sub.wait_for(b"second") and not spy.wait_for(b"second", timeout=1), "a meter may not read topics"
+
+        assert not client("BP-unknown", "whatever").connect()
+        assert not client(b.username, "not-the-password").connect()
+        assert not client(None, None).connect()
+        meter_b = client(b.username, b.password)
+        assert meter_b.connect()
+        meter_b.close()
+
+        with psycopg.connect(db_url) as conn:
+            devices.revoke(conn, uid=b.uid, now=NOW)
+            write_broker_files(tmp_path / "auth", devices.broker_accounts(conn), county_code="c")
+            conn.commit()
+        broker.reload()
+        assert not client(b.username, b.password).connect(), (
+            "a revoked meter is refused after the files are regenerated"
+        )
+        again = client(a.username, a.password)
+        again.client._client_id = b"A1-again"
+        assert again.connect(), "other meters keep working"
+    finally:
+        for c in clients:
+            with contextlib.suppress(Exception):  # a refused client has no connection to close
+                c.close()
+        broker.stop()
