@@ -71,6 +71,17 @@ def escalate_alerts(settings: Settings) -> None:
     run_escalation(settings)
 
 
+def flag_silent_meters(settings: Settings) -> None:
+    """Mark meters silent past heartbeat interval x CDM_DEVICE_OFFLINE_GRACE offline, and heard-from ones online."""
+    from ingest.status import refresh_status
+
+    with db.connect(settings.database_url or "", app="cdm-jobs") as conn:
+        changed = refresh_status(conn, now=datetime.now(UTC), grace=settings.device_offline_grace)
+        conn.commit()
+    if changed["offline"] or changed["online"]:
+        log.info("meters now offline: %s; back online: %s", len(changed["offline"]), len(changed["online"]))
+
+
 # What the job store records is a job's name, never its settings: pickled settings would put the webhook and SMS
 # secrets in a database table, and would go stale when a setting changes. `declare` binds them for this process.
 JOBS: dict[str, Callable[[Settings], None]] = {
@@ -80,6 +91,7 @@ JOBS: dict[str, Callable[[Settings], None]] = {
     "plan_reminders": plan_reminders,
     "send_reminders": send_reminders,
     "escalate_alerts": escalate_alerts,
+    "flag_silent_meters": flag_silent_meters,
 }
 _bound: dict[str, Settings] = {}
 
@@ -115,6 +127,8 @@ def declare(scheduler: BaseScheduler, settings: Settings) -> None:
     add("send_reminders", minute="*", second=30)
     # Every minute: the policy counts in minutes (30 by default), so an escalation is at most a minute late.
     add("escalate_alerts", minute="*", second=15)
+    # Every minute: the shortest heartbeat interval a meter may declare is 10 s, the grace at least 1x.
+    add("flag_silent_meters", minute="*", second=45)
 
 
 def prune(scheduler: BaseScheduler) -> list[str]:

@@ -16,7 +16,8 @@ A value shaped like an ID-card number under another scheme is refused, so a numb
 never stored in clear.
 
 Meter status (same county and meter parts of the topic):
-  cdm/v1/<county>/devices/<device_uid>/status     retained: {"v": 1, "device_id": "BP-0101", "state": "online"}
+  cdm/v1/<county>/devices/<device_uid>/status     retained: {"v": 1, "device_id": "BP-0101", "state": "online",
+      "at": "<when it connected>"}  (a retained copy replayed later carries its old `at`, so it changes nothing)
       the meter's last will is the same topic, retained: {"v": 1, "device_id": …, "state": "offline", "will": true}
   cdm/v1/<county>/devices/<device_uid>/heartbeat  {"v": 1, "device_id": …, "sent_at": "…", "battery_pct": 87,
       "signal_dbm": -79, "interval_s": 3600}   (interval_s: when the meter will send the next one)
@@ -145,6 +146,7 @@ class StatusV1(_Strict):
     v: Literal[1]
     device_id: Annotated[str, Field(pattern=DEVICE_UID)]
     state: Literal["online", "offline"]
+    at: AwareDatetime | None = None  # when the meter came online (its clock); absent in a last will
     will: bool = False
 
 
@@ -159,10 +161,12 @@ class HeartbeatV1(_Strict):
     interval_s: Annotated[int, Field(ge=10, le=7 * 86_400)] | None = None
 
 
-def status_payload(*, device_uid: str, state: Literal["online", "offline"], will: bool = False) -> bytes:
-    """Serialise a status message (or a last will) exactly as a meter sends it."""
-    msg = StatusV1(v=1, device_id=device_uid, state=state, will=will)
-    return msg.model_dump_json(exclude_defaults=True, include={"v", "device_id", "state", "will"}).encode()
+def status_payload(
+    *, device_uid: str, state: Literal["online", "offline"], at: datetime | None = None, will: bool = False
+) -> bytes:
+    """Serialise a status message (or a last will, `will=True` and no `at`) exactly as a meter sends it."""
+    msg = StatusV1(v=1, device_id=device_uid, state=state, at=at, will=will)
+    return msg.model_dump_json(exclude_defaults=True).encode()
 
 
 def heartbeat_payload(

@@ -1,9 +1,16 @@
-"""A paho MQTT client that speaks for any number of meters: QoS 1, MQTT 3.1.1, counting the broker's PUBACKs."""
+"""paho MQTT clients for simulated meters: QoS 1, MQTT 3.1.1, counting the broker's PUBACKs.
+
+`MeterPublisher` speaks for any number of meters on one connection (the demo and the benchmarks, through a
+simulator account); `SimMeter` is one meter as in the field: its own credentials and client id, a retained
+online status on every connect, a last will that turns it offline when it vanishes, and periodic heartbeats
+with battery and signal strength.
+"""
 
 from __future__ import annotations
 
 import itertools
 import logging
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -13,7 +20,16 @@ from typing import Literal
 import paho.mqtt.client as mqtt
 
 from cdm.mqtt import configure
-from cdm.payload import PatientRef, bp_payload, glucose_payload, reading_topic
+from cdm.payload import (
+    PatientRef,
+    bp_payload,
+    glucose_payload,
+    heartbeat_payload,
+    heartbeat_topic,
+    reading_topic,
+    status_payload,
+    status_topic,
+)
 from cdm.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,7 +56,14 @@ def seq_start() -> int:
 class MeterPublisher:
     """One MQTT connection that speaks for any number of meters; counts the broker's acknowledgements."""
 
-    def __init__(self, settings: Settings, *, client_id: str | None = None, first_seq: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client_id: str | None = None,
+        first_seq: int | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
         self._settings = settings
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
@@ -50,6 +73,8 @@ class MeterPublisher:
         )
         self._client.max_inflight_messages_set(MAX_INFLIGHT)
         configure(self._client, settings)
+        if credentials:
+            self._client.username_pw_set(*credentials)
         self._client.on_connect = self._on_connect
         self._client.on_publish = self._on_publish
         self._connected = threading.Event()
@@ -145,6 +170,25 @@ class MeterPublisher:
         )
         return self._send(reading_topic(self._settings.county_code, meter_uid), payload, seq)
 
+    def publish_heartbeat(
+        self, meter_uid: str, *, battery_pct: int | None, signal_dbm: int | None, interval_s: int | None
+    ) -> None:
+        """Publish one heartbeat of meter `meter_uid`."""
+        payload = heartbeat_payload(
+            device_uid=meter_uid,
+            sent_at=self.now(),
+            battery_pct=battery_pct,
+            signal_dbm=signal_dbm,
+            interval_s=interval_s,
+        )
+        self._send(heartbeat_topic(self._settings.county_code, meter_uid), payload, -1)
+
+    def publish_status(self, meter_uid: str, *, online: bool) -> None:
+        """Publish meter `meter_uid`'s retained online (since now) or offline state."""
+        state: Literal["online", "offline"] = "online" if online else "offline"
+        payload = status_payload(device_uid=meter_uid, state=state, at=self.now() if online else None)
+        self._send(status_topic(self._settings.county_code, meter_uid), payload, -1, retain=True)
+
     def publish_raw(self, topic: str, payload: bytes) -> None:
         """Publish bytes as they are: a meter's repeat, or a deliberately bad message."""
         self._send(topic, payload, -1)
@@ -174,8 +218,8 @@ class MeterPublisher:
         """The time on the meters' clocks: aware, in the settings' time zone, whole seconds."""
         return datetime.now(self._settings.tz).replace(microsecond=0)
 
-    def _send(self, topic: str, payload: bytes, seq: int) -> Published:
-        info = self._client.publish(topic, payload, qos=1)
+    def _send(self, topic: str, payload: bytes, seq: int, *, retain: bool = False) -> Published:
+        info = self._client.publish(topic, payload, qos=1, retain=retain)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             raise RuntimeError(f"paho refused to queue a message: {mqtt.error_string(info.rc)}")
         with self._acks:
@@ -193,3 +237,80 @@ class MeterPublisher:
         with self._acks:
             self._acked += 1
             self._acks.notify_all()
+
+
+class SimMeter(MeterPublisher):
+    """One meter on its own connection, as in the field: own credentials, last will, status and heartbeats."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        uid: str,
+        password: str | None = None,
+        heartbeat_s: float = 3600.0,
+        seed: int = 0,
+        first_seq: int | None = None,
+    ) -> None:
+        # The client id is the meter's id: the broker then keeps one session per meter, and a second connection
+        # of the same meter (a reboot before the old one timed out) replaces the first.
+        super().__init__(
+            settings, client_id=uid, first_seq=first_seq, credentials=(uid, password) if password else None
+        )
+        self.uid = uid
+        self.heartbeat_s = heartbeat_s
+        self._rng = random.Random(f"{uid}:{seed}")
+        self._battery = self._rng.randint(60, 100)
+        self._beating = threading.Event()
+        self._beat_thread: threading.Thread | None = None
+        will = status_payload(device_uid=uid, state="offline", will=True)
+        self._client.will_set(status_topic(settings.county_code, uid), will, qos=1, retain=True)
+
+    def connect(self, *, timeout: float = CONNECT_TIMEOUT_S) -> SimMeter:
+        """Connect, announce itself online (retained) and start sending heartbeats."""
+        super().connect(timeout=timeout)
+        if self._beat_thread is None:
+            self._beat_thread = threading.Thread(target=self._beat, name=f"heartbeat-{self.uid}", daemon=True)
+            self._beat_thread.start()
+        return self
+
+    def heartbeat(self) -> None:
+        """Send one heartbeat now: battery drains slowly, signal varies."""
+        self._battery = max(0, self._battery - (1 if self._rng.random() < 0.2 else 0))
+        self.publish_heartbeat(
+            self.uid,
+            battery_pct=self._battery,
+            signal_dbm=self._rng.randint(-105, -60),
+            interval_s=max(10, round(self.heartbeat_s)),
+        )
+
+    def stop_heartbeats(self) -> None:
+        """Stop sending heartbeats but stay connected (a hung meter: only the silence tells)."""
+        self._beating.set()
+
+    def close(self, *, timeout: float = ACK_TIMEOUT_S) -> int:
+        """Say offline (retained), then disconnect cleanly (the broker sends no will on a clean disconnect)."""
+        self._beating.set()
+        self.publish_status(self.uid, online=False)
+        return super().close(timeout=timeout)
+
+    def vanish(self) -> None:
+        """Lose power: the connection drops without a DISCONNECT, so the broker publishes the last will."""
+        self._beating.set()
+        self._client.loop_stop()
+        sock = self._client.socket()
+        if sock is not None:
+            sock.close()
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object) -> None:
+        if not getattr(reason, "is_failure", False):
+            self.publish_status(self.uid, online=True)  # on every (re)connect, replacing the will's retained copy
+        super()._on_connect(client, userdata, flags, reason, props)
+
+    def _beat(self) -> None:
+        while not self._beating.is_set():
+            try:
+                self.heartbeat()
+            except Exception:  # a heartbeat lost to a reconnect is not worth stopping the meter for
+                log.exception("meter %s could not send a heartbeat", self.uid)
+            self._beating.wait(self.heartbeat_s)

@@ -21,9 +21,10 @@ from tenacity import retry, retry_if_exception_type, stop_never, wait_exponentia
 
 from cdm import db
 from cdm.mqtt import configure
-from cdm.payload import readings_filter
+from cdm.payload import device_filters, readings_filter
 from cdm.settings import Settings
 from ingest.batch import BatchResult, InboundMessage, IngestContext, process_batch, quarantine_one
+from ingest.status import take_device_messages
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class IngestWorker:
             return
         self._generation += 1
         client.subscribe(readings_filter(self.settings.county_code), qos=1)  # again on every reconnect
+        client.subscribe([(f, 1) for f in device_filters(self.settings.county_code)])  # status, heartbeats
         self.connected.set()
         log.info(
             "connected to %s:%s, subscribed to %s",
@@ -150,7 +152,8 @@ class IngestWorker:
         conn = self._connection()
         try:
             with conn.transaction():
-                return process_batch(conn, batch, ctx=self._ctx)
+                readings = take_device_messages(conn, batch, county_code=self.settings.county_code)
+                return process_batch(conn, readings, ctx=self._ctx)
         except psycopg.OperationalError:
             self._drop_connection()
             raise
@@ -164,7 +167,8 @@ class IngestWorker:
         for msg in batch:
             try:
                 with conn.transaction():
-                    totals += process_batch(conn, [msg], ctx=self._ctx)
+                    readings = take_device_messages(conn, [msg], county_code=self.settings.county_code)
+                    totals += process_batch(conn, readings, ctx=self._ctx)
             except psycopg.OperationalError:
                 self._drop_connection()
                 raise

@@ -1,0 +1,148 @@
+"""Meters' online/offline state from their status messages, last wills and heartbeats; silent meters flagged.
+
+Store representation (what screens read), on `device`:
+  status            online | offline | unknown (never heard from)
+  status_at         when the state last changed (server time)
+  status_reason     why: 'status' (the meter said so), 'will' (the broker saw it vanish), 'heartbeat' or
+                    'reading' (it was heard from again), 'silent' (no word for heartbeat_interval_s x grace)
+  last_seen_at      last reading or heartbeat received;  last_heartbeat_at, battery_pct, signal_dbm
+  heartbeat_interval_s   what the meter said its interval is (3600 until it says)
+Offline meters: `select … from device where status = 'offline' and revoked_at is null`.
+
+The ingest worker hands every batch to `take_device_messages` inside its transaction (so these are acknowledged
+after commit, like readings) and passes the rest on to the readings path. A bad status or heartbeat message is
+quarantined with its reason, like a bad reading.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import psycopg
+from pydantic import ValidationError
+
+from cdm.payload import HeartbeatV1, StatusV1, parse_device_topic
+from ingest import repo
+from ingest.repo import QuarantineRow
+
+if TYPE_CHECKING:
+    from ingest.batch import InboundMessage
+
+log = logging.getLogger(__name__)
+
+DETAIL_MAX = 300
+
+
+def take_device_messages(
+    conn: psycopg.Connection, messages: Sequence[InboundMessage], *, county_code: str
+) -> list[InboundMessage]:
+    """Store the batch's status and heartbeat messages (in arrival order); return the others, untouched."""
+    rest: list[InboundMessage] = []
+    quarantine: list[QuarantineRow] = []
+    ids: dict[str, int] | None = None
+    for msg in messages:
+        parsed = parse_device_topic(msg.topic)
+        if parsed is None or parsed[0] != county_code:
+            rest.append(msg)
+            continue
+        if ids is None:
+            ids = _device_ids(conn, _uids(messages))
+        _, uid, channel = parsed
+        if channel == "status" and not msg.payload:
+            continue  # an empty retained message only clears the broker's copy
+        problem = _apply(conn, msg, uid=uid, channel=channel, device_id=ids.get(uid))
+        if problem:
+            reason, detail = problem
+            log.warning("quarantined a %s message from meter %s: %s (%s)", channel, uid, reason, detail)
+            quarantine.append(QuarantineRow(msg.received_at, msg.topic[:300], uid, reason, detail, msg.payload))
+    repo.insert_quarantine(conn, quarantine)
+    return rest
+
+
+def _uids(messages: Sequence[InboundMessage]) -> set[str]:
+    return {p[1] for p in (parse_device_topic(m.topic) for m in messages) if p}
+
+
+def _device_ids(conn: psycopg.Connection, uids: set[str]) -> dict[str, int]:
+    rows = conn.execute("select uid, id from device where uid = any(%s) and revoked_at is null", (list(uids),))
+    return {uid: int(i) for uid, i in rows}
+
+
+def _apply(
+    conn: psycopg.Connection, msg: InboundMessage, *, uid: str, channel: str, device_id: int | None
+) -> tuple[str, str] | None:
+    model = StatusV1 if channel == "status" else HeartbeatV1
+    try:
+        parsed = model.model_validate_json(msg.payload)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or channel
+        return f"bad_{channel}", f"{where}: {first['msg']}"[:DETAIL_MAX]
+    if parsed.device_id != uid:
+        return "topic_mismatch", f"payload device_id {parsed.device_id!r} published on {uid!r}'s topic"
+    if device_id is None:
+        return "unknown_device", f"meter {uid!r} is not registered (or was revoked)"
+    if isinstance(parsed, StatusV1):
+        _store_status(conn, device_id=device_id, status=parsed, received_at=msg.received_at)
+    else:
+        _store_heartbeat(conn, device_id=device_id, beat=parsed, received_at=msg.received_at)
+    return None
+
+
+def _store_status(conn: psycopg.Connection, *, device_id: int, status: StatusV1, received_at: datetime) -> None:
+    # A retained copy replayed at a later subscribe carries the meter's old `at`: older than what the store
+    # knows, it changes nothing. A will has no `at`; the broker sends it when the meter vanished, i.e. now.
+    at = min(status.at, received_at) if status.at else received_at
+    reason = "will" if status.will else "status"
+    conn.execute(
+        "update device set status = %(state)s, status_at = %(at)s, status_reason = %(reason)s,"
+        " last_seen_at = case when %(state)s = 'online' then greatest(last_seen_at, %(at)s) else last_seen_at end"
+        " where id = %(id)s and status is distinct from %(state)s and coalesce(status_at, '-infinity') < %(at)s",
+        {"state": status.state, "at": at, "reason": reason, "id": device_id},
+    )
+
+
+def _store_heartbeat(conn: psycopg.Connection, *, device_id: int, beat: HeartbeatV1, received_at: datetime) -> None:
+    conn.execute(
+        "update device set last_heartbeat_at = %(at)s, last_seen_at = greatest(last_seen_at, %(at)s),"
+        " battery_pct = coalesce(%(battery)s, battery_pct), signal_dbm = coalesce(%(signal)s, signal_dbm),"
+        " heartbeat_interval_s = coalesce(%(interval)s, heartbeat_interval_s),"
+        " status_reason = case when status = 'online' then status_reason else 'heartbeat' end,"
+        " status_at = case when status = 'online' then status_at else %(at)s end, status = 'online'"
+        " where id = %(id)s and coalesce(last_heartbeat_at, '-infinity') < %(at)s",
+        {
+            "at": received_at,
+            "battery": beat.battery_pct,
+            "signal": beat.signal_dbm,
+            "interval": beat.interval_s,
+            "id": device_id,
+        },
+    )
+
+
+def refresh_status(conn: psycopg.Connection, *, now: datetime, grace: float) -> dict[str, list[str]]:
+    """Meters heard from again since they went offline -> online ('reading'); meters silent longer than their
+    heartbeat interval x `grace` -> offline ('silent'), even if no last will arrived. Returns the meter ids."""
+    silence = "make_interval(secs => heartbeat_interval_s * %(grace)s)"
+    back = conn.execute(
+        "update device set status = 'online', status_at = last_seen_at, status_reason = 'reading'"
+        " where revoked_at is null and status <> 'online' and last_seen_at > coalesce(status_at, '-infinity')"
+        f" and last_seen_at >= %(now)s - {silence} returning uid",
+        {"now": now, "grace": grace},
+    ).fetchall()
+    silent = conn.execute(
+        "update device set status = 'offline', status_at = %(now)s, status_reason = 'silent'"
+        " where revoked_at is null and status <> 'offline'"
+        " and greatest(last_seen_at, last_heartbeat_at, case when status = 'online' then status_at end)"
+        f" < %(now)s - {silence} returning uid",
+        {"now": now, "grace": grace},
+    ).fetchall()
+    return {"online": sorted(r[0] for r in back), "offline": sorted(r[0] for r in silent)}
+
+
+def silence_limit(interval_s: int, grace: float) -> timedelta:
+    """How long a meter with this heartbeat interval may stay silent before it is flagged offline."""
+    return timedelta(seconds=interval_s * grace)
