@@ -15,6 +15,7 @@ from cdm.domain import Reading
 from cdm.payload import parse_topic
 from cdm.settings import Settings
 from ingest import repo
+from ingest.attribution import Attribution, resolve
 from ingest.repo import DeviceInfo, QuarantineRow
 from ingest.validate import Limits, Rejection, decode
 from models.rules import RuleSettings, urgent_reasons
@@ -60,6 +61,7 @@ class IngestContext:
     lang: str
     routes: dict[str, str] = field(default_factory=dict)  # centre -> channel of its notifications
     devices: dict[str, DeviceInfo] = field(default_factory=dict)  # registry cache; meters are rarely re-homed
+    attribution: Attribution = field(default_factory=lambda: Attribution(key=b""))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IngestContext:
@@ -70,7 +72,11 @@ class IngestContext:
             max_buffer_age=timedelta(days=settings.max_buffer_age_days),
         )
         return cls(
-            limits=limits, rules=rule_settings(settings), lang=settings.language, routes=settings.notification_routes
+            limits=limits,
+            rules=rule_settings(settings),
+            lang=settings.language,
+            routes=settings.notification_routes,
+            attribution=Attribution.from_settings(settings),
         )
 
     def lookup_devices(self, conn: psycopg.Connection, uids: set[str]) -> dict[str, DeviceInfo]:
@@ -99,9 +105,8 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
         else:
             readings.append((reading, devices[reading.device_uid]))
 
-    patients = repo.resolve_patients(
-        conn, {(r.patient_scheme, r.patient_ref) for r, _ in readings if r.patient_scheme and r.patient_ref}
-    )
+    # Hashes ID-card references, binds each reading to its clinic at measurement time, keeps unmatched ones waiting.
+    readings, patients = resolve(conn, readings, attribution=ctx.attribution)
     rows = [_row(r, d, patients.get((r.patient_scheme or "", r.patient_ref or ""))) for r, d in readings]
     inserted = repo.insert_readings(conn, rows)
     repo.insert_quarantine(conn, quarantine)

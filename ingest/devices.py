@@ -142,6 +142,12 @@ def move(conn: psycopg.Connection, *, uid: str, clinic_code: str, at: datetime) 
     row = conn.execute("select id from device where uid = %s", (uid,)).fetchone()
     if row is None:
         raise RegistryError(f"no meter {uid!r}")
+    # A meter registered before placements were kept gets its first one: where it stood until now, since ever.
+    conn.execute(
+        "insert into device_placement (device_id, clinic_id, valid_from) select id, clinic_id, '-infinity'"
+        " from device where id = %s and not exists (select 1 from device_placement where device_id = %s)",
+        (row[0], row[0]),
+    )
     conn.execute(
         "insert into device_placement (device_id, clinic_id, valid_from) values (%s, %s, %s)"
         " on conflict (device_id, valid_from) do update set clinic_id = excluded.clinic_id",
