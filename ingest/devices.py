@@ -142,11 +142,13 @@ def move(conn: psycopg.Connection, *, uid: str, clinic_code: str, at: datetime) 
     row = conn.execute("select id from device where uid = %s", (uid,)).fetchone()
     if row is None:
         raise RegistryError(f"no meter {uid!r}")
-    # A meter registered before placements were kept gets its first one: where it stood until now, since ever.
+    # A meter registered before placements were kept gets its first one: where it stood until now, since it was
+    # registered (readings measured earlier, from its buffer, belong there too).
     conn.execute(
-        "insert into device_placement (device_id, clinic_id, valid_from) select id, clinic_id, '-infinity'"
+        "insert into device_placement (device_id, clinic_id, valid_from)"
+        " select id, clinic_id, least(registered_at, %s - interval '1 second')"
         " from device where id = %s and not exists (select 1 from device_placement where device_id = %s)",
-        (row[0], row[0]),
+        (at, row[0], row[0]),
     )
     conn.execute(
         "insert into device_placement (device_id, clinic_id, valid_from) values (%s, %s, %s)"
