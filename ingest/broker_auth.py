@@ -16,18 +16,19 @@ Known limit of Mosquitto's built-in checks: it cannot tie a client id to a usern
 meter's client id could push that meter's connection off (never publish as it). The simulated and real meters use
 their username as client id; EMQX below can refuse any other.
 
-EMQX 5.x equivalent (same registry, no files to reload):
-  authentication: the built-in database authenticator with PBKDF2, or (simplest to keep in sync) the PostgreSQL
-  authenticator reading the registry directly:
+EMQX 5.x equivalent (EMQX is not on this machine, so this part is documentation, not tested here):
+  authentication: EMQX's PostgreSQL authenticator can read the same registry, no files to regenerate:
       authentication = [{
         mechanism = password_based, backend = postgresql, server = "db:5432", database = "cdm",
         username = "emqx_auth", password = "...",
         password_hash_algorithm = {name = pbkdf2, mac_fun = sha512, iterations = 101, dk_length = 64},
-        query = "SELECT password_hash, salt FROM cdm_mqtt_auth WHERE username = ${username} LIMIT 1"
+        query = "SELECT password_hash, salt FROM mqtt_auth WHERE username = ${username} LIMIT 1"
       }]
-  where the view cdm_mqtt_auth splits `$7$101$salt$hash` into salt (base64-decoded) and hash (hex), over
-  `device where revoked_at is null` and `mqtt_account where revoked_at is null`.
-  authorization (file or PostgreSQL source), deny by default (`authorization.no_match = deny`):
+  with a view `mqtt_auth` (not shipped: check the salt and digest encodings your EMQX release expects) over
+  `device where provisioned_at is not null and revoked_at is null` (mqtt_username, mqtt_password_hash) and
+  `mqtt_account where revoked_at is null`, splitting `$7$101$<salt b64>$<digest b64>` into salt and digest.
+  Revoking then takes effect at the meter's next connect with no reload.
+  authorization (a file source or the same database), deny when nothing matches (`authorization.no_match = deny`):
       {allow, {username, {re, "^(BP|GLU)-"}}, publish, ["cdm/v1/<county>/devices/${username}/readings",
                                                           "cdm/v1/<county>/devices/${username}/status",
                                                           "cdm/v1/<county>/devices/${username}/heartbeat"]}.
@@ -35,8 +36,8 @@ EMQX 5.x equivalent (same registry, no files to reload):
                                                     "cdm/v1/<county>/devices/+/status",
                                                     "cdm/v1/<county>/devices/+/heartbeat"]}.
       {deny, all}.
-  and, to pin client ids, `mqtt.peer_cert_as_clientid` with TLS client certificates or an authz rule on
-  `${clientid}` equal to `${username}`.
+  To pin client ids, a rule on `${clientid}` equal to `${username}`, or TLS client certificates with
+  `peer_cert_as_clientid`.
 """
 
 from __future__ import annotations

@@ -145,3 +145,43 @@ def test_meters_publish_only_as_themselves_and_strangers_cannot_connect(db_url, 
             with contextlib.suppress(Exception):  # a refused client has no connection to close
                 c.close()
         broker.stop()
+
+
+def test_the_commands_print_the_password_once_and_write_the_files(db_url, registry, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cdm.cli import app
+
+    env = {"CDM_DATABASE_URL": db_url, "CDM_COUNTY_CODE": "c"}
+    runner = CliRunner()
+    made = runner.invoke(
+        app,
+        ["devices", "provision", "--type", "glucose", "--clinic", "c-v1", "--serial", "G7", "--imei",
+         imei("86000000000077")],
+        env=env,
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    creds = json.loads(made.stdout)
+    assert creds["uid"] == creds["username"] == "GLU-G7" and len(creds["password"]) == 32
+    refused = runner.invoke(
+        app,
+        ["devices", "provision", "--type", "bp", "--clinic", "c-v1", "--serial", "G8", "--imei", "123"],
+        env=env,
+    )
+    assert refused.exit_code == 1 and "IMEI" in refused.output
+    listed = runner.invoke(app, ["devices", "list"], env=env)
+    assert creds["password"] not in listed.stdout and "$7$" not in listed.stdout
+    assert {d["uid"] for d in json.loads(listed.stdout)} >= {"GLU-G7", "BP-c-1"}
+    files = runner.invoke(app, ["devices", "broker-files", "--out", str(tmp_path / "auth")], env=env)
+    assert files.exit_code == 0, files.output
+    passwd = (tmp_path / "auth" / "passwd").read_text()
+    assert passwd.startswith("GLU-G7:$7$101$") and creds["password"] not in passwd
+    assert (tmp_path / "auth" / "passwd").stat().st_mode & 0o077 == 0, "only the broker's user may read it"
+    assert "BP-c-1" not in passwd, "a meter never provisioned has no credentials"
+    revoked = runner.invoke(app, ["devices", "revoke", "GLU-G7"], env=env)
+    assert revoked.exit_code == 0
+    runner.invoke(app, ["devices", "broker-files", "--out", str(tmp_path / "auth")], env=env)
+    assert "GLU-G7" not in (tmp_path / "auth" / "passwd").read_text()
+    assert "GLU-G7" not in (tmp_path / "auth" / "acl").read_text()
