@@ -60,6 +60,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "quarantine.bad_topic": {"zh": "主题格式错误", "en": "Malformed topic"},
     "quarantine.device_kind_mismatch": {"zh": "设备类型与读数类型不符", "en": "Reading kind does not match the meter"},
     "quarantine.store_error": {"zh": "入库失败", "en": "Could not be stored"},
+    "quarantine.bad_status": {"zh": "设备状态消息格式错误", "en": "Malformed meter status message"},
+    "quarantine.bad_heartbeat": {"zh": "设备心跳消息格式错误", "en": "Malformed meter heartbeat"},
+    "quarantine.bad_id_card": {"zh": "身份证号有误（校验位或出生日期不符）", "en": "ID-card number is wrong"},
+    # meters' online state (device.status, device.status_reason)
+    "device.status.online": {"zh": "在线", "en": "Online"},
+    "device.status.offline": {"zh": "离线", "en": "Offline"},
+    "device.status.unknown": {"zh": "未知", "en": "Unknown"},
+    "device.reason.status": {"zh": "设备上报", "en": "Reported by the meter"},
+    "device.reason.will": {"zh": "连接意外中断", "en": "Connection lost"},
+    "device.reason.heartbeat": {"zh": "收到心跳", "en": "Heartbeat received"},
+    "device.reason.reading": {"zh": "收到读数", "en": "Reading received"},
+    "device.reason.silent": {"zh": "超过心跳间隔未上报", "en": "Silent past its heartbeat interval"},
+    # readings waiting for a patient (reading_unattributed.reason)
+    "unattributed.no_reference": {"zh": "未录入患者标识", "en": "No patient reference entered"},
+    "unattributed.no_match": {"zh": "患者标识未匹配到登记患者", "en": "Reference matches no registered patient"},
+    "unattributed.identity_mismatch": {
+        "zh": "身份证号的性别或出生年份与患者档案不符",
+        "en": "ID card's sex or birth year disagrees with the patient record",
+    },
     # alerts and notifications
     "alert.turned_red.title": {
         "zh": "【红色预警】{township}{village} 患者 {patient} 转为红色",

@@ -30,8 +30,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-from cdm.identity import looks_like_id_number, parse_id_number
+from cdm.identity import IdNumberError, looks_like_id_number, parse_id_number
 
 TOPIC_VERSION = "v1"
 _TOPIC = re.compile(r"^cdm/v1/(?P<county>[a-z0-9][a-z0-9_-]{0,31})/devices/(?P<device>[A-Za-z0-9_-]{1,64})/readings$")
@@ -100,9 +101,14 @@ class PatientRef(_Strict):
     def _id_number(cls, value: str, info: ValidationInfo) -> str:
         # The messages name what is wrong, never the number: pydantic's message is what reaches logs and screens.
         if info.data.get("scheme") == "id_card":
-            parse_id_number(value)
+            try:
+                parse_id_number(value)
+            except IdNumberError as exc:  # a distinct error type, so ingest can name the refusal bad_id_card
+                raise PydanticCustomError("id_card_invalid", str(exc)) from None
         elif looks_like_id_number(value):
-            raise ValueError("this looks like an ID-card number; send it with scheme id_card so it is not kept")
+            raise PydanticCustomError(
+                "id_card_invalid", "this looks like an ID-card number; send it with scheme id_card so it is not kept"
+            )
         return value
 
     def __repr__(self) -> str:  # never print an ID-card number into a traceback or log
