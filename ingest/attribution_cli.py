@@ -12,7 +12,14 @@ from typing import Annotated, Any, Literal
 import typer
 
 from cdm.settings import Settings
-from ingest.attribution_service import NewPatient, Reassess, attribute, list_waiting, register_patient
+from ingest.attribution_service import (
+    NewPatient,
+    Reassess,
+    attach_id_card,
+    attribute,
+    list_waiting,
+    register_patient,
+)
 from ingest.devices_cli import run_in_store
 from models.scoring import rule_settings
 
@@ -108,6 +115,24 @@ def register_patient_cmd(
         lambda conn: register_patient(
             conn,
             patient,
+            id_number=id_number,
+            key=settings.id_card_key.get_secret_value().encode(),
+            reassess=_reassess(settings),
+        ),
+    )
+
+
+def set_id_card_cmd(
+    ctx: typer.Context, patient: Annotated[str, typer.Option(help="the patient's health-card number")]
+) -> None:
+    """Record a registered patient's ID-card number (read from stdin, hidden); waiting readings are attributed."""
+    settings: Settings = ctx.obj
+    id_number = _read_id_number()
+    run_in_store(
+        ctx,
+        lambda conn: attach_id_card(
+            conn,
+            patient_card=patient,
             id_number=id_number,
             key=settings.id_card_key.get_secret_value().encode(),
             reassess=_reassess(settings),

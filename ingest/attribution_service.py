@@ -94,6 +94,43 @@ def register_patient(
     }
 
 
+def attach_id_card(
+    conn: psycopg.Connection, *, patient_card: str, id_number: str, key: bytes, reassess: Reassess
+) -> dict[str, Any]:
+    """Record the ID card of a patient registered without one; readings waiting under it are attributed."""
+    try:
+        number = parse_id_number(id_number)
+    except IdNumberError as exc:
+        raise AttributionError(str(exc)) from None
+    found = conn.execute(
+        "select id, sex, birth_year, id_card_hash from patient where health_card_no = %s for update", (patient_card,)
+    ).fetchone()
+    if found is None:
+        raise AttributionError("no patient with that health-card number")
+    patient_id, sex, birth_year, existing = found
+    hashed = id_card_hash(number, key)
+    if existing is not None and bytes(existing) != hashed:
+        raise AttributionError("this patient already has another ID-card number on record")
+    problem = disagreement(number, sex=sex, birth_year=birth_year)
+    if problem:
+        raise AttributionError(problem)
+    try:
+        with conn.transaction():
+            conn.execute(
+                "update patient set id_card_hash = %s, id_card_masked = %s where id = %s",
+                (hashed, mask_id_number(number.number), patient_id),
+            )
+    except psycopg.errors.UniqueViolation:
+        raise AttributionError("another patient already has this ID-card number") from None
+    moved = _move(conn, patient_id=patient_id, by="registration", now=reassess.now, refs=[("id_card", hashed.hex())])
+    return {
+        "patient_id": patient_id,
+        "id_card": mask_id_number(number.number),
+        "readings_attributed": moved,
+        **_reassess(conn, patient_id, reassess),
+    }
+
+
 def attribute(
     conn: psycopg.Connection,
     *,

@@ -8,12 +8,13 @@ import typer
 
 
 def register(app: typer.Typer, with_settings: Callable[..., None]) -> None:
-    """Add `cdm devices …`, `cdm readings …` and `cdm patients register` to the `cdm` command."""
+    """Add `cdm devices …`, `cdm readings …`, `cdm patients register` and `set-id-card` to `cdm`."""
     from alerts.cli import patients_app
-    from ingest.attribution_cli import readings_app, register_patient_cmd
+    from ingest.attribution_cli import readings_app, register_patient_cmd, set_id_card_cmd
     from ingest.devices_cli import devices_app
 
     for sub, name in ((devices_app, "devices"), (readings_app, "readings")):
         sub.callback()(with_settings)
         app.add_typer(sub, name=name)
     patients_app.command("register")(register_patient_cmd)
+    patients_app.command("set-id-card")(set_id_card_cmd)

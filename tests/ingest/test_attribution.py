@@ -260,6 +260,17 @@ def test_the_commands_register_and_attribute_reading_the_id_number_from_stdin(se
     listed = runner.invoke(app, ["readings", "unattributed"], env=env)
     assert json.loads(listed.stdout) == []
 
+    with conn.transaction():  # a patient registered by health card only; their ID card is recorded later
+        process_batch(conn, [msg(county, id_ref(WOMAN_1960), 3)], ctx=ctx)
+    for card, says in (("HTA000000", "another ID-card number"), ("HTA000002", "sex")):  # 0 has one; 2 is a man
+        wrong = runner.invoke(app, ["patients", "set-id-card", "--patient", card], input=WOMAN_1960 + "\n", env=env)
+        assert wrong.exit_code == 1 and says in wrong.output and WOMAN_1960 not in wrong.output
+    attached = runner.invoke(
+        app, ["patients", "set-id-card", "--patient", "HTA000001"], input=WOMAN_1960 + "\n", env=env
+    )
+    assert attached.exit_code == 0, attached.output
+    assert json.loads(attached.stdout[attached.stdout.index("{") :])["readings_attributed"] == 1
+
 
 def test_no_log_line_of_the_running_pipeline_holds_an_id_number(settings, caplog):
     """Meter -> real broker -> ingest worker -> store, with every logger at DEBUG."""
