@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import psycopg
 from pydantic import ValidationError
 
-from cdm.payload import HeartbeatV1, StatusV1, parse_device_topic
+from cdm.payload import HeartbeatV1, StatusV1, parse_device_topic, parse_topic
 from ingest import repo
 from ingest.repo import QuarantineRow
 
@@ -63,12 +63,18 @@ def take_device_messages(
 
 
 def _uids(messages: Sequence[InboundMessage]) -> set[str]:
-    return {p[1] for p in (parse_device_topic(m.topic) for m in messages) if p}
+    uids = {p[1] for p in (parse_device_topic(m.topic) for m in messages) if p}
+    return uids | {p[1] for p in (parse_topic(m.topic) for m in messages) if p}
 
 
 def _device_ids(conn: psycopg.Connection, uids: set[str]) -> dict[str, int]:
-    rows = conn.execute("select uid, id from device where uid = any(%s) and revoked_at is null", (list(uids),))
-    return {uid: int(i) for uid, i in rows}
+    # Every meter of the batch (status and readings alike) is locked here, in id order, before anything updates
+    # it: the readings path updates its meters' counters later in this transaction, and two workers locking
+    # meters in two phases in different orders could deadlock.
+    rows = conn.execute(
+        "select uid, id, revoked_at from device where uid = any(%s) order by id for no key update", (sorted(uids),)
+    )
+    return {uid: int(i) for uid, i, revoked_at in rows if revoked_at is None}
 
 
 def _apply(

@@ -74,6 +74,15 @@ def test_provisioning_refuses_what_would_be_wrong(db_url, registry):
         ):
             with pytest.raises(RegistryError, match=says):
                 devices.provision(conn, kind="bp", clinic_code="c-v1", now=NOW, **kwargs)
+        # A meter registered before provisioning existed (as the simulated county's) gets credentials in place.
+        with pytest.raises(RegistryError, match="registered as a glucose meter"):
+            devices.provision(
+                conn, kind="bp", clinic_code="c-v1", serial="G1", imei=imei("86000000000005"), uid="GLU-c-1", now=NOW
+            )
+        legacy = devices.provision(
+            conn, kind="bp", clinic_code="c-v1", serial="L1", imei=imei("86000000000006"), uid="BP-c-1", now=NOW
+        )
+        assert legacy.username == "BP-c-1"
         with pytest.raises(RegistryError, match="village clinic"):
             devices.provision(conn, kind="bp", clinic_code="nowhere", serial="S4", imei=imei("86000000000004"), now=NOW)
 
