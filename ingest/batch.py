@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -11,14 +11,14 @@ import psycopg
 
 from alerts.repo import raise_alerts
 from alerts.workflow import fold_repeats
-from cdm.domain import Reading
+from cdm.domain import Assessment, Colour, Reading
 from cdm.payload import parse_topic
 from cdm.settings import Settings
 from ingest import repo
 from ingest.repo import DeviceInfo, DeviceTally, QuarantineRow
 from ingest.validate import Limits, Rejection, decode
 from models.rules import RuleSettings, urgent_reasons
-from models.scoring import rescore, rule_settings
+from models.scoring import Change, rescore, rule_settings
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +124,12 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
     now = datetime.now(UTC)
     fresh = _fresh_patients(readings, inserted, ctx.stale_after)
     changes = rescore(conn, patient_ids={pid for _, _, pid in inserted if pid is not None}, now=now, rules=ctx.rules)
-    alert_ids = raise_alerts(
-        conn, [c for c in changes if c.patient_id in fresh], now=now, lang=ctx.lang, routes=ctx.routes
+    urgent = _urgent_by_patient(readings, inserted, ctx, fresh)
+    alerting = [c for c in changes if c.patient_id in fresh] + _silent_reds(
+        conn, urgent.keys() - {c.patient_id for c in changes}
     )
-    fold_repeats(conn, _urgent_by_patient(readings, inserted, ctx, fresh), now=now, new_alerts=alert_ids)
+    alert_ids = raise_alerts(conn, alerting, now=now, lang=ctx.lang, routes=ctx.routes)
+    fold_repeats(conn, urgent, now=now, new_alerts=alert_ids)
     new_keys = {(device_id, seq) for device_id, seq, _ in inserted}
     stale = sum(1 for r, d in readings if (d.id, r.seq) in new_keys and _is_stale(r, ctx.stale_after))
     return BatchResult(
@@ -137,6 +139,14 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
         alerts=len(alert_ids),
         stale=stale,
     )
+
+
+def _silent_reds(conn: psycopg.Connection, patient_ids: Iterable[int]) -> list[Change]:
+    """Patients already red without an alert (stale data turned them red) who now sent a fresh urgent reading."""
+    return [
+        Change(pid, None, Assessment(Colour.RED, tuple(reasons), priority, tuple(evidence)))
+        for pid, (reasons, priority, evidence) in repo.silent_reds(conn, patient_ids).items()
+    ]
 
 
 def _is_stale(reading: Reading, stale_after: timedelta) -> bool:

@@ -173,3 +173,18 @@ def update_device_counters(conn: psycopg.Connection, tallies: dict[int, DeviceTa
             [x.skew_s for x in t],
         ),
     )
+
+
+def silent_reds(conn: psycopg.Connection, patient_ids: Iterable[int]) -> dict[int, tuple[list[str], float, list[str]]]:
+    """Red patients whose red raised no alert (a replayed buffer turned them red): id -> reasons, priority,
+    evidence. A fresh urgent reading of theirs must still alert, although their colour does not change."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "select a.patient_id, a.reasons, a.priority, a.evidence from assessment_current a"
+        " where a.patient_id = any(%s) and a.colour = 'red' and not exists"
+        " (select 1 from alert x where x.patient_id = a.patient_id and x.opened_at >= a.colour_since)",
+        (ids,),
+    )
+    return {r[0]: (list(r[1]), float(r[2]), list(r[3])) for r in rows}
