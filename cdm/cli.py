@@ -214,6 +214,30 @@ def bench_score(
     typer.echo(json.dumps(run(settings=settings_or_exit(need_database=False), patients=patients, reuse=reuse)))
 
 
+@bench_app.command("ingest")
+def bench_ingest(
+    readings: Annotated[int, typer.Option(help="backlog published before ingest starts (QoS 1)")] = 300_000,
+    workers: Annotated[int, typer.Option(help="ingest processes sharing the stream ($share/...)")] = 1,
+    live_rate: Annotated[float, typer.Option(help="readings/s offered in the latency run")] = 2_000.0,
+    live_seconds: Annotated[float, typer.Option(help="length of the latency run")] = 20.0,
+    naive_readings: Annotated[
+        int, typer.Option(help="backlog messages the one-row-per-commit baseline drains")
+    ] = 30_000,
+) -> None:
+    """A backlog drained by ingest vs a bare paho subscriber and a one-row-per-commit one; live latency."""
+    from cdm.bench.ingest import run
+
+    figures = run(
+        settings=settings_or_exit(need_database=False),
+        readings=readings,
+        workers=workers,
+        live_rate=live_rate,
+        live_seconds=live_seconds,
+        naive_readings=naive_readings,
+    )
+    typer.echo(json.dumps(figures, ensure_ascii=False))
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -80,6 +80,19 @@ class Settings(BaseSettings):
     device_offline_grace: float = Field(
         default=2.5, ge=1.0, le=100.0, description="a meter silent for its heartbeat interval x this is offline"
     )
+    ingest_stale_after_s: int = Field(
+        default=6 * 3600,
+        ge=0,
+        le=30 * 86_400,
+        description="a reading that arrives this long after it was measured (a meter's replayed buffer) is stored"
+        " and re-assesses its patient, but raises no alert: stale history shows on the screens, not as an alarm",
+    )
+    ingest_share_group: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="MQTT shared-subscription group ($share/<group>/...): workers with the same group and their"
+        " own CDM_INGEST_CLIENT_ID split the meters' stream; unset, one worker takes every message",
+    )
 
     assessment_window_days: int = Field(default=14, ge=1, le=365)
     monitoring_interval_days: int = Field(default=30, ge=1, le=365)

@@ -9,9 +9,11 @@ import random
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cdm.payload import reading_topic
 from cdm.settings import Settings
+from device_sim.buffer import Outages
 from device_sim.county import County, SimPatient
 from device_sim.meter import MeterPublisher, Published, seq_start
 from device_sim.readings import (
@@ -39,6 +41,8 @@ class SimStats:
     bad_sent: int
     critical_readings: int
     unacked: int  # messages sent that the broker never acknowledged; 0 on a healthy run
+    replayed: int = 0  # readings sent late, from a meter's buffer after an outage (in random order)
+    lost_in_meters: int = 0  # buffered readings a meter dropped (memory full or older than it may keep)
 
 
 class _Tally:
@@ -70,10 +74,15 @@ def run(
     rate: float,
     duplicate_share: float = 0.01,
     bad_share: float = 0.005,
+    outage_share: float = 0.0,
     seed: int = 1,
     stop: threading.Event | None = None,
 ) -> SimStats:
-    """Publish sittings at about `rate` readings/s until `seconds` pass or `stop` is set; counts of the run."""
+    """Publish sittings at about `rate` readings/s until `seconds` pass or `stop` is set; counts of the run.
+
+    With `outage_share` > 0 a meter now and then loses its network for a few sittings: it buffers what it measures
+    and replays it, shuffled, when it is back (device_sim.buffer); at the end every buffer is replayed.
+    """
     if rate <= 0:
         raise ValueError("rate must be positive (readings per second)")
     if seconds is None and stop is None:
@@ -82,6 +91,7 @@ def run(
         log.warning("county %s is published under the settings' county code %s", county.code, settings.county_code)
     stop = stop or threading.Event()
     rng, picker, tally = random.Random(seed), _VisitPicker(county), _Tally()
+    outages = Outages(outage_share, random.Random(seed + 1), max_age=timedelta(days=settings.max_buffer_age_days))
     publisher = MeterPublisher(settings).connect()
     log.info("simulating %s meters of county %s at %.1f readings/s", len(county.meters), county.code, rate)
     started = time.monotonic()
@@ -92,9 +102,16 @@ def run(
                 break
             while tally.readings < rate * elapsed + 1:
                 _one_sitting(
-                    publisher, county, picker.pick(rng), rng=rng, tally=tally, shares=(duplicate_share, bad_share)
+                    publisher,
+                    county,
+                    picker.pick(rng),
+                    rng=rng,
+                    tally=tally,
+                    shares=(duplicate_share, bad_share),
+                    outages=outages,
                 )
             stop.wait(TICK_S)
+        outages.drain_all(publisher, now=publisher.now())
     finally:
         unacked = publisher.close()
     stats = SimStats(
@@ -104,6 +121,8 @@ def run(
         bad_sent=tally.bad,
         critical_readings=tally.critical,
         unacked=unacked,
+        replayed=outages.replayed,
+        lost_in_meters=outages.dropped,
     )
     log.info("simulation of county %s ended: %s", county.code, stats)
     return stats
@@ -117,15 +136,24 @@ def _one_sitting(
     rng: random.Random,
     tally: _Tally,
     shares: tuple[float, float],
+    outages: Outages | None = None,
 ) -> None:
     duplicate_share, bad_share = shares
     meter = county.meter_for(patient.village_code, meter_kind_for(patient, rng))
     ref = random_patient_ref(patient, rng)
     now = publisher.now()
+    offline = outages is not None and outages.offline(meter.uid)
+    if outages is not None and not offline:
+        outages.back_online(meter.uid, publisher, now=now)
     for values in sitting(patient, meter.kind, rng=rng, now=now):
         seq = publisher.next_seq(meter.uid)
         topic = reading_topic(publisher.county_code, meter.uid)
         payload = encode(values, meter_uid=meter.uid, seq=seq, patient=ref)
+        if offline and outages is not None:
+            outages.keep(meter.uid, topic, payload, values.measured_at)
+            tally.readings += 1
+            tally.critical += is_critical(values)
+            continue
         publisher.publish_raw(topic, payload)
         tally.readings += 1
         tally.critical += is_critical(values)

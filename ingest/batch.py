@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -11,15 +11,15 @@ import psycopg
 
 from alerts.repo import raise_alerts
 from alerts.workflow import fold_repeats
-from cdm.domain import Reading
+from cdm.domain import Assessment, Colour, Reading
 from cdm.payload import parse_topic
 from cdm.settings import Settings
 from ingest import repo
 from ingest.attribution import Attribution, resolve
-from ingest.repo import DeviceInfo, QuarantineRow
+from ingest.repo import DeviceInfo, DeviceTally, QuarantineRow
 from ingest.validate import Limits, Rejection, decode
 from models.rules import RuleSettings, urgent_reasons
-from models.scoring import rescore, rule_settings
+from models.scoring import Change, rescore, rule_settings
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class BatchResult:
     duplicates: int = 0
     quarantined: int = 0
     alerts: int = 0
+    stale: int = 0  # of `stored`: late readings (a replayed buffer) that re-assessed but could not alert
 
     def __add__(self, other: BatchResult) -> BatchResult:
         return BatchResult(
@@ -49,6 +50,7 @@ class BatchResult:
             self.duplicates + other.duplicates,
             self.quarantined + other.quarantined,
             self.alerts + other.alerts,
+            self.stale + other.stale,
         )
 
 
@@ -59,6 +61,7 @@ class IngestContext:
     limits: Limits
     rules: RuleSettings
     lang: str
+    stale_after: timedelta = timedelta(hours=6)
     routes: dict[str, str] = field(default_factory=dict)  # centre -> channel of its notifications
     devices: dict[str, DeviceInfo] = field(default_factory=dict)  # registry cache; meters are rarely re-homed
     attribution: Attribution = field(default_factory=lambda: Attribution(key=b""))
@@ -75,6 +78,7 @@ class IngestContext:
             limits=limits,
             rules=rule_settings(settings),
             lang=settings.language,
+            stale_after=timedelta(seconds=settings.ingest_stale_after_s),
             routes=settings.notification_routes,
             attribution=Attribution.from_settings(settings),
         )
@@ -87,7 +91,12 @@ class IngestContext:
 
 
 def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], *, ctx: IngestContext) -> BatchResult:
-    """Validate, store and assess a batch inside the caller's transaction (the caller commits, then acks)."""
+    """Validate, store and assess a batch inside the caller's transaction (the caller commits, then acks).
+
+    Every newly stored reading re-assesses its patient, late ones included (the colour and its history follow the
+    data). Only patients with at least one *fresh* new reading (arrived within `ctx.stale_after` of its
+    measurement) can get an alert or a repeat on their open alert: a meter's replayed buffer is history.
+    """
     quarantine: list[QuarantineRow] = []
     accepted: list[tuple[InboundMessage, Reading]] = []
     for msg in messages:
@@ -96,7 +105,9 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
             quarantine.append(_quarantine_row(msg, outcome))
         else:
             accepted.append((msg, outcome))
-    devices = ctx.lookup_devices(conn, {r.device_uid for _, r in accepted})
+    devices = ctx.lookup_devices(
+        conn, {r.device_uid for _, r in accepted} | {q.device_uid for q in quarantine if q.device_uid}
+    )
     readings: list[tuple[Reading, DeviceInfo]] = []
     for msg, reading in accepted:
         problem = _device_problem(reading, devices.get(reading.device_uid))
@@ -110,18 +121,51 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
     rows = [_row(r, d, patients.get((r.patient_scheme or "", r.patient_ref or ""))) for r, d in readings]
     inserted = repo.insert_readings(conn, rows)
     repo.insert_quarantine(conn, quarantine)
-    repo.update_device_counters(conn, _counters(readings, inserted))
+    repo.update_device_counters(conn, _tallies(readings, inserted, quarantine, devices, ctx.stale_after))
 
     now = datetime.now(UTC)
+    fresh = _fresh_patients(readings, inserted, ctx.stale_after)
     changes = rescore(conn, patient_ids={pid for _, _, pid in inserted if pid is not None}, now=now, rules=ctx.rules)
-    alert_ids = raise_alerts(conn, changes, now=now, lang=ctx.lang, routes=ctx.routes)
-    fold_repeats(conn, _urgent_by_patient(readings, inserted, ctx), now=now, new_alerts=alert_ids)
+    urgent = _urgent_by_patient(readings, inserted, ctx, fresh)
+    alerting = [c for c in changes if c.patient_id in fresh] + _silent_reds(
+        conn, urgent.keys() - {c.patient_id for c in changes}
+    )
+    alert_ids = raise_alerts(conn, alerting, now=now, lang=ctx.lang, routes=ctx.routes)
+    fold_repeats(conn, urgent, now=now, new_alerts=alert_ids)
+    new_keys = {(device_id, seq) for device_id, seq, _ in inserted}
+    stale = sum(1 for r, d in readings if (d.id, r.seq) in new_keys and _is_stale(r, ctx.stale_after))
     return BatchResult(
         stored=len(inserted),
         duplicates=len(readings) - len(inserted),
         quarantined=len(quarantine),
         alerts=len(alert_ids),
+        stale=stale,
     )
+
+
+def _silent_reds(conn: psycopg.Connection, patient_ids: Iterable[int]) -> list[Change]:
+    """Patients already red without an alert (stale data turned them red) who now sent a fresh urgent reading."""
+    return [
+        Change(pid, None, Assessment(Colour.RED, tuple(reasons), priority, tuple(evidence)))
+        for pid, (reasons, priority, evidence) in repo.silent_reds(conn, patient_ids).items()
+    ]
+
+
+def _is_stale(reading: Reading, stale_after: timedelta) -> bool:
+    return reading.received_at - reading.measured_at > stale_after
+
+
+def _fresh_patients(
+    readings: list[tuple[Reading, DeviceInfo]], inserted: list[tuple[int, int, int | None]], stale_after: timedelta
+) -> set[int]:
+    """Patients with at least one new reading that arrived soon enough after it was measured to alert on."""
+    new = {(device_id, seq): pid for device_id, seq, pid in inserted if pid is not None}
+    fresh: set[int] = set()
+    for reading, device in readings:
+        pid = new.get((device.id, reading.seq))
+        if pid is not None and not _is_stale(reading, stale_after):
+            fresh.add(pid)
+    return fresh
 
 
 def quarantine_one(conn: psycopg.Connection, msg: InboundMessage, *, reason: str, detail: str) -> None:
@@ -130,14 +174,19 @@ def quarantine_one(conn: psycopg.Connection, msg: InboundMessage, *, reason: str
 
 
 def _urgent_by_patient(
-    readings: list[tuple[Reading, DeviceInfo]], inserted: list[tuple[int, int, int | None]], ctx: IngestContext
+    readings: list[tuple[Reading, DeviceInfo]],
+    inserted: list[tuple[int, int, int | None]],
+    ctx: IngestContext,
+    fresh: set[int],
 ) -> dict[int, list[str]]:
-    """New urgent readings of attributed patients, as evidence ids, so an open alert can count them."""
+    """New, fresh urgent readings of attributed patients, as evidence ids, so an open alert can count them."""
     new = {(device_id, seq): pid for device_id, seq, pid in inserted if pid is not None}
     urgent: dict[int, list[str]] = {}
     for reading, device in readings:
         pid = new.get((device.id, reading.seq))
-        if pid is not None and urgent_reasons(reading, ctx.rules.thresholds):
+        if pid is None or pid not in fresh or _is_stale(reading, ctx.stale_after):
+            continue
+        if urgent_reasons(reading, ctx.rules.thresholds):
             urgent.setdefault(pid, []).append(f"{reading.device_uid}:{reading.seq}")
     return urgent
 
@@ -183,14 +232,42 @@ def _row(r: Reading, d: DeviceInfo, patient_id: int | None) -> tuple[object, ...
     )
 
 
-def _counters(
-    readings: list[tuple[Reading, DeviceInfo]], inserted: list[tuple[int, int, int | None]]
-) -> dict[int, tuple[int, int, datetime]]:
-    seen: dict[int, tuple[int, datetime]] = {}
-    for r, d in readings:
-        n, last = seen.get(d.id, (0, r.received_at))
-        seen[d.id] = (n + 1, max(last, r.received_at))
+def _tallies(
+    readings: list[tuple[Reading, DeviceInfo]],
+    inserted: list[tuple[int, int, int | None]],
+    quarantine: list[QuarantineRow],
+    devices: dict[str, DeviceInfo],
+    stale_after: timedelta,
+) -> dict[int, DeviceTally]:
+    """Per meter: stored, duplicates, refused, latest arrival, and the clock skew its live readings show.
+
+    A reading that arrived later than `stale_after` after its time stamp is taken for a replay from the meter's
+    buffer, not for a clock that far behind, and says nothing about the skew.
+    """
     stored: dict[int, int] = {}
     for device_id, _, _ in inserted:
         stored[device_id] = stored.get(device_id, 0) + 1
-    return {i: (stored.get(i, 0), n - stored.get(i, 0), last) for i, (n, last) in seen.items()}
+    valid: dict[int, int] = {}
+    seen: dict[int, datetime] = {}
+    skew: dict[int, float] = {}
+    for r, d in readings:
+        valid[d.id] = valid.get(d.id, 0) + 1
+        seen[d.id] = max(seen.get(d.id, r.received_at), r.received_at)
+        if not _is_stale(r, stale_after):
+            offset = (r.measured_at - r.received_at).total_seconds()
+            skew[d.id] = max(skew.get(d.id, offset), offset)
+    refused: dict[int, int] = {}
+    for q in quarantine:
+        device = devices.get(q.device_uid or "")
+        if device is not None:
+            refused[device.id] = refused.get(device.id, 0) + 1
+    return {
+        i: DeviceTally(
+            stored=stored.get(i, 0),
+            duplicates=valid.get(i, 0) - stored.get(i, 0),
+            quarantined=refused.get(i, 0),
+            seen=seen.get(i),
+            skew_s=round(skew[i], 1) if i in skew else None,
+        )
+        for i in valid.keys() | refused.keys()
+    }

@@ -48,23 +48,71 @@ def resolve_patients(conn: psycopg.Connection, refs: Iterable[tuple[str, str]]) 
     return found
 
 
-_INSERT_READINGS = (
-    "insert into reading (device_id, seq, measured_at, received_at, clinic_id, kind, patient_id, patient_scheme,"
-    " patient_ref, systolic, diastolic, pulse, glucose_mmol, glucose_flag, glucose_context)"
-    " select * from unnest(%s::integer[], %s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::integer[],"
-    " %s::text[], %s::bigint[], %s::text[], %s::text[], %s::smallint[], %s::smallint[], %s::smallint[],"
-    " %s::real[], %s::text[], %s::text[])"
+READING_COLUMNS = (
+    "device_id",
+    "seq",
+    "measured_at",
+    "received_at",
+    "clinic_id",
+    "kind",
+    "patient_id",
+    "patient_scheme",
+    "patient_ref",
+    "systolic",
+    "diastolic",
+    "pulse",
+    "glucose_mmol",
+    "glucose_flag",
+    "glucose_context",
+)
+_READING_TYPES = (
+    "integer",
+    "bigint",
+    "timestamptz",
+    "timestamptz",
+    "integer",
+    "text",
+    "bigint",
+    "text",
+    "text",
+    "smallint",
+    "smallint",
+    "smallint",
+    "real",
+    "text",
+    "text",
+)
+_COLUMNS = ", ".join(READING_COLUMNS)
+# A session-local staging table, emptied at every commit: binary COPY fills it, one INSERT ... SELECT moves the
+# rows that are new into `reading`. Measured against a multi-array unnest insert: see cdm/bench/ingest.py.
+_STAGE = (
+    "create temp table if not exists reading_stage"
+    f" ({', '.join(f'{c} {t}' for c, t in zip(READING_COLUMNS, _READING_TYPES, strict=True))})"
+    " on commit delete rows"
+)
+_FROM_STAGE = (
+    f"insert into reading ({_COLUMNS}) select {_COLUMNS} from reading_stage"
     " on conflict do nothing returning device_id, seq, patient_id"
 )
 
 
 def insert_readings(conn: psycopg.Connection, rows: Sequence[tuple[object, ...]]) -> list[tuple[int, int, int | None]]:
-    """Insert readings given as column tuples (in _INSERT_READINGS order); return (device_id, seq, patient_id) of
-    the rows that were new. A row whose key is already stored (a redelivery) is skipped, never doubled."""
+    """Insert readings given as column tuples (in READING_COLUMNS order); return (device_id, seq, patient_id) of
+    the rows that were new. A row whose key is already stored (a redelivery) is skipped, never doubled.
+
+    Must run inside a transaction (the staging table empties itself at commit)."""
     if not rows:
         return []
-    columns = [list(col) for col in zip(*rows, strict=True)]
-    return [(r[0], r[1], r[2]) for r in conn.execute(_INSERT_READINGS, columns)]
+    with conn.cursor() as cur:
+        cur.execute(_STAGE)
+        with cur.copy(f"copy reading_stage ({_COLUMNS}) from stdin (format binary)") as copy:
+            copy.set_types(_READING_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(_FROM_STAGE)
+        inserted = [(r[0], r[1], r[2]) for r in cur.fetchall()]
+        cur.execute("truncate reading_stage")  # a caller may store two batches in one transaction
+    return inserted
 
 
 def insert_quarantine(conn: psycopg.Connection, rows: Sequence[QuarantineRow]) -> None:
@@ -79,15 +127,64 @@ def insert_quarantine(conn: psycopg.Connection, rows: Sequence[QuarantineRow]) -
         )
 
 
-def update_device_counters(conn: psycopg.Connection, counters: dict[int, tuple[int, int, datetime]]) -> None:
-    """Add (stored, duplicates) to each meter's counters and move its last-seen time forward."""
-    if not counters:
+@dataclass(frozen=True, slots=True)
+class DeviceTally:
+    """What one batch adds to a meter's row: counts, the latest arrival, and the clock skew it showed."""
+
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    seen: datetime | None = None  # latest arrival of a valid reading
+    skew_s: float | None = None  # the largest measured_at - received_at among the batch's live readings
+
+
+# A skew estimate is the largest (measured_at - received_at) seen within this window: a message can only arrive
+# after it was measured, so transit delay only ever lowers the figure, and the maximum over recent readings is the
+# tightest estimate of how far the meter's clock runs ahead (positive) or behind (negative).
+SKEW_WINDOW = "1 hour"
+
+
+def update_device_counters(conn: psycopg.Connection, tallies: dict[int, DeviceTally]) -> None:
+    """Add the batch's counts to each meter's counters, move its last-seen time forward, keep its clock skew."""
+    if not tallies:
         return
-    ids = sorted(counters)  # a fixed order, so two workers updating the same meters never deadlock
+    ids = sorted(tallies)  # a fixed order, so two workers updating the same meters never deadlock
+    t = [tallies[i] for i in ids]
     conn.execute(
         "update device d set readings_count = d.readings_count + u.stored,"
-        " duplicates_count = d.duplicates_count + u.dups, last_seen_at = greatest(d.last_seen_at, u.seen)"
-        " from unnest(%s::integer[], %s::bigint[], %s::bigint[], %s::timestamptz[]) as u(id, stored, dups, seen)"
+        " duplicates_count = d.duplicates_count + u.dups,"
+        " quarantined_count = d.quarantined_count + u.refused,"
+        " last_seen_at = coalesce(greatest(d.last_seen_at, u.seen), d.last_seen_at, u.seen),"
+        " clock_skew_s = case when u.skew is null then d.clock_skew_s when d.clock_skew_at is null"
+        f" or d.clock_skew_at < u.seen - interval '{SKEW_WINDOW}' or u.skew >= d.clock_skew_s then u.skew"
+        " else d.clock_skew_s end,"
+        " clock_skew_at = case when u.skew is null then d.clock_skew_at when d.clock_skew_at is null"
+        f" or d.clock_skew_at < u.seen - interval '{SKEW_WINDOW}' or u.skew >= d.clock_skew_s then u.seen"
+        " else d.clock_skew_at end"
+        " from unnest(%s::integer[], %s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[], %s::real[])"
+        " as u(id, stored, dups, refused, seen, skew)"
         " where d.id = u.id",
-        (ids, [counters[i][0] for i in ids], [counters[i][1] for i in ids], [counters[i][2] for i in ids]),
+        (
+            ids,
+            [x.stored for x in t],
+            [x.duplicates for x in t],
+            [x.quarantined for x in t],
+            [x.seen for x in t],
+            [x.skew_s for x in t],
+        ),
     )
+
+
+def silent_reds(conn: psycopg.Connection, patient_ids: Iterable[int]) -> dict[int, tuple[list[str], float, list[str]]]:
+    """Red patients whose red raised no alert (a replayed buffer turned them red): id -> reasons, priority,
+    evidence. A fresh urgent reading of theirs must still alert, although their colour does not change."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "select a.patient_id, a.reasons, a.priority, a.evidence from assessment_current a"
+        " where a.patient_id = any(%s) and a.colour = 'red' and not exists"
+        " (select 1 from alert x where x.patient_id = a.patient_id and x.opened_at >= a.colour_since)",
+        (ids,),
+    )
+    return {r[0]: (list(r[1]), float(r[2]), list(r[3])) for r in rows}

@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
@@ -32,6 +33,28 @@ KEEPALIVE_S = 30
 SLOW_BATCH_S = 0.5  # worth a warning: at the default flush interval a batch should take a few tens of ms
 RECONNECT_MAX_S = 30  # meters keep publishing into the broker's queue meanwhile; no need to hammer it
 
+# Stores one kind of message inside the batch's transaction; the worker commits, then acknowledges.
+Handler = Callable[[psycopg.Connection, Sequence[InboundMessage], IngestContext], BatchResult]
+
+
+def _store_readings(conn: psycopg.Connection, messages: Sequence[InboundMessage], ctx: IngestContext) -> BatchResult:
+    return process_batch(conn, messages, ctx=ctx)
+
+
+def topic_handlers(settings: Settings) -> list[tuple[str, Handler]]:
+    """The topic filters a worker subscribes to, each with what stores its messages (first match wins).
+
+    A message matching none (cannot happen unless the broker misroutes) goes to the readings path, which keeps it
+    in quarantine as `bad_topic`. Another kind of meter message (status, heartbeat) is one more entry here.
+    """
+    return [(readings_filter(settings.county_code), _store_readings)]
+
+
+def subscription(settings: Settings, topic_filter: str) -> str:
+    """The filter as subscribed: `$share/<group>/<filter>` when workers share the stream, else the filter."""
+    group = settings.ingest_share_group
+    return f"$share/{group}/{topic_filter}" if group else topic_filter
+
 
 class IngestWorker:
     """Subscribe, batch, commit, acknowledge — until `stop` is set."""
@@ -44,6 +67,7 @@ class IngestWorker:
         self.totals = BatchResult()
         self._queue: queue.Queue[InboundMessage] = queue.Queue(maxsize=settings.ingest_queue_max)
         self._ctx = IngestContext.from_settings(settings)
+        self.handlers = topic_handlers(settings)
         self._generation = 0
         self._conn: psycopg.Connection | None = None
         self._client = self._make_client()
@@ -71,14 +95,16 @@ class IngestWorker:
             log.error("broker refused the connection: %s", reason)
             return
         self._generation += 1
-        client.subscribe(readings_filter(self.settings.county_code), qos=1)  # again on every reconnect
-        client.subscribe([(f, 1) for f in device_filters(self.settings.county_code)])  # status, heartbeats
+        topics = [f for f, _ in self.handlers] + list(device_filters(self.settings.county_code))  # + status, heartbeats
+        filters = [subscription(self.settings, f) for f in topics]
+        client.subscribe([(f, 1) for f in filters])  # again on every reconnect
         self.connected.set()
         log.info(
-            "connected to %s:%s, subscribed to %s",
+            "connected to %s:%s as %s, subscribed to %s",
             self.settings.mqtt_host,
             self.settings.mqtt_port,
-            readings_filter(self.settings.county_code),
+            self.settings.ingest_client_id,
+            ", ".join(filters),
         )
 
     def _on_disconnect(
@@ -152,8 +178,7 @@ class IngestWorker:
         conn = self._connection()
         try:
             with conn.transaction():
-                readings = take_device_messages(conn, batch, county_code=self.settings.county_code)
-                return process_batch(conn, readings, ctx=self._ctx)
+                return self._store(conn, batch)
         except psycopg.OperationalError:
             self._drop_connection()
             raise
@@ -167,8 +192,7 @@ class IngestWorker:
         for msg in batch:
             try:
                 with conn.transaction():
-                    readings = take_device_messages(conn, [msg], county_code=self.settings.county_code)
-                    totals += process_batch(conn, readings, ctx=self._ctx)
+                    totals += self._store(conn, [msg])
             except psycopg.OperationalError:
                 self._drop_connection()
                 raise
@@ -176,6 +200,21 @@ class IngestWorker:
                 with conn.transaction():
                     quarantine_one(conn, msg, reason="store_error", detail=str(exc))
                 totals += BatchResult(quarantined=1)
+        return totals
+
+    def _store(self, conn: psycopg.Connection, batch: Sequence[InboundMessage]) -> BatchResult:
+        """Store the meters' status and heartbeats, then hand each other message to the first handler whose filter
+        matches its topic, all in one transaction."""
+        batch = take_device_messages(conn, batch, county_code=self.settings.county_code)
+        if len(self.handlers) == 1:
+            return self.handlers[0][1](conn, batch, self._ctx)
+        groups: dict[int, list[InboundMessage]] = {}
+        for msg in batch:
+            index = next((i for i, (f, _) in enumerate(self.handlers) if mqtt.topic_matches_sub(f, msg.topic)), 0)
+            groups.setdefault(index, []).append(msg)
+        totals = BatchResult()
+        for index, messages in sorted(groups.items()):
+            totals += self.handlers[index][1](conn, messages, self._ctx)
         return totals
 
     def _connection(self) -> psycopg.Connection:
