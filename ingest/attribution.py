@@ -22,7 +22,7 @@ import psycopg
 from cdm.domain import Reading
 from cdm.identity import IdNumber, IdNumberError, disagreement, id_card_hash, mask_id_number, parse_id_number
 from cdm.privacy import mask_card
-from cdm.settings import Settings
+from cdm.settings import DEV_ID_CARD_KEY, Settings
 from ingest.repo import DeviceInfo
 
 Resolved = tuple[list[tuple[Reading, DeviceInfo]], dict[tuple[str, str], int]]
@@ -37,6 +37,11 @@ class Attribution:
     @classmethod
     def from_settings(cls, settings: Settings) -> Attribution:
         return cls(key=settings.id_card_key.get_secret_value().encode())
+
+    @classmethod
+    def development(cls) -> Attribution:
+        """The development key's (what Settings defaults to outside production)."""
+        return cls(key=DEV_ID_CARD_KEY.encode())
 
     def hash_hex(self, number: IdNumber) -> str:
         return id_card_hash(number, self.key).hex()
