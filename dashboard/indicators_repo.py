@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-from dashboard.access import Principal, scope_filter
+from dashboard.access import Principal
 from dashboard.indicators import (
     BP_CONTROLLED_BELOW,
     FASTING_CONTROLLED_BELOW_MMOL,
@@ -18,6 +18,7 @@ from dashboard.indicators import (
     YEAR_DAYS,
     Indicator,
 )
+from dashboard.scope import patient_scope
 
 # Rows per township: numerator and denominator of each indicator, in the order of NAMES.
 _BY_TOWNSHIP = """
@@ -43,8 +44,9 @@ select pl.township_id,
 from patient p
 join region v on v.id = p.village_id
 cross join lateral (select case v.level when 'township' then v.id else v.parent_id end as township_id) pl
+join region t on t.id = pl.township_id
 left join patient_activity a on a.patient_id = p.id
-where {scope}
+where t.parent_id = %(scope_county)s and {scope}
 group by pl.township_id
 """
 
@@ -60,7 +62,7 @@ class IndicatorTable:
 
 def indicators(conn: psycopg.Connection, *, principal: Principal, now: datetime) -> IndicatorTable:
     """The indicators at `now` of the patients `principal` may see, per township and in total."""
-    scope, params = scope_filter(principal, township_col="pl.township_id", team_col="p.team_id")
+    scope, params = patient_scope(principal, township_col="pl.township_id", team_col="p.team_id")
     recent, year = now - timedelta(days=RECENT_DAYS), now - timedelta(days=YEAR_DAYS)
     values = {
         **params,
