@@ -101,7 +101,7 @@ def test_refresh_lists_the_latest_alerts_masked_with_their_delivery(dashboard: R
     assert _texts_of_class(alerts, "patient")[:2] == ["H33****0002", "H33****0009"]
     assert _texts_of_class(alerts, "notified notified-ok") == ["2/2 已送达"]
     assert _texts_of_class(alerts, "notified notified-failed") == ["1/2 已送达 · 1 条失败"]
-    assert "血糖≤3.9 mmol/L（低血糖），需紧急处理" in _texts_of_class(alerts, "reasons")[1]
+    assert "血糖≤3.9 mmol/L（低血糖），需紧急处理" in _texts_of_class(alerts, "reasons")[0]
     everything = str(response)
     assert "H330000000" not in everything  # no full health card number leaves the server
 
