@@ -80,6 +80,11 @@ def flag_silent_meters(settings: Settings) -> None:
         conn.commit()
     if changed["offline"] or changed["online"]:
         log.info("meters now offline: %s; back online: %s", len(changed["offline"]), len(changed["online"]))
+def refresh_indicators(settings: Settings) -> None:
+    """Bring the screens' per-patient summary (latest readings, follow-ups) up to date for the indicators."""
+    from dashboard.jobs import refresh_indicators as refresh
+
+    refresh(settings)
 
 
 # What the job store records is a job's name, never its settings: pickled settings would put the webhook and SMS
@@ -92,6 +97,7 @@ JOBS: dict[str, Callable[[Settings], None]] = {
     "send_reminders": send_reminders,
     "escalate_alerts": escalate_alerts,
     "flag_silent_meters": flag_silent_meters,
+    "refresh_indicators": refresh_indicators,
 }
 _bound: dict[str, Settings] = {}
 
@@ -129,6 +135,8 @@ def declare(scheduler: BaseScheduler, settings: Settings) -> None:
     add("escalate_alerts", minute="*", second=15)
     # Every minute: the shortest heartbeat interval a meter may declare is 10 s, the grace at least 1x.
     add("flag_silent_meters", minute="*", second=45)
+    # Every minute: the screens' indicators are "live" to within this (and say when they were computed).
+    add("refresh_indicators", minute="*", second=50)
 
 
 def prune(scheduler: BaseScheduler) -> list[str]:

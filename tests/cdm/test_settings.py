@@ -46,4 +46,5 @@ def test_production_refuses_the_development_webhook_secret(monkeypatch):
         load_settings(_env_file=None)
     monkeypatch.setenv("CDM_WEBHOOK_SECRET", "a-real-secret-from-the-vault")
     monkeypatch.setenv("CDM_ID_CARD_KEY", "another-real-secret-from-the-vault")
+    monkeypatch.setenv("CDM_DASHBOARD_SECRET_KEY", "a-third-real-secret-from-the-vault")
     assert load_settings(_env_file=None).env == "production"
