@@ -217,6 +217,28 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "patient.col.next_step": {"zh": "处置意见", "en": "Next step"},
     "patient.col.next_due": {"zh": "下次随访", "en": "Next visit"},
     "patient.col.by": {"zh": "记录人", "en": "Recorded by"},
+    "factor.line": {
+        "zh": "{what}：使风险升高约 {points} 个百分点",
+        "en": "{what}: raises the risk by about {points} points",
+    },
+    "factor.none": {"zh": "无明显使风险升高的因素", "en": "Nothing in particular raises the risk"},
+    "factor.bp_14d": {"zh": "近14天血压均值 {sbp}/{dbp} mmHg", "en": "14-day mean BP {sbp}/{dbp} mmHg"},
+    "factor.bp_90d": {
+        "zh": "近90天收缩压均值 {sbp} mmHg，最高 {top} mmHg",
+        "en": "90-day mean systolic {sbp} mmHg, highest {top} mmHg",
+    },
+    "factor.bp_trend": {"zh": "收缩压变化趋势 {slope} mmHg/30天", "en": "Systolic trend {slope} mmHg per 30 days"},
+    "factor.fasting": {"zh": "近90天空腹血糖均值 {mean} mmol/L", "en": "90-day mean fasting glucose {mean} mmol/L"},
+    "factor.nonfasting": {
+        "zh": "近90天非空腹血糖均值 {mean} mmol/L",
+        "en": "90-day mean non-fasting glucose {mean} mmol/L",
+    },
+    "factor.monitoring": {
+        "zh": "每30天测量 {n} 次，距上次测量 {days} 天",
+        "en": "{n} readings per 30 days, last {days} days ago",
+    },
+    "factor.follow_up": {"zh": "距上次随访 {days} 天及其结果", "en": "Last follow-up {days} days ago, and its result"},
+    "factor.ascvd": {"zh": "China-PAR 10年风险 {percent}%", "en": "China-PAR 10-year risk {percent} %"},
     "quality.title": {"zh": "数据质量", "en": "Data quality"},
     "quality.quarantine.title": {"zh": "隔离消息（按设备和原因）", "en": "Quarantined messages by meter and reason"},
     "quality.examples.title": {"zh": "最近的隔离消息", "en": "Latest quarantined messages"},

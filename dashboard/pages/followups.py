@@ -15,6 +15,7 @@ from cdm.i18n import t
 from dashboard import audit, followup_export, followup_form
 from dashboard.access import Principal, current_principal
 from dashboard.followups_repo import COLOURS, DEFAULT_LIMIT, FollowupRow, followup_rows
+from dashboard.grid_locale import locale_text
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ NEXT_DUE = "followups-next-due"
 SUBMIT = "followups-submit"
 MESSAGE = "followups-message"
 SAVED = "followups-saved"
+PAGE_SIZE = 50
 FIELDS = ("patient", "done_on", "class", "next_step", "next_due")
 OVERDUE = "overdue"
 CLASSES = ("controlled", "uncontrolled", "adverse_reaction", "complication")
@@ -138,7 +140,11 @@ def layout(**_query: str) -> html.Div:
         dashGridOptions={
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
             "animateRows": False,
-            "localeText": {"noRowsToShow": t("screen.none", lang)},
+            "suppressColumnVirtualisation": True,  # every column in the page, for search and for the tests
+            "pagination": True,
+            "paginationPageSize": PAGE_SIZE,
+            "paginationPageSizeSelector": False,
+            "localeText": locale_text(lang),
         },
         style={"height": "560px", "width": "100%"},
         className="ag-theme-alpine followups-grid",
