@@ -289,6 +289,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "该读数已被匹配或不在您的管辖范围内",
         "en": "That reading is already matched or outside your scope",
     },
+    "quality.forbidden": {
+        "zh": "无权查看：数据质量页面供乡镇和县级人员使用",
+        "en": "Not permitted: the data-quality screen is for township and county staff",
+    },
     "quality.empty": {"zh": "暂无", "en": "None"},
     "alert.escalated.prefix": {"zh": "【升级·乡镇未及时确认】", "en": "[ESCALATED: not acknowledged] "},
     # county traffic-light screen (dashboard/)

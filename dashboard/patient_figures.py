@@ -31,7 +31,7 @@ def _frame(fig: go.Figure, *, title: str, y_title: str, empty: bool, lang: str) 
         plot_bgcolor="#ffffff",
         paper_bgcolor="#ffffff",
         yaxis={"title": y_title, "gridcolor": "#e5e7eb"},
-        xaxis={"gridcolor": "#e5e7eb"},
+        xaxis={"gridcolor": "#e5e7eb", "tickformat": "%m-%d", "hoverformat": "%Y-%m-%d %H:%M", "visible": not empty},
     )
     if empty:
         fig.add_annotation(
