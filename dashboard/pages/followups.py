@@ -59,7 +59,23 @@ def error_id(field: str) -> str:
 
 
 def _column_defs(*, identity: bool, lang: str) -> list[dict[str, object]]:
-    widths = {"colour": 80, "patient": 150, "sex": 70, "age": 70, "reasons": 320, "days_overdue": 100}
+    widths = {
+        "colour": 76,
+        "patient": 140,
+        "sex": 70,
+        "age": 76,
+        "township": 96,
+        "village": 90,
+        "team": 110,
+        "last_bp": 104,
+        "last_bp_at": 150,
+        "last_glucose": 120,
+        "last_glucose_at": 150,
+        "due": 120,
+        "days_overdue": 104,
+        "phone": 130,
+        "id_card": 190,
+    }
     defs: list[dict[str, object]] = []
     for field, key in followup_export.columns(identity=identity):
         col: dict[str, object] = {"field": field, "headerName": t(key, lang)}
@@ -67,6 +83,8 @@ def _column_defs(*, identity: bool, lang: str) -> list[dict[str, object]]:
             col["width"] = widths[field]
         if field in {"age", "days_overdue"}:
             col["filter"] = "agNumberColumnFilter"
+        else:
+            col["cellDataType"] = "text"  # dates and times as written, not re-parsed by the grid's date filter
         if field == "colour":
             col["cellStyle"] = {
                 "styleConditions": [

@@ -69,9 +69,10 @@ def layout(**_query: str) -> html.Div:
         dashGridOptions={
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
             "suppressColumnVirtualisation": True,
+            "domLayout": "autoHeight",  # a handful of rows on a good day: no empty box below them
             "localeText": locale_text(lang),
         },
-        style={"height": "300px", "width": "100%"},
+        style={"width": "100%"},
         className="ag-theme-alpine followups-grid",
     )
     attribute = html.Div(
