@@ -21,6 +21,7 @@ app.add_typer(db_app, name="db")
 
 def _add_workflow_commands() -> None:
     from alerts.cli import alerts_app, contacts_app, followups_app, notifications_app, patients_app
+    from dashboard.auth.cli import users_app
 
     subs = (
         (alerts_app, "alerts"),
@@ -28,6 +29,7 @@ def _add_workflow_commands() -> None:
         (contacts_app, "contacts"),
         (notifications_app, "notifications"),
         (patients_app, "patients"),
+        (users_app, "users"),
     )
     for sub, name in subs:
         sub.callback()(_with_settings)

@@ -69,6 +69,7 @@ class Demo:
 
     def _register_county(self, settings: Settings) -> None:
         from cdm.jobs import rescore_everyone
+        from dashboard.auth.cli import create_demo_accounts
         from device_sim.county import generate_county
         from device_sim.history import backfill
         from device_sim.repo import register_county
@@ -84,6 +85,8 @@ class Demo:
             if conn.execute("select not exists (select 1 from reading)").fetchone() == (True,):
                 written = backfill(conn, county, days=HISTORY_DAYS, now=datetime.now(UTC))
                 _say(f"history: {written} readings over the last {HISTORY_DAYS} days")
+            conn.commit()
+            _announce_accounts(create_demo_accounts(conn, county_code=settings.county_code))
             conn.commit()
         rescore_everyone(settings)
 
@@ -106,6 +109,14 @@ class Demo:
                 return
             time.sleep(0.3)
         log.warning("drain timed out after %.0f s", DRAIN_TIMEOUT_S)
+
+
+def _announce_accounts(accounts: list[Any]) -> None:
+    for account in accounts:
+        extra = f"  TOTP: {account.totp_uri}" if account.totp_uri else ""
+        _say(
+            f"演示账户 / demo account: {account.username} / {account.password} ({account.role}, {account.scope}){extra}"
+        )
 
 
 def _say(text: str) -> None:

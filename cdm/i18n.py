@@ -394,6 +394,46 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "风险模型提示：90天内转红或持续控制不佳的可能性较高",
         "en": "Risk model: high chance of turning red or staying uncontrolled within 90 days",
     },
+    # log-in and accounts (dashboard.auth)
+    "login.title": {"zh": "慢病监测系统 · 登录", "en": "Chronic disease monitor · sign in"},
+    "login.username": {"zh": "用户名", "en": "Username"},
+    "login.password": {"zh": "密码", "en": "Password"},
+    "login.totp": {"zh": "动态口令（管理员）", "en": "One-time code (administrators)"},
+    "login.totp_hint": {"zh": "6位数字", "en": "6 digits"},
+    "login.submit": {"zh": "登录", "en": "Sign in"},
+    "login.note": {
+        "zh": "连续多次输错密码将锁定账户；所有登录与查看均记录在审计日志中。",
+        "en": "Repeated wrong passwords lock the account; every sign-in and view is audited.",
+    },
+    "login.required": {"zh": "请先登录", "en": "Please sign in"},
+    "login.error.credentials": {"zh": "用户名或密码错误", "en": "Wrong username or password"},
+    "login.error.locked": {
+        "zh": "登录失败次数过多，账户已锁定 {minutes} 分钟，请稍后再试或联系管理员",
+        "en": "Too many failed sign-ins: the account is locked for {minutes} minutes; try later or ask an admin",
+    },
+    "login.error.totp": {"zh": "动态口令错误或已过期", "en": "Wrong or expired one-time code"},
+    "login.error.totp_missing": {
+        "zh": "管理员账户尚未设置动态口令，请联系系统管理员",
+        "en": "This administrator has no second factor set up; ask the system administrator",
+    },
+    "login.error.expired": {"zh": "页面已过期，请重新登录", "en": "The page expired; please sign in again"},
+    "password.too_short": {"zh": "密码长度不足", "en": "password too short"},
+    "password.too_simple": {
+        "zh": "密码需包含大写字母、小写字母、数字、符号中的至少三类",
+        "en": "use at least three of: upper case, lower case, digits, symbols",
+    },
+    "password.contains_username": {"zh": "密码不能包含用户名", "en": "password contains the username"},
+    "password.common": {"zh": "密码过于常见", "en": "password too common"},
+    "role.county": {"zh": "县慢病中心", "en": "County centre"},
+    "role.township": {"zh": "乡镇卫生院", "en": "Township centre"},
+    "role.team": {"zh": "家庭医生团队", "en": "Family-doctor team"},
+    "role.admin": {"zh": "系统管理员", "en": "Administrator"},
+    "nav.county": {"zh": "县级大屏", "en": "County"},
+    "nav.township": {"zh": "乡镇", "en": "Township"},
+    "nav.alerts": {"zh": "预警处置", "en": "Alerts"},
+    "nav.followups": {"zh": "随访名单", "en": "Follow-ups"},
+    "nav.quality": {"zh": "数据质量", "en": "Data quality"},
+    "nav.logout": {"zh": "退出", "en": "Sign out"},
 }
 
 

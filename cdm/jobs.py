@@ -71,6 +71,13 @@ def escalate_alerts(settings: Settings) -> None:
     run_escalation(settings)
 
 
+def refresh_indicators(settings: Settings) -> None:
+    """Bring the screens' per-patient summary (latest readings, follow-ups) up to date for the indicators."""
+    from dashboard.jobs import refresh_indicators as refresh
+
+    refresh(settings)
+
+
 # What the job store records is a job's name, never its settings: pickled settings would put the webhook and SMS
 # secrets in a database table, and would go stale when a setting changes. `declare` binds them for this process.
 JOBS: dict[str, Callable[[Settings], None]] = {
@@ -80,6 +87,7 @@ JOBS: dict[str, Callable[[Settings], None]] = {
     "plan_reminders": plan_reminders,
     "send_reminders": send_reminders,
     "escalate_alerts": escalate_alerts,
+    "refresh_indicators": refresh_indicators,
 }
 _bound: dict[str, Settings] = {}
 
@@ -115,6 +123,8 @@ def declare(scheduler: BaseScheduler, settings: Settings) -> None:
     add("send_reminders", minute="*", second=30)
     # Every minute: the policy counts in minutes (30 by default), so an escalation is at most a minute late.
     add("escalate_alerts", minute="*", second=15)
+    # Every minute: the screens' indicators are "live" to within this (and say when they were computed).
+    add("refresh_indicators", minute="*", second=45)
 
 
 def prune(scheduler: BaseScheduler) -> list[str]:

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_WEBHOOK_SECRET = "dev-only-webhook-secret"
+DEV_DASHBOARD_SECRET = "dev-only-dashboard-session-secret"
 Channel = Literal["webhook", "wecom", "sms", "email"]
 _COUNTY_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
@@ -79,6 +80,13 @@ class Settings(BaseSettings):
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8050, ge=0, le=65535, description="0: any free port (`cdm demo`)")
     dashboard_refresh_s: int = Field(default=5, ge=1, le=3600)
+    dashboard_secret_key: SecretStr = Field(
+        default=SecretStr(DEV_DASHBOARD_SECRET), description="signs the screens' session cookies; production: set it"
+    )
+    dashboard_session_hours: int = Field(default=12, ge=1, le=720, description="a log-in lasts at most this long")
+    login_max_failures: int = Field(default=5, ge=1, le=100, description="failed log-ins in a row that lock")
+    login_lockout_minutes: int = Field(default=30, ge=1, le=10_080, description="how long a locked account waits")
+    password_min_length: int = Field(default=10, ge=8, le=128, description="shortest password an account may set")
 
     data_dir: Path = Field(
         default=Path(".cdm"), description="embedded PostgreSQL, broker config and logs of `cdm demo`"
@@ -138,6 +146,10 @@ class Settings(BaseSettings):
     def _production_guards(self) -> Settings:
         if self.env == "production" and self.webhook_secret.get_secret_value() == DEV_WEBHOOK_SECRET:
             raise ValueError("CDM_WEBHOOK_SECRET still has its development value; set a secret before production")
+        if self.env == "production" and self.dashboard_secret_key.get_secret_value() == DEV_DASHBOARD_SECRET:
+            raise ValueError(
+                "CDM_DASHBOARD_SECRET_KEY still has its development value; set a long random secret before production"
+            )
         return self
 
     @property

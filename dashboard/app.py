@@ -1,4 +1,4 @@
-"""The dashboard's shell: builds the Dash app with its pages and database pool, and serves it."""
+"""The dashboard's shell: builds the Dash app with its pages, the log-in layer and the database pool, and serves it."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import logging
 from pathlib import Path
 
 import dash
+from dash import dcc, html
 from psycopg_pool import ConnectionPool
 
 from cdm.db import open_pool
 from cdm.i18n import t
 from cdm.settings import Settings
-from dashboard.runtime import Runtime, attach, runtime_of
+from dashboard.access import Principal, Role, current_principal
+from dashboard.auth.web import LOGOUT_PATH, install_login
+from dashboard.runtime import Runtime, attach, current, runtime_of
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +22,41 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PAGES_FOLDER = PACKAGE_DIR / "pages"
 ASSETS_FOLDER = PACKAGE_DIR / "assets"
 APP_NAME = "cdm-dashboard"
+NAV_ID = "nav"
+# The navigation bar: (path, catalogue key, roles that see the link). The follow-up list, patient detail
+# (linked from lists at /patient/<id>) and data quality are pages of their own under dashboard/pages/.
+NAV_ITEMS: tuple[tuple[str, str, frozenset[Role]], ...] = (
+    ("/", "nav.county", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP, Role.TEAM})),
+    ("/township", "nav.township", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP, Role.TEAM})),
+    ("/alerts", "nav.alerts", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP})),
+    ("/followups", "nav.followups", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP, Role.TEAM})),
+    ("/quality", "nav.quality", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP})),
+)
+
+
+def nav_bar(principal: Principal, *, lang: str) -> html.Nav:
+    """Links to the screens this principal's role uses, who is signed in, and log-out."""
+    links = [
+        dcc.Link(t(key, lang), href=path, className="nav-link")
+        for path, key, roles in NAV_ITEMS
+        if principal.role in roles
+    ]
+    who = html.Span(f"{principal.username} · {t(f'role.{principal.role}', lang)}", className="nav-user")
+    logout = html.A(t("nav.logout", lang), href=LOGOUT_PATH, className="nav-logout", id="nav-logout")
+    return html.Nav(id=NAV_ID, className="nav", children=[*links, html.Span(className="nav-gap"), who, logout])
+
+
+def shell() -> html.Div:
+    """The layout of every request: the navigation bar of the signed-in person above the current page."""
+    try:
+        principal = current_principal()
+    except (PermissionError, RuntimeError):  # Dash validates the layout once outside any signed-in request
+        return html.Div([dash.page_container])
+    return html.Div([nav_bar(principal, lang=current().settings.language), dash.page_container])
 
 
 def create_app(settings: Settings, *, pool: ConnectionPool | None = None) -> dash.Dash:
-    """A Dash app with every page under dashboard/pages, reading the store through a pool opened here."""
+    """A Dash app with every page under dashboard/pages, behind log-in, reading the store through a pool."""
     if pool is None:
         if settings.database_url is None:
             raise ValueError("the dashboard needs a database: set CDM_DATABASE_URL")
@@ -35,8 +69,11 @@ def create_app(settings: Settings, *, pool: ConnectionPool | None = None) -> das
         title=t("dashboard.title", settings.language),
         update_title="",  # a live screen refreshing every few seconds must not flash "Updating..." in its tab
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+        suppress_callback_exceptions=True,
     )
+    app.layout = shell
     attach(app.server, Runtime(settings=settings, pool=pool))
+    install_login(app.server, settings=settings, pool=pool)
     return app
 
 

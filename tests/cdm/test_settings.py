@@ -45,4 +45,5 @@ def test_production_refuses_the_development_webhook_secret(monkeypatch):
     with pytest.raises(SettingsError, match="CDM_WEBHOOK_SECRET"):
         load_settings(_env_file=None)
     monkeypatch.setenv("CDM_WEBHOOK_SECRET", "a-real-secret-from-the-vault")
+    monkeypatch.setenv("CDM_DASHBOARD_SECRET_KEY", "another-real-secret-from-the-vault")
     assert load_settings(_env_file=None).env == "production"

@@ -1,18 +1,22 @@
-"""Headless Chromium (Debian's, driven by Playwright; no browser download) for the work screens' browser tests."""
+"""Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, signed in through the real log-in page."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from .accounts import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-TIMEOUT_MS = 20_000
-VIEWPORT = {"width": 1600, "height": 1000}
+BIG_SCREEN = {"width": 1920, "height": 1080}
+LAPTOP = {"width": 1366, "height": 768}
+# A Dash callback round trip on a loaded CI machine: generous, since a timeout fails loudly anyway.
+WAIT_MS = 20_000
 
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs headless Chromium at /usr/bin/chromium (apt-get install chromium)"
@@ -20,24 +24,40 @@ needs_chromium = pytest.mark.skipif(
 
 
 @contextmanager
-def browser_page(viewport: dict[str, int] = VIEWPORT) -> Iterator[Any]:
-    """A fresh page in a fresh headless Chromium, closed after the block."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+def chromium() -> Iterator[Browser]:
+    """A headless Chromium for one test module."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
         try:
-            context = browser.new_context(viewport=viewport, accept_downloads=True, locale="zh-CN")
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            yield page
+            yield browser
         finally:
             browser.close()
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """The whole page as test-artifacts/<name>."""
+@contextmanager
+def signed_in(
+    browser: Browser, base_url: str, username: str, *, password: str = PASSWORD, viewport: dict[str, int] = BIG_SCREEN
+) -> Iterator[Page]:
+    """A page of a fresh browser context, signed in as `username` through the log-in form."""
+    context = browser.new_context(base_url=base_url, viewport=viewport, locale="zh-CN")  # type: ignore[arg-type]
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("#login-submit")
+        page.wait_for_selector("#nav")
+        yield page
+    finally:
+        context.close()
+
+
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
+    """Save the page under test-artifacts/ and return the file."""
     ARTIFACTS.mkdir(exist_ok=True)
     target = ARTIFACTS / name
-    page.screenshot(path=str(target), full_page=True)
+    page.screenshot(path=str(target), full_page=full_page)
     return target

@@ -1,62 +1,54 @@
-"""A headless Chromium screenshot of the live county screen with a busy hand-built county, kept in test-artifacts/."""
+"""Headless Chromium screenshots of the live county screen with a busy hand-built county, kept in test-artifacts/."""
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
+from collections.abc import Iterator
 
 import psycopg
 import pytest
+from playwright.sync_api import Browser
 
+from dashboard.access import Role
+
+from .accounts import make_account
+from .browser import BIG_SCREEN, LAPTOP, chromium, needs_chromium, screenshot, signed_in
 from .county_builder import busy_county
 from .png import colour_counts
 from .server import dashboard_settings, running_dashboard
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, needs_chromium]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-WINDOW = (1600, 1000)
 TRAFFIC_LIGHT = {"red": (0xC6, 0x28, 0x28), "yellow": (0xF9, 0xA8, 0x25), "green": (0x2E, 0x7D, 0x32)}
 # Pixels (of the quarter sampled) each colour must fill at least: a KPI card alone is several thousand.
 MIN_PIXELS = 2_000
 
 
-def _screenshot(url: str, target: Path, *, window: tuple[int, int] = WINDOW) -> None:
-    command = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--hide-scrollbars",
-        f"--window-size={window[0]},{window[1]}",
-        "--virtual-time-budget=10000",
-        f"--screenshot={target}",
-        url,
-    ]
-    done = subprocess.run(command, capture_output=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs headless Chromium at /usr/bin/chromium (apt-get install chromium)"
-)
 @pytest.mark.parametrize(
-    ("name", "window"),
-    [("county.png", WINDOW), ("county-laptop.png", (1280, 800)), ("county-full-page.png", (1600, 1900))],
+    ("name", "viewport", "full_page"),
+    [
+        ("county.png", BIG_SCREEN, False),
+        ("county-laptop.png", LAPTOP, False),
+        ("county-full-page.png", BIG_SCREEN, True),
+    ],
 )
 def test_screenshot_of_the_county_screen(
-    db_url: str, conn: psycopg.Connection, name: str, window: tuple[int, int]
+    db_url: str, conn: psycopg.Connection, browser: Browser, name: str, viewport: dict[str, int], full_page: bool
 ) -> None:
     busy_county(conn)
-    ARTIFACTS.mkdir(exist_ok=True)
-    target = ARTIFACTS / name
-    target.unlink(missing_ok=True)
-    with running_dashboard(dashboard_settings(db_url, county_name="示范县")) as dashboard:
-        _screenshot(dashboard.url + "/", target, window=window)
+    make_account(conn, "county.wang", Role.COUNTY, county="demo")
+    with (
+        running_dashboard(dashboard_settings(db_url, county_name="示范县")) as dashboard,
+        signed_in(browser, dashboard.url, "county.wang", viewport=viewport) as page,
+    ):
+        page.wait_for_selector(".kpi-value")
+        page.wait_for_timeout(500)  # let the chart finish drawing
+        target = screenshot(page, name, full_page=full_page)
     assert target.stat().st_size > 20_000
     counts = colour_counts(target)
     filled = {colour: counts[rgb] for colour, rgb in TRAFFIC_LIGHT.items()}

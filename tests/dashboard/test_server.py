@@ -9,8 +9,10 @@ import httpx
 import psycopg
 import pytest
 
+from dashboard.access import Role
 from dashboard.runtime import runtime_of
 
+from .accounts import login, make_account
 from .county_builder import small_county
 from .server import RunningDashboard, dashboard_settings, running_dashboard
 
@@ -57,12 +59,14 @@ def _refresh(client: httpx.Client) -> dict[str, Any]:
 @pytest.fixture
 def dashboard(db_url: str, conn: psycopg.Connection) -> Iterator[RunningDashboard]:
     small_county(conn)
+    make_account(conn, "county.wang", Role.COUNTY, county="tc")
     with running_dashboard(dashboard_settings(db_url, county_name="测试县", dashboard_refresh_s=7)) as running:
         yield running
 
 
 def test_the_county_page_is_served(dashboard: RunningDashboard) -> None:
     with httpx.Client(base_url=dashboard.url, timeout=30) as client:
+        login(client, "county.wang")
         page = client.get("/")
         layout = client.get("/_dash-layout")
         css = client.get("/assets/screen.css")
@@ -73,7 +77,7 @@ def test_the_county_page_is_served(dashboard: RunningDashboard) -> None:
 
 def test_refresh_returns_the_databases_numbers(dashboard: RunningDashboard) -> None:
     with httpx.Client(base_url=dashboard.url, timeout=30) as client:
-        client.get("/")
+        login(client, "county.wang")
         response = _refresh(client)
     # the store holds a neighbouring county too (one red patient): the screen shows the whole store
     assert _texts_of_class(response["county-kpis"], "kpi-value") == ["14", "4", "3", "6", "1"]
@@ -89,7 +93,7 @@ def test_refresh_returns_the_databases_numbers(dashboard: RunningDashboard) -> N
 
 def test_refresh_lists_the_latest_alerts_masked_with_their_delivery(dashboard: RunningDashboard) -> None:
     with httpx.Client(base_url=dashboard.url, timeout=30) as client:
-        client.get("/")
+        login(client, "county.wang")
         response = _refresh(client)
     alerts = response["county-alerts"]
     assert _texts_of_class(alerts, "patient")[:2] == ["H33****0014", "H33****0002"]
@@ -104,7 +108,7 @@ def test_refresh_keeps_the_last_picture_and_says_so_when_the_store_is_unreachabl
     dashboard: RunningDashboard,
 ) -> None:
     with httpx.Client(base_url=dashboard.url, timeout=30) as client:
-        client.get("/")
+        login(client, "county.wang")
         _refresh(client)
         runtime_of(dashboard.app.server).pool.close()
         response = _refresh(client)

@@ -1,0 +1,109 @@
+"""`cdm users …`: create accounts for the screens, and the demo county's accounts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Annotated
+
+import psycopg
+import typer
+
+from cdm import db
+from cdm.settings import Settings
+from dashboard.access import Role
+from dashboard.auth import service
+
+users_app = typer.Typer(no_args_is_help=True, help="Accounts of the screens (县/乡镇/家庭医生团队/管理员)")
+
+
+def _read_password(username: str) -> str:
+    """From the terminal (asked twice), or the first line of stdin when it is not a terminal."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt(f"password for {username}", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("add")
+def add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Option(help="3-32 lower-case letters, digits, '.', '_' or '-'")],
+    role: Annotated[Role, typer.Option(help="county, township, team or admin")],
+    township: Annotated[str | None, typer.Option(help="township region code (township accounts)")] = None,
+    team: Annotated[str | None, typer.Option(help="care-team code (team accounts)")] = None,
+    county: Annotated[str | None, typer.Option(help="county region code (default: the store's one county)")] = None,
+    display_name: Annotated[str, typer.Option(help="name shown on screens")] = "",
+) -> None:
+    """Create an account; the password is asked for (or read from stdin). Admins get a TOTP set-up URI."""
+    settings: Settings = ctx.obj
+    password = _read_password(username)
+    with db.connect(settings.database_url or "", app="cdm-cli") as conn:
+        try:
+            created = service.create_account(
+                conn,
+                username=username,
+                password=password,
+                role=role,
+                display_name=display_name,
+                township_code=township,
+                team_code=team,
+                county_code=county,
+                min_password_length=settings.password_min_length,
+            )
+        except service.AccountError as exc:
+            typer.echo(f"refused: {exc}", err=True)
+            raise typer.Exit(1) from None
+        conn.commit()
+    result: dict[str, object] = {"user_id": created.user_id, "username": username.strip().lower(), "role": str(role)}
+    if created.totp_uri:
+        result["totp_uri"] = created.totp_uri  # shown once: scan it into an authenticator app now
+    typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo account as printed by `cdm demo`."""
+
+    username: str
+    password: str
+    role: Role
+    scope: str
+    totp_uri: str | None = None
+
+
+DEMO_PASSWORD = "Demo-2025-cdm"  # development only: the demo store lives under .cdm/ and never in production
+
+
+def create_demo_accounts(conn: psycopg.Connection, *, county_code: str) -> list[DemoAccount]:
+    """One account per role for the demo county (first township, its first team); existing ones are kept."""
+    township = conn.execute(
+        "select t.code from region t join region c on c.id = t.parent_id where c.code = %s and t.level = 'township'"
+        " order by t.code limit 1",
+        (county_code,),
+    ).fetchone()
+    team = conn.execute(
+        "select c.code, t.code from care_team c join region t on t.id = c.township_id order by t.code, c.code limit 1"
+    ).fetchone()
+    wanted = [("county", Role.COUNTY, None, None, county_code), ("admin", Role.ADMIN, None, None, county_code)]
+    if township:
+        wanted.append(("township", Role.TOWNSHIP, township[0], None, township[0]))
+    if team:
+        wanted.append(("team", Role.TEAM, None, team[0], team[0]))
+    made = []
+    for username, role, township_code, team_code, scope in wanted:
+        try:
+            created = service.create_account(
+                conn,
+                username=f"demo-{username}",
+                password=DEMO_PASSWORD,
+                role=role,
+                township_code=township_code,
+                team_code=team_code,
+                county_code=county_code,
+                min_password_length=len(DEMO_PASSWORD),
+            )
+        except service.AccountError:
+            continue  # made by an earlier demo run
+        made.append(DemoAccount(f"demo-{username}", DEMO_PASSWORD, role, scope, created.totp_uri))
+    return made

@@ -1,0 +1,164 @@
+"""Signing in and creating accounts: the policy applied to the store, with every attempt audited."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+
+from dashboard import audit
+from dashboard.access import Principal, Role
+from dashboard.auth import credentials, policy, repo
+from dashboard.auth.policy import LockoutPolicy, Outcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    """The outcome of one attempt, and the principal when it succeeded."""
+
+    outcome: Outcome
+    principal: Principal | None = None
+    locked_now: bool = False  # this very failure locked the account
+
+
+class AccountError(ValueError):
+    """An account that cannot be created as asked, with the reason in words."""
+
+
+def authenticate(
+    conn: psycopg.Connection,
+    *,
+    username: str,
+    password: str,
+    totp_code: str,
+    now: datetime,
+    lockout: LockoutPolicy,
+    client_addr: str | None = None,
+) -> LoginResult:
+    """Check one log-in attempt, update the failure count or lock, and audit it, in one transaction."""
+    username = username.strip().lower()
+    with conn.transaction():
+        account = repo.account_by_username(conn, username, for_update=True)
+        password_ok = credentials.verify_password(account.password_hash if account else None, password)
+        totp_ok = None
+        if account is not None and account.totp_secret and password_ok:
+            totp_ok = credentials.verify_totp(account.totp_secret, totp_code)
+        outcome = policy.decide(account.state if account else None, password_ok=password_ok, totp_ok=totp_ok, now=now)
+        if account is None:
+            audit.record(
+                conn,
+                principal=None,
+                username=username[:64] or "?",
+                action="login_failed",
+                detail={"reason": str(outcome)},
+                client_addr=client_addr,
+            )
+            return LoginResult(outcome)
+        principal = account.principal
+        if outcome is Outcome.OK:
+            new_hash = credentials.hash_password(password) if credentials.needs_rehash(account.password_hash) else None
+            repo.record_success(conn, principal.user_id, now=now, new_hash=new_hash)
+            audit.record(conn, principal=principal, action="login", client_addr=client_addr)
+            return LoginResult(outcome, principal)
+        locked_now = False
+        if outcome in policy.COUNTED_FAILURES:
+            failed, locked_until = policy.after_failure(account.state.failed_logins, now=now, policy=lockout)
+            repo.record_failure(conn, principal.user_id, failed_logins=failed, locked_until=locked_until)
+            locked_now = locked_until is not None
+        detail: dict[str, object] = {"reason": str(outcome)}
+        if locked_now:
+            detail["locked_for_minutes"] = lockout.lock_minutes
+        audit.record(conn, principal=principal, action="login_failed", detail=detail, client_addr=client_addr)
+    if locked_now:
+        log.warning("account %s locked after %d failed log-ins", principal.username, lockout.max_failures)
+    return LoginResult(outcome, locked_now=locked_now)
+
+
+def record_logout(conn: psycopg.Connection, *, principal: Principal, client_addr: str | None = None) -> None:
+    """Audit a log-out."""
+    with conn.transaction():
+        audit.record(conn, principal=principal, action="logout", client_addr=client_addr)
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A new account's id, and for an administrator the otpauth:// URI to set up the second factor."""
+
+    user_id: int
+    totp_uri: str | None
+
+
+def create_account(
+    conn: psycopg.Connection,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str = "",
+    township_code: str | None = None,
+    team_code: str | None = None,
+    county_code: str | None = None,
+    min_password_length: int,
+) -> Created:
+    """Create an account scoped by role (township by region code, team by care-team code); AccountError if not."""
+    username = username.strip().lower()
+    problems = policy.password_problems(password, username=username, min_length=min_password_length)
+    if problems:
+        raise AccountError("password refused: " + ", ".join(problems))
+    county_id, township_id, team_id = _place(
+        conn, role=role, township_code=township_code, team_code=team_code, county_code=county_code
+    )
+    totp_secret = credentials.new_totp_secret() if role is Role.ADMIN else None
+    new = repo.NewAccount(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        county_id=county_id,
+        township_id=township_id,
+        team_id=team_id,
+        password_hash=credentials.hash_password(password),
+        totp_secret=totp_secret,
+    )
+    try:
+        with conn.transaction():
+            user_id = repo.insert_account(conn, new)
+    except psycopg.errors.UniqueViolation:
+        raise AccountError(f"username {username!r} is taken") from None
+    except psycopg.errors.CheckViolation:
+        raise AccountError("username: 3-32 lower-case letters, digits, '.', '_' or '-'") from None
+    uri = credentials.provisioning_uri(totp_secret, username=username) if totp_secret else None
+    return Created(user_id, uri)
+
+
+def _place(
+    conn: psycopg.Connection,
+    *,
+    role: Role,
+    township_code: str | None,
+    team_code: str | None,
+    county_code: str | None,
+) -> tuple[int, int | None, int | None]:
+    if role is Role.TEAM:
+        if not team_code:
+            raise AccountError("a team account needs --team (the care team's code)")
+        place = repo.team_place(conn, team_code)
+        if place is None:
+            raise AccountError(f"there is no care team {team_code!r}")
+        team_id, township_id, county_id = place
+        return county_id, township_id, team_id
+    if role is Role.TOWNSHIP:
+        if not township_code:
+            raise AccountError("a township account needs --township (the township's region code)")
+        found_township = repo.region_id(conn, township_code, level="township")
+        township_county = repo.township_county(conn, found_township) if found_township else None
+        if found_township is None or township_county is None:
+            raise AccountError(f"there is no township {township_code!r}")
+        return township_county, found_township, None
+    county = repo.region_id(conn, county_code, level="county") if county_code else repo.first_county(conn)
+    if county is None:
+        raise AccountError(f"there is no county {county_code!r}" if county_code else "name the county (--county)")
+    return county, None, None
