@@ -5,23 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
+from playwright.sync_api import Browser, Page
 
-from .browser import ARTIFACTS, browser_page, needs_chromium
-from .server import dashboard_settings
+from .browser import chromium, needs_chromium, screenshot, signed_in
+from .server import dashboard_settings, running_dashboard
 from .work_builder import WorkCounty, work_county
-from .work_server import work_dashboard
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def page() -> Iterator[Any]:
-    with browser_page() as tab:
-        yield tab
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -29,25 +28,26 @@ def county(conn: psycopg.Connection) -> WorkCounty:
     return work_county(conn)
 
 
-def _grid_cards(page: object) -> list[str]:
-    cells = page.locator(".followups-grid .ag-center-cols-container [col-id='patient']")  # type: ignore[attr-defined]
+def _grid_cards(page: Page) -> list[str]:
+    cells = page.locator(".followups-grid .ag-center-cols-container [col-id='patient']")
     return [text.strip() for text in cells.all_inner_texts()]
 
 
 @needs_chromium
 def test_a_team_records_a_visit_from_the_list_and_the_patient_leaves_the_overdue_list(
-    db_url: str, county: WorkCounty, page: object
+    db_url: str, county: WorkCounty, browser: Browser
 ) -> None:
     from playwright.sync_api import expect
 
-    p = page  # type: ignore[assignment]
-    with work_dashboard(dashboard_settings(db_url), county.users["team.zhao"]) as dashboard:
+    with (
+        running_dashboard(dashboard_settings(db_url)) as dashboard,
+        signed_in(browser, dashboard.url, "team.zhao") as p,
+    ):
         p.goto(dashboard.url + "/followups")
         expect(p.locator(".count-line")).to_contain_text("共 3 人，其中逾期 2 人")
         assert _grid_cards(p) == ["H33****0001", "H33****0002", "H33****0003"]
         expect(p.locator(".followups-grid")).to_contain_text("13812345678")  # the team sees the phone it calls
-        ARTIFACTS.mkdir(exist_ok=True)
-        p.screenshot(path=str(ARTIFACTS / "followups.png"), full_page=True)
+        screenshot(p, "followups.png", full_page=True)
 
         p.get_by_label("仅显示逾期").check()
         expect(p.locator(".count-line")).to_contain_text("共 2 人，其中逾期 2 人")
@@ -60,7 +60,7 @@ def test_a_team_records_a_visit_from_the_list_and_the_patient_leaves_the_overdue
         expect(p.locator("#followups-error-done_on")).to_have_text("日期格式应为 年-月-日，例如 2025-03-14")
         expect(p.locator("#followups-error-class")).to_have_text("请选择随访分类")
         assert p.input_value("#followups-next-step") == "复测血压，调整用药"  # nothing typed is lost
-        p.screenshot(path=str(ARTIFACTS / "followups-form-errors.png"), full_page=True)
+        screenshot(p, "followups-form-errors.png", full_page=True)
 
         p.fill("#followups-done-on", county.today.isoformat())
         p.locator("#followups-class").click()
@@ -70,7 +70,7 @@ def test_a_team_records_a_visit_from_the_list_and_the_patient_leaves_the_overdue
         expect(p.locator("#followups-error-done_on")).to_have_text("")
         expect(p.locator(".count-line")).to_contain_text("共 1 人，其中逾期 1 人")
         assert _grid_cards(p) == ["H33****0003"]
-        p.screenshot(path=str(ARTIFACTS / "followups-after-visit.png"), full_page=True)
+        screenshot(p, "followups-after-visit.png", full_page=True)
 
     visits = county.conn.execute(
         "select class, next_step, recorded_by from follow_up where patient_id = %s", (county.patients["A-red"],)
@@ -84,12 +84,14 @@ def test_a_team_records_a_visit_from_the_list_and_the_patient_leaves_the_overdue
 
 @needs_chromium
 def test_a_township_user_sees_the_township_without_phone_numbers_and_exports_it(
-    db_url: str, county: WorkCounty, page: object, tmp_path: Path
+    db_url: str, county: WorkCounty, browser: Browser, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
-    p = page  # type: ignore[assignment]
-    with work_dashboard(dashboard_settings(db_url), county.users["town.wang"]) as dashboard:
+    with (
+        running_dashboard(dashboard_settings(db_url)) as dashboard,
+        signed_in(browser, dashboard.url, "town.wang") as p,
+    ):
         p.goto(dashboard.url + "/followups")
         expect(p.locator(".count-line")).to_contain_text("共 4 人")
         expect(p.locator(".followups-grid")).not_to_contain_text("13812345678")

@@ -4,24 +4,23 @@ view audited); another team's patient shows 无权查看 and nothing of the reco
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import psycopg
 import pytest
+from playwright.sync_api import Browser
 
-from .browser import browser_page, needs_chromium, screenshot
-from .server import dashboard_settings
+from .browser import chromium, needs_chromium, screenshot, signed_in
+from .server import dashboard_settings, running_dashboard
 from .test_patient_repo import with_history
 from .work_builder import WorkCounty, work_county
-from .work_server import work_dashboard
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def page() -> Iterator[Any]:
-    with browser_page() as tab:
-        yield tab
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -30,11 +29,14 @@ def county(conn: psycopg.Connection) -> WorkCounty:
 
 
 @needs_chromium
-def test_the_team_opens_its_patient_and_the_view_is_audited(db_url: str, county: WorkCounty, page: Any) -> None:
+def test_the_team_opens_its_patient_and_the_view_is_audited(db_url: str, county: WorkCounty, browser: Browser) -> None:
     from playwright.sync_api import expect
 
     pid = county.patients["A-red"]
-    with work_dashboard(dashboard_settings(db_url), county.users["team.zhao"]) as dashboard:
+    with (
+        running_dashboard(dashboard_settings(db_url)) as dashboard,
+        signed_in(browser, dashboard.url, "team.zhao") as page,
+    ):
         page.goto(f"{dashboard.url}/patient/{pid}")
         expect(page.locator(".screen-header")).to_contain_text("患者详情 · H33****0001")
         expect(page.locator(".patient-summary").first).to_contain_text("血压达到紧急转诊标准")
@@ -46,7 +48,7 @@ def test_the_team_opens_its_patient_and_the_view_is_audited(db_url: str, county:
         expect(page.get_by_text("黄 → 红")).to_be_visible()
         expect(page.get_by_text("首次评估：绿")).to_be_visible()
         expect(page.locator("table.grid").nth(1)).to_contain_text("待处理")
-        screenshot(page, "patient.png")
+        screenshot(page, "patient.png", full_page=True)
     views = county.conn.execute(
         "select username, action, patient_id, screen from audit_event where action = 'view_patient'"
     ).fetchall()
@@ -54,11 +56,14 @@ def test_the_team_opens_its_patient_and_the_view_is_audited(db_url: str, county:
 
 
 @needs_chromium
-def test_another_teams_patient_is_refused_with_nothing_shown(db_url: str, county: WorkCounty, page: Any) -> None:
+def test_another_teams_patient_is_refused_with_nothing_shown(db_url: str, county: WorkCounty, browser: Browser) -> None:
     from playwright.sync_api import expect
 
     theirs = county.patients["C-red"]
-    with work_dashboard(dashboard_settings(db_url), county.users["team.zhao"]) as dashboard:
+    with (
+        running_dashboard(dashboard_settings(db_url)) as dashboard,
+        signed_in(browser, dashboard.url, "team.zhao") as page,
+    ):
         page.goto(f"{dashboard.url}/patient/{theirs}")
         expect(page.locator("#patient-denied")).to_have_text("无权查看：该患者不在您的管辖范围内")
         body = page.locator("body").inner_text()

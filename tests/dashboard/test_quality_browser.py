@@ -4,24 +4,23 @@ meters and a reading without a patient, and matches it to a patient; a team acco
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import psycopg
 import pytest
+from playwright.sync_api import Browser
 
-from .browser import browser_page, needs_chromium, screenshot
-from .server import dashboard_settings
+from .browser import chromium, needs_chromium, screenshot, signed_in
+from .server import dashboard_settings, running_dashboard
 from .test_quality_repo import ID_CARD, with_problems
 from .work_builder import WorkCounty, work_county
-from .work_server import work_dashboard
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def page() -> Iterator[Any]:
-    with browser_page() as tab:
-        yield tab
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -30,10 +29,13 @@ def county(conn: psycopg.Connection) -> WorkCounty:
 
 
 @needs_chromium
-def test_a_township_matches_a_reading_to_a_patient(db_url: str, county: WorkCounty, page: Any) -> None:
+def test_a_township_matches_a_reading_to_a_patient(db_url: str, county: WorkCounty, browser: Browser) -> None:
     from playwright.sync_api import expect
 
-    with work_dashboard(dashboard_settings(db_url), county.users["town.wang"]) as dashboard:
+    with (
+        running_dashboard(dashboard_settings(db_url)) as dashboard,
+        signed_in(browser, dashboard.url, "town.wang") as page,
+    ):
         page.goto(dashboard.url + "/quality")
         expect(page.locator("#quality-by-meter")).to_contain_text("消息不是合法JSON")
         expect(page.locator("#quality-by-meter")).not_to_contain_text("ghost-9")
@@ -41,7 +43,7 @@ def test_a_township_matches_a_reading_to_a_patient(db_url: str, county: WorkCoun
         assert ID_CARD not in page.locator("body").inner_text()
         expect(page.locator("#quality-offline")).to_contain_text("glu-01")
         expect(page.locator("#quality-unattributed")).to_contain_text("H33****9999")
-        screenshot(page, "quality.png")
+        screenshot(page, "quality.png", full_page=True)
 
         page.locator("#quality-unattributed [col-id='value']", has_text="176/104").click()
         expect(page.locator("#quality-selected")).to_contain_text("176/104")
@@ -57,10 +59,13 @@ def test_a_township_matches_a_reading_to_a_patient(db_url: str, county: WorkCoun
 
 
 @needs_chromium
-def test_a_team_account_is_refused_the_data_quality_screen(db_url: str, county: WorkCounty, page: Any) -> None:
+def test_a_team_account_is_refused_the_data_quality_screen(db_url: str, county: WorkCounty, browser: Browser) -> None:
     from playwright.sync_api import expect
 
-    with work_dashboard(dashboard_settings(db_url), county.users["team.zhao"]) as dashboard:
+    with (
+        running_dashboard(dashboard_settings(db_url)) as dashboard,
+        signed_in(browser, dashboard.url, "team.zhao") as page,
+    ):
         page.goto(dashboard.url + "/quality")
         expect(page.locator("#quality-status")).to_have_text("无权查看：数据质量页面供乡镇和县级人员使用")
         expect(page.locator("#quality-by-meter")).not_to_contain_text("bp-01")

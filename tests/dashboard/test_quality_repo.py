@@ -124,7 +124,8 @@ def test_matching_a_reading_sets_the_patient_reassesses_and_is_audited(county: W
     ).fetchone()
     assert assessed == (county.now,)  # reassessed at the moment of matching
     audit = county.conn.execute(
-        "select username, action, patient_id, screen, detail->>'seq' from audit_event where action = 'attribute_reading'"
+        "select username, action, patient_id, screen, detail->>'seq' from audit_event"
+        " where action = 'attribute_reading'"
     ).fetchall()
     assert audit == [("town.wang", "attribute_reading", patient_id, "quality", str(seq))]
     with psycopg.connect(db_url) as conn, pytest.raises(AttributionError) as again:

@@ -10,6 +10,8 @@ import psycopg
 
 from dashboard.access import Principal, Role
 
+from .accounts import make_account
+
 PRIORITY = {"red": 250.0, "yellow": 130.0, "green": 0.0}
 REASONS = {"red": ["bp_critical"], "yellow": ["bp_above_target"], "green": ["at_target"]}
 
@@ -148,14 +150,11 @@ class WorkCounty:
         )
 
     def user(self, username: str, role: Role, *, township: str | None = None, team: str | None = None) -> Principal:
+        """An account made the way `cdm users add` makes it (password: accounts.PASSWORD), and its principal."""
+        created = make_account(self.conn, username, role, township=township, team=team, county="tc")
         township_id = self.regions[township] if township else None
         team_id = self.teams[team] if team else None
-        uid = self._one(
-            "insert into app_user (username, display_name, role, county_id, township_id, team_id, password_hash)"
-            " values (%s, %s, %s, %s, %s, %s, 'x') returning id",
-            (username, username, role.value, self.regions["tc"], township_id, team_id),
-        )
-        principal = Principal(uid, username, role, self.regions["tc"], township_id, team_id)
+        principal = Principal(created.user_id, username, role, self.regions["tc"], township_id, team_id)
         self.users[username] = principal
         return principal
 
