@@ -9,6 +9,10 @@ Mosquitto 2.x (what `cdm devices broker-files` writes):
 Revoked meters and accounts are left out, so after regenerating, `kill -HUP <mosquitto pid>` (Mosquitto reloads
 both files on SIGHUP) is enough for a revoked meter to be refused at its next connect.
 
+Transport: the generated lines say who may do what; production adds a TLS listener (level 3 of GB/T 22239
+asks for encrypted transport), e.g. `listener 8883` with `certfile`, `keyfile`, `cafile`, and meters and ingest
+use mqtts:// (CDM_MQTT_URL). The plain listener of the tests and the demo stays on 127.0.0.1.
+
 Meter passwords are 32 random URL-safe characters (192 bits), so Mosquitto's default of 101 PBKDF2 rounds is no
 weakness (nobody can guess such a password, however fast the hash) and keeps each connect cheap for the broker.
 

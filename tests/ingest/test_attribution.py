@@ -203,6 +203,43 @@ def test_staff_attribute_one_reading_or_every_reading_under_a_reference_and_it_i
     with pytest.raises(AttributionError, match="no reading waiting"):
         attribute(conn, patient_card=target, by="wang", reassess=reassess(settings), reading=(county.bp_meter, 1))
 
+    # By an ID-card number typed again by staff (hashed the same way, never stored): a woman born 1955.
+    conn.rollback()
+    with conn.transaction():
+        process_batch(conn, [msg(county, id_ref(WOMAN_1955), 4), msg(county, id_ref(WOMAN_1955), 5)], ctx=ctx)
+    with pytest.raises(AttributionError, match="sex or birth year"):  # patient 1 is a woman born 1960
+        attribute(
+            conn,
+            patient_card=target,
+            by="wang",
+            reassess=reassess(settings),
+            ref=("id_card", WOMAN_1955),
+            key=ctx.attribution.key,
+        )
+    conn.rollback()
+    with pytest.raises(AttributionError, match="check character"):
+        attribute(
+            conn,
+            patient_card=target,
+            by="wang",
+            reassess=reassess(settings),
+            ref=("id_card", WOMAN_1955[:-1] + ("1" if WOMAN_1955[-1] != "1" else "2")),
+            key=ctx.attribution.key,
+        )
+    conn.rollback()
+    conn.execute("update patient set birth_year = 1955 where id = %s", (county.patients[target],))
+    with conn.transaction():
+        by_id = attribute(
+            conn,
+            patient_card=target,
+            by="wang",
+            reassess=reassess(settings),
+            ref=("id_card", WOMAN_1955),
+            key=ctx.attribution.key,
+        )
+    assert by_id["readings_attributed"] == 2
+    no_number_anywhere(conn)
+
 
 def test_a_reading_belongs_to_the_clinic_the_meter_stood_in_when_it_measured(setup):
     conn, county, ctx, _ = setup
