@@ -81,6 +81,7 @@ def run(
     live_rate: float = 2_000.0,
     live_seconds: float = 20.0,
     naive_readings: int = 30_000,
+    patients: int = 3_000,
 ) -> dict[str, Any]:
     """Run the benchmark and return its figures (one JSON object)."""
     if readings < 1 or workers < 1:
@@ -103,7 +104,7 @@ def run(
                 "ingest_share_group": "bench" if workers > 1 else None,
             }
         )
-        county, device_ids = _county(url, bench)
+        county, device_ids = _county(url, bench, patients=patients)
         backlog = _messages(county, readings, seed=1, first_seq=1)
         clients = [f"bench-ingest-{i}" for i in range(workers)]
         for client_id in clients:
@@ -189,11 +190,12 @@ def _database(pg: EmbeddedPostgres) -> str:
     return url
 
 
-def _county(url: str, settings: Settings) -> tuple[Any, dict[str, int]]:
+def _county(url: str, settings: Settings, *, patients: int) -> tuple[Any, dict[str, int]]:
     from device_sim.county import generate_county
     from device_sim.repo import register_county
 
-    county = generate_county(code=settings.county_code, name="基准县")
+    clinics = max(12, min(336, patients // 9))  # the default county: 3,000 patients, 336 clinics of two meters
+    county = generate_county(code=settings.county_code, name="基准县", clinics=clinics, patients=patients)
     with db.connect(url) as conn:
         register_county(conn, county)
         ids = {uid: i for uid, i in conn.execute("select uid, id from device")}
