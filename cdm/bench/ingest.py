@@ -53,7 +53,8 @@ COUNTY = "bench"
 DATABASE = "cdm_bench_ingest"
 POLL_S = 0.02
 DRAIN_TIMEOUT_S = 900.0
-LIVE_SEQ_BASE = 10**12  # the live run's sequence numbers, above the backlog's
+LIVE_SEQ_BASE = 10**12
+UNACKED_MAX = 50_000  # paho numbers outstanding messages with 16 bits: let the broker catch up before 65,535  # the live run's sequence numbers, above the backlog's
 
 
 @dataclass
@@ -274,6 +275,8 @@ def _publish(settings: Settings, backlog: _Backlog) -> None:
     started = time.monotonic()
     publisher = MeterPublisher(settings, client_id="bench-meters").connect()
     for topic, payload in backlog.messages:
+        if publisher.sent - publisher.acked >= UNACKED_MAX:
+            publisher.wait_acked(timeout=120)
         publisher.publish_raw(topic, payload)
     unacked = publisher.close(timeout=300)
     backlog.published_s = time.monotonic() - started
