@@ -225,6 +225,7 @@ def bench_ingest(
     naive_readings: Annotated[
         int, typer.Option(help="backlog messages the one-row-per-commit baseline drains")
     ] = 30_000,
+    patients: Annotated[int, typer.Option(help="patients of the simulated county")] = 3_000,
 ) -> None:
     """A backlog drained by ingest vs a bare paho subscriber and a one-row-per-commit one; live latency."""
     from cdm.bench.ingest import run
@@ -236,6 +237,7 @@ def bench_ingest(
         live_rate=live_rate,
         live_seconds=live_seconds,
         naive_readings=naive_readings,
+        patients=patients,
     )
     typer.echo(json.dumps(figures, ensure_ascii=False))
 

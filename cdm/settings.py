@@ -68,9 +68,26 @@ class Settings(BaseSettings):
     reminder_measure_after_days: int = Field(default=7, ge=1, le=365, description="no reading this long: remind")
 
     ingest_client_id: str = "cdm-ingest-1"
-    ingest_batch_size: int = Field(default=500, ge=1, le=20_000)
-    ingest_flush_ms: int = Field(default=50, ge=1, le=10_000)
-    ingest_queue_max: int = Field(default=20_000, ge=10, le=1_000_000)
+    ingest_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=20_000,
+        description="messages committed (then acknowledged) together; the broker's in-flight window must be at"
+        " least this, best twice (Mosquitto max_inflight_messages, EMQX max_inflight): `cdm bench ingest`",
+    )
+    ingest_flush_ms: int = Field(
+        default=50,
+        ge=1,
+        le=10_000,
+        description="commit what has arrived after this long even if the batch is not full (bounds the latency)",
+    )
+    ingest_queue_max: int = Field(
+        default=20_000,
+        ge=10,
+        le=1_000_000,
+        description="messages received and not yet committed, at most; when full, the network thread waits and"
+        " the broker holds the rest (backpressure). Keep it above the broker's in-flight window",
+    )
     max_payload_bytes: int = Field(default=4096, ge=256, le=1_048_576)
     max_clock_skew_s: int = Field(default=300, ge=0, le=86_400)
     max_buffer_age_days: int = Field(default=30, ge=1, le=3650)

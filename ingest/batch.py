@@ -121,7 +121,6 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
     rows = [_row(r, d, patients.get((r.patient_scheme or "", r.patient_ref or ""))) for r, d in readings]
     inserted = repo.insert_readings(conn, rows)
     repo.insert_quarantine(conn, quarantine)
-    repo.update_device_counters(conn, _tallies(readings, inserted, quarantine, devices, ctx.stale_after))
 
     now = datetime.now(UTC)
     fresh = _fresh_patients(readings, inserted, ctx.stale_after)
@@ -132,6 +131,8 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
     )
     alert_ids = raise_alerts(conn, alerting, now=now, lang=ctx.lang, routes=ctx.routes)
     fold_repeats(conn, urgent, now=now, new_alerts=alert_ids)
+    # Last: the meters' rows stay locked until commit, and another worker's batch may need the same meters.
+    repo.update_device_counters(conn, _tallies(readings, inserted, quarantine, devices, ctx.stale_after))
     new_keys = {(device_id, seq) for device_id, seq, _ in inserted}
     stale = sum(1 for r, d in readings if (d.id, r.seq) in new_keys and _is_stale(r, ctx.stale_after))
     return BatchResult(

@@ -95,6 +95,12 @@ _FROM_STAGE = (
     " on conflict do nothing returning device_id, seq, patient_id"
 )
 
+_INSERT_UNNEST = (
+    f"insert into reading ({_COLUMNS}) select * from unnest("
+    + ", ".join(f"%s::{t}[]" for t in _READING_TYPES)
+    + ") on conflict do nothing returning device_id, seq, patient_id"
+)
+
 
 def insert_readings(conn: psycopg.Connection, rows: Sequence[tuple[object, ...]]) -> list[tuple[int, int, int | None]]:
     """Insert readings given as column tuples (in READING_COLUMNS order); return (device_id, seq, patient_id) of
@@ -103,6 +109,10 @@ def insert_readings(conn: psycopg.Connection, rows: Sequence[tuple[object, ...]]
     Must run inside a transaction (the staging table empties itself at commit)."""
     if not rows:
         return []
+    if issubclass(conn.cursor_factory, psycopg.ClientCursor):
+        # Client-side binding (the TimescaleDB test server, a WASM build that COPY crashes): one multi-array insert.
+        columns = [list(col) for col in zip(*rows, strict=True)]
+        return [(r[0], r[1], r[2]) for r in conn.execute(_INSERT_UNNEST, columns)]
     with conn.cursor() as cur:
         cur.execute(_STAGE)
         with cur.copy(f"copy reading_stage ({_COLUMNS}) from stdin (format binary)") as copy:

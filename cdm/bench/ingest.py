@@ -53,7 +53,8 @@ COUNTY = "bench"
 DATABASE = "cdm_bench_ingest"
 POLL_S = 0.02
 DRAIN_TIMEOUT_S = 900.0
-LIVE_SEQ_BASE = 10**12  # the live run's sequence numbers, above the backlog's
+LIVE_SEQ_BASE = 10**12
+UNACKED_MAX = 50_000  # paho numbers outstanding messages with 16 bits: let the broker catch up before 65,535  # the live run's sequence numbers, above the backlog's
 
 
 @dataclass
@@ -81,6 +82,7 @@ def run(
     live_rate: float = 2_000.0,
     live_seconds: float = 20.0,
     naive_readings: int = 30_000,
+    patients: int = 3_000,
 ) -> dict[str, Any]:
     """Run the benchmark and return its figures (one JSON object)."""
     if readings < 1 or workers < 1:
@@ -103,7 +105,7 @@ def run(
                 "ingest_share_group": "bench" if workers > 1 else None,
             }
         )
-        county, device_ids = _county(url, bench)
+        county, device_ids = _county(url, bench, patients=patients)
         backlog = _messages(county, readings, seed=1, first_seq=1)
         clients = [f"bench-ingest-{i}" for i in range(workers)]
         for client_id in clients:
@@ -189,11 +191,12 @@ def _database(pg: EmbeddedPostgres) -> str:
     return url
 
 
-def _county(url: str, settings: Settings) -> tuple[Any, dict[str, int]]:
+def _county(url: str, settings: Settings, *, patients: int) -> tuple[Any, dict[str, int]]:
     from device_sim.county import generate_county
     from device_sim.repo import register_county
 
-    county = generate_county(code=settings.county_code, name="基准县")
+    clinics = max(12, min(336, patients // 9))  # the default county: 3,000 patients, 336 clinics of two meters
+    county = generate_county(code=settings.county_code, name="基准县", clinics=clinics, patients=patients)
     with db.connect(url) as conn:
         register_county(conn, county)
         ids = {uid: i for uid, i in conn.execute("select uid, id from device")}
@@ -272,6 +275,8 @@ def _publish(settings: Settings, backlog: _Backlog) -> None:
     started = time.monotonic()
     publisher = MeterPublisher(settings, client_id="bench-meters").connect()
     for topic, payload in backlog.messages:
+        if publisher.sent - publisher.acked >= UNACKED_MAX:
+            publisher.wait_acked(timeout=120)
         publisher.publish_raw(topic, payload)
     unacked = publisher.close(timeout=300)
     backlog.published_s = time.monotonic() - started

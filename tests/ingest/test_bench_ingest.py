@@ -1,0 +1,57 @@
+"""`cdm bench ingest` at a small N: it runs end to end, prints every figure, and loses or doubles nothing.
+
+Speed is the benchmark's business (`cdm bench ingest` prints the figures); this only checks it measures honestly.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.processes import env_for
+
+pytestmark = pytest.mark.integration
+
+FIELDS = {
+    "ingest_rps",
+    "bare_rps",
+    "naive_rps",
+    "ratio_to_bare",
+    "ratio_to_naive",
+    "workers",
+    "readings",
+    "lost",
+    "duplicated",
+    "unacked",
+    "p50_ms",
+    "p99_ms",
+    "bytes_per_reading",
+}
+
+
+@pytest.mark.skipif(shutil.which("mosquitto") is None and shutil.which("mosquitto", path="/usr/sbin") is None,
+                    reason="the benchmark runs a Mosquitto of its own")  # fmt: skip
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_small_run_prints_one_json_line_with_nothing_lost_or_doubled(settings, workers):
+    out = subprocess.run(
+        [sys.executable, "-m", "cdm.cli", "bench", "ingest", "--readings", "3000", "--workers", str(workers),
+         "--live-rate", "200", "--live-seconds", "2", "--naive-readings", "300", "--patients", "300"],
+        env=env_for(settings.model_copy(update={"database_url": None})),
+        capture_output=True,
+        timeout=240,
+        check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr.decode()[-3000:]
+    lines = [line for line in out.stdout.decode().splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    figures = json.loads(lines[0])
+    assert figures.keys() >= FIELDS
+    assert (figures["lost"], figures["duplicated"], figures["unacked"]) == (0, 0, 0)
+    assert figures["readings"] == 3000 and figures["workers"] == workers
+    assert figures["live_unseen"] == 0 and figures["p99_ms"] is not None
+    assert figures["ingest_rps"] > 0 and figures["bare_rps"] > 0 and figures["naive_rps"] > 0
+    assert figures["bytes_per_reading"] > 0
