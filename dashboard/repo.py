@@ -109,7 +109,7 @@ def township_counts(conn: psycopg.Connection, *, principal: Principal) -> pd.Dat
     place, place_params = place_scope(principal, township_col="t.id")
     patient, patient_params = patient_scope(principal, township_col="pl.township_id", team_col="pl.team_id")
     sql = _TOWNSHIP_COUNTS.format(place=place, patient=patient)
-    cur = conn.execute(sql, {**place_params, **patient_params})  # type: ignore[arg-type]
+    cur = conn.execute(sql, {**place_params, **patient_params})
     columns = [d.name for d in cur.description or ()]
     frame = pd.DataFrame(cur.fetchall(), columns=columns)
     return frame.astype({c: "int64" for c in COUNT_COLUMNS})
@@ -127,7 +127,7 @@ def colour_moves(
     """Net colour changes per local day (the first row folds in everything before the window)."""
     patient, params = patient_scope(principal, township_col="t.id", team_col="p.team_id")
     start = mix_start(now, days=days)
-    rows = conn.execute(_COLOUR_MOVES.format(patient=patient), {**params, "start": start, "now": now}).fetchall()  # type: ignore[arg-type]
+    rows = conn.execute(_COLOUR_MOVES.format(patient=patient), {**params, "start": start, "now": now}).fetchall()
     return pd.DataFrame(rows, columns=["day", *COLOURS])
 
 
@@ -154,7 +154,7 @@ def colour_mix(moves: pd.DataFrame, *, now: datetime, days: int = MIX_DAYS) -> p
 def meter_status(conn: psycopg.Connection, *, principal: Principal) -> dict[str, int]:
     """Meters in scope (not revoked) by status: online, offline, unknown."""
     place, params = place_scope(principal, township_col="t.id")
-    rows = conn.execute(_METERS.format(place=place), params).fetchall()  # type: ignore[arg-type]
+    rows = conn.execute(_METERS.format(place=place), params).fetchall()
     found = {str(r[0]): int(r[1]) for r in rows}
     return {state: found.get(state, 0) for state in METER_STATES}
 
@@ -193,7 +193,7 @@ def township_options(pool: ConnectionPool, *, principal: Principal) -> list[tupl
     place, params = place_scope(principal, township_col="t.id")
     sql = f"select t.id, t.name from region t where t.level = 'township' and t.parent_id = %(scope_county)s and {place}"
     with pool.connection() as conn:
-        rows = conn.execute(sql + " order by t.code", params).fetchall()  # type: ignore[arg-type]
+        rows = conn.execute(sql + " order by t.code", params).fetchall()
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
