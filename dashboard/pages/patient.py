@@ -1,0 +1,240 @@
+"""Patient detail: BP and glucose trends with target bands and the readings that changed the colour, the colour
+history with reasons, China-PAR and the risk model's probability, alerts and visits. Shown only for a patient in
+the viewer's scope; every view (and every refused one) is audited."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dash
+import psycopg
+from dash import dcc, html
+
+from cdm.domain import PatientProfile
+from cdm.i18n import t
+from cdm.settings import Settings
+from cdm.thresholds import for_edition
+from dashboard import audit, patient_figures
+from dashboard.access import Principal, current_principal
+from dashboard.patient_repo import PatientDetail, colour_changing_evidence, patient_detail
+from dashboard.risk_factors import main_factors
+from dashboard.runtime import current
+from models.rules import bp_target
+from models.scoring import LOOKBACK
+
+log = logging.getLogger(__name__)
+
+dash.register_page(
+    __name__,
+    path_template="/patient/<patient_id>",
+    name="patient",
+    title=lambda **_: t("patient.title", current().settings.language),
+)
+
+SCREEN = "patient"
+DENIED = "patient-denied"
+BP_CHART = "patient-bp-chart"
+GLUCOSE_CHART = "patient-glucose-chart"
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+CHART_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+def _denied(lang: str, key: str = "screen.forbidden") -> html.Div:
+    return html.Div(className="screen work-screen", children=[html.Div(t(key, lang), id=DENIED, className="denied")])
+
+
+def layout(patient_id: str | None = None, **_query: str) -> html.Div:
+    """The whole record, read once when the page opens (a record changes slowly; reloading shows what is new)."""
+    runtime = current()
+    settings = runtime.settings
+    lang = settings.language
+    try:
+        principal = current_principal()
+    except PermissionError:
+        return _denied(lang, "screen.not_signed_in")
+    try:
+        pid = int(patient_id or "")
+    except ValueError:
+        return _denied(lang, "screen.not_found")
+    now = datetime.now(UTC)
+    try:
+        with runtime.pool.connection() as conn:
+            detail = patient_detail(conn, principal=principal, patient_id=pid, since=now - LOOKBACK, now=now)
+            if detail is None:
+                audit.record(
+                    conn, principal=principal, action="view_patient_denied", screen=SCREEN, detail={"patient_id": pid}
+                )
+                return _denied(lang)
+            audit.record_view(conn, principal=principal, patient_id=pid, screen=SCREEN)
+    except psycopg.Error as exc:
+        log.warning("patient detail not read: %s", type(exc).__name__)
+        return _denied(lang, "screen.db_error")
+    return _page(detail, principal=principal, settings=settings, now=now)
+
+
+def _when(at: datetime | None, settings: Settings) -> str:
+    return at.astimezone(settings.tz).strftime(TIME_FORMAT) if at else ""
+
+
+def _reasons(codes: list[str] | tuple[str, ...] | None, lang: str) -> str:
+    return "；".join(t(f"reason.{c}", lang) for c in codes or ())
+
+
+def _badge(colour: str | None, lang: str) -> html.Span:
+    if colour is None:
+        return html.Span(t("patient.not_assessed", lang), className="badge badge-none")
+    return html.Span(t(f"colour.{colour}", lang), className=f"badge badge-{colour}")
+
+
+def _table(headers: list[str], rows: list[list[Any]], lang: str) -> html.Table:
+    body = [html.Tr([html.Td(cell) for cell in row]) for row in rows] or [
+        html.Tr(className="empty", children=[html.Td(t("screen.none", lang), colSpan=len(headers))])
+    ]
+    return html.Table(className="grid", children=[html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(body)])
+
+
+def _summary(detail: PatientDetail, principal: Principal, settings: Settings, now: datetime) -> html.Section:
+    lang, h = settings.language, detail.header
+    place = f"{h['township']} {h['village'] or t('dashboard.no_village', lang)}"
+    conditions = [t(f"patient.condition.{c}", lang) for c in ("hypertension", "diabetes") if h[c]]
+    items: list[Any] = [
+        _badge(h["colour"], lang),
+        html.Span(_reasons(h["reasons"], lang), className="reasons"),
+    ]
+    if h["colour_since"]:
+        items.append(html.Span(t("patient.colour_since", lang, since=_when(h["colour_since"], settings))))
+    facts = [
+        t("screen.sex." + h["sex"], lang),
+        t("screen.age", lang, age=now.astimezone(settings.tz).year - h["birth_year"]),
+        place,
+        h["team"] or "",
+        t("patient.conditions", lang, conditions="、".join(conditions)),
+    ]
+    if principal.sees_identity:
+        facts += [h["phone"] or "", h["id_card_masked"] or ""]
+    return html.Section(
+        className="panel",
+        children=[
+            html.Div(className="patient-summary", children=items),
+            html.Div(className="patient-summary", children=[html.Span(f) for f in facts if f]),
+        ],
+    )
+
+
+def _risk(detail: PatientDetail, settings: Settings) -> html.Section:
+    lang, h = settings.language, detail.header
+    percent = h["scored_ascvd"] if h["scored_at"] else h["ascvd_10y_percent"]
+    category = h["scored_category"] if h["scored_at"] else h["ascvd_category"]
+    lines: list[Any] = []
+    if percent is not None and category:
+        lines.append(t("patient.risk.ascvd", lang, percent=f"{percent:.1f}%", category=t(f"ascvd.{category}", lang)))
+    else:
+        lines.append(t("patient.risk.ascvd_missing", lang))
+    probability = h["scored_probability"] if h["scored_at"] else h["risk_probability"]
+    version = h["scored_model"] if h["scored_at"] else h["model_version"]
+    if probability is not None and version:
+        scored = _when(h["scored_at"] or h["assessed_at"], settings)
+        lines.append(t("patient.risk.model", lang, percent=f"{probability:.0%}", version=version, scored=scored))
+    else:
+        lines.append(t("patient.risk.no_model", lang))
+    children: list[Any] = [html.H2(t("patient.risk.title", lang))]
+    children += [html.Div(line, className="risk-line") for line in lines]
+    if probability is not None and version:
+        factors = main_factors(detail, settings=settings)
+        children.append(html.Div(t("patient.risk.factors", lang), className="risk-line", style={"fontWeight": 700}))
+        if factors is None:
+            children.append(html.Div(t("patient.risk.factors_none", lang)))
+        else:
+            children.append(html.Ol(className="factor-list", children=[html.Li(f) for f in factors]))
+    return html.Section(className="panel risk-panel", children=children)
+
+
+def _history(detail: PatientDetail, settings: Settings) -> html.Section:
+    lang = settings.language
+    rows = []
+    for r in detail.history:
+        after = t(f"colour.{r['colour']}", lang)
+        change = (
+            t("patient.history.change", lang, before=t(f"colour.{r['previous_colour']}", lang), after=after)
+            if r["previous_colour"]
+            else t("patient.history.first", lang, after=after)
+        )
+        rows.append([_when(r["assessed_at"], settings), change, _reasons(r["reasons"], lang)])
+    headers = [t(f"patient.col.{c}", lang) for c in ("time", "colour", "reasons")]
+    return html.Section(
+        className="panel", children=[html.H2(t("patient.history.title", lang)), _table(headers, rows, lang)]
+    )
+
+
+def _alerts_and_visits(detail: PatientDetail, settings: Settings) -> list[html.Section]:
+    lang = settings.language
+    alerts = [
+        [
+            _when(a["opened_at"], settings),
+            t(f"dashboard.severity.{a['severity']}", lang),
+            t(f"alert.status.{a['status']}", lang),
+            _reasons(a["reasons"], lang),
+            a["outcome"] or "",
+        ]
+        for a in detail.alerts
+    ]
+    visits = [
+        [
+            f["done_on"].isoformat(),
+            t(f"followup.class.{f['class']}", lang),
+            f["next_step"] or "",
+            f["next_due"].isoformat() if f["next_due"] else "",
+            f["recorded_by"],
+        ]
+        for f in detail.follow_ups
+    ]
+    alert_cols = [t(f"patient.col.{c}", lang) for c in ("time", "severity", "status", "reasons", "outcome")]
+    visit_cols = [t(f"patient.col.{c}", lang) for c in ("done_on", "class", "next_step", "next_due", "by")]
+    return [
+        html.Section(
+            className="panel", children=[html.H2(t("patient.alerts.title", lang)), _table(alert_cols, alerts, lang)]
+        ),
+        html.Section(
+            className="panel", children=[html.H2(t("patient.followups.title", lang)), _table(visit_cols, visits, lang)]
+        ),
+    ]
+
+
+def _page(detail: PatientDetail, *, principal: Principal, settings: Settings, now: datetime) -> html.Div:
+    lang, tz, h = settings.language, settings.tz, detail.header
+    thresholds = for_edition(h["rules_edition"] or settings.guideline_edition)
+    profile = PatientProfile(h["id"], h["sex"], h["birth_year"], h["hypertension"], h["diabetes"])
+    changed = colour_changing_evidence(detail.history)
+    days = LOOKBACK // timedelta(days=1)
+    bp = patient_figures.bp_figure(
+        detail.readings,
+        target=bp_target(profile, thresholds, on=now),
+        thresholds=thresholds,
+        changed=changed,
+        days=days,
+        lang=lang,
+        tz=tz,
+    )
+    glucose = patient_figures.glucose_figure(
+        detail.readings, thresholds=thresholds, changed=changed, days=days, lang=lang, tz=tz
+    )
+    return html.Div(
+        className="screen work-screen",
+        children=[
+            html.Header(className="screen-header", children=[html.H1(f"{t('patient.title', lang)} · {h['card']}")]),
+            _summary(detail, principal, settings, now),
+            html.Div(
+                className="two-col",
+                children=[
+                    html.Section(className="panel", children=[dcc.Graph(id=BP_CHART, figure=bp, config=CHART_CONFIG)]),
+                    html.Section(
+                        className="panel", children=[dcc.Graph(id=GLUCOSE_CHART, figure=glucose, config=CHART_CONFIG)]
+                    ),
+                ],
+            ),
+            html.Div(className="two-col", children=[_risk(detail, settings), _history(detail, settings)]),
+            html.Div(className="two-col", children=_alerts_and_visits(detail, settings)),
+        ],
+    )

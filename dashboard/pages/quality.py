@@ -1,0 +1,291 @@
+"""The data-quality screen: which meters send what gets refused and why (raw content shown masked), which meters are
+offline or keep a wrong clock, and readings kept without a patient, with an action to match one to a patient."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import psycopg
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from cdm.i18n import t
+from cdm.privacy import mask_card
+from cdm.settings import Settings
+from dashboard import quality_repo
+from dashboard.access import current_principal
+from dashboard.grid_locale import locale_text
+from dashboard.runtime import current
+
+log = logging.getLogger(__name__)
+
+dash.register_page(
+    __name__, path="/quality", name="quality", title=lambda **_: t("quality.title", current().settings.language)
+)
+
+# Component ids
+BY_METER = "quality-by-meter"
+LATEST = "quality-latest"
+OFFLINE = "quality-offline"
+SKEWED = "quality-skewed"
+UNATTRIBUTED = "quality-unattributed"
+SELECTED = "quality-selected"
+CARD = "quality-card"
+SUBMIT = "quality-attribute"
+MESSAGE = "quality-message"
+DONE = "quality-done"
+STATUS = "quality-status"
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def _panel(title: str, body: Any) -> html.Section:
+    return html.Section(className="panel", children=[html.H2(title), html.Div(body, className="panel-body")])
+
+
+def layout(**_query: str) -> html.Div:
+    """The screen's frame; its tables fill as soon as the page loads and again after each match."""
+    settings = current().settings
+    lang = settings.language
+    try:
+        current_principal()
+    except PermissionError:
+        return html.Div(className="screen", children=[html.H1(t("screen.not_signed_in", lang))])
+    cols = [
+        ("measured", 150),
+        ("device", 130),
+        ("clinic", 110),
+        ("reference", 190),
+        ("value", 140),
+    ]
+    grid = dag.AgGrid(
+        id=UNATTRIBUTED,
+        columnDefs=[{"field": c, "headerName": t(f"quality.col.{c}", lang), "width": w} for c, w in cols],
+        rowData=[],
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        getRowId="params.data.key",
+        dashGridOptions={
+            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+            "suppressColumnVirtualisation": True,
+            "domLayout": "autoHeight",  # a handful of rows on a good day: no empty box below them
+            "localeText": locale_text(lang),
+        },
+        style={"width": "100%"},
+        className="ag-theme-alpine followups-grid",
+    )
+    attribute = html.Div(
+        className="visit-form",
+        children=[
+            html.Div(
+                className="form-field",
+                children=[
+                    html.Label(t("quality.attribute.title", lang)),
+                    html.Div(t("quality.attribute.pick", lang), id=SELECTED, className="selected-patient"),
+                ],
+            ),
+            html.Div(
+                className="form-field",
+                children=[html.Label(t("quality.attribute.card", lang)), dcc.Input(id=CARD, type="text")],
+            ),
+            html.Button(t("quality.attribute.submit", lang), id=SUBMIT, n_clicks=0, className="primary"),
+        ],
+    )
+    return html.Div(
+        className="screen work-screen",
+        children=[
+            html.Header(className="screen-header", children=[html.H1(t("quality.title", lang))]),
+            html.Div(id=STATUS, className="stale-banner", role="alert"),
+            html.Div(
+                className="two-col",
+                children=[
+                    _panel(t("quality.quarantine.title", lang), html.Div(id=BY_METER)),
+                    _panel(t("quality.examples.title", lang), html.Div(id=LATEST)),
+                ],
+            ),
+            html.Div(
+                className="two-col",
+                children=[
+                    _panel(t("quality.offline.title", lang), html.Div(id=OFFLINE)),
+                    _panel(t("quality.skew.title", lang, seconds=int(quality_repo.SKEW_WARN_S)), html.Div(id=SKEWED)),
+                ],
+            ),
+            _panel(
+                t("quality.unattributed.title", lang),
+                [grid, attribute, html.Div(id=MESSAGE, className="form-message", role="status")],
+            ),
+            dcc.Store(id=DONE, data=0),
+        ],
+    )
+
+
+def _when(at: datetime | None, settings: Settings) -> str:
+    return at.astimezone(settings.tz).strftime(TIME_FORMAT) if at else ""
+
+
+def _table(headers: list[str], rows: list[list[Any]], lang: str) -> html.Table:
+    body = [html.Tr([html.Td(cell) for cell in row]) for row in rows] or [
+        html.Tr(className="empty", children=[html.Td(t("quality.empty", lang), colSpan=len(headers))])
+    ]
+    return html.Table(className="grid", children=[html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(body)])
+
+
+def _heads(lang: str, *cols: str) -> list[str]:
+    return [t(f"quality.col.{c}", lang) for c in cols]
+
+
+def _kind(kind: str | None, lang: str) -> str:
+    return t(f"quality.kind.{kind}", lang) if kind else ""
+
+
+def _skew(seconds: float, lang: str) -> str:
+    key = "quality.skew.ahead" if seconds > 0 else "quality.skew.behind"
+    return t(key, lang, seconds=f"{abs(seconds):.0f}")
+
+
+def _value(row: dict[str, Any]) -> str:
+    if row["systolic"] is not None:
+        return f"{row['systolic']}/{row['diastolic']} mmHg"
+    if row["glucose_mmol"] is not None:
+        return f"{row['glucose_mmol']:.1f} mmol/L"
+    return ""
+
+
+def _tables(report: quality_repo.QualityReport, settings: Settings) -> tuple[Any, ...]:
+    lang = settings.language
+    by_meter = [
+        [
+            r["device_uid"] or "—",
+            _kind(r["kind"], lang),
+            r["clinic"] or "",
+            t(f"quarantine.{r['reason']}", lang),
+            r["n"],
+            _when(r["latest"], settings),
+        ]
+        for r in report.by_meter
+    ]
+    latest = [
+        [
+            _when(r["received_at"], settings),
+            r["device_uid"] or "—",
+            t(f"quarantine.{r['reason']}", lang),
+            html.Code(r["raw"], className="raw"),
+        ]
+        for r in report.latest
+    ]
+    offline = [
+        [
+            r["uid"],
+            _kind(r["kind"], lang),
+            r["clinic"],
+            t(f"quality.status.{r['status']}", lang),
+            _when(r["last_seen_at"], settings) or t("quality.never_seen", lang),
+            f"{r['battery_pct']}%" if r["battery_pct"] is not None else "",
+            f"{r['signal_dbm']} dBm" if r["signal_dbm"] is not None else "",
+        ]
+        for r in report.offline
+    ]
+    skewed = [
+        [
+            r["uid"],
+            _kind(r["kind"], lang),
+            r["clinic"],
+            _skew(r["clock_skew_s"], lang),
+            _when(r["clock_skew_at"], settings),
+        ]
+        for r in report.skewed
+    ]
+    unattributed = [
+        {
+            "key": f"{r['device_id']}|{r['seq']}|{r['measured_at'].isoformat()}",
+            "measured": _when(r["measured_at"], settings),
+            "device": r["uid"],
+            "clinic": r["clinic"],
+            "reference": (t(f"quality.scheme.{r['patient_scheme']}", lang) + " " if r["patient_scheme"] else "")
+            + (r["patient_ref"] or ""),
+            "value": _value(r),
+        }
+        for r in report.unattributed
+    ]
+    return (
+        _table(_heads(lang, "device", "kind", "clinic", "reason", "count", "latest"), by_meter, lang),
+        _table(_heads(lang, "latest", "device", "reason", "raw"), latest, lang),
+        _table(_heads(lang, "device", "kind", "clinic", "status", "last_seen", "battery", "signal"), offline, lang),
+        _table(_heads(lang, "device", "kind", "clinic", "skew", "latest"), skewed, lang),
+        unattributed,
+    )
+
+
+@callback(
+    Output(BY_METER, "children"),
+    Output(LATEST, "children"),
+    Output(OFFLINE, "children"),
+    Output(SKEWED, "children"),
+    Output(UNATTRIBUTED, "rowData"),
+    Output(STATUS, "children"),
+    Input(DONE, "data"),
+)
+def refresh(_done: int) -> tuple[Any, ...]:
+    """The report for the viewer's scope; a team account, which has no meters, is told it may not see it."""
+    runtime = current()
+    lang = runtime.settings.language
+    try:
+        principal = current_principal()
+        with runtime.pool.connection() as conn:
+            report = quality_repo.quality_report(conn, principal=principal, now=datetime.now(UTC))
+    except PermissionError:
+        return (no_update,) * 5 + (t("quality.forbidden", lang),)
+    except psycopg.Error as exc:
+        log.warning("data-quality screen not read: %s", type(exc).__name__)
+        return (no_update,) * 5 + (t("screen.db_error", lang),)
+    return (*_tables(report, runtime.settings), "")
+
+
+@callback(Output(SELECTED, "children"), Input(UNATTRIBUTED, "selectedRows"))
+def select(selected: list[dict[str, Any]] | None) -> str:
+    """The reading picked in the grid, as the form shows it."""
+    if not selected:
+        return t("quality.attribute.pick", current().settings.language)
+    row = selected[0]
+    return f"{row['measured']} · {row['device']} · {row['value']}"
+
+
+@callback(
+    Output(MESSAGE, "children"),
+    Output(MESSAGE, "className"),
+    Output(DONE, "data"),
+    Input(SUBMIT, "n_clicks"),
+    State(UNATTRIBUTED, "selectedRows"),
+    State(CARD, "value"),
+    State(DONE, "data"),
+    prevent_initial_call=True,
+)
+def match(_n: int, selected: list[dict[str, Any]] | None, card: str | None, done: int) -> tuple[Any, ...]:
+    """Match the picked reading to the patient with that health card, reassess them, and refresh the tables."""
+    runtime = current()
+    settings = runtime.settings
+    lang = settings.language
+    if not selected:
+        return t("quality.attribute.pick", lang), "form-message error", no_update
+    device_id, seq, measured = str(selected[0]["key"]).split("|")
+    try:
+        with runtime.pool.connection() as conn:
+            _pid, colour = quality_repo.attribute(
+                conn,
+                principal=current_principal(),
+                device_id=int(device_id),
+                seq=int(seq),
+                measured_at=datetime.fromisoformat(measured),
+                card=card or "",
+                settings=settings,
+                now=datetime.now(UTC),
+            )
+    except quality_repo.AttributionError as exc:
+        return t(exc.key, lang), "form-message error", no_update
+    except psycopg.Error as exc:
+        log.warning("reading not matched: %s", type(exc).__name__)
+        return t("screen.db_error", lang), "form-message error", no_update
+    shown = t(f"colour.{colour}", lang) if colour else t("patient.not_assessed", lang)
+    message = t("quality.attribute.done", lang, patient=mask_card((card or "").strip()), colour=shown)
+    return message, "form-message ok", (done or 0) + 1
