@@ -57,14 +57,14 @@ order by t.code
 
 # The job's summary counts plus the colour moves of the history rows written since its watermark.
 _SUMMARY_COUNTS = f"""
-with base as (
+with base as materialized (
     select b.township_id, sum(b.managed) as managed, sum(b.red) as red, sum(b.yellow) as yellow,
            sum(b.green) as green, sum(b.not_assessed) as not_assessed
     from screen_colour_base b
     where {{base_scope}}
     group by b.township_id
 ),
-delta as (
+delta as materialized (
     select pl.township_id,
            count(*) filter (where h.colour = 'red') - count(*) filter (where h.previous_colour = 'red') as red,
            count(*) filter (where h.colour = 'yellow') - count(*) filter (where h.previous_colour = 'yellow') as yellow,
