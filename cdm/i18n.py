@@ -474,7 +474,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "township.open_alerts": {"zh": "待处置预警（等待最久的在上）", "en": "Open alerts (longest waiting first)"},
     "township.none": {"zh": "无乡镇", "en": "No township"},
     "alerts.console.title": {"zh": "{county} · 预警处置监控", "en": "{county} · alert console"},
-    "alerts.console.open": {"zh": "未关闭预警（已升级、已超时的在上）", "en": "Unclosed alerts (escalated, overdue first)"},
+    "alerts.console.open": {
+        "zh": "未关闭预警（已升级、已超时的在上）",
+        "en": "Unclosed alerts (escalated, overdue first)",
+    },
     "alerts.console.timings": {
         "zh": "各乡镇响应时效（近{days}天发出的预警）",
         "en": "Response times per township (alerts of the last {days} days)",

@@ -105,7 +105,7 @@ def _alerts(conn: psycopg.Connection, *, principal: Principal, limit: int, which
     scope, params = patient_scope(principal, township_col="a.township_id", team_col="p.team_id")
     where, order = _WHICH[which]
     sql = _ALERTS.format(scope=scope, which=where, order=order)
-    rows = conn.execute(sql, {**params, "limit": limit}).fetchall()  # type: ignore[arg-type]
+    rows = conn.execute(sql, {**params, "limit": limit}).fetchall()
     records = [
         (*r[:5], mask_card(r[5]), *r[6:8], list(r[8]), *r[9:14], int(r[14]), int(r[15]), int(r[16])) for r in rows
     ]
@@ -131,7 +131,7 @@ def timings(conn: psycopg.Connection, *, principal: Principal, now: datetime, da
     """Per township: alerts opened in the last `days`, still open, escalated, and the median and 90th percentile
     of minutes to acknowledge and hours to close."""
     scope, params = patient_scope(principal, township_col="a.township_id", team_col="p.team_id")
-    rows = conn.execute(_TIMINGS.format(scope=scope), {**params, "since": now - timedelta(days=days)}).fetchall()  # type: ignore[arg-type]
+    rows = conn.execute(_TIMINGS.format(scope=scope), {**params, "since": now - timedelta(days=days)}).fetchall()
     return pd.DataFrame(rows, columns=list(TIMING_COLUMNS))
 
 
@@ -141,6 +141,6 @@ def alert_in_scope(conn: psycopg.Connection, *, principal: Principal, alert_id: 
     row = conn.execute(
         "select a.patient_id from alert a join region t on t.id = a.township_id join patient p on p.id = a.patient_id"
         f" where a.id = %(alert)s and t.parent_id = %(scope_county)s and {scope}",
-        {**params, "alert": alert_id},  # type: ignore[arg-type]
+        {**params, "alert": alert_id},
     ).fetchone()
     return int(row[0]) if row else None

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from dashboard import alerts_repo, indicators_repo
+from dashboard import alerts_repo, indicators_repo, summary_repo
 from dashboard.access import Principal, Role
 from dashboard.indicators import LOCAL
 from dashboard.scope import TOWNSHIP_OF_REGION, patient_scope, place_scope
@@ -54,18 +55,64 @@ group by t.id, t.code, t.name
 order by t.code
 """
 
+# The job's summary counts plus the colour moves of the history rows written since its watermark.
+_SUMMARY_COUNTS = f"""
+with base as materialized (
+    select b.township_id, sum(b.managed) as managed, sum(b.red) as red, sum(b.yellow) as yellow,
+           sum(b.green) as green, sum(b.not_assessed) as not_assessed
+    from screen_colour_base b
+    where {{base_scope}}
+    group by b.township_id
+),
+delta as materialized (
+    select pl.township_id,
+           count(*) filter (where h.colour = 'red') - count(*) filter (where h.previous_colour = 'red') as red,
+           count(*) filter (where h.colour = 'yellow') - count(*) filter (where h.previous_colour = 'yellow') as yellow,
+           count(*) filter (where h.colour = 'green') - count(*) filter (where h.previous_colour = 'green') as green,
+           -- a first assessment: of a patient counted as not assessed, or of one registered since the job
+           -count(*) filter (where h.previous_colour is null and p.registered_at <= %(base_at)s) as not_assessed,
+           count(*) filter (where h.previous_colour is null and p.registered_at > %(base_at)s) as new_patients
+    from assessment_history h
+    join patient p on p.id = h.patient_id
+    join region r on r.id = p.village_id
+    cross join lateral (select {TOWNSHIP_OF_REGION.format(r="r")} as township_id) pl
+    where h.id > %(watermark)s and {{delta_scope}}
+    group by pl.township_id
+)
+select t.id as township_id, t.code as township_code, t.name as township,
+       -- a patient registered after the job is counted once assessed (never-assessed ones at the next run)
+       coalesce(b.managed, 0) + coalesce(d.new_patients, 0) as managed,
+       coalesce(b.red, 0) + coalesce(d.red, 0) as red,
+       coalesce(b.yellow, 0) + coalesce(d.yellow, 0) as yellow,
+       coalesce(b.green, 0) + coalesce(d.green, 0) as green,
+       coalesce(b.not_assessed, 0) + coalesce(d.not_assessed, 0) as not_assessed
+from region t
+left join base b on b.township_id = t.id
+left join delta d on d.township_id = t.id
+where t.level = 'township' and t.parent_id = %(scope_county)s and {{place}}
+order by t.code
+"""
+
 # Each history row moves one patient from previous_colour to colour: +1 and -1. The colour counts at the end of
-# a day are the sums of all moves up to that day, so one pass over the history gives the whole 90-day curve.
+# a day are the sums of all moves up to that day: the job's daily sums, then the rows after its watermark.
 _COLOUR_MOVES = f"""
-select greatest(date_trunc('day', h.assessed_at, 'Asia/Shanghai'), %(start)s) as day,
-       count(*) filter (where h.colour = 'red') - count(*) filter (where h.previous_colour = 'red') as red,
-       count(*) filter (where h.colour = 'yellow') - count(*) filter (where h.previous_colour = 'yellow') as yellow,
-       count(*) filter (where h.colour = 'green') - count(*) filter (where h.previous_colour = 'green') as green
-from assessment_history h
-join patient p on p.id = h.patient_id
-join region r on r.id = p.village_id
-join region t on t.id = {TOWNSHIP_OF_REGION.format(r="r")}
-where h.assessed_at <= %(now)s and t.parent_id = %(scope_county)s and {{patient}}
+with moves as (
+    select d.day, d.red, d.yellow, d.green
+    from screen_colour_daily d join region t on t.id = d.township_id
+    where d.day <= %(now)s and t.parent_id = %(scope_county)s and {{daily_scope}}
+    union all
+    select date_trunc('day', h.assessed_at, 'Asia/Shanghai'),
+           (h.colour = 'red')::int - (h.previous_colour is not distinct from 'red')::int,
+           (h.colour = 'yellow')::int - (h.previous_colour is not distinct from 'yellow')::int,
+           (h.colour = 'green')::int - (h.previous_colour is not distinct from 'green')::int
+    from assessment_history h
+    join patient p on p.id = h.patient_id
+    join region r on r.id = p.village_id
+    join region t on t.id = {TOWNSHIP_OF_REGION.format(r="r")}
+    where h.id > %(watermark)s and h.assessed_at <= %(now)s and t.parent_id = %(scope_county)s and {{patient}}
+)
+select greatest(day, %(start)s) as day, sum(red), sum(yellow), sum(green)
+from moves
 group by 1
 order by 1
 """
@@ -105,11 +152,31 @@ class Snapshot:
 
 
 def township_counts(conn: psycopg.Connection, *, principal: Principal) -> pd.DataFrame:
-    """One row per township in scope (zero-patient ones included): managed, red, yellow, green, not_assessed."""
+    """One row per township in scope (zero-patient ones included): managed, red, yellow, green, not_assessed.
+
+    From the job's summary and the colour changes since (live); computed from every patient when the job has
+    not run yet.
+    """
+    mark = summary_repo.mark(conn, summary_repo.COUNTS)
+    if mark is None:
+        return township_counts_live(conn, principal=principal)
+    place, place_params = place_scope(principal, township_col="t.id")
+    base, params = patient_scope(principal, township_col="b.township_id", team_col="nullif(b.team_id, 0)")
+    delta, _ = patient_scope(principal, township_col="pl.township_id", team_col="p.team_id")
+    sql = _SUMMARY_COUNTS.format(place=place, base_scope=base, delta_scope=delta)
+    values = {**place_params, **params, "watermark": mark[0], "base_at": mark[1]}
+    return _count_frame(conn.execute(sql, values))
+
+
+def township_counts_live(conn: psycopg.Connection, *, principal: Principal) -> pd.DataFrame:
+    """The same counts aggregated from every patient and assessment_current (what the job summarises)."""
     place, place_params = place_scope(principal, township_col="t.id")
     patient, patient_params = patient_scope(principal, township_col="pl.township_id", team_col="pl.team_id")
     sql = _TOWNSHIP_COUNTS.format(place=place, patient=patient)
-    cur = conn.execute(sql, {**place_params, **patient_params})  # type: ignore[arg-type]
+    return _count_frame(conn.execute(sql, {**place_params, **patient_params}))
+
+
+def _count_frame(cur: psycopg.Cursor[Any]) -> pd.DataFrame:
     columns = [d.name for d in cur.description or ()]
     frame = pd.DataFrame(cur.fetchall(), columns=columns)
     return frame.astype({c: "int64" for c in COUNT_COLUMNS})
@@ -126,8 +193,10 @@ def colour_moves(
 ) -> pd.DataFrame:
     """Net colour changes per local day (the first row folds in everything before the window)."""
     patient, params = patient_scope(principal, township_col="t.id", team_col="p.team_id")
-    start = mix_start(now, days=days)
-    rows = conn.execute(_COLOUR_MOVES.format(patient=patient), {**params, "start": start, "now": now}).fetchall()  # type: ignore[arg-type]
+    daily, _ = patient_scope(principal, township_col="d.township_id", team_col="nullif(d.team_id, 0)")
+    mark = summary_repo.watermark(conn, summary_repo.DAILY) or 0
+    values = {**params, "start": mix_start(now, days=days), "now": now, "watermark": mark}
+    rows = conn.execute(_COLOUR_MOVES.format(patient=patient, daily_scope=daily), values).fetchall()
     return pd.DataFrame(rows, columns=["day", *COLOURS])
 
 
@@ -154,7 +223,7 @@ def colour_mix(moves: pd.DataFrame, *, now: datetime, days: int = MIX_DAYS) -> p
 def meter_status(conn: psycopg.Connection, *, principal: Principal) -> dict[str, int]:
     """Meters in scope (not revoked) by status: online, offline, unknown."""
     place, params = place_scope(principal, township_col="t.id")
-    rows = conn.execute(_METERS.format(place=place), params).fetchall()  # type: ignore[arg-type]
+    rows = conn.execute(_METERS.format(place=place), params).fetchall()
     found = {str(r[0]): int(r[1]) for r in rows}
     return {state: found.get(state, 0) for state in METER_STATES}
 
@@ -177,7 +246,7 @@ def snapshot(
             townships=counts,
             alerts=alerts_repo.latest_alerts(conn, principal=principal, limit=alert_limit),
             meters=meter_status(conn, principal=principal),
-            indicators=indicators_repo.indicators(conn, principal=principal, now=taken_at),
+            indicators=indicators_repo.stored_indicators(conn, principal=principal, now=taken_at),
         )
 
 
@@ -193,7 +262,7 @@ def township_options(pool: ConnectionPool, *, principal: Principal) -> list[tupl
     place, params = place_scope(principal, township_col="t.id")
     sql = f"select t.id, t.name from region t where t.level = 'township' and t.parent_id = %(scope_county)s and {place}"
     with pool.connection() as conn:
-        rows = conn.execute(sql + " order by t.code", params).fetchall()  # type: ignore[arg-type]
+        rows = conn.execute(sql + " order by t.code", params).fetchall()
     return [(int(r[0]), str(r[1])) for r in rows]
 
 

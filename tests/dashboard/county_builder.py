@@ -249,7 +249,7 @@ def busy_county(conn: psycopg.Connection, *, seed: int = 7) -> County:
 def screen_history(conn: psycopg.Connection, *, now: datetime) -> None:
     """Give a built county what the trend, meters and indicators panels show: a colour history over 90 days,
     two meters per village, BP and fasting-glucose readings and follow-ups, then refresh the summary."""
-    from dashboard.indicators_repo import refresh_activity
+    from dashboard.jobs import refresh_screens
 
     conn.execute(
         "insert into assessment_history (patient_id, colour, previous_colour, reasons, priority, evidence,"
@@ -294,4 +294,4 @@ def screen_history(conn: psycopg.Connection, *, now: datetime) -> None:
         " from patient p cross join generate_series(0, 3) q where (p.id %% 4 <> 0 or q < 2) and p.id %% 11 <> 0",
         {"now": now},
     )
-    refresh_activity(conn, now=now, lookback_days=30)
+    refresh_screens(conn, now=now, lookback_days=30)

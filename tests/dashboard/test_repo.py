@@ -39,6 +39,10 @@ def team_user(c: County) -> Principal:
     return Principal(3, "team.zhao", Role.TEAM, c.regions["tc"], township_id=c.regions["t01"], team_id=team[0])
 
 
+def vars_of(p: Principal) -> tuple[object, ...]:
+    return (p.user_id, p.username, p.role, p.county_id, p.township_id, p.team_id)
+
+
 def _by_township(frame: object) -> dict[str, tuple[int, ...]]:
     rows = frame.set_index("township")[list(repo.COUNT_COLUMNS)]  # type: ignore[attr-defined]
     return {name: tuple(int(v) for v in values) for name, values in rows.iterrows()}
@@ -156,3 +160,26 @@ def test_snapshot_reads_everything_through_the_pool(db_url: str, conn: psycopg.C
     assert snap.totals.managed == 13 and len(snap.alerts) == 3
     assert snap.meters == {"online": 0, "offline": 0, "unknown": 0}
     assert snap.indicators.total["bp_control"].denominator == 13  # every patient registered 400 days ago
+
+
+def test_nobody_acts_on_an_alert_outside_their_scope(conn: psycopg.Connection) -> None:
+    from alerts.lifecycle import TransitionError
+    from dashboard import alert_actions
+
+    from .accounts import make_account
+
+    c = small_county(conn)
+    li = township_user(c, "t01")
+    li = Principal(make_account(conn, li.username, Role.TOWNSHIP, township="t01").user_id, *vars_of(li)[1:])
+    he = township_user(c, "t02")
+    he = Principal(make_account(conn, "town.he", Role.TOWNSHIP, township="t02").user_id, *vars_of(he)[1:])
+    other = int(alerts_repo.open_alerts(conn, principal=li, limit=5)["alert_id"].iloc[0])
+    with pytest.raises(TransitionError, match="no alert"):
+        alert_actions.apply(conn, principal=he, alert_id=other, move="acknowledge", now=NOW, screen="township")
+    assert conn.execute("select status from alert where id = %s", (other,)).fetchone() == ("open",)
+    assert conn.execute("select count(*) from audit_event").fetchone() == (0,)
+    status = alert_actions.apply(conn, principal=li, alert_id=other, move="acknowledge", now=NOW, screen="township")
+    assert status == "acknowledged"
+    assert conn.execute("select action, patient_id is not null from audit_event").fetchall() == [
+        ("alert_acknowledge", True)
+    ]
