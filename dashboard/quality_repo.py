@@ -111,7 +111,7 @@ def _scope(principal: Principal) -> tuple[str, dict[str, int]]:
 def _rows(conn: psycopg.Connection, query: str, principal: Principal, **params: object) -> list[dict[str, Any]]:
     scope, scope_params = _scope(principal)
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query.format(scope=scope), {**scope_params, "limit": LIMIT, **params}).fetchall()  # type: ignore[arg-type]
+        return cur.execute(query.format(scope=scope), {**scope_params, "limit": LIMIT, **params}).fetchall()
 
 
 @dataclass(frozen=True)
@@ -171,12 +171,12 @@ def attribute(
         raise AttributionError("quality.attribute.no_card")
     scope, params = _scope(principal)
     with conn.transaction():
-        row = conn.execute(_PATIENT_BY_CARD.format(scope=scope), {**params, "card": card}).fetchone()  # type: ignore[arg-type]
+        row = conn.execute(_PATIENT_BY_CARD.format(scope=scope), {**params, "card": card}).fetchone()
         if row is None:
             raise AttributionError("quality.attribute.no_patient")
         patient_id = int(row[0])
         bound = {**params, "patient_id": patient_id, "device_id": device_id, "seq": seq, "measured_at": measured_at}
-        if conn.execute(_ATTRIBUTE.format(scope=scope), bound).rowcount != 1:  # type: ignore[arg-type]
+        if conn.execute(_ATTRIBUTE.format(scope=scope), bound).rowcount != 1:
             raise AttributionError("quality.attribute.gone")
         changes = rescore(conn, patient_ids=[patient_id], now=now, rules=rule_settings(settings))
         raise_alerts(conn, changes, now=now, lang=settings.language, routes=settings.notification_routes)

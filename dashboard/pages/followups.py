@@ -10,6 +10,7 @@ import dash
 import dash_ag_grid as dag
 import psycopg
 from dash import Input, Output, State, callback, dcc, html, no_update
+from dash.development.base_component import Component
 
 from cdm.i18n import t
 from dashboard import audit, followup_export, followup_form
@@ -101,7 +102,7 @@ def _column_defs(*, identity: bool, lang: str) -> list[dict[str, object]]:
     return defs
 
 
-def _field(label: str, control: object, field: str) -> html.Div:
+def _field(label: str, control: Component, field: str) -> html.Div:
     return html.Div(
         className="form-field",
         children=[html.Label(label), control, html.Div(id=error_id(field), className="field-error", role="alert")],
@@ -153,7 +154,7 @@ def layout(**_query: str) -> html.Div:
         id=GRID,
         columnDefs=_column_defs(identity=principal.sees_identity, lang=lang),
         rowData=[],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True},
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
         getRowId="params.data.patient_id",
         dashGridOptions={
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
@@ -207,7 +208,7 @@ def _rows(principal: Principal, colours: list[str] | None, overdue: list[str] | 
         return followup_rows(
             conn,
             principal=principal,
-            colours=tuple(colours or ()),
+            colours=None if set(colours or ()) >= set(COLOURS) else tuple(colours or ()),
             overdue_only=OVERDUE in (overdue or []),
             tz=runtime.settings.timezone,
         )
