@@ -61,19 +61,19 @@ def error_id(field: str) -> str:
 
 def _column_defs(*, identity: bool, lang: str) -> list[dict[str, object]]:
     widths = {
-        "colour": 76,
-        "patient": 140,
-        "sex": 70,
-        "age": 76,
-        "township": 96,
+        "colour": 92,
+        "patient": 176,
+        "sex": 88,
+        "age": 88,
+        "township": 104,
         "village": 90,
-        "team": 110,
-        "last_bp": 104,
+        "team": 116,
+        "last_bp": 124,
         "last_bp_at": 150,
         "last_glucose": 120,
         "last_glucose_at": 150,
-        "due": 120,
-        "days_overdue": 104,
+        "due": 136,
+        "days_overdue": 124,
         "phone": 130,
         "id_card": 190,
     }
@@ -307,6 +307,8 @@ def select(selected: list[dict[str, object]] | None) -> tuple[object, object]:
     Output(MESSAGE, "children"),
     Output(MESSAGE, "className"),
     Output(SAVED, "data"),
+    Output(SELECTED, "children", allow_duplicate=True),
+    Output(SELECTED_ID, "data", allow_duplicate=True),
     Input(SUBMIT, "n_clicks"),
     State(SELECTED_ID, "data"),
     State(DONE_ON, "value"),
@@ -341,7 +343,7 @@ def submit(
     )
     field_errors = tuple(errors.get(f, "") for f in FIELDS)
     if visit is None or patient_id is None:
-        return (*field_errors, "", "form-message", no_update)
+        return (*field_errors, "", "form-message", no_update, no_update, no_update)
     principal = current_principal()
     try:
         with runtime.pool.connection() as conn:
@@ -349,11 +351,12 @@ def submit(
                 conn, principal=principal, patient_id=int(patient_id), visit=visit, settings=settings, now=now
             )
     except PermissionError as exc:
-        return (*field_errors, str(exc), "form-message error", no_update)
+        return (*field_errors, str(exc), "form-message error", no_update, no_update, no_update)
     except (psycopg.Error, ValueError) as exc:
         log.warning("follow-up not saved: %s", type(exc).__name__)
         reason = str(exc) if isinstance(exc, ValueError) else t("screen.db_error", lang)
-        return (*field_errors, t("followups.error.not_saved", lang, reason=reason), "form-message error", no_update)
+        failed = t("followups.error.not_saved", lang, reason=reason)
+        return (*field_errors, failed, "form-message error", no_update, no_update, no_update)
     message = t(
         "followups.form.saved",
         lang,
@@ -361,4 +364,5 @@ def submit(
         next_due=result["next_due"],
         closed=len(result["closed_alerts"]),
     )
-    return (*field_errors, message, "form-message ok", (saved or 0) + 1)
+    # The saved patient leaves the form, so a second click cannot record the same visit twice.
+    return (*field_errors, message, "form-message ok", (saved or 0) + 1, t("followups.form.pick", lang), None)

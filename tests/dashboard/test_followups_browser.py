@@ -68,6 +68,7 @@ def test_a_team_records_a_visit_from_the_list_and_the_patient_leaves_the_overdue
         p.click("#followups-submit")
         expect(p.locator("#followups-message")).to_contain_text("已保存患者 H33****0001 的随访")
         expect(p.locator("#followups-error-done_on")).to_have_text("")
+        expect(p.locator("#followups-selected")).to_have_text("请在上方列表中点选一位患者")
         expect(p.locator(".count-line")).to_contain_text("共 1 人，其中逾期 1 人")
         assert _grid_cards(p) == ["H33****0003"]
         screenshot(p, "followups-after-visit.png", full_page=True)
