@@ -216,6 +216,26 @@ def bench_score(
     typer.echo(json.dumps(run(settings=settings_or_exit(need_database=False), patients=patients, reuse=reuse)))
 
 
+@bench_app.command("dashboard")
+def bench_dashboard(
+    patients: Annotated[int, typer.Option(help="patients in the synthetic county")] = 260_000,
+    readings_per_patient: Annotated[int, typer.Option(help="readings a year per patient")] = 40,
+    iterations: Annotated[int, typer.Option(help="timed calls per screen")] = 40,
+    reuse: Annotated[bool, typer.Option(help="keep the generated database under /tmp for the next run")] = False,
+) -> None:
+    """The server side of each screen's main callbacks on a county of 260,000 patients."""
+    from cdm.bench.dashboard import run
+
+    figures = run(
+        settings=settings_or_exit(need_database=False),
+        patients=patients,
+        readings_per_patient=readings_per_patient,
+        iterations=iterations,
+        reuse=reuse,
+    )
+    typer.echo(json.dumps(figures, ensure_ascii=False))
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

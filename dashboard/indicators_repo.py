@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-from dashboard.access import Principal, scope_filter
+from dashboard.access import Principal
 from dashboard.indicators import (
     BP_CONTROLLED_BELOW,
     FASTING_CONTROLLED_BELOW_MMOL,
@@ -18,10 +18,11 @@ from dashboard.indicators import (
     YEAR_DAYS,
     Indicator,
 )
+from dashboard.scope import patient_scope
 
 # Rows per township: numerator and denominator of each indicator, in the order of NAMES.
 _BY_TOWNSHIP = """
-select pl.township_id,
+select pl.township_id, coalesce(p.team_id, 0),
     count(*) filter (where p.hypertension and p.registered_at <= %(recent)s
                      and a.last_bp_at > %(recent)s and a.last_bp_at <= %(now)s
                      and a.last_systolic < %(sbp)s and a.last_diastolic < %(dbp)s),
@@ -43,9 +44,17 @@ select pl.township_id,
 from patient p
 join region v on v.id = p.village_id
 cross join lateral (select case v.level when 'township' then v.id else v.parent_id end as township_id) pl
+join region t on t.id = pl.township_id
 left join patient_activity a on a.patient_id = p.id
-where {scope}
-group by pl.township_id
+where (%(scope_county)s::int is null or t.parent_id = %(scope_county)s) and {scope}
+group by 1, 2
+"""
+
+_STORED = """
+select s.township_id, s.name, sum(s.numerator), sum(s.denominator)
+from screen_indicator s join region t on t.id = s.township_id
+where t.parent_id = %(scope_county)s and {scope}
+group by s.township_id, s.name
 """
 
 
@@ -58,12 +67,9 @@ class IndicatorTable:
     refreshed_at: datetime | None
 
 
-def indicators(conn: psycopg.Connection, *, principal: Principal, now: datetime) -> IndicatorTable:
-    """The indicators at `now` of the patients `principal` may see, per township and in total."""
-    scope, params = scope_filter(principal, township_col="pl.township_id", team_col="p.team_id")
+def _values(now: datetime) -> dict[str, object]:
     recent, year = now - timedelta(days=RECENT_DAYS), now - timedelta(days=YEAR_DAYS)
-    values = {
-        **params,
+    return {
         "now": now,
         "recent": recent,
         "year": year,
@@ -74,18 +80,60 @@ def indicators(conn: psycopg.Connection, *, principal: Principal, now: datetime)
         "glucose": FASTING_CONTROLLED_BELOW_MMOL,
         "visits": STANDARD_VISITS_PER_YEAR,
     }
-    rows = conn.execute(_BY_TOWNSHIP.format(scope=scope), values).fetchall()
-    by_township = {
-        int(row[0]): {name: Indicator(int(row[1 + 2 * i]), int(row[2 + 2 * i])) for i, name in enumerate(NAMES)}
-        for row in rows
-    }
+
+
+def _table(by_township: dict[int, dict[str, Indicator]], refreshed: datetime | None) -> IndicatorTable:
     total = {name: sum((t[name] for t in by_township.values()), Indicator(0, 0)) for name in NAMES}
-    return IndicatorTable(by_township, total, refreshed_at(conn))
+    return IndicatorTable(by_township, total, refreshed)
 
 
-def refreshed_at(conn: psycopg.Connection) -> datetime | None:
-    """When `patient_activity` was last brought up to date."""
-    row = conn.execute("select refreshed_at from summary_refresh where name = 'patient_activity'").fetchone()
+def indicators(conn: psycopg.Connection, *, principal: Principal, now: datetime) -> IndicatorTable:
+    """The indicators at `now` of the patients `principal` may see, computed from patient_activity."""
+    scope, params = patient_scope(principal, township_col="pl.township_id", team_col="p.team_id")
+    rows = conn.execute(_BY_TOWNSHIP.format(scope=scope), {**params, **_values(now)}).fetchall()
+    by_township: dict[int, dict[str, Indicator]] = {}
+    for row in rows:
+        mine = by_township.setdefault(int(row[0]), {name: Indicator(0, 0) for name in NAMES})
+        for i, name in enumerate(NAMES):
+            mine[name] = mine[name] + Indicator(int(row[2 + 2 * i]), int(row[3 + 2 * i]))
+    return _table(by_township, refreshed_at(conn))
+
+
+def store_indicators(conn: psycopg.Connection, *, now: datetime) -> int:
+    """Write every county's indicators at `now` per township and team into screen_indicator; rows written."""
+    rows = conn.execute(_BY_TOWNSHIP.format(scope="true"), {"scope_county": None, **_values(now)}).fetchall()
+    conn.execute("delete from screen_indicator")
+    records = [(row[0], row[1], name, row[2 + 2 * i], row[3 + 2 * i]) for row in rows for i, name in enumerate(NAMES)]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "insert into screen_indicator (township_id, team_id, name, numerator, denominator)"
+            " values (%s, %s, %s, %s, %s)",
+            records,
+        )
+    conn.execute(
+        "insert into summary_refresh (name, refreshed_at) values ('screen_indicator', %s)"
+        " on conflict (name) do update set refreshed_at = excluded.refreshed_at",
+        (now,),
+    )
+    return len(records)
+
+
+def stored_indicators(conn: psycopg.Connection, *, principal: Principal, now: datetime) -> IndicatorTable:
+    """The indicators as the job last stored them, scoped; computed on the spot when it never ran."""
+    refreshed = refreshed_at(conn, name="screen_indicator")
+    if refreshed is None:
+        return indicators(conn, principal=principal, now=now)
+    scope, params = patient_scope(principal, township_col="s.township_id", team_col="nullif(s.team_id, 0)")
+    by_township: dict[int, dict[str, Indicator]] = {}
+    for township_id, name, numerator, denominator in conn.execute(_STORED.format(scope=scope), params):
+        mine = by_township.setdefault(int(township_id), {n: Indicator(0, 0) for n in NAMES})
+        mine[name] = Indicator(int(numerator), int(denominator))
+    return _table(by_township, refreshed)
+
+
+def refreshed_at(conn: psycopg.Connection, *, name: str = "patient_activity") -> datetime | None:
+    """When summary `name` (by default `patient_activity`) was last brought up to date."""
+    row = conn.execute("select refreshed_at from summary_refresh where name = %s", (name,)).fetchone()
     return row[0] if row else None
 
 

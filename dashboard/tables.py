@@ -11,9 +11,11 @@ from dash import html
 
 from cdm.i18n import t
 from dashboard.figures import category_label, with_shares
+from dashboard.indicators import Indicator, format_rate
 
 TIME_FORMAT = "%m-%d %H:%M"
 TOWNSHIP_COLUMNS = ("red", "yellow", "green")
+TOWNSHIP_INDICATORS = ("bp_control", "glucose_control")
 
 
 def format_reasons(codes: Iterable[str], *, lang: str = "zh") -> str:
@@ -52,11 +54,15 @@ def _count_cell(count: int, share: float | None, category: str) -> html.Td:
     return html.Td(parts, className=f"cell-{category}" + (" cell-hot" if category == "red" and count else ""))
 
 
-def township_table(counts: pd.DataFrame, *, lang: str = "zh") -> html.Table:
-    """乡镇 | 管理人数 | 红 | 黄 | 绿 (count and share) | 未评估, in the chart's order."""
+def township_table(
+    counts: pd.DataFrame, *, lang: str = "zh", indicators: dict[int, dict[str, Indicator]] | None = None
+) -> html.Table:
+    """乡镇 | 管理人数 | 红 | 黄 | 绿 (count and share) | 未评估 | 血压控制率 | 血糖控制率, in the chart's order."""
     shared = with_shares(counts)
     labels = [t("dashboard.col.township", lang), t("dashboard.col.managed", lang)]
     labels += [category_label(c, lang) for c in TOWNSHIP_COLUMNS] + [category_label("not_assessed", lang)]
+    if indicators is not None:
+        labels += [t(f"indicator.{name}", lang) for name in TOWNSHIP_INDICATORS]
     rows = []
     for _, row in shared.iterrows():
         managed = int(row["managed"])
@@ -64,40 +70,101 @@ def township_table(counts: pd.DataFrame, *, lang: str = "zh") -> html.Table:
         for category in (*TOWNSHIP_COLUMNS, "not_assessed"):
             share = float(row[f"share_{category}"]) if managed else None  # no share of nobody
             cells.append(_count_cell(int(row[category]), share, category))
+        if indicators is not None:
+            mine = indicators.get(int(row["township_id"]), {})
+            cells += [html.Td(format_rate(mine.get(n, Indicator(0, 0))), className="rate") for n in TOWNSHIP_INDICATORS]
         rows.append(html.Tr(cells, className=None if managed else "empty"))
     return html.Table([_header(labels), html.Tbody(rows)], className="grid townships")
 
 
-def _alert_row(alert: pd.Series, *, lang: str, tz: ZoneInfo) -> html.Tr:
+def format_age(opened_at: datetime, now: datetime, *, lang: str = "zh") -> str:
+    """How long an alert has waited: minutes under an hour, hours under two days, then days."""
+    minutes = max(0, int((now - opened_at).total_seconds() // 60))
+    if minutes < 60:
+        return t("age.minutes", lang, n=minutes)
+    if minutes < 48 * 60:
+        return t("age.hours", lang, n=minutes // 60)
+    return t("age.days", lang, n=minutes // (24 * 60))
+
+
+def format_ack(alert: pd.Series, *, lang: str, tz: ZoneInfo) -> str:
+    """Who acknowledged the alert and when, or 未确认."""
+    if pd.isna(alert["acknowledged_at"]):
+        return t("alerts.not_acked", lang)
+    return t("alerts.acked", lang, who=alert["acknowledged_by"] or "", time=format_time(alert["acknowledged_at"], tz))
+
+
+def badge(severity: str, *, lang: str) -> html.Span:
+    """The severity as a coloured badge."""
+    return html.Span(t(f"dashboard.severity.{severity}", lang), className=f"badge sev-{severity}")
+
+
+def village_of(alert: pd.Series, *, lang: str) -> str:
+    """The alert's village, or (乡镇直管) for a patient registered at the township centre."""
+    return t("dashboard.no_village", lang) if pd.isna(alert["village"]) else str(alert["village"])
+
+
+def _alert_row(alert: pd.Series, *, lang: str, tz: ZoneInfo, now: datetime) -> html.Tr:
     delivered, failed, total = int(alert["delivered"]), int(alert["failed"]), int(alert["notifications"])
+    waiting = alert["status"] != "closed"
     return html.Tr(
         [
             html.Td(format_time(alert["opened_at"], tz), className="time"),
+            html.Td(format_age(alert["opened_at"], now, lang=lang) if waiting else "", className="age"),
             html.Td(alert["township"], className="place"),
-            html.Td(
-                t("dashboard.no_village", lang) if pd.isna(alert["village"]) else alert["village"], className="place"
-            ),
+            html.Td(village_of(alert, lang=lang), className="place"),
             html.Td(alert["patient"], className="patient"),
-            html.Td(
-                html.Span(
-                    t(f"dashboard.severity.{alert['severity']}", lang), className=f"badge sev-{alert['severity']}"
-                ),
-                className="sev",
-            ),
+            html.Td(badge(alert["severity"], lang=lang), className="sev"),
             html.Td(format_reasons(alert["reasons"], lang=lang), className="reasons"),
             html.Td(t(f"alert.status.{alert['status']}", lang), className=f"status status-{alert['status']}"),
+            html.Td(format_ack(alert, lang=lang, tz=tz), className="ack"),
             html.Td(
                 format_notified(delivered, failed, total, lang=lang),
                 className=f"notified notified-{notified_state(delivered, failed, total)}",
             ),
-        ]
+        ],
+        className=f"alert-row alert-{alert['status']}",
     )
 
 
-def alerts_table(alerts: pd.DataFrame, *, lang: str = "zh", tz: ZoneInfo) -> html.Table | html.Div:
-    """The latest alerts, newest first: 时间 乡镇 村 患者 级别 原因 状态 通知."""
+def alerts_table(alerts: pd.DataFrame, *, lang: str = "zh", tz: ZoneInfo, now: datetime) -> html.Table | html.Div:
+    """The latest alerts, newest first: 时间 已等待 乡镇 村 患者 级别 原因 状态 确认 通知."""
     if alerts.empty:
         return html.Div(t("dashboard.alerts.empty", lang), className="empty-note")
-    keys = ("time", "township", "village", "patient", "severity", "reasons", "status", "notified")
-    rows = [_alert_row(alert, lang=lang, tz=tz) for _, alert in alerts.iterrows()]
-    return html.Table([_header(t(f"dashboard.col.{k}", lang) for k in keys), html.Tbody(rows)], className="grid alerts")
+    keys = ("dashboard.col.time", "alerts.col.age", "dashboard.col.township", "dashboard.col.village")
+    keys += ("dashboard.col.patient", "dashboard.col.severity", "dashboard.col.reasons", "dashboard.col.status")
+    keys += ("alerts.col.ack", "dashboard.col.notified")
+    rows = [_alert_row(alert, lang=lang, tz=tz, now=now) for _, alert in alerts.iterrows()]
+    return html.Table([_header(t(k, lang) for k in keys), html.Tbody(rows)], className="grid alerts")
+
+
+def format_duration(value: float | None, unit: str, *, lang: str = "zh") -> str:
+    """A median or percentile in minutes or hours, or — when no alert got that far."""
+    if value is None or pd.isna(value):
+        return t("duration.none", lang)
+    return t(f"duration.{unit}", lang, n=float(value))
+
+
+def timings_table(timings: pd.DataFrame, *, lang: str = "zh") -> html.Table | html.Div:
+    """Per township: 发出 未关闭 升级, time to acknowledge and to close (median and 90th percentile)."""
+    if timings.empty:
+        return html.Div(t("dashboard.alerts.empty", lang), className="empty-note")
+    keys = ("dashboard.col.township", "alerts.col.opened", "alerts.col.still_open", "alerts.col.escalated")
+    keys += ("alerts.col.ack_median", "alerts.col.ack_p90", "alerts.col.close_median", "alerts.col.close_p90")
+    rows = []
+    for _, row in timings.iterrows():
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(row["township"], className="name"),
+                    html.Td(f"{int(row['opened']):,}", className="num"),
+                    html.Td(f"{int(row['still_open']):,}", className="num"),
+                    html.Td(f"{int(row['escalated']):,}", className="num" + (" cell-hot" if row["escalated"] else "")),
+                    html.Td(format_duration(row["ack_median_min"], "minutes", lang=lang), className="dur"),
+                    html.Td(format_duration(row["ack_p90_min"], "minutes", lang=lang), className="dur"),
+                    html.Td(format_duration(row["close_median_h"], "hours", lang=lang), className="dur"),
+                    html.Td(format_duration(row["close_p90_h"], "hours", lang=lang), className="dur"),
+                ]
+            )
+        )
+    return html.Table([_header(t(k, lang) for k in keys), html.Tbody(rows)], className="grid timings")

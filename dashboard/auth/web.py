@@ -104,17 +104,30 @@ def install_login(server: flask.Flask, *, settings: Settings, pool: ConnectionPo
         SESSION_COOKIE_SECURE=settings.env == "production",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.dashboard_session_hours),
     )
+    layer = LoginLayer(settings=settings, pool=pool)
     manager = flask_login.LoginManager()
     manager.init_app(server)
     manager.session_protection = "strong"
-    lockout = LockoutPolicy(settings.login_max_failures, settings.login_lockout_minutes)
-    lang = settings.language
+    manager.user_loader(layer.load_user)
+    server.before_request(layer.require_login)
+    server.add_url_rule(LOGIN_PATH, "cdm_login", layer.login_view, methods=["GET", "POST"])
+    server.add_url_rule(LOGOUT_PATH, "cdm_logout", layer.logout_view, methods=["GET", "POST"])
 
-    @manager.user_loader
-    def _load(user_id: str) -> SignedIn | None:
-        # Read on every request, so a disabled account is out at its next click, not when its cookie expires.
+
+class LoginLayer:
+    """The views and request hooks of signing in, for one dashboard."""
+
+    def __init__(self, *, settings: Settings, pool: ConnectionPool) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.lang = settings.language
+        self.lockout = LockoutPolicy(settings.login_max_failures, settings.login_lockout_minutes)
+
+    def load_user(self, user_id: str) -> SignedIn | None:
+        """flask-login's loader: the account re-read on every request, so a disabled account is out at its next
+        click, not when its cookie expires."""
         try:
-            with pool.connection() as conn:
+            with self.pool.connection() as conn:
                 principal = repo.active_principal(conn, int(user_id))
         except psycopg.Error as exc:
             # The store is down: the screens say so and keep their last picture, for the session signed in
@@ -123,8 +136,8 @@ def install_login(server: flask.Flask, *, settings: Settings, pool: ConnectionPo
             principal = _session_principal(int(user_id))
         return SignedIn(principal) if principal else None
 
-    @server.before_request
-    def _require_login() -> Any:
+    def require_login(self) -> Any:
+        """Before every request: the principal on flask.g, or the way to the log-in page."""
         user = flask_login.current_user
         if user.is_authenticated:
             flask.g.principal = user.principal
@@ -133,73 +146,68 @@ def install_login(server: flask.Flask, *, settings: Settings, pool: ConnectionPo
         if path.startswith(PUBLIC_PREFIXES):
             return None
         if path.startswith("/_dash"):
-            return flask.jsonify({"error": t("login.required", lang)}), 401
+            return flask.jsonify({"error": t("login.required", self.lang)}), 401
         return flask.redirect(flask.url_for("cdm_login", next=flask.request.full_path.rstrip("?")))
 
-    def _render(*, error: str = "", username: str = "", next_path: str = "", status: int = 200) -> Any:
+    def render(self, *, error: str = "", username: str = "", next_path: str = "", status: int = 200) -> Any:
+        """The log-in page, with a fresh form token."""
         token = secrets.token_urlsafe(32)
         flask.session[CSRF_KEY] = token
+        words = {f"t_{k}": t(f"login.{k}", self.lang) for k in ("username", "password", "totp", "totp_hint")}
+        words |= {f"t_{k}": t(f"login.{k}", self.lang) for k in ("submit", "note")}
         page = flask.render_template_string(
             _PAGE,
-            lang=lang,
-            title=t("login.title", lang),
-            county=settings.county_name,
+            lang=self.lang,
+            title=t("login.title", self.lang),
+            county=self.settings.county_name,
             error=error,
             action=LOGIN_PATH,
             csrf=token,
             next=next_path,
             username=username,
-            t_username=t("login.username", lang),
-            t_password=t("login.password", lang),
-            t_totp=t("login.totp", lang),
-            t_totp_hint=t("login.totp_hint", lang),
-            t_submit=t("login.submit", lang),
-            t_note=t("login.note", lang),
+            **words,
         )
         return flask.Response(page, status=status, headers={"Cache-Control": "no-store"})
 
-    def login_view() -> Any:
+    def login_view(self) -> Any:
+        """GET: the form; POST: check the attempt (audited), then the role's home screen or the form again."""
         request = flask.request
         if request.method == "GET":
             if flask_login.current_user.is_authenticated:
                 return flask.redirect(HOME_BY_ROLE[flask_login.current_user.principal.role])
-            return _render(next_path=_safe_next(request.args.get("next")) or "")
+            return self.render(next_path=_safe_next(request.args.get("next")) or "")
         form = request.form
-        next_path = _safe_next(form.get("next")) or ""
-        username = form.get("username", "")
+        next_path, username = _safe_next(form.get("next")) or "", form.get("username", "")
         expected = flask.session.pop(CSRF_KEY, None)
         if not expected or not hmac.compare_digest(expected, form.get("csrf", "")):
-            return _render(error=t("login.error.expired", lang), username=username, next_path=next_path, status=400)
-        with pool.connection() as conn:
+            error = t("login.error.expired", self.lang)
+            return self.render(error=error, username=username, next_path=next_path, status=400)
+        with self.pool.connection() as conn:
             result = service.authenticate(
                 conn,
                 username=username,
                 password=form.get("password", ""),
                 totp_code=form.get("totp", ""),
                 now=datetime.now(UTC),
-                lockout=lockout,
+                lockout=self.lockout,
                 client_addr=request.remote_addr,
             )
         if result.principal is None:
-            key = MESSAGE_BY_OUTCOME[result.outcome]
-            error = t(key, lang, minutes=settings.login_lockout_minutes)
-            if result.locked_now:
-                error = t("login.error.locked", lang, minutes=settings.login_lockout_minutes)
-            return _render(error=error, username=username, next_path=next_path, status=401)
+            key = "login.error.locked" if result.locked_now else MESSAGE_BY_OUTCOME[result.outcome]
+            error = t(key, self.lang, minutes=self.settings.login_lockout_minutes)
+            return self.render(error=error, username=username, next_path=next_path, status=401)
         flask.session.clear()  # a fresh session at sign-in: nothing from before carries over
         flask.session.permanent = True
         flask.session[PRINCIPAL_KEY] = _principal_fields(result.principal)
         flask_login.login_user(SignedIn(result.principal))
         return flask.redirect(next_path or HOME_BY_ROLE[result.principal.role])
 
-    def logout_view() -> Any:
+    def logout_view(self) -> Any:
+        """Audit the log-out, end the session, back to the log-in page."""
         user = flask_login.current_user
         if user.is_authenticated:
-            with pool.connection() as conn:
+            with self.pool.connection() as conn:
                 service.record_logout(conn, principal=user.principal, client_addr=flask.request.remote_addr)
         flask_login.logout_user()
         flask.session.clear()
         return flask.redirect(LOGIN_PATH)
-
-    server.add_url_rule(LOGIN_PATH, "cdm_login", login_view, methods=["GET", "POST"])
-    server.add_url_rule(LOGOUT_PATH, "cdm_logout", logout_view, methods=["GET", "POST"])

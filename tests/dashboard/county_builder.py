@@ -28,6 +28,19 @@ class County:
     patients: dict[str, int] = field(default_factory=dict)
     next_card: int = 1
     now: datetime = NOW
+    teams: dict[str, int] = field(default_factory=dict)  # clinic code -> care team id of its patients
+    registered_at: datetime = NOW - timedelta(days=400)
+
+    def team(self, code: str, name: str, township: str, clinics: Sequence[str]) -> int:
+        """Insert a family-doctor team of `township` looking after the patients of `clinics` added later."""
+        row = self.conn.execute(
+            "insert into care_team (code, name, township_id) values (%s, %s, %s) returning id",
+            (code, name, self.regions[township]),
+        ).fetchone()
+        assert row is not None
+        for clinic in clinics:
+            self.teams[clinic] = row[0]
+        return row[0]
 
     def region(self, code: str, name: str, level: str, parent: str | None = None) -> int:
         """Insert a county, township or village region."""
@@ -47,9 +60,9 @@ class County:
             number = card(self.next_card)
             self.next_card += 1
             row = self.conn.execute(
-                "insert into patient (health_card_no, sex, birth_year, hypertension, village_id)"
-                " values (%s, 'F', 1958, true, %s) returning id",
-                (number, self.regions[clinic]),
+                "insert into patient (health_card_no, sex, birth_year, hypertension, diabetes, village_id, team_id,"
+                " registered_at) values (%s, 'F', 1958, true, %s, %s, %s, %s) returning id",
+                (number, self.next_card % 3 == 0, self.regions[clinic], self.teams.get(clinic), self.registered_at),
             ).fetchone()
             assert row is not None
             self.patients[number] = row[0]
@@ -85,9 +98,13 @@ class County:
         notifications: Sequence[str] = ("delivered", "delivered"),
     ) -> int:
         """Insert an alert and one notification per recipient centre with the given statuses (township first)."""
+        opened = self.now - timedelta(minutes=minutes_ago)
+        acked = opened + timedelta(minutes=min(12, minutes_ago / 2)) if status != "open" else None
+        closed = opened + timedelta(minutes=minutes_ago * 0.8) if status == "closed" else None
         row = self.conn.execute(
-            "insert into alert (patient_id, kind, severity, status, reasons, evidence, township_id, opened_at)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s) returning id",
+            "insert into alert (patient_id, kind, severity, status, reasons, evidence, township_id, opened_at,"
+            " last_seen_at, acknowledged_at, acknowledged_by, closed_at, closed_by, outcome, escalated_at)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning id",
             (
                 self.patients[patient_card],
                 f"turned_red_{minutes_ago}",
@@ -96,7 +113,14 @@ class County:
                 list(reasons),
                 ["m1:1"],
                 self.regions[township],
-                self.now - timedelta(minutes=minutes_ago),
+                opened,
+                opened,
+                acked,
+                "town.li" if acked else None,
+                closed,
+                "town.li" if closed else None,
+                "已电话随访，血压复测正常" if closed else None,
+                opened + timedelta(minutes=30) if status == "open" and minutes_ago > 30 else None,
             ),
         ).fetchone()
         assert row is not None
@@ -128,6 +152,7 @@ def small_county(conn: psycopg.Connection) -> County:
     城关镇 t01: managed 8 = red 3, yellow 1, green 3, not assessed 1
     河口乡 t02: managed 5 = yellow 2, green 3 (one patient registered at the township health centre itself)
     山后乡 t03: a village but no patients; 石桥乡 t04: no villages at all
+    team tc-team1 (城关镇) looks after 东村 v01a: managed 7 = red 2, yellow 1, green 3, not assessed 1
     邻县 other county: 乡外镇 o01 with one red patient and an alert, outside 测试县
     """
     c = County(conn)
@@ -141,6 +166,7 @@ def small_county(conn: psycopg.Connection) -> County:
         ("v03a", "北村", "t03"),
     ):
         c.region(code, name, "village", town)
+    c.team("tc-team1", "城关家庭医生一队", "t01", ["v01a"])
     reds = c.patients_at("v01a", "red", 2) + c.patients_at("v01b", "red", 1)
     c.patients_at("v01a", "yellow", 1)
     c.patients_at("v01a", "green", 3)
@@ -190,6 +216,8 @@ def busy_county(conn: psycopg.Connection, *, seed: int = 7) -> County:
         if i == len(TOWNSHIP_NAMES) - 1:
             continue  # a township whose patients are not registered yet
         c.region(f"{town}v", f"{name[:2]}村", "village", town)
+        if i == 0:
+            c.team("demo-team01", f"{name}家庭医生团队1", town, [f"{town}v"])
         red_rate = rng.choice((0.02, 0.05, 0.08, 0.15, 0.25))
         for _ in range(rng.randint(20, 60)):
             roll = rng.random()
@@ -214,4 +242,56 @@ def busy_county(conn: psycopg.Connection, *, seed: int = 7) -> County:
             status=rng.choice(statuses),
             notifications=rng.choice(deliveries),
         )
+    screen_history(conn, now=c.now)
     return c
+
+
+def screen_history(conn: psycopg.Connection, *, now: datetime) -> None:
+    """Give a built county what the trend, meters and indicators panels show: a colour history over 90 days,
+    two meters per village, BP and fasting-glucose readings and follow-ups, then refresh the summary."""
+    from dashboard.jobs import refresh_screens
+
+    conn.execute(
+        "insert into assessment_history (patient_id, colour, previous_colour, reasons, priority, evidence,"
+        " assessed_at, rules_edition)"
+        " select a.patient_id, (array['green','yellow','red'])[1 + a.patient_id %% 3], null, '{}', 0, '{}',"
+        "  %(now)s - make_interval(days => 120 - (a.patient_id %% 20)::int), '2020' from assessment_current a",
+        {"now": now},
+    )
+    conn.execute(
+        "insert into assessment_history (patient_id, colour, previous_colour, reasons, priority, evidence,"
+        " assessed_at, rules_edition)"
+        " select a.patient_id, a.colour, (array['green','yellow','red'])[1 + a.patient_id %% 3], a.reasons, 0, '{}',"
+        "  %(now)s - make_interval(days => (a.patient_id * 7 %% 85)::int, hours => 1), '2020'"
+        " from assessment_current a where a.colour <> (array['green','yellow','red'])[1 + a.patient_id %% 3]",
+        {"now": now},
+    )
+    conn.execute(
+        "insert into device (uid, kind, clinic_id, status, status_at)"
+        " select 'm-' || r.code || '-' || k.kind, k.kind, r.id,"
+        "  (array['online','online','online','offline','unknown'])[1 + (r.id + length(k.kind)) %% 5], %(now)s"
+        " from region r cross join (values ('bp'), ('glucose')) k(kind) where r.level = 'village'",
+        {"now": now},
+    )
+    # BP at target for green patients, above for the others; fasting glucose likewise for the diabetic ones.
+    conn.execute(
+        "insert into reading (device_id, seq, measured_at, received_at, clinic_id, kind, patient_id, systolic,"
+        " diastolic, glucose_mmol, glucose_context)"
+        " select 1, p.id * 10 + k, m, m, p.village_id, kind, p.id,"
+        "  case when kind = 'bp' then case coalesce(a.colour, 'none') when 'green' then 128 else 152 end end,"
+        "  case when kind = 'bp' then 82 end,"
+        "  case when kind = 'glucose' then case coalesce(a.colour, 'none') when 'green' then 6.1 else 8.4 end end,"
+        "  case when kind = 'glucose' then 'fasting' end"
+        " from patient p left join assessment_current a on a.patient_id = p.id"
+        " cross join lateral (values (1, 'bp'), (2, 'glucose')) v(k, kind)"
+        " cross join lateral (select %(now)s - make_interval(days => (p.id * 13 %% 120)::int) as m) t"
+        " where (kind = 'bp' or p.diabetes) and a.patient_id is not null and p.id %% 11 <> 0",
+        {"now": now},
+    )
+    conn.execute(
+        "insert into follow_up (patient_id, done_on, class, recorded_by)"
+        " select p.id, (%(now)s at time zone 'Asia/Shanghai')::date - (q * 85 + p.id %% 30)::int, 'controlled', 't'"
+        " from patient p cross join generate_series(0, 3) q where (p.id %% 4 <> 0 or q < 2) and p.id %% 11 <> 0",
+        {"now": now},
+    )
+    refresh_screens(conn, now=now, lookback_days=30)

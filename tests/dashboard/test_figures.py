@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 
 from cdm.privacy import mask_card
 from dashboard import figures, tables
-from dashboard.repo import ALERT_COLUMNS, COUNT_COLUMNS, CountyTotals
+from dashboard.alerts_repo import ALERT_COLUMNS
+from dashboard.repo import COUNT_COLUMNS, CountyTotals
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2025, 3, 14, 6, 30, tzinfo=UTC)
 TOWNSHIP_COLUMNS = ("township_id", "township_code", "township", *COUNT_COLUMNS)
 
 
@@ -179,6 +181,7 @@ def test_alerts_table_speaks_chinese_and_never_shows_a_full_number() -> None:
             "severity": "critical",
             "status": "open",
             "reasons": ["bp_critical", "glucose_hypo"],
+            "acknowledged_at": None,
             "delivered": 2,
             "failed": 0,
             "notifications": 2,
@@ -192,31 +195,42 @@ def test_alerts_table_speaks_chinese_and_never_shows_a_full_number() -> None:
             "severity": "high",
             "status": "acknowledged",
             "reasons": ["uncontrolled_2x"],
+            "acknowledged_at": datetime(2025, 3, 13, 23, 12, tzinfo=UTC),
+            "acknowledged_by": "town.li",
             "delivered": 1,
             "failed": 1,
             "notifications": 2,
         },
     )
-    table = tables.alerts_table(alerts, tz=SHANGHAI)
-    assert _texts(table.children[0]) == ["时间", "乡镇", "村", "患者", "级别", "原因", "状态", "通知"]
+    table = tables.alerts_table(alerts, tz=SHANGHAI, now=NOW)
+    assert _texts(table.children[0]) == ["时间", "已等待", "乡镇", "村", "患者", "级别", "原因", "状态", "确认", "通知"]
     first, second = (_texts(row) for row in table.children[1].children)
     assert first == [
         "03-14 14:25",
+        "5分钟",
         "城关镇",
         "东村",
         "H33****0002",
         "紧急",
         "血压达到紧急转诊标准（≥180/110 mmHg）；血糖≤3.9 mmol/L（低血糖），需紧急处理",
         "待处理",
+        "未确认",
         "2/2 已送达",
     ]
-    assert second[0] == "03-14 07:00" and second[2] == "（乡镇直管）"
-    assert second[-2:] == ["已确认", "1/2 已送达 · 1 条失败"]
+    assert second[0] == "03-14 07:00" and second[1] == "7小时" and second[3] == "（乡镇直管）"
+    assert second[-3:] == ["已确认", "town.li 03-14 07:12", "1/2 已送达 · 1 条失败"]
     assert not any("H330000000001" in text or "H330000000002" in text for text in _texts(table))
 
 
 def test_no_alerts_says_so() -> None:
-    assert _texts(tables.alerts_table(_alerts(), tz=SHANGHAI)) == ["暂无预警"]
+    assert _texts(tables.alerts_table(_alerts(), tz=SHANGHAI, now=NOW)) == ["暂无预警"]
+
+
+@pytest.mark.parametrize(
+    ("minutes", "text"), [(0, "0分钟"), (59, "59分钟"), (60, "1小时"), (47 * 60 + 59, "47小时"), (48 * 60, "2天")]
+)
+def test_alert_age(minutes: int, text: str) -> None:
+    assert tables.format_age(NOW - timedelta(minutes=minutes), NOW) == text
 
 
 @pytest.mark.parametrize(

@@ -188,3 +188,17 @@ def test_a_new_reading_is_folded_in_by_the_next_refresh(conn: psycopg.Connection
     total = indicators(conn, principal=_principal(Role.COUNTY, ids), now=later).total
     assert total["bp_control"] == Indicator(3, 6)  # p8 measured at last, and controlled
     assert total["missed_visit_3m"] == Indicator(1, 9) and total["lost_12m"] == Indicator(0, 7)
+
+
+@pytest.mark.integration
+def test_the_scheduled_job_refreshes_the_summary(db_url: str, conn: psycopg.Connection) -> None:
+    from cdm import jobs
+
+    from .server import dashboard_settings
+
+    _store(conn)
+    assert "refresh_indicators" in jobs.JOBS
+    jobs.JOBS["refresh_indicators"](dashboard_settings(db_url))
+    row = conn.execute("select refreshed_at > now() - interval '1 minute' from summary_refresh").fetchone()
+    assert row == (True,)
+    assert conn.execute("select count(*) from patient_activity").fetchone() == (len(COUNTY),)

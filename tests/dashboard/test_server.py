@@ -79,14 +79,16 @@ def test_refresh_returns_the_databases_numbers(dashboard: RunningDashboard) -> N
     with httpx.Client(base_url=dashboard.url, timeout=30) as client:
         login(client, "county.wang")
         response = _refresh(client)
-    # the store holds a neighbouring county too (one red patient): the screen shows the whole store
-    assert _texts_of_class(response["county-kpis"], "kpi-value") == ["14", "4", "3", "6", "1"]
+    # the store holds a neighbouring county too (one red patient): a county user sees only their own county
+    assert _texts_of_class(response["county-kpis"], "kpi-value") == ["13", "3", "3", "6", "1"]
     red, yellow, green, grey = response["county-chart"]["figure"]["data"]
-    assert [label.split()[0] for label in red["y"]] == ["乡外镇", "城关镇", "河口乡", "山后乡", "石桥乡"]
-    assert red["customdata"] == [1, 3, 0, 0, 0]
-    assert yellow["customdata"] == [0, 1, 2, 0, 0]
-    assert green["customdata"] == [0, 3, 3, 0, 0]
-    assert grey["customdata"] == [0, 1, 0, 0, 0]
+    assert [label.split()[0] for label in red["y"]] == ["城关镇", "河口乡", "山后乡", "石桥乡"]
+    assert red["customdata"] == [3, 0, 0, 0]
+    assert yellow["customdata"] == [1, 2, 0, 0]
+    assert green["customdata"] == [3, 3, 0, 0]
+    assert grey["customdata"] == [1, 0, 0, 0]
+    assert _texts_of_class(response["county-indicators"], "ind-label")[0] == "血压控制率"
+    assert _texts_of_class(response["county-meters"], "meter-label") == ["在线", "离线", "未知"]
     assert response["county-updated-at"]["children"].startswith("更新于 ")
     assert response["county-stale"]["children"] == ""
 
@@ -96,10 +98,10 @@ def test_refresh_lists_the_latest_alerts_masked_with_their_delivery(dashboard: R
         login(client, "county.wang")
         response = _refresh(client)
     alerts = response["county-alerts"]
-    assert _texts_of_class(alerts, "patient")[:2] == ["H33****0014", "H33****0002"]
-    assert _texts_of_class(alerts, "notified notified-ok")[:2] == ["2/2 已送达", "2/2 已送达"]
+    assert _texts_of_class(alerts, "patient")[:2] == ["H33****0002", "H33****0009"]
+    assert _texts_of_class(alerts, "notified notified-ok") == ["2/2 已送达"]
     assert _texts_of_class(alerts, "notified notified-failed") == ["1/2 已送达 · 1 条失败"]
-    assert "血糖≤3.9 mmol/L（低血糖），需紧急处理" in _texts_of_class(alerts, "reasons")[1]
+    assert "血糖≤3.9 mmol/L（低血糖），需紧急处理" in _texts_of_class(alerts, "reasons")[0]
     everything = str(response)
     assert "H330000000" not in everything  # no full health card number leaves the server
 
@@ -113,3 +115,17 @@ def test_refresh_keeps_the_last_picture_and_says_so_when_the_store_is_unreachabl
         runtime_of(dashboard.app.server).pool.close()
         response = _refresh(client)
     assert response == {"county-stale": {"children": "数据库暂时无法连接，仍显示上次数据"}}
+
+
+def test_a_township_user_gets_only_its_townships_numbers(db_url: str, conn: psycopg.Connection) -> None:
+    small_county(conn)
+    make_account(conn, "town.he", Role.TOWNSHIP, township="t02")
+    with (
+        running_dashboard(dashboard_settings(db_url, county_name="测试县")) as running,
+        httpx.Client(base_url=running.url, timeout=30) as client,
+    ):
+        login(client, "town.he")
+        response = _refresh(client)
+    assert _texts_of_class(response["county-kpis"], "kpi-value") == ["5", "0", "2", "3", "0"]
+    assert [label.split()[0] for label in response["county-chart"]["figure"]["data"][0]["y"]] == ["河口乡"]
+    assert set(_texts_of_class(response["county-alerts"], "place")) <= {"河口乡", "南村"}

@@ -1,0 +1,146 @@
+"""SQL of the alert feed, the township's open alerts and the alert console, scoped to the principal."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import psycopg
+
+from cdm.privacy import mask_card
+from dashboard.access import Principal
+from dashboard.scope import patient_scope
+
+CONSOLE_DAYS = 30  # time-to-acknowledge and time-to-close over alerts opened in the last 30 days
+
+ALERT_COLUMNS = (
+    "alert_id",
+    "patient_id",
+    "opened_at",
+    "township",
+    "village",
+    "patient",
+    "severity",
+    "status",
+    "reasons",
+    "occurrences",
+    "acknowledged_at",
+    "acknowledged_by",
+    "escalated_at",
+    "overdue_at",
+    "delivered",
+    "failed",
+    "notifications",
+)
+
+_ALERTS = """
+select a.id, a.patient_id, a.opened_at, t.name, case v.level when 'village' then v.name end,
+       p.health_card_no, a.severity, a.status, a.reasons, a.occurrences, a.acknowledged_at, a.acknowledged_by,
+       a.escalated_at, a.overdue_at, n.delivered, n.failed, n.total
+from (
+    select a.* from alert a
+    join region tw on tw.id = a.township_id
+    join patient p on p.id = a.patient_id
+    where tw.parent_id = %(scope_county)s and {scope} and {which}
+    order by {order}
+    limit %(limit)s
+) a
+join region t on t.id = a.township_id
+join patient p on p.id = a.patient_id
+join region v on v.id = p.village_id
+cross join lateral (
+    select count(*) filter (where status = 'delivered') as delivered,
+           count(*) filter (where status = 'failed') as failed,
+           count(*) as total
+    from notification where alert_id = a.id
+) n
+order by {order}
+"""
+
+_TIMINGS = """
+select t.name as township,
+       count(*) as opened,
+       count(*) filter (where a.status <> 'closed') as still_open,
+       count(*) filter (where a.escalated_at is not null) as escalated,
+       percentile_cont(0.5) within group (order by extract(epoch from a.acknowledged_at - a.opened_at) / 60)
+           filter (where a.acknowledged_at is not null) as ack_median_min,
+       percentile_cont(0.9) within group (order by extract(epoch from a.acknowledged_at - a.opened_at) / 60)
+           filter (where a.acknowledged_at is not null) as ack_p90_min,
+       percentile_cont(0.5) within group (order by extract(epoch from a.closed_at - a.opened_at) / 3600)
+           filter (where a.closed_at is not null) as close_median_h,
+       percentile_cont(0.9) within group (order by extract(epoch from a.closed_at - a.opened_at) / 3600)
+           filter (where a.closed_at is not null) as close_p90_h
+from alert a
+join region t on t.id = a.township_id
+join patient p on p.id = a.patient_id
+where t.parent_id = %(scope_county)s and {scope} and a.opened_at > %(since)s
+group by t.name
+order by t.name
+"""
+
+TIMING_COLUMNS = (
+    "township",
+    "opened",
+    "still_open",
+    "escalated",
+    "ack_median_min",
+    "ack_p90_min",
+    "close_median_h",
+    "close_p90_h",
+)
+
+_WHICH = {
+    "all": ("true", "a.opened_at desc, a.id desc"),
+    # the township's work list: unfinished alerts, oldest first (the longest-waiting patient at the top)
+    "open": ("a.status <> 'closed'", "a.opened_at asc, a.id asc"),
+    # the console: escalated first, then the oldest
+    "console": (
+        "a.status <> 'closed'",
+        "(a.escalated_at is null) asc, (a.overdue_at is null) asc, a.opened_at asc, a.id asc",
+    ),
+}
+
+
+def _alerts(conn: psycopg.Connection, *, principal: Principal, limit: int, which: str) -> pd.DataFrame:
+    scope, params = patient_scope(principal, township_col="a.township_id", team_col="p.team_id")
+    where, order = _WHICH[which]
+    sql = _ALERTS.format(scope=scope, which=where, order=order)
+    rows = conn.execute(sql, {**params, "limit": limit}).fetchall()
+    records = [
+        (*r[:5], mask_card(r[5]), *r[6:8], list(r[8]), *r[9:14], int(r[14]), int(r[15]), int(r[16])) for r in rows
+    ]
+    return pd.DataFrame.from_records(records, columns=list(ALERT_COLUMNS))
+
+
+def latest_alerts(conn: psycopg.Connection, *, principal: Principal, limit: int) -> pd.DataFrame:
+    """The newest alerts first, the patient masked, with their state and notification counts."""
+    return _alerts(conn, principal=principal, limit=limit, which="all")
+
+
+def open_alerts(conn: psycopg.Connection, *, principal: Principal, limit: int) -> pd.DataFrame:
+    """Alerts not yet closed, the longest waiting first."""
+    return _alerts(conn, principal=principal, limit=limit, which="open")
+
+
+def console_alerts(conn: psycopg.Connection, *, principal: Principal, limit: int) -> pd.DataFrame:
+    """Alerts not yet closed, escalated and overdue ones first."""
+    return _alerts(conn, principal=principal, limit=limit, which="console")
+
+
+def timings(conn: psycopg.Connection, *, principal: Principal, now: datetime, days: int = CONSOLE_DAYS) -> pd.DataFrame:
+    """Per township: alerts opened in the last `days`, still open, escalated, and the median and 90th percentile
+    of minutes to acknowledge and hours to close."""
+    scope, params = patient_scope(principal, township_col="a.township_id", team_col="p.team_id")
+    rows = conn.execute(_TIMINGS.format(scope=scope), {**params, "since": now - timedelta(days=days)}).fetchall()
+    return pd.DataFrame(rows, columns=list(TIMING_COLUMNS))
+
+
+def alert_in_scope(conn: psycopg.Connection, *, principal: Principal, alert_id: int) -> int | None:
+    """The patient id of alert `alert_id` if `principal` may see it, else None."""
+    scope, params = patient_scope(principal, township_col="a.township_id", team_col="p.team_id")
+    row = conn.execute(
+        "select a.patient_id from alert a join region t on t.id = a.township_id join patient p on p.id = a.patient_id"
+        f" where a.id = %(alert)s and t.parent_id = %(scope_county)s and {scope}",
+        {**params, "alert": alert_id},
+    ).fetchone()
+    return int(row[0]) if row else None

@@ -1,0 +1,150 @@
+"""The township screen: the county screen's live picture scoped to one township, and its open alerts to
+acknowledge, act on and close (alerts.workflow's transitions, each audited)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import dash
+import psycopg
+from dash import MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
+
+from alerts.lifecycle import TransitionError
+from cdm.i18n import t
+from dashboard import alert_actions, alerts_repo, repo, screen, worklist
+from dashboard.access import Principal, Role, current_principal
+from dashboard.runtime import current
+
+log = logging.getLogger(__name__)
+
+dash.register_page(
+    __name__, path="/township", name="township", title=lambda **_: t("nav.township", current().settings.language)
+)
+
+IDS = screen.Ids("township")
+WORK_ROWS = 50
+CHOOSER = "township-choose"
+SIGNATURE = "township-worklist-signature"
+
+
+def _chooser(principal: Principal, lang: str) -> object:
+    if principal.role not in (Role.COUNTY, Role.ADMIN):
+        # One township only: the same component (so the callbacks have one input), not shown.
+        only = [{"label": "", "value": principal.township_id}]
+        return dcc.Dropdown(id=CHOOSER, options=only, value=principal.township_id, style={"display": "none"})
+    options = repo.township_options(current().pool, principal=principal)
+    return dcc.Dropdown(
+        id=CHOOSER,
+        options=[{"label": name, "value": tid} for tid, name in options],
+        value=options[0][0] if options else None,
+        clearable=False,
+        placeholder=t("township.choose", lang),
+        className="township-chooser",
+    )
+
+
+def _title(principal: Principal, lang: str) -> str:
+    options = dict(repo.township_options(current().pool, principal=principal))
+    name = options.get(principal.township_id or -1, "") if principal.role not in (Role.COUNTY, Role.ADMIN) else ""
+    return t("township.title", lang, township=name or current().settings.county_name)
+
+
+def layout(**_query: str) -> html.Div:
+    """The frame; the callbacks fill it for the chosen (or the user's own) township."""
+    settings = current().settings
+    lang, refresh_s = settings.language, settings.dashboard_refresh_s
+    principal = current_principal()
+    chooser = _chooser(principal, lang)
+    return html.Div(
+        className="screen",
+        children=[
+            screen.header(_title(principal, lang), IDS, refresh_s=refresh_s, lang=lang, extra=chooser),
+            *screen.live_parts(IDS, lang=lang),
+            screen.panel(t("township.open_alerts", lang), IDS.worklist),
+            screen.trend_row(IDS, lang=lang),
+            dcc.Store(id=SIGNATURE),
+            *screen.intervals(IDS, refresh_s=refresh_s),
+        ],
+    )
+
+
+def _principal(township_id: int | None) -> Principal:
+    return repo.within_township(current_principal(), township_id)
+
+
+@callback(
+    Output(IDS.updated_at, "children"),
+    Output(IDS.stale, "children"),
+    Output(IDS.kpis, "children"),
+    Output(IDS.indicators, "children"),
+    Output(IDS.meters, "children"),
+    Input(IDS.refresh, "n_intervals"),
+    Input(CHOOSER, "value"),
+)
+def refresh(_n: int, township_id: int | None) -> tuple[object, ...]:
+    """Redraw the township's live picture."""
+    return screen.draw_live(_principal(township_id), alert_limit=1, with_townships=False)[:5]
+
+
+@callback(Output(IDS.mix, "figure"), Input(IDS.mix_refresh, "n_intervals"), Input(CHOOSER, "value"))
+def refresh_mix(_n: int, township_id: int | None) -> object:
+    """Redraw the township's 90-day colour mix."""
+    return screen.draw_mix(_principal(township_id))
+
+
+@callback(
+    Output(IDS.worklist, "children"),
+    Output(SIGNATURE, "data"),
+    Input(IDS.refresh, "n_intervals"),
+    Input(CHOOSER, "value"),
+    State(SIGNATURE, "data"),
+)
+def refresh_worklist(_n: int, township_id: int | None, shown: object) -> tuple[object, object]:
+    """Redraw the open alerts, but only when they changed, so an outcome being typed is not wiped."""
+    runtime = current()
+    lang, tz = runtime.settings.language, runtime.settings.tz
+    try:
+        with runtime.pool.connection() as conn:
+            alerts = alerts_repo.open_alerts(conn, principal=_principal(township_id), limit=WORK_ROWS)
+    except psycopg.Error as exc:
+        log.warning("township work list not refreshed: %s", type(exc).__name__)
+        return no_update, no_update
+    sig = [township_id, worklist.signature(alerts)]
+    if sig == shown and ctx.triggered_id == IDS.refresh:
+        return no_update, no_update
+    return worklist.work_list(alerts, lang=lang, tz=tz, now=datetime.now(UTC)), sig
+
+
+@callback(
+    Output({"type": worklist.MESSAGE, "alert": MATCH}, "children"),
+    Input({"type": worklist.ACK, "alert": MATCH}, "n_clicks"),
+    Input({"type": worklist.ACT, "alert": MATCH}, "n_clicks"),
+    Input({"type": worklist.CLOSE, "alert": MATCH}, "n_clicks"),
+    State({"type": worklist.ACTION, "alert": MATCH}, "value"),
+    State({"type": worklist.OUTCOME, "alert": MATCH}, "value"),
+    prevent_initial_call=True,
+)
+def act(ack: int | None, act_: int | None, close: int | None, action: str | None, outcome: str | None) -> str:
+    """Acknowledge, record an action on, or close one alert, as the signed-in person (audited)."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not (ack or act_ or close):
+        return no_update  # type: ignore[no-any-return]
+    move = {worklist.ACK: "acknowledge", worklist.ACT: "act", worklist.CLOSE: "close"}[str(trigger["type"])]
+    runtime = current()
+    lang = runtime.settings.language
+    try:
+        with runtime.pool.connection() as conn:
+            alert_actions.apply(
+                conn,
+                principal=current_principal(),
+                alert_id=int(trigger["alert"]),
+                move=move,
+                action=action,
+                outcome=(outcome or "").strip() or None,
+                now=datetime.now(UTC),
+                screen="township",
+            )
+    except TransitionError as exc:
+        return t("alerts.refused", lang, reason=str(exc))
+    return t(f"alerts.done.{move}", lang)

@@ -1,0 +1,93 @@
+"""Creating accounts: `cdm users add` as an operator runs it, the rules it enforces, and the demo accounts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
+from dashboard.access import Role
+from dashboard.auth import credentials, service
+from dashboard.auth.cli import DEMO_PASSWORD, create_demo_accounts
+
+from ..county_builder import small_county
+
+pytestmark = pytest.mark.integration
+
+
+def _users_add(db_url: str, *args: str, password: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CDM_")}
+    return subprocess.run(
+        [sys.executable, "-m", "cdm.cli", "users", "add", *args],
+        env={**clean, "CDM_DATABASE_URL": db_url},
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_users_add_creates_a_township_account_with_an_argon2_hash(db_url: str, conn: psycopg.Connection) -> None:
+    small_county(conn)
+    done = _users_add(
+        db_url, "--username", "Town.Li", "--role", "township", "--township", "t01", password="Hekou-2025!"
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) | {"user_id": 0} == {"user_id": 0, "username": "town.li", "role": "township"}
+    row = conn.execute(
+        "select u.role, t.code, u.password_hash, u.totp_secret from app_user u join region t on t.id = u.township_id"
+    ).fetchone()
+    assert row is not None and row[:2] == ("township", "t01") and row[3] is None
+    assert credentials.verify_password(row[2], "Hekou-2025!") and "Hekou" not in row[2]
+
+
+def test_users_add_gives_an_administrator_a_totp_uri(db_url: str, conn: psycopg.Connection) -> None:
+    small_county(conn)
+    done = _users_add(db_url, "--username", "sysadmin", "--role", "admin", "--county", "tc", password="Root-admin-2025")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["totp_uri"].startswith("otpauth://totp/")
+
+
+@pytest.mark.parametrize(
+    ("args", "password", "reason"),
+    [
+        (("--username", "weak", "--role", "county", "--county", "tc"), "password", "password refused: too_short"),
+        (("--username", "t1", "--role", "township"), "Good-pass-2025", "needs --township"),
+        (("--username", "t2", "--role", "township", "--township", "nowhere"), "Good-pass-2025", "no township"),
+        (("--username", "t3", "--role", "team", "--team", "x"), "Good-pass-2025", "no care team 'x'"),
+        (("--username", "Bad Name", "--role", "county", "--county", "tc"), "Good-pass-2025", "username:"),
+    ],
+)
+def test_users_add_refuses_with_the_reason(
+    db_url: str, conn: psycopg.Connection, args: tuple[str, ...], password: str, reason: str
+) -> None:
+    small_county(conn)
+    done = _users_add(db_url, *args, password=password)
+    assert done.returncode == 1 and reason in done.stderr
+    assert conn.execute("select count(*) from app_user").fetchone() == (0,)
+
+
+def test_a_taken_username_is_refused(conn: psycopg.Connection) -> None:
+    small_county(conn)
+    kwargs = {"password": "Good-pass-2025", "role": Role.COUNTY, "county_code": "tc", "min_password_length": 10}
+    service.create_account(conn, username="wang", **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(service.AccountError, match="taken"):
+        service.create_account(conn, username="wang", **kwargs)  # type: ignore[arg-type]
+
+
+def test_demo_accounts_one_per_role_and_a_second_run_keeps_them(conn: psycopg.Connection) -> None:
+    small_county(conn)
+    made = create_demo_accounts(conn, county_code="tc")
+    assert [(a.username, a.role, a.scope) for a in made] == [
+        ("demo-county", Role.COUNTY, "tc"),
+        ("demo-admin", Role.ADMIN, "tc"),
+        ("demo-township", Role.TOWNSHIP, "t01"),
+        ("demo-team", Role.TEAM, "tc-team1"),
+    ]
+    assert made[1].totp_uri and all(a.password == DEMO_PASSWORD for a in made)
+    assert create_demo_accounts(conn, county_code="tc") == []

@@ -1,0 +1,23 @@
+"""A tiny run of `cdm bench dashboard`: the county is generated and every screen timed; the JSON has its fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from cdm.bench.dashboard import run
+
+from .server import dashboard_settings
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_dashboard_benchmark_reports_every_screen(db_url: str) -> None:
+    figures = run(settings=dashboard_settings(db_url), patients=600, readings_per_patient=4, iterations=2)
+    assert figures["benchmark"] == "dashboard"
+    assert figures["patients"] == 600
+    assert 0 < figures["readings"] <= 600 * 4
+    screens = ("county", "county_mix", "township", "township_worklist", "team_county_screen", "alert_console")
+    for screen in screens:
+        assert figures[f"{screen}_p50_ms"] > 0 and figures[f"{screen}_p95_ms"] >= figures[f"{screen}_p50_ms"]
+    assert figures["summary_refresh_s"] >= 0 and figures["summary_first_refresh_s"] >= 0 and figures["build_s"] > 0
+    assert figures["followups"] == "timed" and figures["followups_p95_ms"] > 0

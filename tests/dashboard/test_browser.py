@@ -1,0 +1,174 @@
+"""The screens in headless Chromium, signed in through the log-in page: each role sees only its own data, a
+township acknowledges an alert, wrong passwords lock the account; screenshots of each screen in test-artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from dashboard.access import Role
+
+from .accounts import make_account
+from .browser import LAPTOP, chromium, needs_chromium, screenshot, signed_in
+from .county_builder import busy_county
+from .png import colour_counts
+from .server import RunningDashboard, dashboard_settings, running_dashboard
+
+pytestmark = [pytest.mark.integration, needs_chromium]
+
+
+@dataclass(frozen=True)
+class Scene:
+    dashboard: RunningDashboard
+    conn: psycopg.Connection
+    township_code: str  # a township with open alerts, whose account is town.li
+    township_name: str
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def scene(db_url: str, conn: psycopg.Connection) -> Iterator[Scene]:
+    busy_county(conn)
+    row = conn.execute(
+        "select t.code, t.name from alert a join region t on t.id = a.township_id where a.status = 'open'"
+        " group by t.code, t.name order by count(*) desc, t.code limit 1"
+    ).fetchone()
+    assert row is not None
+    make_account(conn, "county.wang", Role.COUNTY, county="demo")
+    make_account(conn, "town.li", Role.TOWNSHIP, township=row[0])
+    make_account(conn, "team.zhao", Role.TEAM, team="demo-team01")
+    settings = dashboard_settings(db_url, county_name="示范县", login_max_failures=3, dashboard_refresh_s=2)
+    with running_dashboard(settings) as dashboard:
+        yield Scene(dashboard, conn, row[0], row[1])
+
+
+def _managed(conn: psycopg.Connection, where: str, *params: object) -> int:
+    """Patients counted independently of the screens' SQL."""
+    row = conn.execute(
+        "select count(*) from patient p join region v on v.id = p.village_id join region t on t.id = v.parent_id"
+        f" where {where}",
+        params,
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _kpi(page: Page) -> str:
+    page.wait_for_selector(".kpi-managed .kpi-value")
+    return page.inner_text(".kpi-managed .kpi-value").replace(",", "")
+
+
+def test_each_role_sees_only_its_own_patients_and_alerts(scene: Scene, browser: Browser) -> None:
+    url, conn = scene.dashboard.url, scene.conn
+    with signed_in(browser, url, "county.wang") as page:
+        assert _kpi(page) == str(_managed(conn, "true"))
+        expect(page.locator("#nav")).to_contain_text("县慢病中心")
+        screenshot(page, "county-signed-in.png")
+    with signed_in(browser, url, "town.li") as page:
+        assert page.url.endswith("/township")
+        page.goto("/")
+        assert _kpi(page) == str(_managed(conn, "t.code = %s", scene.township_code))
+        page.wait_for_selector("table.alerts td.place")
+        places = set(page.locator("table.alerts tbody tr td:nth-child(3)").all_inner_texts())
+        assert places == {scene.township_name}
+        bars = page.locator("#county-chart .ytick text").all_text_contents()
+        assert len(bars) == 1 and bars[0].startswith(scene.township_name)
+    with signed_in(browser, url, "team.zhao") as page:
+        assert page.url.endswith("/followups")
+        page.goto("/")
+        team_patients = _managed(conn, "p.team_id = (select id from care_team where code = 'demo-team01')")
+        assert _kpi(page) == str(team_patients)
+        expect(page.locator("#nav")).not_to_contain_text("预警处置")
+
+
+def test_a_township_acknowledges_an_alert_on_its_screen(scene: Scene, browser: Browser) -> None:
+    conn = scene.conn
+    with signed_in(browser, scene.dashboard.url, "town.li") as page:
+        page.wait_for_selector("table.worklist tr.alert-open")
+        row = page.locator("table.worklist tr.alert-open").first
+        alert_id = int(str(row.get_attribute("id")).removeprefix("alert-row-"))
+        page.wait_for_timeout(300)
+        screenshot(page, "township.png")
+        row.locator(".btn-ack").click()
+        expect(page.locator(f"#alert-row-{alert_id} td.status")).to_have_text("已确认", timeout=15_000)
+        expect(page.locator(f"#alert-row-{alert_id} td.ack")).to_contain_text("town.li")
+        screenshot(page, "township-acknowledged.png", full_page=True)
+    state = conn.execute("select status, acknowledged_by from alert where id = %s", (alert_id,)).fetchone()
+    assert state == ("acknowledged", "town.li")
+    audit = conn.execute(
+        "select username, role, screen, detail->>'alert_id' from audit_event where action = 'alert_acknowledge'"
+    ).fetchall()
+    assert audit == [("town.li", "township", "township", str(alert_id))]
+    event = conn.execute("select actor from alert_event where alert_id = %s and event = 'acknowledged'", (alert_id,))
+    assert event.fetchall() == [("town.li",)]
+
+
+def test_a_township_records_an_action_and_closes_an_alert(scene: Scene, browser: Browser) -> None:
+    conn = scene.conn
+    with signed_in(browser, scene.dashboard.url, "town.li") as page:
+        page.wait_for_selector("table.worklist tr.alert-row")
+        row = page.locator("table.worklist tr.alert-row").first
+        alert_id = int(str(row.get_attribute("id")).removeprefix("alert-row-"))
+        row.locator(".btn-act").click()
+        expect(page.locator(f"#alert-row-{alert_id} td.status")).to_have_text("已处置", timeout=15_000)
+        row = page.locator(f"#alert-row-{alert_id}")
+        row.locator(".btn-close").click()  # without an outcome: refused, and says why
+        expect(row.locator(".wl-msg")).to_contain_text("未执行")
+        row.locator(".wl-outcome input").fill("已电话随访，复测血压 138/86")
+        row.locator(".btn-close").click()
+        expect(page.locator(f"#alert-row-{alert_id}")).to_have_count(0, timeout=15_000)
+    state = conn.execute("select status, action, outcome from alert where id = %s", (alert_id,)).fetchone()
+    assert state == ("closed", "phone_call", "已电话随访，复测血压 138/86")
+    actions = conn.execute("select action from audit_event where action like 'alert_%' order by id").fetchall()
+    assert actions == [("alert_act",), ("alert_close",)]
+
+
+def test_the_alert_console_and_the_log_in_page(scene: Scene, browser: Browser) -> None:
+    with signed_in(browser, scene.dashboard.url, "county.wang") as page:
+        page.goto("/alerts")
+        page.wait_for_selector("table.timings")
+        page.wait_for_selector("table.console")
+        expect(page.locator("table.console").first).to_contain_text("已升级")
+        screenshot(page, "alerts.png")
+    context = browser.new_context(base_url=scene.dashboard.url, viewport=LAPTOP, locale="zh-CN")
+    page = context.new_page()
+    page.goto("/")
+    assert "/login" in page.url
+    screenshot(page, "login.png")
+    context.close()
+
+
+def test_wrong_passwords_then_lock_out_in_the_browser(scene: Scene, browser: Browser) -> None:
+    context = browser.new_context(base_url=scene.dashboard.url, viewport=LAPTOP, locale="zh-CN")
+    page = context.new_page()
+    messages = []
+    for attempt in range(4):
+        page.goto("/login")
+        page.fill("#username", "town.li")
+        page.fill("#password", f"Wrong-password-{attempt}" if attempt < 3 else "Screen-test-2025")
+        with page.expect_navigation():
+            page.click("#login-submit")
+        messages.append(page.inner_text("#login-error"))
+    screenshot(page, "login-locked.png")
+    context.close()
+    assert messages[0] == "用户名或密码错误"
+    assert "账户已锁定" in messages[2] and "账户已锁定" in messages[3]  # locked: the right password too
+
+
+def test_screens_are_drawn_in_the_traffic_light_colours(scene: Scene, browser: Browser) -> None:
+    with signed_in(browser, scene.dashboard.url, "county.wang") as page:
+        page.goto("/township")
+        page.wait_for_selector(".kpi-value")
+        page.wait_for_selector("#township-mix .scatterlayer")
+        target = screenshot(page, "township-county-view.png")
+    counts = colour_counts(target)
+    assert counts[(0xC6, 0x28, 0x28)] > 2_000 and counts[(0x2E, 0x7D, 0x32)] > 2_000
