@@ -9,6 +9,7 @@ attribution (ingest/attribution.py) lands, `attribute` should call it instead of
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -93,10 +94,24 @@ _ID_CARD = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 _PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
+def _patient_reference(text: str) -> str | None:
+    """The patient reference a message carries (payload `patient.value`), when the text is JSON that has one."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    patient = message.get("patient") if isinstance(message, dict) else None
+    value = patient.get("value") if isinstance(patient, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 def safe_raw(raw: bytes, *, limit: int = RAW_SHOWN) -> str:
-    """A raw message as text a screen may show: undecodable bytes and control characters escaped, identity and
-    phone numbers masked, cut to `limit` characters."""
+    """A raw message as text a screen may show: undecodable bytes and control characters escaped; the patient
+    reference, identity and phone numbers masked; cut to `limit` characters."""
     text = raw.decode("utf-8", errors="backslashreplace")
+    reference = _patient_reference(text)
+    if reference is not None:
+        text = text.replace(reference, mask_card(reference))
     text = "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode() for ch in text)
     text = _ID_CARD.sub(lambda m: mask_card(m.group()), text)
     text = _PHONE.sub(lambda m: mask_card(m.group()), text)
@@ -131,6 +146,7 @@ def quality_report(conn: psycopg.Connection, *, principal: Principal, now: datet
     latest = _rows(conn, _LATEST_QUARANTINED, principal, since=since, limit=20)
     for row in latest:
         row["raw"] = safe_raw(bytes(row["raw"]))
+        row["detail"] = safe_raw(row["detail"].encode())
     unattributed = _rows(conn, _UNATTRIBUTED, principal, since=since)
     for row in unattributed:
         row["patient_ref"] = mask_card(row["patient_ref"]) if row["patient_ref"] else None

@@ -169,7 +169,7 @@ def _tables(report: quality_repo.QualityReport, settings: Settings) -> tuple[Any
         [
             _when(r["received_at"], settings),
             r["device_uid"] or "—",
-            t(f"quarantine.{r['reason']}", lang),
+            html.Div([html.Div(t(f"quarantine.{r['reason']}", lang)), html.Div(r["detail"], className="detail")]),
             html.Code(r["raw"], className="raw"),
         ]
         for r in report.latest
