@@ -69,7 +69,9 @@ delta as (
            count(*) filter (where h.colour = 'red') - count(*) filter (where h.previous_colour = 'red') as red,
            count(*) filter (where h.colour = 'yellow') - count(*) filter (where h.previous_colour = 'yellow') as yellow,
            count(*) filter (where h.colour = 'green') - count(*) filter (where h.previous_colour = 'green') as green,
-           -count(*) filter (where h.previous_colour is null) as not_assessed
+           -- a first assessment: of a patient counted as not assessed, or of one registered since the job
+           -count(*) filter (where h.previous_colour is null and p.registered_at <= %(base_at)s) as not_assessed,
+           count(*) filter (where h.previous_colour is null and p.registered_at > %(base_at)s) as new_patients
     from assessment_history h
     join patient p on p.id = h.patient_id
     join region r on r.id = p.village_id
@@ -78,7 +80,8 @@ delta as (
     group by pl.township_id
 )
 select t.id as township_id, t.code as township_code, t.name as township,
-       coalesce(b.managed, 0) as managed,
+       -- a patient registered after the job is counted once assessed (never-assessed ones at the next run)
+       coalesce(b.managed, 0) + coalesce(d.new_patients, 0) as managed,
        coalesce(b.red, 0) + coalesce(d.red, 0) as red,
        coalesce(b.yellow, 0) + coalesce(d.yellow, 0) as yellow,
        coalesce(b.green, 0) + coalesce(d.green, 0) as green,
@@ -154,14 +157,15 @@ def township_counts(conn: psycopg.Connection, *, principal: Principal) -> pd.Dat
     From the job's summary and the colour changes since (live); computed from every patient when the job has
     not run yet.
     """
-    mark = summary_repo.watermark(conn, summary_repo.COUNTS)
+    mark = summary_repo.mark(conn, summary_repo.COUNTS)
     if mark is None:
         return township_counts_live(conn, principal=principal)
     place, place_params = place_scope(principal, township_col="t.id")
     base, params = patient_scope(principal, township_col="b.township_id", team_col="nullif(b.team_id, 0)")
     delta, _ = patient_scope(principal, township_col="pl.township_id", team_col="p.team_id")
     sql = _SUMMARY_COUNTS.format(place=place, base_scope=base, delta_scope=delta)
-    return _count_frame(conn.execute(sql, {**place_params, **params, "watermark": mark}))
+    values = {**place_params, **params, "watermark": mark[0], "base_at": mark[1]}
+    return _count_frame(conn.execute(sql, values))
 
 
 def township_counts_live(conn: psycopg.Connection, *, principal: Principal) -> pd.DataFrame:

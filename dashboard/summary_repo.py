@@ -56,10 +56,16 @@ on conflict (day, township_id, team_id) do update set
 """
 
 
+def mark(conn: psycopg.Connection, name: str) -> tuple[int, datetime] | None:
+    """(last assessment_history id folded in, when) of summary `name`, or None when it was never built."""
+    row = conn.execute("select history_id, refreshed_at from summary_refresh where name = %s", (name,)).fetchone()
+    return (int(row[0]), row[1]) if row else None
+
+
 def watermark(conn: psycopg.Connection, name: str) -> int | None:
     """The last assessment_history id folded into summary `name`, or None when it was never built."""
-    row = conn.execute("select history_id from summary_refresh where name = %s", (name,)).fetchone()
-    return int(row[0]) if row else None
+    found = mark(conn, name)
+    return found[0] if found else None
 
 
 def _mark(conn: psycopg.Connection, name: str, *, history_id: int, at: datetime) -> None:

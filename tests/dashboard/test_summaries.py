@@ -49,9 +49,13 @@ def test_summary_counts_stay_live_between_refreshes(conn: psycopg.Connection) ->
     _recolour(c, cards[4], "red")  # a green patient of 东村 (team tc-team1) turns red
     _recolour(c, cards[7], "yellow")  # the not-assessed patient is assessed for the first time
     _recolour(c, cards[9], "green")  # a yellow patient of 河口乡
+    c.registered_at = NOW + timedelta(seconds=1)
+    newcomer = c.patients_at("v02a", None)[0]  # registered after the job: counted once assessed
+    _recolour(c, newcomer, "red")
     for who in _all_scopes(c):
         live = repo.township_counts_live(conn, principal=who)
         assert repo.township_counts(conn, principal=who).equals(live)
+    assert repo.township_counts(conn, principal=township_user(c, "t02"))["managed"].tolist() == [6]
     counts = repo.township_counts(conn, principal=county_user(c)).set_index("township")
     assert counts.loc["城关镇", ["red", "yellow", "green", "not_assessed"]].tolist() == [4, 2, 2, 0]
     refresh_screens(conn, now=NOW + timedelta(minutes=1), lookback_days=30)
