@@ -1,10 +1,10 @@
 """Rescore every patient from the store back into the store: id ranges spread over processes, short chunks.
 
 The patients are cut into chunks of consecutive ids, dealt round-robin to the processes. Each process reads
-the summaries of its next chunk on one connection (in a thread, while it decides and writes the current one,
-so the store's work and Python's overlap) and writes on a second, one transaction per chunk: the chunk's
-current rows locked, the colours decided, COPY into a temporary table, one upsert, history rows only for
-changes, the caller's `on_changes` (alerts), commit.
+the summaries of its next chunk on one connection and writes the previous one on a second, each in a thread
+of its own, while it decodes the current one, so the store's work and Python's overlap. A write is one
+transaction per chunk: the chunk's current rows locked, the colours decided, COPY into a temporary table, one
+upsert, history rows only for changes, the caller's `on_changes` (alerts), commit.
 
 A patient whose current assessment was made within IN_FLIGHT of this run's `now`, or later, is left as it is:
 an ingest transaction may have assessed it with a reading this run's snapshot does not hold.
@@ -89,31 +89,54 @@ def _rescore_ranges(
     rules: RuleSettings,
     on_changes: OnChanges | None,
 ) -> tuple[int, int, int, int]:
-    done = changed = skipped = failed = 0
+    """Read, decode and write the ranges as a pipeline: the store reads chunk k+1 and writes chunk k-1 while
+    Python decodes chunk k."""
+    totals = [0, 0, 0, 0]  # done, changed, skipped, failed
     params = summary_params(now, rules)
     with (
         db.connect(url, app="cdm-rescore") as reader,
         db.connect(url, app="cdm-rescore") as writer,
-        ThreadPoolExecutor(1) as prefetch,
+        ThreadPoolExecutor(1) as reading,
+        ThreadPoolExecutor(1) as writing,
     ):
         reader.read_only = True
         ahead: Future[list[tuple[Any, ...]]] | None = None
+        written: Future[None] | None = None
         for at, id_range in enumerate(ranges):
-            rows_of = ahead or prefetch.submit(_summaries, reader, params, id_range)
-            ahead = prefetch.submit(_summaries, reader, params, ranges[at + 1]) if at + 1 < len(ranges) else None
+            rows_of = ahead or reading.submit(_summaries, reader, params, id_range)
+            ahead = reading.submit(_summaries, reader, params, ranges[at + 1]) if at + 1 < len(ranges) else None
             try:
-                rows = rows_of.result()
-                if not rows:
-                    continue
-                cases = [case_from_row(r) for r in rows]
-                with writer.transaction():
-                    counts = _write_chunk(writer, cases, now=now, rules=rules, on_changes=on_changes)
+                cases = [case_from_row(r) for r in rows_of.result()]
             except Exception:  # one chunk's failure must not stop the rest of the county
-                failed += 1
-                log.exception("rescore failed for patients %s..%s", *id_range)
+                totals[3] += 1
+                log.exception("rescore failed to read patients %s..%s", *id_range)
                 continue
-            done, changed, skipped = done + counts[0], changed + counts[1], skipped + counts[2]
-    return done, changed, skipped, failed
+            if written is not None:
+                written.result()
+            written = writing.submit(_write, writer, cases, id_range, totals, now, rules, on_changes) if cases else None
+        if written is not None:
+            written.result()
+    return totals[0], totals[1], totals[2], totals[3]
+
+
+def _write(
+    conn: psycopg.Connection,
+    cases: list,
+    id_range: tuple[int, int],
+    totals: list[int],
+    now: datetime,
+    rules: RuleSettings,
+    on_changes: OnChanges | None,
+) -> None:
+    try:
+        with conn.transaction():
+            counts = _write_chunk(conn, cases, now=now, rules=rules, on_changes=on_changes)
+    except Exception:  # one chunk's failure must not stop the rest of the county
+        totals[3] += 1
+        log.exception("rescore failed for patients %s..%s", *id_range)
+        return
+    for i, n in enumerate(counts):
+        totals[i] += n
 
 
 def _summaries(conn: psycopg.Connection, params: SummaryParams, id_range: tuple[int, int]) -> list[tuple[Any, ...]]:
