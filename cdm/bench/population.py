@@ -105,4 +105,5 @@ def _drop_indexes(cur: psycopg.Cursor, table: str) -> list[str]:
     ).fetchall()
     for name, _ in rows:
         cur.execute(f"drop index {name}")  # names read from the catalogue, not from input
-    return [definition for _, definition in rows]
+    # On a partitioned table the definition reads "ON ONLY reading", which would build no partition's index.
+    return [definition.replace(" ON ONLY ", " ON ", 1) for _, definition in rows]
