@@ -35,6 +35,8 @@ IN_FLIGHT = timedelta(minutes=1)  # far longer than any ingest transaction
 # The summary of a chunk sorts and groups its readings (~25 a patient); in the default 4 MB the sorts spill to
 # disk. Set for the reading transaction only.
 READER_WORK_MEM = "64MB"
+# The processes already keep both cores busy; a parallel plan for one chunk only adds workers that compete.
+READER_PARALLEL_WORKERS = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +144,8 @@ def _write(
 def _summaries(conn: psycopg.Connection, params: SummaryParams, id_range: tuple[int, int]) -> list[tuple[Any, ...]]:
     """The summary rows of one id range, read in a short read-only transaction of their own."""
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute(f"set local work_mem = '{READER_WORK_MEM}'")  # a constant of this module
+        cur.execute(f"set local work_mem = '{READER_WORK_MEM}'")  # constants of this module
+        cur.execute(f"set local max_parallel_workers_per_gather = {READER_PARALLEL_WORKERS}")
         cur.execute(repo.summary_query(by_range=True), repo.bind_summary(params, None, id_range))
         return cur.fetchall()
 
