@@ -259,9 +259,9 @@ def save_bulk(
                     (
                         pid,
                         a.colour.value,
-                        list(a.reasons),
+                        text_array(a.reasons),
                         a.priority,
-                        list(a.evidence),
+                        text_array(a.evidence),
                         pid in changed,
                         changed.get(pid),
                         *_risk_columns(risks.get(pid)),
@@ -269,6 +269,11 @@ def save_bulk(
                 )
         cur.execute(_UPSERT_FROM_TMP, {"now": now, "edition": edition})
         cur.execute(_HISTORY_FROM_TMP, {"now": now, "edition": edition})
+
+
+def text_array(items: Sequence[str]) -> str:
+    """A text[] literal of the items, each quoted: psycopg's generic list dumper costs ~5x more per row in a COPY."""
+    return "{" + ",".join('"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items) + "}"
 
 
 _UPSERT_FROM_TMP = """

@@ -5,16 +5,19 @@ agree: `summarise` here, over Reading objects (single cases, tests, `cdm assess 
 the store for many patients at once (models.repo.load_cases; a property test holds them equal).
 
 Evidence items are "YYYYmmddHHMMSSffffff|device_uid:seq" (UTC): sorting them as text orders them by time, then
-by reading, in Python and in SQL (collation "C") alike, so both pick the same ten most recent.
+by reading, in Python and in SQL (collation "C") alike, so both pick the same ten most recent. A summary's
+evidence lists hold the readings behind each criterion in any order, possibly more than EVIDENCE_MAX: the
+decision names the EVIDENCE_MAX most recent of the criteria that fire, so the store's summary leaves the
+sorting to the few lists a decision uses (`Summary.canonical` is how two summaries compare).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from statistics import fmean
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, Reading, ReadingKind
 from cdm.thresholds import Thresholds
@@ -56,6 +59,14 @@ class Summary:
     # The latest heart_rate_persist_readings readings with a pulse, when all are above the urgent rate and after
     # the last follow-up (else empty). Readings of any kind count; whether it matters (diabetes) the rules decide.
     heart_rate_evidence: tuple[str, ...] = ()
+
+    def canonical(self) -> Summary:
+        """The same facts with every evidence list cut to its EVIDENCE_MAX most recent items, newest first."""
+        cut: dict[str, Any] = {name: most_recent(getattr(self, name)) for name in EVIDENCE_FIELDS}
+        return replace(self, **cut)
+
+
+EVIDENCE_FIELDS = tuple(name for name in Summary.__dataclass_fields__ if name.endswith("_evidence"))
 
 
 def evidence_item(reading: Reading) -> str:

@@ -82,14 +82,28 @@ def build(conn: psycopg.Connection, *, patients: int, now: datetime) -> int:
         cur.execute("select cdm_ensure_reading_partitions(%s, 6)", (first,))
         # Indexes built once after the load are far cheaper than maintained row by row.
         cur.execute("alter table reading drop constraint reading_pkey")
-        cur.execute("drop index reading_patient_time")
+        indexes = _drop_indexes(cur, "reading")
         cur.execute(_READINGS, {"days": DAYS, "now": now, "rate": PER_WEEK / 7})
         readings = cur.rowcount
         cur.execute("set maintenance_work_mem = '512MB'")
         cur.execute("alter table reading add primary key (device_id, seq, measured_at)")
-        cur.execute("create index reading_patient_time on reading (patient_id, measured_at desc)")
+        for definition in indexes:
+            cur.execute(definition)
     conn.commit()
     conn.autocommit = True
     conn.execute("vacuum analyze")
     conn.autocommit = False
     return readings
+
+
+def _drop_indexes(cur: psycopg.Cursor, table: str) -> list[str]:
+    """Drop the table's own indexes (all but the primary key); return the statements that rebuild them."""
+    rows = cur.execute(
+        "select i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) from pg_index i"
+        " where i.indrelid = %s::regclass and not i.indisprimary",
+        (table,),
+    ).fetchall()
+    for name, _ in rows:
+        cur.execute(f"drop index {name}")  # names read from the catalogue, not from input
+    # On a partitioned table the definition reads "ON ONLY reading", which would build no partition's index.
+    return [definition.replace(" ON ONLY ", " ON ", 1) for _, definition in rows]
