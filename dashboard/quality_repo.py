@@ -2,9 +2,11 @@
 and readings kept without a patient — each scoped to the viewer's township through the meter's clinic — and
 matching one of those readings to a patient.
 
-A reading whose patient reference matched nobody is kept with `patient_id` null (ingest.batch); matching it here
-sets the patient and reassesses them (models.scoring), in one audited transaction. When the ingest's own
-attribution (ingest/attribution.py) lands, `attribute` should call it instead of updating the row itself.
+A reading whose patient reference matched nobody is kept with `patient_id` null and listed in
+`reading_unattributed` (ingest.attribution); matching one here checks that the patient and the reading are both in
+the viewer's scope, then goes through the same service as `cdm readings attribute`
+(ingest.attribution_service): the ID card entered at the meter must agree with the patient, the patient is
+reassessed and any alert raised, and the match is audited, all in one transaction.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from alerts.repo import raise_alerts
 from cdm.privacy import mask_card
 from cdm.settings import Settings
-from dashboard import audit
 from dashboard.access import Principal, scope_filter
-from models.scoring import rescore, rule_settings
+from ingest import attribution_service as service
+from ingest.attribution_service import Reassess
+from models.scoring import rule_settings
 
 SCREEN = "quality"
 WINDOW = timedelta(days=30)  # what the screen looks back over: the meters' buffer age (CDM_MAX_BUFFER_AGE_DAYS)
@@ -70,24 +72,26 @@ order by abs(d.clock_skew_s) desc, d.uid
 limit %(limit)s
 """
 _UNATTRIBUTED = """
-select r.device_id, r.seq, r.measured_at, d.uid, d.kind, c.name as clinic, r.patient_scheme, r.patient_ref,
-       r.systolic, r.diastolic, r.glucose_mmol, r.glucose_context
-from reading r
-join device d on d.id = r.device_id
-join region c on c.id = r.clinic_id
-where r.patient_id is null and r.measured_at >= %(since)s and ({scope})
-order by r.measured_at desc
+select u.device_id, u.seq, u.measured_at, d.uid, d.kind, c.name as clinic, u.ref_scheme as patient_scheme,
+       u.ref_masked as patient_ref, u.reason, r.systolic, r.diastolic, r.glucose_mmol, r.glucose_context
+from reading_unattributed u
+join device d on d.id = u.device_id
+join region c on c.id = u.clinic_id
+left join reading r on (r.device_id, r.seq, r.measured_at) = (u.device_id, u.seq, u.measured_at)
+where u.attributed_at is null and u.measured_at >= %(since)s and ({scope})
+order by u.measured_at desc
 limit %(limit)s
 """
 _PATIENT_BY_CARD = """
 select p.id from patient p join region c on c.id = p.village_id
 where p.health_card_no = %(card)s and ({scope})
 """
-_ATTRIBUTE = """
-update reading r set patient_id = %(patient_id)s
-from region c
-where c.id = r.clinic_id and r.device_id = %(device_id)s and r.seq = %(seq)s and r.measured_at = %(measured_at)s
-  and r.patient_id is null and ({scope})
+_WAITING_IN_SCOPE = """
+select d.uid from reading_unattributed u
+join device d on d.id = u.device_id
+join region c on c.id = u.clinic_id
+where u.device_id = %(device_id)s and u.seq = %(seq)s and u.measured_at = %(measured_at)s
+  and u.attributed_at is null and ({scope})
 """
 
 _ID_CARD = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
@@ -148,8 +152,6 @@ def quality_report(conn: psycopg.Connection, *, principal: Principal, now: datet
         row["raw"] = safe_raw(bytes(row["raw"]))
         row["detail"] = safe_raw(row["detail"].encode())
     unattributed = _rows(conn, _UNATTRIBUTED, principal, since=since)
-    for row in unattributed:
-        row["patient_ref"] = mask_card(row["patient_ref"]) if row["patient_ref"] else None
     return QualityReport(
         by_meter=_rows(conn, _QUARANTINE_BY_METER, principal, since=since),
         latest=latest,
@@ -187,22 +189,25 @@ def attribute(
         raise AttributionError("quality.attribute.no_card")
     scope, params = _scope(principal)
     with conn.transaction():
-        row = conn.execute(_PATIENT_BY_CARD.format(scope=scope), {**params, "card": card}).fetchone()
-        if row is None:
+        if conn.execute(_PATIENT_BY_CARD.format(scope=scope), {**params, "card": card}).fetchone() is None:
             raise AttributionError("quality.attribute.no_patient")
-        patient_id = int(row[0])
-        bound = {**params, "patient_id": patient_id, "device_id": device_id, "seq": seq, "measured_at": measured_at}
-        if conn.execute(_ATTRIBUTE.format(scope=scope), bound).rowcount != 1:
+        bound = {**params, "device_id": device_id, "seq": seq, "measured_at": measured_at}
+        waiting = conn.execute(_WAITING_IN_SCOPE.format(scope=scope), bound).fetchone()
+        if waiting is None:
             raise AttributionError("quality.attribute.gone")
-        changes = rescore(conn, patient_ids=[patient_id], now=now, rules=rule_settings(settings))
-        raise_alerts(conn, changes, now=now, lang=settings.language, routes=settings.notification_routes)
-        audit.record(
-            conn,
-            principal=principal,
-            action="attribute_reading",
-            patient_id=patient_id,
-            screen=SCREEN,
-            detail={"device_id": device_id, "seq": seq, "measured_at": measured_at.isoformat()},
+        how = Reassess(
+            rules=rule_settings(settings), lang=settings.language, routes=settings.notification_routes, now=now
         )
-        colour = conn.execute("select colour from assessment_current where patient_id = %s", (patient_id,)).fetchone()
-    return patient_id, colour[0] if colour else None
+        try:
+            done = service.attribute(
+                conn,
+                patient_card=card,
+                by=principal.username,
+                reassess=how,
+                reading=(waiting[0], seq),
+                key=settings.id_card_key.get_secret_value().encode(),
+                screen=SCREEN,
+            )
+        except service.AttributionError as exc:
+            raise AttributionError("quality.attribute.identity" if exc.identity else "quality.attribute.gone") from None
+    return int(done["patient_id"]), done["colour"]

@@ -21,7 +21,14 @@ from models.scoring import rescore
 
 
 class AttributionError(LookupError):
-    """A match the store refuses; the message says why (never an identity number)."""
+    """A match the store refuses; the message says why (never an identity number).
+
+    `identity` is set when the refusal is that the ID-card number entered at the meter is not the patient's.
+    """
+
+    def __init__(self, message: str, *, identity: bool = False) -> None:
+        super().__init__(message)
+        self.identity = identity
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +147,12 @@ def attribute(
     reading: tuple[str, int] | None = None,
     ref: tuple[str, str] | None = None,
     key: bytes = b"",
+    screen: str = "cli",
 ) -> dict[str, Any]:
-    """Staff match: move one waiting reading (meter id, seq) or all waiting under a reference to a patient."""
+    """Staff match: move one waiting reading (meter id, seq) or all waiting under a reference to a patient.
+
+    Audited as `attribute_reading` by `by` on `screen` (the command line, or the data-quality screen).
+    """
     if not by.strip():
         raise AttributionError("say who you are (--by): staff matches are audited")
     found = conn.execute(
@@ -156,16 +167,17 @@ def attribute(
     for k in keys:
         if k["ref_scheme"] == "id_card":
             if patient_hash is not None and bytes(patient_hash).hex() != k["ref_key"]:
-                raise AttributionError("the ID-card number entered at the meter is not this patient's")
+                raise AttributionError("the ID-card number entered at the meter is not this patient's", identity=True)
             if k["ref_sex"] != sex or k["ref_birth_date"].year != birth_year:
                 raise AttributionError(
-                    "the ID-card number entered at the meter disagrees with the patient's sex or birth year"
+                    "the ID-card number entered at the meter disagrees with the patient's sex or birth year",
+                    identity=True,
                 )
     moved = _move(conn, patient_id=patient_id, by=by, now=reassess.now, keys=keys)
     conn.execute(
         "insert into audit_event (user_id, username, action, patient_id, screen, detail)"
-        " values ((select id from app_user where username = %s), %s, 'attribute_reading', %s, 'cli', %s)",
-        (by, by, patient_id, json.dumps({"readings": moved})),
+        " values ((select id from app_user where username = %s), %s, 'attribute_reading', %s, %s, %s)",
+        (by, by, patient_id, screen, json.dumps({"readings": moved})),
     )
     return {"patient_id": patient_id, "readings_attributed": moved, **_reassess(conn, patient_id, reassess)}
 

@@ -126,10 +126,15 @@ def test_matching_a_reading_sets_the_patient_reassesses_and_is_audited(county: W
     ).fetchone()
     assert assessed == (county.now,)  # reassessed at the moment of matching
     audit = county.conn.execute(
-        "select username, action, patient_id, screen, detail->>'seq' from audit_event"
+        "select username, action, patient_id, screen, detail->>'readings' from audit_event"
         " where action = 'attribute_reading'"
     ).fetchall()
-    assert audit == [("town.wang", "attribute_reading", patient_id, "quality", str(seq))]
+    assert audit == [("town.wang", "attribute_reading", patient_id, "quality", "1")]
+    waiting = county.conn.execute(
+        "select patient_id, attributed_by from reading_unattributed where device_id = %s and seq = %s",
+        (device_id, seq),
+    ).fetchone()
+    assert waiting == (patient_id, "town.wang")  # no longer listed as waiting
     with psycopg.connect(db_url) as conn, pytest.raises(AttributionError) as again:
         attribute(
             conn,

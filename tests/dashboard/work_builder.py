@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 
+from cdm.privacy import mask_card
 from dashboard.access import Principal, Role
 
 from .accounts import make_account
@@ -129,6 +130,22 @@ class WorkCounty:
                 self.devices[device],
             ),
         )
+        if name is None:  # kept waiting for a patient, as ingest keeps a reading whose reference matched nobody
+            self.conn.execute(
+                "insert into reading_unattributed (device_id, seq, measured_at, received_at, clinic_id, kind,"
+                " ref_scheme, ref_key, ref_masked, reason)"
+                " select id, %s, %s, %s, clinic_id, 'bp', %s, %s, %s, %s from device where id = %s",
+                (
+                    self.seq,
+                    at,
+                    at,
+                    "health_card" if ref else None,
+                    ref,
+                    mask_card(ref) if ref else None,
+                    "no_match" if ref else "no_reference",
+                    self.devices[device],
+                ),
+            )
         return self.seq
 
     def glucose(self, name: str, device: str, *, hours_ago: float, mmol: float, context: str = "fasting") -> int:
