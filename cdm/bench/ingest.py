@@ -53,8 +53,8 @@ COUNTY = "bench"
 DATABASE = "cdm_bench_ingest"
 POLL_S = 0.02
 DRAIN_TIMEOUT_S = 900.0
-LIVE_SEQ_BASE = 10**12
-UNACKED_MAX = 50_000  # paho numbers outstanding messages with 16 bits: let the broker catch up before 65,535  # the live run's sequence numbers, above the backlog's
+LIVE_SEQ_BASE = 10**12  # the live run's sequence numbers, above the backlog's
+UNACKED_MAX = 50_000  # paho numbers outstanding messages with 16 bits: let the broker catch up before 65,535
 
 
 @dataclass
