@@ -60,7 +60,8 @@ class SummaryParams:
 # back to the lookback), each with its sortable evidence item and urgent code; u: urgent readings after the last
 # follow-up, with the hypoglycaemia level; b/bs: BP in the window and its latest sitting (a break wherever the meter
 # changes or more than the sitting gap passes); a: glucose in the window, every recent reading, and the last
-# reading of each kind within the monitoring interval; x: the latest pulses after the last follow-up.
+# reading of each kind within the monitoring interval; x: the latest pulses after the last follow-up. r comes
+# ordered by patient and evidence (the index gives most of it), so none of the parts that read it sorts again.
 SUMMARY_SQL = """
 with v as (
     select patient_id, done_on, class, recorded_at, next_due,
@@ -89,6 +90,7 @@ with v as (
            or r.glucose_flag is not null or r.glucose_mmol::text::float8 >= %(gh)s
            or r.glucose_mmol::text::float8 <= %(gl)s
            or (r.pulse is not null and r.measured_at > coalesce(lv.recorded_at, '-infinity')))
+    order by r.patient_id, ev desc
 ), u as (
     select pid, array_agg(distinct code) || array_remove(array_agg(distinct
                case when code <> 'glucose_hypo' then null
