@@ -269,6 +269,7 @@ def save_bulk(
                 )
         cur.execute(_UPSERT_FROM_TMP, {"now": now, "edition": edition})
         cur.execute(_HISTORY_FROM_TMP, {"now": now, "edition": edition})
+        cur.execute("truncate assessed_tmp")  # a transaction may save more than once (ingest, then a staff match)
 
 
 def text_array(items: Sequence[str]) -> str:
