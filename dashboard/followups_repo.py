@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 
 from alerts.followups import ROUTINE, SHORT
 from cdm.privacy import mask_card
-from dashboard.access import Principal, scope_filter
+from dashboard.access import Principal, Role, scope_filter
 from models.scoring import LOOKBACK
 
 DEFAULT_LIMIT = 1000  # rows a screen shows at most: a team has fewer; a county user filters down
@@ -29,42 +29,51 @@ COLOURS = ("red", "yellow", "green")
 
 _IDENTITY = "pc.phone, p.id_card_masked"
 _NO_IDENTITY = "null::text as phone, null::text as id_card_masked"
-_CONTACT_JOIN = "left join patient_contact pc on pc.patient_id = a.patient_id"
+_CONTACT_JOIN = "left join patient_contact pc on pc.patient_id = page.patient_id"
 
+# Two steps: first the order (only what it needs: priority and due date, for the scoped patients), then the
+# columns shown, for the page's rows alone. The county's and a township's lists walk the priority index and stop
+# after `limit` rows; a team's patients (a few hundred to a couple of thousand) are read through their own index
+# and sorted whole (`materialized`), faster than walking the county's index until enough of theirs turn up
+# (measured: 111 vs 121 ms p50 for a 1,666-patient team; a 21,600-patient township the other way, 179 vs 507 ms).
 _LIST = """
-with page as (
-    select * from (
-        select a.patient_id, p.health_card_no, p.sex, p.birth_year, tw.name as township,
-               case v.level when 'village' then v.name end as village, ct.name as team,
-               a.colour, a.reasons, a.priority, {identity},
-               case when a.colour <> 'green'
-                         and (f.done_on is null or f.done_on < (a.colour_since at time zone %(tz)s)::date)
-                    then least(s.scheduled, (a.colour_since at time zone %(tz)s)::date + %(short)s::integer)
-                    else s.scheduled end as due
-        from assessment_current a
-        join patient p on p.id = a.patient_id
-        join region v on v.id = p.village_id
-        join region tw on tw.id = {township}
-        left join care_team ct on ct.id = p.team_id
-        {contact}
-        left join lateral (
-            select fu.done_on, fu.next_due from follow_up fu where fu.patient_id = a.patient_id
-            order by fu.done_on desc, fu.recorded_at desc limit 1
-        ) f on true
-        cross join lateral (
-            select coalesce(f.next_due,
-                            coalesce(f.done_on, (p.registered_at at time zone %(tz)s)::date) + %(routine)s::integer)
-                   as scheduled
-        ) s
-        where ({scope}) and (%(colours)s::text[] is null or a.colour = any(%(colours)s::text[]))
-    ) c
-    where not %(overdue_only)s or c.due < %(today)s
-    order by c.priority desc, c.due, c.patient_id
+with candidate as {materialized} (
+    select a.patient_id, a.colour, a.priority,
+           case when a.colour <> 'green'
+                     and (f.done_on is null or f.done_on < (a.colour_since at time zone %(tz)s)::date)
+                then least(s.scheduled, (a.colour_since at time zone %(tz)s)::date + %(short)s::integer)
+                else s.scheduled end as due
+    from assessment_current a
+    join patient p on p.id = a.patient_id
+    join region v on v.id = p.village_id
+    left join lateral (
+        select fu.done_on, fu.next_due from follow_up fu where fu.patient_id = a.patient_id
+        order by fu.done_on desc, fu.recorded_at desc limit 1
+    ) f on true
+    cross join lateral (
+        select coalesce(f.next_due,
+                        coalesce(f.done_on, (p.registered_at at time zone %(tz)s)::date) + %(routine)s::integer)
+               as scheduled
+    ) s
+    where ({scope}) and (%(colours)s::text[] is null or a.colour = any(%(colours)s::text[]))
+),
+page as (
+    select * from candidate
+    where not %(overdue_only)s or due < %(today)s
+    order by priority desc, due, patient_id
     limit %(limit)s
 )
-select page.*, bp.systolic, bp.diastolic, bp.measured_at as bp_at,
+select page.*, ac.reasons, p.health_card_no, p.sex, p.birth_year, tw.name as township,
+       case v.level when 'village' then v.name end as village, ct.name as team, {identity},
+       bp.systolic, bp.diastolic, bp.measured_at as bp_at,
        g.glucose_mmol, g.glucose_context, g.measured_at as glucose_at
 from page
+join assessment_current ac on ac.patient_id = page.patient_id
+join patient p on p.id = page.patient_id
+join region v on v.id = p.village_id
+join region tw on tw.id = {township}
+left join care_team ct on ct.id = p.team_id
+{contact}
 left join lateral (
     select r.systolic, r.diastolic, r.measured_at from reading r
     where r.patient_id = page.patient_id and r.kind = 'bp' and r.measured_at >= %(since)s
@@ -120,20 +129,37 @@ def followup_rows(
     tz: str = DEFAULT_TZ,
 ) -> list[FollowupRow]:
     """The first `limit` patients `principal` may see, most urgent first; optionally only some colours or overdue."""
-    zone = ZoneInfo(tz)
-    now = datetime.now(zone)
-    today = today or now.date()
+    today = today or datetime.now(ZoneInfo(tz)).date()
+    query, params = list_query(
+        principal=principal, today=today, colours=colours, overdue_only=overdue_only, limit=limit, tz=tz
+    )
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query, params).fetchall()  # the format fills code, never input
+    return [_row(r, today=today) for r in rows]
+
+
+def list_query(
+    *,
+    principal: Principal,
+    today: date,
+    colours: tuple[str, ...] | None,
+    overdue_only: bool,
+    limit: int,
+    tz: str,
+) -> tuple[str, dict[str, object]]:
+    """The list's SQL and bound parameters for this viewer and these filters."""
     if colours is not None and not set(colours) <= set(COLOURS):
         raise ValueError(f"colours must be among {COLOURS}")
     scope, scope_params = scope_filter(principal, township_col=TOWNSHIP_OF_PATIENT, team_col=TEAM_OF_PATIENT)
     identity = principal.sees_identity
     query = _LIST.format(
+        materialized="materialized" if principal.role is Role.TEAM else "not materialized",
         identity=_IDENTITY if identity else _NO_IDENTITY,
         contact=_CONTACT_JOIN if identity else "",
         township=TOWNSHIP_OF_PATIENT,
         scope=scope,
     )
-    params = {
+    params: dict[str, object] = {
         **scope_params,
         "tz": tz,
         "today": today,
@@ -142,11 +168,9 @@ def followup_rows(
         "colours": list(colours) if colours is not None else None,
         "overdue_only": overdue_only,
         "limit": limit,
-        "since": datetime.combine(today, datetime.min.time(), zone) - LOOKBACK,
+        "since": datetime.combine(today, datetime.min.time(), ZoneInfo(tz)) - LOOKBACK,
     }
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, params).fetchall()  # type: ignore[arg-type]  # the format fills code, not input
-    return [_row(r, today=today) for r in rows]
+    return query, params
 
 
 def _row(r: dict, *, today: date) -> FollowupRow:
@@ -181,7 +205,7 @@ def card_in_scope(conn: psycopg.Connection, *, principal: Principal, patient_id:
     """
     scope, params = scope_filter(principal, township_col=TOWNSHIP_OF_PATIENT, team_col=TEAM_OF_PATIENT)
     row = conn.execute(
-        _CARD_IN_SCOPE.format(scope=scope),  # type: ignore[arg-type]
+        _CARD_IN_SCOPE.format(scope=scope),
         {**params, "patient_id": patient_id},
     ).fetchone()
     return row[0] if row else None

@@ -89,7 +89,7 @@ def patient_detail(
     )
     bound: dict[str, object] = {"patient_id": patient_id, "since": since, "now": now, "limit": LIST_LIMIT}
     with conn.cursor(row_factory=dict_row) as cur:
-        header = cur.execute(query, {**params, **bound}).fetchone()  # type: ignore[arg-type]
+        header = cur.execute(query, {**params, **bound}).fetchone()
         if header is None:
             return None
         header["card"] = mask_card(header.pop("health_card_no"))

@@ -9,6 +9,7 @@ attribution (ingest/attribution.py) lands, `attribute` should call it instead of
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -93,10 +94,24 @@ _ID_CARD = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 _PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
+def _patient_reference(text: str) -> str | None:
+    """The patient reference a message carries (payload `patient.value`), when the text is JSON that has one."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    patient = message.get("patient") if isinstance(message, dict) else None
+    value = patient.get("value") if isinstance(patient, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 def safe_raw(raw: bytes, *, limit: int = RAW_SHOWN) -> str:
-    """A raw message as text a screen may show: undecodable bytes and control characters escaped, identity and
-    phone numbers masked, cut to `limit` characters."""
+    """A raw message as text a screen may show: undecodable bytes and control characters escaped; the patient
+    reference, identity and phone numbers masked; cut to `limit` characters."""
     text = raw.decode("utf-8", errors="backslashreplace")
+    reference = _patient_reference(text)
+    if reference is not None:
+        text = text.replace(reference, mask_card(reference))
     text = "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode() for ch in text)
     text = _ID_CARD.sub(lambda m: mask_card(m.group()), text)
     text = _PHONE.sub(lambda m: mask_card(m.group()), text)
@@ -111,7 +126,7 @@ def _scope(principal: Principal) -> tuple[str, dict[str, int]]:
 def _rows(conn: psycopg.Connection, query: str, principal: Principal, **params: object) -> list[dict[str, Any]]:
     scope, scope_params = _scope(principal)
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query.format(scope=scope), {**scope_params, "limit": LIMIT, **params}).fetchall()  # type: ignore[arg-type]
+        return cur.execute(query.format(scope=scope), {**scope_params, "limit": LIMIT, **params}).fetchall()
 
 
 @dataclass(frozen=True)
@@ -131,6 +146,7 @@ def quality_report(conn: psycopg.Connection, *, principal: Principal, now: datet
     latest = _rows(conn, _LATEST_QUARANTINED, principal, since=since, limit=20)
     for row in latest:
         row["raw"] = safe_raw(bytes(row["raw"]))
+        row["detail"] = safe_raw(row["detail"].encode())
     unattributed = _rows(conn, _UNATTRIBUTED, principal, since=since)
     for row in unattributed:
         row["patient_ref"] = mask_card(row["patient_ref"]) if row["patient_ref"] else None
@@ -171,12 +187,12 @@ def attribute(
         raise AttributionError("quality.attribute.no_card")
     scope, params = _scope(principal)
     with conn.transaction():
-        row = conn.execute(_PATIENT_BY_CARD.format(scope=scope), {**params, "card": card}).fetchone()  # type: ignore[arg-type]
+        row = conn.execute(_PATIENT_BY_CARD.format(scope=scope), {**params, "card": card}).fetchone()
         if row is None:
             raise AttributionError("quality.attribute.no_patient")
         patient_id = int(row[0])
         bound = {**params, "patient_id": patient_id, "device_id": device_id, "seq": seq, "measured_at": measured_at}
-        if conn.execute(_ATTRIBUTE.format(scope=scope), bound).rowcount != 1:  # type: ignore[arg-type]
+        if conn.execute(_ATTRIBUTE.format(scope=scope), bound).rowcount != 1:
             raise AttributionError("quality.attribute.gone")
         changes = rescore(conn, patient_ids=[patient_id], now=now, rules=rule_settings(settings))
         raise_alerts(conn, changes, now=now, lang=settings.language, routes=settings.notification_routes)

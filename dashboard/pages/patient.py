@@ -38,7 +38,7 @@ DENIED = "patient-denied"
 BP_CHART = "patient-bp-chart"
 GLUCOSE_CHART = "patient-glucose-chart"
 TIME_FORMAT = "%Y-%m-%d %H:%M"
-CHART_CONFIG = {"displayModeBar": False, "responsive": True}
+CHART_CONFIG: Any = {"displayModeBar": False, "responsive": True}
 
 
 def _denied(lang: str, key: str = "screen.forbidden") -> html.Div:

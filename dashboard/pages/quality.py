@@ -14,8 +14,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cdm.i18n import t
 from cdm.privacy import mask_card
-from cdm.settings import Settings
-from dashboard import quality_repo
+from dashboard import quality_repo, quality_tables
 from dashboard.access import current_principal
 from dashboard.grid_locale import locale_text
 from dashboard.runtime import current
@@ -38,7 +37,6 @@ SUBMIT = "quality-attribute"
 MESSAGE = "quality-message"
 DONE = "quality-done"
 STATUS = "quality-status"
-TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
 def _panel(title: str, body: Any) -> html.Section:
@@ -120,103 +118,6 @@ def layout(**_query: str) -> html.Div:
     )
 
 
-def _when(at: datetime | None, settings: Settings) -> str:
-    return at.astimezone(settings.tz).strftime(TIME_FORMAT) if at else ""
-
-
-def _table(headers: list[str], rows: list[list[Any]], lang: str) -> html.Table:
-    body = [html.Tr([html.Td(cell) for cell in row]) for row in rows] or [
-        html.Tr(className="empty", children=[html.Td(t("quality.empty", lang), colSpan=len(headers))])
-    ]
-    return html.Table(className="grid", children=[html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(body)])
-
-
-def _heads(lang: str, *cols: str) -> list[str]:
-    return [t(f"quality.col.{c}", lang) for c in cols]
-
-
-def _kind(kind: str | None, lang: str) -> str:
-    return t(f"quality.kind.{kind}", lang) if kind else ""
-
-
-def _skew(seconds: float, lang: str) -> str:
-    key = "quality.skew.ahead" if seconds > 0 else "quality.skew.behind"
-    return t(key, lang, seconds=f"{abs(seconds):.0f}")
-
-
-def _value(row: dict[str, Any]) -> str:
-    if row["systolic"] is not None:
-        return f"{row['systolic']}/{row['diastolic']} mmHg"
-    if row["glucose_mmol"] is not None:
-        return f"{row['glucose_mmol']:.1f} mmol/L"
-    return ""
-
-
-def _tables(report: quality_repo.QualityReport, settings: Settings) -> tuple[Any, ...]:
-    lang = settings.language
-    by_meter = [
-        [
-            r["device_uid"] or "—",
-            _kind(r["kind"], lang),
-            r["clinic"] or "",
-            t(f"quarantine.{r['reason']}", lang),
-            r["n"],
-            _when(r["latest"], settings),
-        ]
-        for r in report.by_meter
-    ]
-    latest = [
-        [
-            _when(r["received_at"], settings),
-            r["device_uid"] or "—",
-            t(f"quarantine.{r['reason']}", lang),
-            html.Code(r["raw"], className="raw"),
-        ]
-        for r in report.latest
-    ]
-    offline = [
-        [
-            r["uid"],
-            _kind(r["kind"], lang),
-            r["clinic"],
-            t(f"quality.status.{r['status']}", lang),
-            _when(r["last_seen_at"], settings) or t("quality.never_seen", lang),
-            f"{r['battery_pct']}%" if r["battery_pct"] is not None else "",
-            f"{r['signal_dbm']} dBm" if r["signal_dbm"] is not None else "",
-        ]
-        for r in report.offline
-    ]
-    skewed = [
-        [
-            r["uid"],
-            _kind(r["kind"], lang),
-            r["clinic"],
-            _skew(r["clock_skew_s"], lang),
-            _when(r["clock_skew_at"], settings),
-        ]
-        for r in report.skewed
-    ]
-    unattributed = [
-        {
-            "key": f"{r['device_id']}|{r['seq']}|{r['measured_at'].isoformat()}",
-            "measured": _when(r["measured_at"], settings),
-            "device": r["uid"],
-            "clinic": r["clinic"],
-            "reference": (t(f"quality.scheme.{r['patient_scheme']}", lang) + " " if r["patient_scheme"] else "")
-            + (r["patient_ref"] or ""),
-            "value": _value(r),
-        }
-        for r in report.unattributed
-    ]
-    return (
-        _table(_heads(lang, "device", "kind", "clinic", "reason", "count", "latest"), by_meter, lang),
-        _table(_heads(lang, "latest", "device", "reason", "raw"), latest, lang),
-        _table(_heads(lang, "device", "kind", "clinic", "status", "last_seen", "battery", "signal"), offline, lang),
-        _table(_heads(lang, "device", "kind", "clinic", "skew", "latest"), skewed, lang),
-        unattributed,
-    )
-
-
 @callback(
     Output(BY_METER, "children"),
     Output(LATEST, "children"),
@@ -239,7 +140,7 @@ def refresh(_done: int) -> tuple[Any, ...]:
     except psycopg.Error as exc:
         log.warning("data-quality screen not read: %s", type(exc).__name__)
         return (no_update,) * 5 + (t("screen.db_error", lang),)
-    return (*_tables(report, runtime.settings), "")
+    return (*quality_tables.tables(report, runtime.settings), "")
 
 
 @callback(Output(SELECTED, "children"), Input(UNATTRIBUTED, "selectedRows"))

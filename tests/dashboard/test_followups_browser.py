@@ -68,9 +68,14 @@ def test_a_team_records_a_visit_from_the_list_and_the_patient_leaves_the_overdue
         p.click("#followups-submit")
         expect(p.locator("#followups-message")).to_contain_text("已保存患者 H33****0001 的随访")
         expect(p.locator("#followups-error-done_on")).to_have_text("")
+        expect(p.locator("#followups-selected")).to_have_text("请在上方列表中点选一位患者")
         expect(p.locator(".count-line")).to_contain_text("共 1 人，其中逾期 1 人")
         assert _grid_cards(p) == ["H33****0003"]
         screenshot(p, "followups-after-visit.png", full_page=True)
+
+        p.get_by_role("link", name="H33****0003").click()  # the list opens the patient's record
+        p.wait_for_url(f"**/patient/{county.patients['A-green']}")
+        expect(p.locator(".screen-header").last).to_contain_text("患者详情 · H33****0003")
 
     visits = county.conn.execute(
         "select class, next_step, recorded_by from follow_up where patient_id = %s", (county.patients["A-red"],)
@@ -105,3 +110,16 @@ def test_a_township_user_sees_the_township_without_phone_numbers_and_exports_it(
         "select detail->>'format', (detail->>'rows')::int from audit_event where action = 'export'"
     ).fetchall()
     assert exported == [("xlsx", 4)]
+
+
+@needs_chromium
+def test_the_list_is_in_english_one_setting_away(db_url: str, county: WorkCounty, browser: Browser) -> None:
+    from playwright.sync_api import expect
+
+    settings = dashboard_settings(db_url, language="en")
+    with running_dashboard(settings) as dashboard, signed_in(browser, dashboard.url, "team.zhao") as p:
+        p.goto(dashboard.url + "/followups")
+        expect(p.locator(".screen-header").last).to_have_text("Family-doctor follow-up list")
+        expect(p.locator(".count-line")).to_contain_text("3 patients, 2 overdue")
+        expect(p.locator(".followups-grid")).to_contain_text("BP at urgent-referral level")
+        screenshot(p, "followups-en.png")

@@ -56,6 +56,8 @@ def county(conn: psycopg.Connection) -> WorkCounty:
 
 
 def test_raw_bytes_are_shown_escaped_and_masked() -> None:
+    card = safe_raw(b'{"v": 1, "patient": {"scheme": "health_card", "value": "H330000000042"}, "sbp": 500}')
+    assert card == '{"v": 1, "patient": {"scheme": "health_card", "value": "H33****0042"}, "sbp": 500}'
     shown = safe_raw(RAW)
     assert ID_CARD not in shown and "13812345678" not in shown
     assert "110****002X" in shown and "138****678" in shown
