@@ -272,3 +272,20 @@ def within_township(principal: Principal, township_id: int | None) -> Principal:
     if principal.role in (Role.COUNTY, Role.ADMIN) and township_id is not None:
         return replace(principal, role=Role.TOWNSHIP, township_id=township_id)
     return principal
+
+
+def county_snapshot(
+    pool: ConnectionPool, *, county_code: str | None = None, alert_limit: int = DEFAULT_ALERT_LIMIT
+) -> Snapshot:
+    """A whole county's snapshot for a process with no signed-in person (reports, the end-to-end test): the
+    county named by `county_code`, or the store's first county."""
+    with pool.connection() as conn:
+        row = conn.execute(
+            "select id from region where level = 'county' and (%(code)s::text is null or code = %(code)s)"
+            " order by id limit 1",
+            {"code": county_code},
+        ).fetchone()
+    if row is None:
+        raise LookupError(f"no county {county_code!r}" if county_code else "the store holds no county")
+    system = Principal(user_id=0, username="system", role=Role.COUNTY, county_id=int(row[0]))
+    return snapshot(pool, principal=system, alert_limit=alert_limit)

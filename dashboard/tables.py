@@ -116,8 +116,13 @@ def _alert_row(alert: pd.Series, *, lang: str, tz: ZoneInfo, now: datetime) -> h
             html.Td(alert["patient"], className="patient"),
             html.Td(badge(alert["severity"], lang=lang), className="sev"),
             html.Td(format_reasons(alert["reasons"], lang=lang), className="reasons"),
-            html.Td(t(f"alert.status.{alert['status']}", lang), className=f"status status-{alert['status']}"),
-            html.Td(format_ack(alert, lang=lang, tz=tz), className="ack"),
+            html.Td(
+                [
+                    html.Div(t(f"alert.status.{alert['status']}", lang)),
+                    html.Div(format_ack(alert, lang=lang, tz=tz), className="ack-note"),
+                ],
+                className=f"status status-{alert['status']}",
+            ),
             html.Td(
                 format_notified(delivered, failed, total, lang=lang),
                 className=f"notified notified-{notified_state(delivered, failed, total)}",
@@ -128,12 +133,12 @@ def _alert_row(alert: pd.Series, *, lang: str, tz: ZoneInfo, now: datetime) -> h
 
 
 def alerts_table(alerts: pd.DataFrame, *, lang: str = "zh", tz: ZoneInfo, now: datetime) -> html.Table | html.Div:
-    """The latest alerts, newest first: 时间 已等待 乡镇 村 患者 级别 原因 状态 确认 通知."""
+    """The latest alerts, newest first: 时间 已等待 乡镇 村 患者 级别 原因 状态 (and who acknowledged) 通知."""
     if alerts.empty:
         return html.Div(t("dashboard.alerts.empty", lang), className="empty-note")
     keys = ("dashboard.col.time", "alerts.col.age", "dashboard.col.township", "dashboard.col.village")
     keys += ("dashboard.col.patient", "dashboard.col.severity", "dashboard.col.reasons", "dashboard.col.status")
-    keys += ("alerts.col.ack", "dashboard.col.notified")
+    keys += ("dashboard.col.notified",)
     rows = [_alert_row(alert, lang=lang, tz=tz, now=now) for _, alert in alerts.iterrows()]
     return html.Table([_header(t(k, lang) for k in keys), html.Tbody(rows)], className="grid alerts")
 

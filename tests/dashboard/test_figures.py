@@ -203,7 +203,7 @@ def test_alerts_table_speaks_chinese_and_never_shows_a_full_number() -> None:
         },
     )
     table = tables.alerts_table(alerts, tz=SHANGHAI, now=NOW)
-    assert _texts(table.children[0]) == ["时间", "已等待", "乡镇", "村", "患者", "级别", "原因", "状态", "确认", "通知"]
+    assert _texts(table.children[0]) == ["时间", "已等待", "乡镇", "村", "患者", "级别", "原因", "状态", "通知"]
     first, second = (_texts(row) for row in table.children[1].children)
     assert first == [
         "03-14 14:25",
