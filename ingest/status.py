@@ -9,9 +9,10 @@ Store representation (what screens read), on `device`:
   heartbeat_interval_s   what the meter said its interval is (3600 until it says)
 Offline meters: `select … from device where status = 'offline' and revoked_at is null`.
 
-The ingest worker hands every batch to `take_device_messages` inside its transaction (so these are acknowledged
-after commit, like readings) and passes the rest on to the readings path. A bad status or heartbeat message is
-quarantined with its reason, like a bad reading.
+The ingest worker's status and heartbeat topics are handled by `store_device_messages`, inside the batch's
+transaction (so these are acknowledged after commit, like readings), after the worker has locked every meter of
+the batch in id order (`lock_meters`). A bad status or heartbeat message is quarantined with its reason, like a
+bad reading.
 """
 
 from __future__ import annotations
@@ -36,10 +37,21 @@ log = logging.getLogger(__name__)
 DETAIL_MAX = 300
 
 
-def take_device_messages(
+def lock_meters(conn: psycopg.Connection, messages: Sequence[InboundMessage]) -> dict[str, int]:
+    """Lock every registered, unrevoked meter a batch names, in id order; their ids by meter uid.
+
+    The readings path updates its meters' counters late in the transaction and status messages update theirs
+    early: two workers locking meters in two phases, in different orders, could deadlock. Locking them all first,
+    in one order, cannot.
+    """
+    return _device_ids(conn, _uids(messages))
+
+
+def store_device_messages(
     conn: psycopg.Connection, messages: Sequence[InboundMessage], *, county_code: str
-) -> list[InboundMessage]:
-    """Store the batch's status and heartbeat messages (in arrival order); return the others, untouched."""
+) -> tuple[list[InboundMessage], int]:
+    """Store the status and heartbeat messages (in arrival order); return the others, untouched, and how many
+    were quarantined."""
     rest: list[InboundMessage] = []
     quarantine: list[QuarantineRow] = []
     ids: dict[str, int] | None = None
@@ -49,7 +61,7 @@ def take_device_messages(
             rest.append(msg)
             continue
         if ids is None:
-            ids = _device_ids(conn, _uids(messages))
+            ids = lock_meters(conn, messages)
         _, uid, channel = parsed
         if channel == "status" and not msg.payload:
             continue  # an empty retained message only clears the broker's copy
@@ -59,7 +71,7 @@ def take_device_messages(
             log.warning("quarantined a %s message from meter %s: %s (%s)", channel, uid, reason, detail)
             quarantine.append(QuarantineRow(msg.received_at, msg.topic[:300], uid, reason, detail, msg.payload))
     repo.insert_quarantine(conn, quarantine)
-    return rest
+    return rest, len(quarantine)
 
 
 def _uids(messages: Sequence[InboundMessage]) -> set[str]:

@@ -25,7 +25,7 @@ from cdm.mqtt import configure
 from cdm.payload import device_filters, readings_filter
 from cdm.settings import Settings
 from ingest.batch import BatchResult, InboundMessage, IngestContext, process_batch, quarantine_one
-from ingest.status import take_device_messages
+from ingest.status import lock_meters, store_device_messages
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +41,36 @@ def _store_readings(conn: psycopg.Connection, messages: Sequence[InboundMessage]
     return process_batch(conn, messages, ctx=ctx)
 
 
+def _device_handler(county_code: str) -> Handler:
+    def store(conn: psycopg.Connection, messages: Sequence[InboundMessage], ctx: IngestContext) -> BatchResult:
+        rest, quarantined = store_device_messages(conn, messages, county_code=county_code)
+        return BatchResult(quarantined=quarantined) + (process_batch(conn, rest, ctx=ctx) if rest else BatchResult())
+
+    return store
+
+
 def topic_handlers(settings: Settings) -> list[tuple[str, Handler]]:
-    """The topic filters a worker subscribes to, each with what stores its messages (first match wins).
+    """The topic filters a worker subscribes to, each with what stores its messages (first match wins): the
+    meters' readings, then their status (retained, last wills) and heartbeats (ingest.status).
 
     A message matching none (cannot happen unless the broker misroutes) goes to the readings path, which keeps it
-    in quarantine as `bad_topic`. Another kind of meter message (status, heartbeat) is one more entry here.
+    in quarantine as `bad_topic`.
     """
-    return [(readings_filter(settings.county_code), _store_readings)]
+    devices = _device_handler(settings.county_code)
+    return [(readings_filter(settings.county_code), _store_readings)] + [
+        (f, devices) for f in device_filters(settings.county_code)
+    ]
+
+
+def route(
+    handlers: Sequence[tuple[str, Handler]], batch: Sequence[InboundMessage]
+) -> list[tuple[int, list[InboundMessage]]]:
+    """The batch split by the first handler whose filter matches each topic (strays to the first), in handler order."""
+    groups: dict[int, list[InboundMessage]] = {}
+    for msg in batch:
+        index = next((i for i, (f, _) in enumerate(handlers) if mqtt.topic_matches_sub(f, msg.topic)), 0)
+        groups.setdefault(index, []).append(msg)
+    return sorted(groups.items())
 
 
 def subscription(settings: Settings, topic_filter: str) -> str:
@@ -95,8 +118,7 @@ class IngestWorker:
             log.error("broker refused the connection: %s", reason)
             return
         self._generation += 1
-        topics = [f for f, _ in self.handlers] + list(device_filters(self.settings.county_code))  # + status, heartbeats
-        filters = [subscription(self.settings, f) for f in topics]
+        filters = [subscription(self.settings, f) for f, _ in self.handlers]
         client.subscribe([(f, 1) for f in filters])  # again on every reconnect
         self.connected.set()
         log.info(
@@ -203,17 +225,11 @@ class IngestWorker:
         return totals
 
     def _store(self, conn: psycopg.Connection, batch: Sequence[InboundMessage]) -> BatchResult:
-        """Store the meters' status and heartbeats, then hand each other message to the first handler whose filter
-        matches its topic, all in one transaction."""
-        batch = take_device_messages(conn, batch, county_code=self.settings.county_code)
-        if len(self.handlers) == 1:
-            return self.handlers[0][1](conn, batch, self._ctx)
-        groups: dict[int, list[InboundMessage]] = {}
-        for msg in batch:
-            index = next((i for i, (f, _) in enumerate(self.handlers) if mqtt.topic_matches_sub(f, msg.topic)), 0)
-            groups.setdefault(index, []).append(msg)
+        """Lock the batch's meters (in id order), then hand each message to the first handler whose filter matches
+        its topic, all in one transaction."""
+        lock_meters(conn, batch)
         totals = BatchResult()
-        for index, messages in sorted(groups.items()):
+        for index, messages in route(self.handlers, batch):
             totals += self.handlers[index][1](conn, messages, self._ctx)
         return totals
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from cdm.settings import Settings
 from ingest.batch import BatchResult, InboundMessage
-from ingest.worker import IngestWorker
+from ingest.worker import IngestWorker, route, topic_handlers
 
 
 def msg(topic: str) -> InboundMessage:
@@ -34,6 +34,12 @@ def test_each_message_goes_to_the_first_matching_handler_and_strays_to_the_readi
         msg("cdm/v1/c/devices/BP-2/readings"),
         msg("somewhere/else"),
     ]
-    assert worker._store(None, batch).stored == 4  # type: ignore[arg-type]
+    for index, messages in route(worker.handlers, batch):
+        worker.handlers[index][1](None, messages, None)  # type: ignore[arg-type]
     assert seen["status"] == ["cdm/v1/c/devices/BP-1/status"]
     assert seen["readings"] == ["cdm/v1/c/devices/BP-1/readings", "cdm/v1/c/devices/BP-2/readings", "somewhere/else"]
+
+
+def test_a_worker_subscribes_to_its_county_s_readings_status_and_heartbeats():
+    filters = [f for f, _ in topic_handlers(Settings(county_code="c", _env_file=None))]
+    assert filters == ["cdm/v1/c/devices/+/readings", "cdm/v1/c/devices/+/status", "cdm/v1/c/devices/+/heartbeat"]
