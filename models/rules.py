@@ -61,6 +61,7 @@ class RuleSettings:
     thresholds: Thresholds
     window: timedelta = timedelta(days=14)  # means are taken over this many days of readings
     monitoring_interval: timedelta = timedelta(days=30)
+    sitting_gap: timedelta = SITTING_GAP  # BP readings of one meter less than this apart form one sitting
 
 
 def bp_target(profile: PatientProfile, th: Thresholds, *, on: datetime) -> BpTarget:
