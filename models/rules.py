@@ -3,9 +3,9 @@
 red    an urgent reading (SBP >=180 or DBP >=110; glucose >=16.7 or <=3.9, or the meter's HI/LO; with the
        hypoglycaemia level) with no follow-up recorded since; heart rate >100/min persisting since the last
        follow-up (diabetes); "uncontrolled" at the last two follow-ups; a complication at the last follow-up
-yellow recent mean BP not below the patient's target; grade-2 BP on the latest sitting; mean fasting glucose
-       >=7.0 or non-fasting >=10.0, HbA1c >=7.0 % (diabetes); complications in the health record; no reading
-       within the monitoring interval; follow-up overdue
+yellow recent mean BP (the mean of sitting means) not below the patient's target; grade-2 BP on the latest
+       sitting; mean fasting glucose >=7.0 or non-fasting >=10.0, HbA1c >=7.0 % (diabetes); complications in the
+       health record; no reading within the monitoring interval; follow-up overdue
 green  otherwise: at target, monitored, follow-ups on time
 
 `assess` = `decide(summarise(...))`: the decision reads only a Summary (models.summary), which the store can

@@ -152,6 +152,18 @@ def _fast_pulses(*days_and_pulses):
 @example(readings=_fast_pulses((40, 120), (35, 120)), visits=[(60, "controlled", 0, None)], record=None)
 @example(readings=_fast_pulses((40, 120), (38, 80), (35, 120)), visits=[(60, "controlled", 0, None)], record=None)
 @example(readings=_fast_pulses((2, 101), (1, 101)), visits=[(0, "controlled", 0, None)], record=None)
+# Sittings at the gap: 599 s apart is one sitting, 600 s two; a meter change a second later is another.
+@example(
+    readings=[
+        ("bp", "BP-A", 3000, 190, 100, None),
+        ("bp", "BP-A", 2401, 150, 90, None),
+        ("bp", "BP-A", 1200, 170, 111, None),
+        ("bp", "BP-A", 600, 140, 80, None),
+        ("bp", "BP-B", 599, 185, 100, None),
+    ],
+    visits=[],
+    record=None,
+)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     readings=st.tuples(
