@@ -256,3 +256,45 @@ def retry_notifications(conn: psycopg.Connection, *, ids: Sequence[int] | None) 
     if cur.rowcount:
         conn.execute("select pg_notify(%s, '')", (OUTBOX_CHANNEL,))
     return cur.rowcount
+
+
+@dataclass(frozen=True, slots=True)
+class PendingSitting:
+    """An open question: did the sitting of this alert's critical BP reading confirm it?"""
+
+    alert_id: int
+    patient_id: int
+    evidence: tuple[str, ...]  # "device_uid:seq" of the readings that raised the alert
+    opened_at: datetime
+
+
+def pending_sittings(
+    conn: psycopg.Connection, *, patient_ids: Sequence[int], since: datetime, now: datetime
+) -> list[PendingSitting]:
+    """BP alerts opened since `since` whose sitting is not settled yet: those of `patient_ids` (a new reading may
+    have grown or closed the sitting), those not looked at yet, and those whose sitting time alone has closed by
+    `now`. Rows another transaction holds are skipped: it is settling them."""
+    rows = conn.execute(
+        "select id, patient_id, evidence, opened_at from alert"
+        " where sitting_confirmed is null and 'bp_critical' = any (reasons) and opened_at >= %s"
+        " and (patient_id = any(%s) or sitting_open_until is null or sitting_open_until <= %s)"
+        " order by id for update skip locked",
+        (since, list(patient_ids), now),
+    ).fetchall()
+    return [PendingSitting(r[0], r[1], tuple(r[2]), r[3]) for r in rows]
+
+
+def set_sittings(conn: psycopg.Connection, *, verdicts: dict[int, bool], open_until: dict[int, datetime]) -> None:
+    """Record, per alert id, whether its sitting confirmed the critical reading, or until when it stays open."""
+    if verdicts:
+        conn.execute(
+            "update alert a set sitting_confirmed = v.confirmed, sitting_open_until = null"
+            " from unnest(%s::bigint[], %s::boolean[]) as v (id, confirmed) where a.id = v.id",
+            (list(verdicts), list(verdicts.values())),
+        )
+    if open_until:
+        conn.execute(
+            "update alert a set sitting_open_until = v.until"
+            " from unnest(%s::bigint[], %s::timestamptz[]) as v (id, until) where a.id = v.id",
+            (list(open_until), list(open_until.values())),
+        )

@@ -114,6 +114,14 @@ class Settings(BaseSettings):
 
     assessment_window_days: int = Field(default=14, ge=1, le=365)
     monitoring_interval_days: int = Field(default=30, ge=1, le=365)
+    sitting_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=120,
+        description="BP readings of one patient on one meter less than this many minutes apart (each from the one"
+        " before) form one sitting; BP means are means of sitting means, and a critical reading's alert records"
+        " whether its sitting's mean confirmed it",
+    )
 
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8050, ge=0, le=65535, description="0: any free port (`cdm demo`)")

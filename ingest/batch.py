@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from alerts.repo import raise_alerts
+from alerts.sittings import settle_sittings
 from alerts.workflow import fold_repeats
 from cdm.domain import Assessment, Colour, Reading
 from cdm.payload import parse_topic
@@ -131,6 +132,7 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
     )
     alert_ids = raise_alerts(conn, alerting, now=now, lang=ctx.lang, routes=ctx.routes)
     fold_repeats(conn, urgent, now=now, new_alerts=alert_ids)
+    settle_sittings(conn, patient_ids={pid for _, _, pid in inserted if pid is not None}, now=now, rules=ctx.rules)
     # Last: the meters' rows stay locked until commit, and another worker's batch may need the same meters.
     repo.update_device_counters(conn, _tallies(readings, inserted, quarantine, devices, ctx.stale_after))
     new_keys = {(device_id, seq) for device_id, seq, _ in inserted}

@@ -3,9 +3,9 @@
 red    an urgent reading (SBP >=180 or DBP >=110; glucose >=16.7 or <=3.9, or the meter's HI/LO; with the
        hypoglycaemia level) with no follow-up recorded since; heart rate >100/min persisting since the last
        follow-up (diabetes); "uncontrolled" at the last two follow-ups; a complication at the last follow-up
-yellow recent mean BP not below the patient's target; grade-2 BP on the latest sitting; mean fasting glucose
-       >=7.0 or non-fasting >=10.0, HbA1c >=7.0 % (diabetes); complications in the health record; no reading
-       within the monitoring interval; follow-up overdue
+yellow recent mean BP (the mean of sitting means) not below the patient's target; grade-2 BP on the latest
+       sitting; mean fasting glucose >=7.0 or non-fasting >=10.0, HbA1c >=7.0 % (diabetes); complications in the
+       health record; no reading within the monitoring interval; follow-up overdue
 green  otherwise: at target, monitored, follow-ups on time
 
 `assess` = `decide(summarise(...))`: the decision reads only a Summary (models.summary), which the store can
@@ -27,6 +27,8 @@ from models.summary import (
     evidence_key,
     latest_sitting,
     most_recent,
+    sitting_mean,
+    sittings,
     summarise,
     urgent_reasons,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "bp_target",
     "decide",
     "latest_sitting",
+    "sitting_verdict",
     "urgent_reasons",
 ]
 
@@ -61,6 +64,23 @@ class RuleSettings:
     thresholds: Thresholds
     window: timedelta = timedelta(days=14)  # means are taken over this many days of readings
     monitoring_interval: timedelta = timedelta(days=30)
+    sitting_gap: timedelta = SITTING_GAP  # BP readings of one meter less than this apart form one sitting
+
+
+def sitting_verdict(*, bp: Sequence[Reading], critical: Reading, now: datetime, rules: RuleSettings) -> bool | None:
+    """Whether the sitting that holds the `critical` BP reading confirmed it, among the patient's BP readings `bp`.
+
+    None while the sitting may still grow: no later reading of the patient has closed it and its last reading is
+    less than the sitting gap before `now`. Then True when the sitting's mean also meets the urgent criterion
+    (SBP >= 180 or DBP >= 110), else False. A single reading alone in its sitting confirms itself.
+    """
+    th = rules.thresholds
+    groups = sittings([*bp, critical] if critical not in bp else bp, rules.sitting_gap)
+    at = next(i for i, group in enumerate(groups) if critical in group)
+    if at == len(groups) - 1 and now - groups[at][-1].measured_at < rules.sitting_gap:
+        return None
+    sbp, dbp = sitting_mean(groups[at])
+    return sbp >= th.bp_critical_systolic or dbp >= th.bp_critical_diastolic
 
 
 def bp_target(profile: PatientProfile, th: Thresholds, *, on: datetime) -> BpTarget:

@@ -47,6 +47,7 @@ def rule_settings(settings: Settings) -> RuleSettings:
         thresholds=for_edition(settings.guideline_edition),
         window=timedelta(days=settings.assessment_window_days),
         monitoring_interval=timedelta(days=settings.monitoring_interval_days),
+        sitting_gap=timedelta(minutes=settings.sitting_minutes),
     )
 
 
@@ -66,6 +67,7 @@ def summary_params(now: datetime, rules: RuleSettings) -> SummaryParams:
         hypo_level2=th.hypo_level2,
         heart_rate_urgent_per_min=th.heart_rate_urgent_per_min,
         heart_rate_persist_readings=th.heart_rate_persist_readings,
+        sitting_gap=rules.sitting_gap,
     )
 
 

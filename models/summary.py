@@ -9,6 +9,17 @@ by reading, in Python and in SQL (collation "C") alike, so both pick the same te
 evidence lists hold the readings behind each criterion in any order, possibly more than EVIDENCE_MAX: the
 decision names the EVIDENCE_MAX most recent of the criteria that fire, so the store's summary leaves the
 sorting to the few lists a decision uses (`Summary.canonical` is how two summaries compare).
+
+Sittings (clinical-reference §2: two readings 1-2 minutes apart at one sitting, averaged). A patient's BP readings
+in the window, in evidence order (time, then "device_uid:seq"), fall into sittings: a reading joins the sitting of
+the one before it when both came from the same meter and it was measured less than the sitting gap
+(CDM_SITTING_MINUTES, default 10) after it; a reading from another meter, or one the gap or more later, starts a
+new sitting. So a chain of readings each 9 minutes apart is one sitting, and 10:00 apart are two. Only readings
+inside the window count (a sitting cut by the window's start keeps its readings inside). The BP means the rules
+read are the means of the sitting means, summed newest sitting first (both paths add the same floats in the same
+order, so they agree to the bit); glucose readings are taken one by one. A single reading still meets an urgent
+criterion on its own: the red does not wait for its sitting (alerts.sittings records whether the sitting
+confirmed it).
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ from cdm.thresholds import Thresholds
 if TYPE_CHECKING:
     from models.rules import RuleSettings
 
-SITTING_GAP = timedelta(minutes=10)  # readings of one meter this close together form one sitting
+SITTING_GAP = timedelta(minutes=10)  # the default: BP readings of one meter less than this apart form one sitting
 EVIDENCE_MAX = 10  # readings named per assessment; each evidence list keeps its most recent this many
 
 
@@ -37,7 +48,8 @@ class Summary:
     urgent_excess: float = 0.0  # the largest excess over an urgent threshold among those readings
     urgent_evidence: tuple[str, ...] = ()
     bp_count: int = 0  # BP readings in the window
-    sbp_mean: float | None = None
+    bp_sittings: int = 0  # the sittings they form
+    sbp_mean: float | None = None  # the mean of the sitting means
     dbp_mean: float | None = None
     bp_evidence: tuple[str, ...] = ()
     sitting_sbp_mean: float | None = None  # the latest sitting within the window
@@ -139,15 +151,42 @@ def excess(reading: Reading, th: Thresholds) -> float:
     return max(value - th.glucose_critical_high, th.glucose_critical_low - value, 0) * 10 + 1.0
 
 
-def latest_sitting(bp: Sequence[Reading]) -> list[Reading]:
-    """The readings of the latest sitting: same meter, each within SITTING_GAP of the next."""
-    ordered = sorted(bp, key=evidence_item)
-    sitting = [ordered[-1]]
-    for reading in reversed(ordered[:-1]):
-        if reading.device_uid != sitting[0].device_uid or sitting[0].measured_at - reading.measured_at > SITTING_GAP:
-            break
-        sitting.insert(0, reading)
-    return sitting
+def sittings(bp: Sequence[Reading], gap: timedelta = SITTING_GAP) -> list[list[Reading]]:
+    """BP readings grouped into sittings, oldest first: same meter, each less than `gap` after the one before."""
+    groups: list[list[Reading]] = []
+    for reading in sorted(bp, key=evidence_item):
+        last = groups[-1][-1] if groups else None
+        if last is not None and reading.device_uid == last.device_uid and reading.measured_at - last.measured_at < gap:
+            groups[-1].append(reading)
+        else:
+            groups.append([reading])
+    return groups
+
+
+def latest_sitting(bp: Sequence[Reading], gap: timedelta = SITTING_GAP) -> list[Reading]:
+    """The readings of the latest sitting (see `sittings`)."""
+    groups = sittings(bp, gap)
+    return groups[-1] if groups else []
+
+
+def sitting_mean(sitting: Sequence[Reading]) -> tuple[float, float]:
+    """The mean systolic and diastolic of one sitting."""
+    return (
+        sum(r.systolic or 0 for r in sitting) / len(sitting),
+        sum(r.diastolic or 0 for r in sitting) / len(sitting),
+    )
+
+
+def mean_of_sittings(groups: Sequence[Sequence[Reading]]) -> tuple[float | None, float | None]:
+    """The means of the sitting means, added newest sitting first one by one (the order the SQL path adds them)."""
+    if not groups:
+        return None, None
+    sbp = dbp = 0.0
+    for sitting in reversed(groups):
+        s, d = sitting_mean(sitting)
+        sbp += s
+        dbp += d
+    return sbp / len(groups), dbp / len(groups)
 
 
 def summarise(
@@ -162,7 +201,9 @@ def summarise(
     urgent = [(r, codes) for r, codes in urgent if codes]
     recent = [r for r in past if r.measured_at >= now - rules.window]
     bp = [r for r in recent if r.kind is ReadingKind.BP]
-    sitting = latest_sitting(bp) if bp else []
+    groups = sittings(bp, rules.sitting_gap)
+    sitting = groups[-1] if groups else []
+    sbp_mean, dbp_mean = mean_of_sittings(groups)
     fasting, nonfasting = (
         [r for r in recent if r.glucose_context is ctx and r.glucose_mmol is not None]
         for ctx in (GlucoseContext.FASTING, GlucoseContext.NON_FASTING)
@@ -173,8 +214,9 @@ def summarise(
         urgent_excess=max((excess(r, th) for r, _ in urgent), default=0.0),
         urgent_evidence=most_recent(evidence_item(r) for r, _ in urgent),
         bp_count=len(bp),
-        sbp_mean=_mean(r.systolic for r in bp),
-        dbp_mean=_mean(r.diastolic for r in bp),
+        bp_sittings=len(groups),
+        sbp_mean=sbp_mean,
+        dbp_mean=dbp_mean,
         bp_evidence=most_recent(map(evidence_item, bp)),
         sitting_sbp_mean=_mean(r.systolic for r in sitting),
         sitting_dbp_mean=_mean(r.diastolic for r in sitting),

@@ -34,6 +34,7 @@ class SummaryParams:
     hypo_level2: float = Thresholds.hypo_level2
     heart_rate_urgent_per_min: int = Thresholds.heart_rate_urgent_per_min
     heart_rate_persist_readings: int = Thresholds.heart_rate_persist_readings
+    sitting_gap: timedelta = SITTING_GAP
 
     def bound(self) -> dict[str, object]:
         now = self.now
@@ -51,15 +52,18 @@ class SummaryParams:
             "h2": float(self.hypo_level2),
             "hr": self.heart_rate_urgent_per_min,
             "hn": self.heart_rate_persist_readings,
-            "gap": SITTING_GAP,
+            "gap": self.sitting_gap,
             "top": EVIDENCE_MAX,
         }
 
 
 # r: the readings that can matter (the recent ones; urgent ones, and ones with a pulse after the last follow-up,
 # back to the lookback), each with its sortable evidence item and urgent code; u: urgent readings after the last
-# follow-up, with the hypoglycaemia level; b/bs: BP in the window and its latest sitting (a break wherever the meter
-# changes or more than the sitting gap passes); a: glucose in the window, every recent reading, and the last
+# follow-up, with the hypoglycaemia level; b/bs: BP in the window, its sittings (a break wherever the meter changes
+# or the sitting gap or more passes; models.summary) and the latest one. Each sitting's mean is read at its oldest
+# reading (`last`, in newest-first order) from running sums: the sums there less the sums at the previous sitting's
+# oldest reading; all windows share r's order, so none sorts. The means of the sittings are added newest first, as
+# summarise adds them; a: glucose in the window, every recent reading, and the last
 # reading of each kind within the monitoring interval; x: the latest pulses after the last follow-up. r comes
 # ordered by patient and evidence (the index gives most of it), so none of the parts that read it sorts again.
 SUMMARY_SQL = """
@@ -104,13 +108,24 @@ with v as (
                end) as excess
     from r where code is not null and after_fu group by pid
 ), b as (
-    select pid, systolic, diastolic, ev,
-           sum(brk) over (partition by pid order by ev desc rows unbounded preceding) as brks
+    select pid, systolic, diastolic, ev, brks,
+           case when last then (cs - coalesce(max(cs) filter (where last) over wp, 0))::float8
+                               / (cn - coalesce(max(cn) filter (where last) over wp, 0))::float8 end as sm,
+           case when last then (cd - coalesce(max(cd) filter (where last) over wp, 0))::float8
+                               / (cn - coalesce(max(cn) filter (where last) over wp, 0))::float8 end as dm
     from (select pid, systolic, diastolic, ev,
-                 case when lag(device_id) over w <> device_id or lag(t) over w - t > %(gap)s then 1 else 0 end as brk
-          from r where kind = 'bp' and t >= %(window)s window w as (partition by pid order by ev desc)) x
+                 sum(brk) over w as brks, coalesce(lead(brk) over w, 1) = 1 as last,
+                 sum(coalesce(systolic, 0)) over w as cs, sum(coalesce(diastolic, 0)) over w as cd,
+                 row_number() over w as cn
+          from (select pid, systolic, diastolic, ev,
+                       case when lag(device_id) over w <> device_id or lag(t) over w - t >= %(gap)s
+                            then 1 else 0 end as brk
+                from r where kind = 'bp' and t >= %(window)s window w as (partition by pid order by ev desc)) x
+          window w as (partition by pid order by ev desc rows unbounded preceding)) y
+    window wp as (partition by pid order by ev desc rows between unbounded preceding and 1 preceding)
 ), bs as (
-    select pid, count(*) as n, sum(systolic) as ssum, sum(diastolic) as dsum,
+    select pid, count(*) as n, count(sm) as sc, sum(sm order by ev desc) as smsum,
+           sum(dm order by ev desc) as dmsum,
            (array_agg(ev order by ev desc))[1:%(top)s] as ev,
            count(*) filter (where brks = 0) as sn, sum(systolic) filter (where brks = 0) as sssum,
            sum(diastolic) filter (where brks = 0) as sdsum,
@@ -137,7 +152,7 @@ with v as (
 select p.id, p.sex, p.birth_year, p.hypertension, p.diabetes, p.registered_at::date, h.patient_id is not null,
        h.birth_date, h.total_cholesterol_mmol, h.hdl_mmol, h.waist_cm, h.smoker, h.family_history_ascvd, h.urban,
        h.north, h.hba1c_percent, h.on_bp_treatment, h.complications, h.updated_at,
-       u.codes, u.excess, u.ev, bs.n, bs.ssum, bs.dsum, bs.ev, bs.sn, bs.sssum, bs.sdsum, bs.sev,
+       u.codes, u.excess, u.ev, bs.n, bs.sc, bs.smsum, bs.dmsum, bs.ev, bs.sn, bs.sssum, bs.sdsum, bs.sev,
        a.fn, a.fm, a.fev, a.nn, a.nm, a.nev, a.rev, a.lbp, a.lg,
        lv.class1, lv.class2, lv.done_on, lv.next_due, lv.recorded_at, x.ev
 from patient p left join u on u.pid = p.id left join bs on bs.pid = p.id left join a on a.pid = p.id
@@ -185,15 +200,16 @@ _CLASSES = {c.value: c for c in FollowUpClass}  # a dict lookup: FollowUpClass(v
 
 def summary_from_row(row: tuple[Any, ...]) -> Summary:
     """The Summary from the summary columns of one row of SUMMARY_SQL (evidence lists as the store gave them)."""
-    (codes, excess, uev, n, ssum, dsum, bev, sn, sssum, sdsum, sev, fn, fm, fev, nn, nm, nev, rev, lbp, lg,
+    (codes, excess, uev, n, sc, smsum, dmsum, bev, sn, sssum, sdsum, sev, fn, fm, fev, nn, nm, nev, rev, lbp, lg,
      class1, class2, done_on, next_due, recorded_at, hev) = row  # fmt: skip
     return Summary(
         urgent_codes=tuple(sorted(set(codes))) if codes else (),
         urgent_excess=float(excess) if excess is not None else 0.0,
         urgent_evidence=tuple(uev) if uev else (),
         bp_count=n or 0,
-        sbp_mean=ssum / n if n else None,
-        dbp_mean=dsum / n if n else None,
+        bp_sittings=sc or 0,
+        sbp_mean=smsum / sc if sc else None,
+        dbp_mean=dmsum / sc if sc else None,
         bp_evidence=tuple(bev) if bev else (),
         sitting_sbp_mean=sssum / sn if sn else None,
         sitting_dbp_mean=sdsum / sn if sn else None,

@@ -32,6 +32,18 @@ pulses = st.one_of(st.none(), st.sampled_from([99, 100, 101, 130]), st.integers(
 bp_reading = st.tuples(
     st.just("bp"), st.sampled_from(DEVICES[:2]), offsets, st.integers(90, 200), st.integers(60, 120), pulses
 )
+# Sittings: a few BP readings on one meter, each 1 s .. 15 min after the one before, often right at the 10-minute
+# sitting gap (599, 600, 601 s), values around the urgent 180/110 so that sitting means land on either side.
+gaps = st.one_of(st.sampled_from([1, 60, 90, 599, 600, 601]), st.integers(1, 900))
+sitting = st.tuples(
+    st.sampled_from(DEVICES[:2]),
+    offsets,
+    st.lists(
+        st.tuples(gaps, st.sampled_from([150, 179, 180, 181, 200]), st.sampled_from([95, 109, 110, 111]), pulses),
+        min_size=1,
+        max_size=4,
+    ),
+).map(lambda s: [("bp", s[0], s[1] - sum(g for g, *_ in s[2][: i + 1]), *v) for i, (_, *v) in enumerate(s[2])])
 # A value, or None for the meter's HI/LO display (the flag); values around the hypoglycaemia levels 3.0 and 3.9.
 glucose_reading = st.tuples(
     st.just("glucose"),
@@ -140,9 +152,23 @@ def _fast_pulses(*days_and_pulses):
 @example(readings=_fast_pulses((40, 120), (35, 120)), visits=[(60, "controlled", 0, None)], record=None)
 @example(readings=_fast_pulses((40, 120), (38, 80), (35, 120)), visits=[(60, "controlled", 0, None)], record=None)
 @example(readings=_fast_pulses((2, 101), (1, 101)), visits=[(0, "controlled", 0, None)], record=None)
+# Sittings at the gap: 599 s apart is one sitting, 600 s two; a meter change a second later is another.
+@example(
+    readings=[
+        ("bp", "BP-A", 3000, 190, 100, None),
+        ("bp", "BP-A", 2401, 150, 90, None),
+        ("bp", "BP-A", 1200, 170, 111, None),
+        ("bp", "BP-A", 600, 140, 80, None),
+        ("bp", "BP-B", 599, 185, 100, None),
+    ],
+    visits=[],
+    record=None,
+)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    readings=st.lists(st.one_of(bp_reading, glucose_reading), max_size=25),
+    readings=st.tuples(
+        st.lists(st.one_of(bp_reading, glucose_reading), max_size=20), st.lists(sitting, max_size=3)
+    ).map(lambda t: t[0] + [r for group in t[1] for r in group]),
     visits=st.lists(visit, max_size=3),
     record=health_record,
 )
@@ -159,6 +185,7 @@ def test_sql_summary_equals_python_summary(store, readings, visits, record):
     for code in expected.urgent_codes:
         event(code)  # --hypothesis-show-statistics: how often each rule's edge is reached
     event(f"heart_rate_high: {bool(expected.heart_rate_evidence)}")
+    event(f"BP sittings < readings: {expected.bp_sittings < expected.bp_count}")
     assert by_id.canonical() == expected.canonical()
     assert by_range.canonical() == expected.canonical()
     decision = decide(profile=profile, summary=expected, now=NOW, rules=RULES)

@@ -1,0 +1,126 @@
+"""Sittings through ingest, on a real PostgreSQL: a critical reading alerts at once, and its alert records whether
+the sitting that held it confirmed it, once later readings (in later batches) or the passing gap complete it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+import time_machine
+
+from alerts.sittings import settle_sittings
+from cdm.payload import PatientRef, glucose_payload, reading_topic
+from cdm.settings import Settings
+from ingest.batch import InboundMessage, IngestContext, process_batch
+from tests.support.registry import bp_message, build
+
+pytestmark = pytest.mark.integration
+COUNTY = "ts"
+MIN = timedelta(minutes=1)
+
+
+@pytest.fixture
+def setup(db_url: str):
+    with psycopg.connect(db_url) as conn:
+        county = build(conn, code=COUNTY)
+        conn.commit()
+    ctx = IngestContext.from_settings(Settings(database_url=db_url, county_code=COUNTY, _env_file=None))
+    with psycopg.connect(db_url) as conn:
+        yield conn, county, ctx
+
+
+def batch(conn, county, ctx, *readings, card):
+    """One committed batch of BP readings (seq, sbp, dbp, measured this long ago) of one patient."""
+    msgs = [
+        bp_message(county, county_code=COUNTY, card=card, seq=seq, sbp=s, dbp=d, ago=ago) for seq, s, d, ago in readings
+    ]
+    with conn.transaction():
+        return process_batch(conn, msgs, ctx=ctx)
+
+
+def confirmed(conn):
+    return conn.execute("select sitting_confirmed from alert").fetchone()[0]
+
+
+def test_a_single_critical_reading_alerts_at_once_and_its_sitting_is_still_open(setup):
+    conn, county, ctx = setup
+    card = next(iter(county.patients))
+    result = batch(conn, county, ctx, (1, 190, 100, 5 / 60 * MIN), card=card)
+    assert result.alerts == 1, "the red does not wait for the sitting"
+    assert confirmed(conn) is None, "the sitting may still grow: nothing recorded yet"
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        ((150, 90), False),  # mean 170/95: the sitting did not confirm the critical reading
+        ((185, 100), True),  # mean 187.5/100: it did
+    ],
+)
+def test_a_later_batch_of_the_same_sitting_settles_the_alert_once_the_gap_has_passed(setup, second, expected):
+    conn, county, ctx = setup
+    card = next(iter(county.patients))
+    assert batch(conn, county, ctx, (1, 190, 100, 9 * MIN), card=card).alerts == 1
+    assert confirmed(conn) is None
+    # The second reading of the sitting, a minute after the first, arrives in the next batch: the sitting has grown
+    # but may still grow (its last reading is 8 minutes old).
+    assert batch(conn, county, ctx, (2, *second, 8 * MIN), card=card).alerts == 0
+    assert confirmed(conn) is None
+    with conn.transaction():
+        settled = settle_sittings(conn, patient_ids=[], now=datetime.now(UTC) + 2 * MIN, rules=ctx.rules)
+    assert list(settled.values()) == [expected]
+    assert confirmed(conn) is expected
+
+
+def test_the_next_batch_of_any_patient_settles_a_sitting_that_time_has_closed(setup):
+    conn, county, ctx = setup
+    first, other = list(county.patients)[:2]
+    start = datetime.now(UTC)
+    with time_machine.travel(start, tick=True):
+        batch(conn, county, ctx, (1, 190, 100, 5 / 60 * MIN), (2, 150, 90, 4 / 60 * MIN), card=first)
+        assert confirmed(conn) is None
+    with time_machine.travel(start + 11 * MIN, tick=True):
+        batch(conn, county, ctx, (3, 130, 80, 5 / 60 * MIN), card=other)
+    assert confirmed(conn) is False
+
+
+def test_a_reading_a_full_gap_later_is_a_new_sitting_and_closes_the_first(setup):
+    conn, county, ctx = setup
+    card = next(iter(county.patients))
+    batch(conn, county, ctx, (1, 190, 100, 20 * MIN + 5 / 60 * MIN), card=card)  # settled at once: alone 20 min
+    assert confirmed(conn) is True
+    conn.execute("update alert set sitting_confirmed = null")  # as if it had been raised a moment ago
+    conn.commit()
+    # A full gap (and the moment between the two messages) after the critical one: not the same sitting, so the
+    # critical reading stood alone and its sitting confirmed it.
+    batch(conn, county, ctx, (2, 120, 70, 10 * MIN + 5 / 60 * MIN), card=card)
+    assert confirmed(conn) is True
+
+
+def test_a_settled_verdict_is_not_reopened(setup):
+    conn, county, ctx = setup
+    card = next(iter(county.patients))
+    batch(conn, county, ctx, (1, 190, 100, 15 * MIN), card=card)
+    assert confirmed(conn) is True
+    batch(conn, county, ctx, (2, 120, 70, 14 * MIN), card=card)  # would have joined, but the verdict stands
+    assert confirmed(conn) is True
+    assert conn.execute("select count(*) from alert where sitting_confirmed is null").fetchone()[0] == 0
+
+
+def test_a_glucose_alert_has_no_sitting(setup):
+    conn, county, ctx = setup
+    card = next(iter(county.patients))
+    now = datetime.now(UTC)
+    raw = glucose_payload(
+        device_uid=county.glucose_meter,
+        seq=1,
+        measured_at=now - 20 * MIN,
+        mmol_l=2.5,
+        context="fasting",
+        patient=PatientRef(scheme="health_card", value=card),
+    )
+    with conn.transaction():
+        msg = InboundMessage(1, 1, reading_topic(COUNTY, county.glucose_meter), raw, now)
+        assert process_batch(conn, [msg], ctx=ctx).alerts == 1
+    assert confirmed(conn) is None, "null: not applicable"
