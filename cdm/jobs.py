@@ -71,6 +71,19 @@ def escalate_alerts(settings: Settings) -> None:
     run_escalation(settings)
 
 
+def settle_sittings(settings: Settings) -> None:
+    """Record whether the sitting of each critical BP alert confirmed it, once the gap alone has closed the sitting
+    (ingest does this with every batch; this covers a county whose meters have gone quiet)."""
+    from alerts.sittings import settle_sittings as settle
+    from models.scoring import rule_settings
+
+    with db.connect(settings.database_url or "", app="cdm-jobs") as conn:
+        settled = settle(conn, patient_ids=(), now=datetime.now(UTC), rules=rule_settings(settings))
+        conn.commit()
+    if settled:
+        log.info("sittings settled for %s alerts", len(settled))
+
+
 def flag_silent_meters(settings: Settings) -> None:
     """Mark meters silent past heartbeat interval x CDM_DEVICE_OFFLINE_GRACE offline, and heard-from ones online."""
     from ingest.status import refresh_status
@@ -80,6 +93,8 @@ def flag_silent_meters(settings: Settings) -> None:
         conn.commit()
     if changed["offline"] or changed["online"]:
         log.info("meters now offline: %s; back online: %s", len(changed["offline"]), len(changed["online"]))
+
+
 def refresh_indicators(settings: Settings) -> None:
     """Bring the screens' per-patient summary (latest readings, follow-ups) up to date for the indicators."""
     from dashboard.jobs import refresh_indicators as refresh
@@ -97,6 +112,7 @@ JOBS: dict[str, Callable[[Settings], None]] = {
     "send_reminders": send_reminders,
     "escalate_alerts": escalate_alerts,
     "flag_silent_meters": flag_silent_meters,
+    "settle_sittings": settle_sittings,
     "refresh_indicators": refresh_indicators,
 }
 _bound: dict[str, Settings] = {}
@@ -135,6 +151,8 @@ def declare(scheduler: BaseScheduler, settings: Settings) -> None:
     add("escalate_alerts", minute="*", second=15)
     # Every minute: the shortest heartbeat interval a meter may declare is 10 s, the grace at least 1x.
     add("flag_silent_meters", minute="*", second=45)
+    # Every minute: a sitting closes CDM_SITTING_MINUTES after its last reading.
+    add("settle_sittings", minute="*", second=5)
     # Every minute: the screens' indicators are "live" to within this (and say when they were computed).
     add("refresh_indicators", minute="*", second=50)
 

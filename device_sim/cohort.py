@@ -185,7 +185,7 @@ def rule_states(
     end = cut + horizon
     times = [r.measured_at for r in readings]
     # The end of each sitting is enough: an urgent first reading keeps the patient red past the second one.
-    ends = {t for t, after in zip(times, [*times[1:], None], strict=True) if after is None or after - t > SITTING_GAP}
+    ends = {t for t, after in zip(times, [*times[1:], None], strict=True) if after is None or after - t >= SITTING_GAP}
     points = sorted(
         {cut, end}
         | {t for t in ends if cut < t <= end}

@@ -124,3 +124,17 @@ def test_a_glucose_alert_has_no_sitting(setup):
         msg = InboundMessage(1, 1, reading_topic(COUNTY, county.glucose_meter), raw, now)
         assert process_batch(conn, [msg], ctx=ctx).alerts == 1
     assert confirmed(conn) is None, "null: not applicable"
+
+
+def test_the_minute_job_settles_a_sitting_when_the_county_has_gone_quiet(setup, db_url):
+    from cdm import jobs
+
+    conn, county, ctx = setup
+    card = next(iter(county.patients))
+    # A lone critical reading measured 9 minutes ago: its sitting may still grow, and then no batch follows.
+    assert batch(conn, county, ctx, (1, 190, 100, 9 * MIN), card=card).alerts == 1
+    assert confirmed(conn) is None
+    with time_machine.travel(datetime.now(UTC) + 2 * MIN, tick=True):
+        jobs.settle_sittings(Settings(database_url=db_url, county_code=COUNTY, _env_file=None))
+    conn.rollback()  # see what the job committed
+    assert confirmed(conn) is True, "a single critical reading left alone for the whole gap confirms itself"
