@@ -8,6 +8,7 @@ with the broker, which redelivers them to the persistent session; the idempotent
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.matcher import MQTTMatcher
 from tenacity import retry, retry_if_exception_type, stop_never, wait_exponential
 
 from cdm import db
@@ -66,11 +68,22 @@ def route(
     handlers: Sequence[tuple[str, Handler]], batch: Sequence[InboundMessage]
 ) -> list[tuple[int, list[InboundMessage]]]:
     """The batch split by the first handler whose filter matches each topic (strays to the first), in handler order."""
+    matcher = _matcher(tuple(f for f, _ in handlers))
     groups: dict[int, list[InboundMessage]] = {}
     for msg in batch:
-        index = next((i for i, (f, _) in enumerate(handlers) if mqtt.topic_matches_sub(f, msg.topic)), 0)
+        index = min(matcher.iter_match(msg.topic), default=0)
         groups.setdefault(index, []).append(msg)
     return sorted(groups.items())
+
+
+@functools.lru_cache(maxsize=8)
+def _matcher(filters: tuple[str, ...]) -> MQTTMatcher:
+    """paho's topic trie over the filters (value: the filter's index), built once: `topic_matches_sub` builds one
+    per call, a few per cent of a batch's time."""
+    matcher = MQTTMatcher()
+    for index in reversed(range(len(filters))):  # a filter listed twice keeps its first index
+        matcher[filters[index]] = index
+    return matcher
 
 
 def subscription(settings: Settings, topic_filter: str) -> str:
