@@ -238,11 +238,18 @@ class IngestWorker:
         return totals
 
     def _store(self, conn: psycopg.Connection, batch: Sequence[InboundMessage]) -> BatchResult:
-        """Lock the batch's meters (in id order), then hand each message to the first handler whose filter matches
-        its topic, all in one transaction."""
-        lock_meters(conn, batch)
+        """Hand each message to the first handler whose filter matches its topic, all in one transaction.
+
+        A batch with status or heartbeat messages first locks all its meters in id order (ingest.status): those
+        update meters early and the readings path late, and two workers doing that in different orders could
+        deadlock. A batch of readings alone takes no such lock, so workers sharing the stream do not queue behind
+        each other for the meters they both hear from.
+        """
+        groups = route(self.handlers, batch)
+        if any(index > 0 for index, _ in groups):  # handler 0 is the readings path (topic_handlers)
+            lock_meters(conn, batch)
         totals = BatchResult()
-        for index, messages in route(self.handlers, batch):
+        for index, messages in groups:
             totals += self.handlers[index][1](conn, messages, self._ctx)
         return totals
 
