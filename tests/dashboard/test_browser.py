@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from dashboard.access import Role
 
 from .accounts import make_account
-from .browser import LAPTOP, chromium, needs_chromium, screenshot, signed_in
+from .browser import LAPTOP, needs_chromium, screenshot, signed_in
 from .county_builder import busy_county
 from .png import colour_counts
 from .server import RunningDashboard, dashboard_settings, running_dashboard
@@ -27,12 +27,6 @@ class Scene:
     conn: psycopg.Connection
     township_code: str  # a township with open alerts, whose account is town.li
     township_name: str
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -3,24 +3,17 @@ is named, nothing typed is lost) and sees the patient leave the overdue list; sc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 from playwright.sync_api import Browser, Page
 
-from .browser import chromium, needs_chromium, screenshot, signed_in
+from .browser import needs_chromium, screenshot, signed_in
 from .server import dashboard_settings, running_dashboard
 from .work_builder import WorkCounty, work_county
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

@@ -3,24 +3,16 @@ view audited); another team's patient shows 无权查看 and nothing of the reco
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 from playwright.sync_api import Browser
 
-from .browser import chromium, needs_chromium, screenshot, signed_in
+from .browser import needs_chromium, screenshot, signed_in
 from .server import dashboard_settings, running_dashboard
 from .test_patient_repo import with_history
 from .work_builder import WorkCounty, work_county
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture
