@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 from playwright.sync_api import Browser
@@ -11,7 +9,7 @@ from playwright.sync_api import Browser
 from dashboard.access import Role
 
 from .accounts import make_account
-from .browser import BIG_SCREEN, LAPTOP, chromium, needs_chromium, screenshot, signed_in
+from .browser import BIG_SCREEN, LAPTOP, needs_chromium, screenshot, signed_in
 from .county_builder import busy_county
 from .png import colour_counts
 from .server import dashboard_settings, running_dashboard
@@ -21,12 +19,6 @@ pytestmark = [pytest.mark.integration, needs_chromium]
 TRAFFIC_LIGHT = {"red": (0xC6, 0x28, 0x28), "yellow": (0xF9, 0xA8, 0x25), "green": (0x2E, 0x7D, 0x32)}
 # Pixels (of the quarter sampled) each colour must fill at least: a KPI card alone is several thousand.
 MIN_PIXELS = 2_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.mark.parametrize(
