@@ -3,6 +3,7 @@ township acknowledges an alert, wrong passwords lock the account; screenshots of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -56,31 +57,31 @@ def _managed(conn: psycopg.Connection, where: str, *params: object) -> int:
     return int(row[0])
 
 
-def _kpi(page: Page) -> str:
-    page.wait_for_selector(".kpi-managed .kpi-value")
-    return page.inner_text(".kpi-managed .kpi-value").replace(",", "")
+def _expect_managed(page: Page, n: int) -> None:
+    """The managed-patients card shows `n` (waiting for the live callback that fills it)."""
+    expect(page.locator(".kpi-managed .kpi-value")).to_have_text(re.compile(rf"^({n:,}|{n})$"))
 
 
 def test_each_role_sees_only_its_own_patients_and_alerts(scene: Scene, browser: Browser) -> None:
     url, conn = scene.dashboard.url, scene.conn
     with signed_in(browser, url, "county.wang") as page:
-        assert _kpi(page) == str(_managed(conn, "true"))
+        _expect_managed(page, _managed(conn, "true"))
         expect(page.locator("#nav")).to_contain_text("县慢病中心")
         screenshot(page, "county-signed-in.png")
     with signed_in(browser, url, "town.li") as page:
-        assert page.url.endswith("/township")
+        expect(page).to_have_url(re.compile(r"/township$"))
         page.goto("/")
-        assert _kpi(page) == str(_managed(conn, "t.code = %s", scene.township_code))
+        _expect_managed(page, _managed(conn, "t.code = %s", scene.township_code))
         page.wait_for_selector("table.alerts td.place")
         places = set(page.locator("table.alerts tbody tr td:nth-child(3)").all_inner_texts())
         assert places == {scene.township_name}
-        bars = page.locator("#county-chart .ytick text").all_text_contents()
-        assert len(bars) == 1 and bars[0].startswith(scene.township_name)
+        bars = page.locator("#county-chart .ytick text")
+        expect(bars).to_have_count(1)
+        assert bars.first.text_content().startswith(scene.township_name)  # type: ignore[union-attr]
     with signed_in(browser, url, "team.zhao") as page:
-        assert page.url.endswith("/followups")
+        expect(page).to_have_url(re.compile(r"/followups$"))
         page.goto("/")
-        team_patients = _managed(conn, "p.team_id = (select id from care_team where code = 'demo-team01')")
-        assert _kpi(page) == str(team_patients)
+        _expect_managed(page, _managed(conn, "p.team_id = (select id from care_team where code = 'demo-team01')"))
         expect(page.locator("#nav")).not_to_contain_text("预警处置")
 
 

@@ -21,9 +21,11 @@ def county(conn: psycopg.Connection) -> WorkCounty:
     return work_county(conn)
 
 
-def _grid_cards(page: Page) -> list[str]:
-    cells = page.locator(".followups-grid .ag-center-cols-container [col-id='patient']")
-    return [text.strip() for text in cells.all_inner_texts()]
+def _expect_grid_cards(page: Page, cards: list[str]) -> None:
+    """The grid lists exactly these patients, in this order (waiting for AG Grid to render the new rows)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".followups-grid .ag-center-cols-container [col-id='patient']")).to_have_text(cards)
 
 
 @needs_chromium
@@ -38,7 +40,7 @@ def test_a_team_records_a_visit_from_the_list_and_the_patient_leaves_the_overdue
     ):
         p.goto(dashboard.url + "/followups")
         expect(p.locator(".count-line")).to_contain_text("共 3 人，其中逾期 2 人")
-        assert _grid_cards(p) == ["H33****0001", "H33****0002", "H33****0003"]
+        _expect_grid_cards(p, ["H33****0001", "H33****0002", "H33****0003"])
         expect(p.locator(".followups-grid")).to_contain_text("13812345678")  # the team sees the phone it calls
         screenshot(p, "followups.png", full_page=True)
 
@@ -63,7 +65,7 @@ def test_a_team_records_a_visit_from_the_list_and_the_patient_leaves_the_overdue
         expect(p.locator("#followups-error-done_on")).to_have_text("")
         expect(p.locator("#followups-selected")).to_have_text("请在上方列表中点选一位患者")
         expect(p.locator(".count-line")).to_contain_text("共 1 人，其中逾期 1 人")
-        assert _grid_cards(p) == ["H33****0003"]
+        _expect_grid_cards(p, ["H33****0003"])
         screenshot(p, "followups-after-visit.png", full_page=True)
 
         p.get_by_role("link", name="H33****0003").click()  # the list opens the patient's record
