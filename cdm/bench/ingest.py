@@ -32,18 +32,19 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import SecretStr
 
 from cdm import db
 from cdm.bench.broker import Mosquitto, window_for
 from cdm.bench.common import machine, percentile
+from cdm.bench.ingest_baselines import DRAIN_TIMEOUT_S, bare_drain, naive_drain
+from cdm.bench.ingest_baselines import client as _client
+from cdm.bench.ingest_live import LIVE_SEQ_BASE, POLL_S, live
 from cdm.services import EmbeddedPostgres, stop_process, with_database
 from cdm.settings import Settings
 
@@ -51,9 +52,6 @@ log = logging.getLogger(__name__)
 
 COUNTY = "bench"
 DATABASE = "cdm_bench_ingest"
-POLL_S = 0.02
-DRAIN_TIMEOUT_S = 900.0
-LIVE_SEQ_BASE = 10**12  # the live run's sequence numbers, above the backlog's
 UNACKED_MAX = 50_000  # paho numbers outstanding messages with 16 bits: let the broker catch up before 65,535
 
 
@@ -61,17 +59,6 @@ UNACKED_MAX = 50_000  # paho numbers outstanding messages with 16 bits: let the 
 class _Backlog:
     messages: list[tuple[str, bytes]]
     published_s: float = 0.0
-
-
-@dataclass
-class _Counter:
-    """A bare subscriber's tally: how many, when the first and the last arrived."""
-
-    target: int
-    n: int = 0
-    first: float | None = None
-    last: float | None = None
-    done: threading.Event = field(default_factory=threading.Event)
 
 
 def run(
@@ -120,12 +107,13 @@ def run(
         first = _first_received(url)
         ingest_s = done_at - (first or started)
 
-        bare = _bare_drain(bench, readings)
-        naive = _naive_drain(bench, url, naive_readings, device_ids)
+        bare = bare_drain(bench, readings)
+        naive = naive_drain(bench, url, naive_readings, device_ids)
         for client_id in ("bench-bare", "bench-naive"):
             _close_session(bench, client_id)
 
-        latencies = _live(bench, county, url, rate=live_rate, seconds=live_seconds)
+        live_messages = _messages(county, max(1, int(live_rate * live_seconds)), seed=2, first_seq=LIVE_SEQ_BASE)
+        latencies = live(bench, live_messages.messages, url, rate=live_rate)
 
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -225,19 +213,6 @@ def _messages(county: Any, n: int, *, seed: int, first_seq: int, now: datetime |
     return _Backlog(out[:n])
 
 
-def _client(settings: Settings, client_id: str, *, clean: bool, manual_ack: bool = False) -> mqtt.Client:
-    from cdm.mqtt import configure
-
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        clean_session=clean,
-        protocol=mqtt.MQTTv311,
-        manual_ack=manual_ack,
-    )
-    return configure(client, settings)
-
-
 def _filter(settings: Settings, *, shared: bool) -> str:
     from cdm.payload import readings_filter
 
@@ -325,149 +300,6 @@ def _first_received(url: str) -> float | None:
     with db.connect(url) as conn:
         row = conn.execute("select extract(epoch from min(received_at)) from reading").fetchone()
     return float(row[0]) if row and row[0] is not None else None
-
-
-def _bare_drain(settings: Settings, n: int) -> float:
-    """Messages a second a paho subscriber takes off the backlog doing nothing else (QoS 1, auto-acknowledged)."""
-    tally = _Counter(n)
-
-    def on_message(_c: mqtt.Client, _u: object, _m: mqtt.MQTTMessage) -> None:
-        now = time.perf_counter()
-        if tally.first is None:
-            tally.first = now
-        tally.n += 1
-        if tally.n == tally.target:
-            tally.last = now
-            tally.done.set()
-
-    client = _client(settings, "bench-bare", clean=False)
-    client.on_message = on_message
-    client.connect(settings.mqtt_host, settings.mqtt_port)
-    client.loop_start()
-    try:
-        if not tally.done.wait(DRAIN_TIMEOUT_S):
-            raise TimeoutError(f"the bare subscriber got {tally.n} of {n} messages")
-    finally:
-        client.disconnect()
-        client.loop_stop()
-    assert tally.first is not None and tally.last is not None
-    return (n - 1) / (tally.last - tally.first) if tally.last > tally.first else 0.0
-
-
-def _naive_drain(settings: Settings, url: str, n: int, device_ids: dict[str, int]) -> float:
-    """Rows a second of a subscriber that validates each message as ingest does and commits it alone."""
-    from ingest.batch import IngestContext
-    from ingest.validate import Rejection, decode
-
-    limits = IngestContext.from_settings(settings).limits
-    conn = db.connect(url, autocommit=True, app="cdm-bench-naive")
-    conn.execute("create table if not exists reading_naive (like reading including defaults including indexes)")
-    clinics: dict[int, int] = dict(conn.execute("select id, clinic_id from device").fetchall())
-    tally = _Counter(n)
-
-    def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        if tally.done.is_set():
-            return
-        now = time.perf_counter()
-        if tally.first is None:
-            tally.first = now
-        r = decode(topic=msg.topic, payload=bytes(msg.payload), received_at=datetime.now(UTC), limits=limits)
-        if not isinstance(r, Rejection):
-            device = device_ids[r.device_uid]
-            conn.execute(
-                "insert into reading_naive (device_id, seq, measured_at, received_at, clinic_id, kind, patient_scheme,"
-                " patient_ref, systolic, diastolic, pulse, glucose_mmol, glucose_flag, glucose_context)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) on conflict do nothing",
-                (device, r.seq, r.measured_at, r.received_at, clinics[device], r.kind.value, r.patient_scheme,
-                 r.patient_ref, r.systolic, r.diastolic, r.pulse, r.glucose_mmol, r.glucose_flag,
-                 r.glucose_context.value if r.glucose_context else None),
-            )  # fmt: skip
-        tally.n += 1
-        if tally.n == tally.target:
-            tally.last = time.perf_counter()
-            tally.done.set()
-
-    client = _client(settings, "bench-naive", clean=False)
-    client.on_message = on_message
-    client.connect(settings.mqtt_host, settings.mqtt_port)
-    client.loop_start()
-    try:
-        if not tally.done.wait(DRAIN_TIMEOUT_S):
-            raise TimeoutError(f"the naive subscriber stored {tally.n} of {n} messages")
-    finally:
-        client.disconnect()
-        client.loop_stop()
-        conn.close()
-    assert tally.first is not None and tally.last is not None
-    return n / (tally.last - tally.first) if tally.last > tally.first else 0.0
-
-
-def _live(settings: Settings, county: Any, url: str, *, rate: float, seconds: float) -> dict[str, Any]:
-    """Offer `rate` readings/s to the running ingest; each reading's publish -> committed latency."""
-    from device_sim.meter import MeterPublisher
-
-    n = max(1, int(rate * seconds))
-    messages = _messages(county, n, seed=2, first_seq=LIVE_SEQ_BASE).messages
-    keys = [(_uid(topic), _seq(payload)) for topic, payload in messages]
-    published: dict[tuple[str, int], float] = {}
-    seen: dict[tuple[str, int], float] = {}
-    stop = threading.Event()
-    watcher = threading.Thread(target=_watch_commits, args=(url, seen, stop), daemon=True)
-    watcher.start()
-    publisher = MeterPublisher(settings, client_id="bench-live").connect()
-    started = time.perf_counter()
-    for i, (topic, payload) in enumerate(messages):
-        delay = started + i / rate - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        published[keys[i]] = time.time()
-        publisher.publish_raw(topic, payload)
-    publisher.close(timeout=60)
-    deadline = time.monotonic() + 60
-    while len(seen) < n and time.monotonic() < deadline:
-        time.sleep(0.1)
-    stop.set()
-    watcher.join(5)
-    ms = [1000 * (seen[k] - t) for k, t in published.items() if k in seen]
-    return {"published": n, "ms": ms, "unseen": n - len(ms)}
-
-
-def _uid(topic: str) -> str:
-    return topic.split("/")[4]
-
-
-def _seq(payload: bytes) -> int:
-    import json
-
-    return int(json.loads(payload)["seq"])
-
-
-def _watch_commits(url: str, seen: dict[tuple[str, int], float], stop: threading.Event) -> None:
-    """Note when each live reading becomes visible (committed), by its key; polled every POLL_S.
-
-    Each meter's live sequence numbers run on from LIVE_SEQ_BASE; the poll asks, per meter, for the rows from its
-    lowest sequence not seen yet (a range of the primary key), so it stays small however long the run.
-    """
-    with db.connect(url, autocommit=True, app="cdm-bench-watch") as conn:
-        uids: dict[int, str] = dict(conn.execute("select id, uid from device").fetchall())
-        nxt = dict.fromkeys(uids, LIVE_SEQ_BASE)
-        got: dict[int, set[int]] = {i: set() for i in uids}
-        while not stop.is_set():
-            ids = sorted(nxt)
-            rows = conn.execute(
-                "select r.device_id, r.seq from unnest(%s::integer[], %s::bigint[]) as u(id, s)"
-                " join reading r on r.device_id = u.id and r.seq >= u.s",
-                (ids, [nxt[i] for i in ids]),
-            ).fetchall()
-            now = time.time()
-            for device_id, seq in rows:
-                seen.setdefault((uids[device_id], seq), now)
-                got[device_id].add(seq)
-            for device_id in {d for d, _ in rows}:
-                while nxt[device_id] in got[device_id]:
-                    got[device_id].discard(nxt[device_id])
-                    nxt[device_id] += 1
-            time.sleep(POLL_S)
 
 
 def _leftover(settings: Settings, client_id: str) -> int:
