@@ -13,7 +13,7 @@ import pytest
 from cdm import jobs
 from cdm.payload import heartbeat_payload, heartbeat_topic
 from cdm.settings import Settings
-from device_sim.meter import SimMeter
+from device_sim.sim_meter import SimMeter
 from ingest.status import refresh_status
 from ingest.worker import IngestWorker
 from tests.support.mqtt import TestPublisher
