@@ -81,26 +81,17 @@ def bp_figure(
         annotation_text=f"≥{thresholds.bp_critical_systolic}",
         annotation_position="top left",
     )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=[r["systolic"] for r in bp],
-            mode="lines+markers",
-            name=t("patient.bp.systolic", lang),
-            line={"color": SYSTOLIC, "width": 3},
-            marker={"size": 8},
+    for field, colour in (("systolic", SYSTOLIC), ("diastolic", DIASTOLIC)):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[r[field] for r in bp],
+                mode="lines+markers",
+                name=t(f"patient.bp.{field}", lang),
+                line={"color": colour, "width": 3},
+                marker={"size": 8},
+            )
         )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=[r["diastolic"] for r in bp],
-            mode="lines+markers",
-            name=t("patient.bp.diastolic", lang),
-            line={"color": DIASTOLIC, "width": 3},
-            marker={"size": 8},
-        )
-    )
     fig.add_trace(_changed(bp, "systolic", changed, tz, lang))
     title = (
         t("patient.bp.title", lang, days=days)
