@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 
@@ -13,6 +14,7 @@ from dashboard.access import Principal, Role
 
 from .accounts import make_account
 
+COUNTY_TZ = ZoneInfo("Asia/Shanghai")
 PRIORITY = {"red": 250.0, "yellow": 130.0, "green": 0.0}
 REASONS = {"red": ["bp_critical"], "yellow": ["bp_above_target"], "green": ["at_target"]}
 
@@ -32,7 +34,8 @@ class WorkCounty:
 
     @property
     def today(self) -> date:
-        return self.now.date()
+        """The county's date now (screens and due dates count days in China time, not UTC)."""
+        return self.now.astimezone(COUNTY_TZ).date()
 
     def _one(self, query: str, params: tuple[object, ...]) -> int:
         row = self.conn.execute(query, params).fetchone()  # type: ignore[arg-type]
