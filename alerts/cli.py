@@ -114,7 +114,7 @@ def followup_list(
                 "last_bp": e.last_bp,
                 "last_glucose": e.last_glucose,
             }
-            for e in team_list(conn, team_code=team, today=today)[:limit]
+            for e in team_list(conn, team_code=team, today=today, tz=settings.tz)[:limit]
         ]
 
     _run(ctx, work)

@@ -15,7 +15,7 @@ def team_patients(conn: psycopg.Connection, *, team_code: str) -> list[dict[str,
     """The team's assessed patients with their colour, last visit and last readings."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
-            "select p.id, p.health_card_no, p.registered_at::date as registered, a.colour, a.reasons, a.priority,"
+            "select p.id, p.health_card_no, p.registered_at, a.colour, a.reasons, a.priority,"
             " a.colour_since, f.done_on as last_done, f.next_due, bp.systolic, bp.diastolic, bp.measured_at as bp_at,"
             " g.glucose_mmol, g.glucose_context, g.measured_at as glucose_at"
             " from care_team t join patient p on p.team_id = t.id"

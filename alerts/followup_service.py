@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 import psycopg
@@ -19,17 +19,17 @@ from cdm.settings import Settings
 from models.scoring import rescore, rule_settings
 
 
-def team_list(conn: psycopg.Connection, *, team_code: str, today: date) -> list[ListEntry]:
-    """Who the team should see or call, most urgent first."""
+def team_list(conn: psycopg.Connection, *, team_code: str, today: date, tz: tzinfo) -> list[ListEntry]:
+    """Who the team should see or call, most urgent first; days counted in `tz` (the county's time zone)."""
     entries = []
     for row in followup_repo.team_patients(conn, team_code=team_code):
         colour = Colour(row["colour"])
         due = due_date(
             colour=colour,
-            colour_since=row["colour_since"].date(),
+            colour_since=row["colour_since"].astimezone(tz).date(),
             last_done=row["last_done"],
             next_due=row["next_due"],
-            registered=row["registered"],
+            registered=row["registered_at"].astimezone(tz).date(),
         )
         entries.append(
             ListEntry(

@@ -187,7 +187,7 @@ def test_team_list_puts_red_first_and_a_visit_takes_a_patient_off_the_overdue_li
     publish(conn, settings, county, cards[2], 3, 186, 100)
     team = one(conn, "select code from care_team")[0]
     today = datetime.now(settings.tz).date()
-    entries = team_list(conn, team_code=team, today=today)
+    entries = team_list(conn, team_code=team, today=today, tz=settings.tz)
     assert [e.colour.value for e in entries] == ["red", "yellow", "green"]
     assert entries[0].last_bp == "186/100" and entries[0].card != cards[2]
     assert entries[1].due == today + timedelta(days=14) and entries[1].days_overdue == 0
@@ -196,7 +196,7 @@ def test_team_list_puts_red_first_and_a_visit_takes_a_patient_off_the_overdue_li
         conn.execute(
             "update assessment_current set colour_since = colour_since - interval '20 days' where colour = 'yellow'"
         )
-    overdue = [e for e in team_list(conn, team_code=team, today=today) if e.days_overdue > 0]
+    overdue = [e for e in team_list(conn, team_code=team, today=today, tz=settings.tz) if e.days_overdue > 0]
     assert [(e.colour.value, e.days_overdue) for e in overdue] == [("yellow", 6)]
 
     record_follow_up(
@@ -208,7 +208,7 @@ def test_team_list_puts_red_first_and_a_visit_takes_a_patient_off_the_overdue_li
         now=datetime.now(UTC),
         settings=settings,
     )
-    after = [e for e in team_list(conn, team_code=team, today=today) if e.card == overdue[0].card]
+    after = [e for e in team_list(conn, team_code=team, today=today, tz=settings.tz) if e.card == overdue[0].card]
     assert after[0].days_overdue == 0 and after[0].due == today + timedelta(days=90)
 
 

@@ -62,7 +62,7 @@ def test_a_team_user_sees_only_the_team_and_the_phone_numbers(county: WorkCounty
 def test_the_order_and_due_dates_equal_the_cli_list(county: WorkCounty) -> None:
     county.conn.execute("set timezone to 'Asia/Shanghai'")  # the CLI reads dates in the session's time zone
     rows = followup_rows(county.conn, principal=county.users["team.zhao"], today=county.today, tz=TZ)
-    cli = team_list(county.conn, team_code="A", today=county.today)
+    cli = team_list(county.conn, team_code="A", today=county.today, tz=ZoneInfo(TZ))
     assert [(r.patient_id, r.due, r.days_overdue) for r in rows] == [(e.patient_id, e.due, e.days_overdue) for e in cli]
     assert [r.card for r in rows] == [e.card for e in cli]
 
