@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
-from alerts import workflow, workflow_repo
-from alerts.followup_service import record_follow_up, team_list
-from alerts.lifecycle import ACTIONS, TransitionError
+from alerts.followups.service import record_follow_up, team_list
+from alerts.workflow import repo as workflow_repo
+from alerts.workflow import service as workflow
+from alerts.workflow.logic import ACTIONS, TransitionError
 from cdm import db
 from cdm.i18n import t
 from cdm.privacy import mask_card
@@ -226,8 +227,8 @@ def patient_contact(
 
     from alerts.channels.base import DeliveryError
     from alerts.channels.sms import normalise_mobile
-    from alerts.followup_repo import find_patient
-    from alerts.reminder_repo import save_contact
+    from alerts.followups.repo import find_patient
+    from alerts.reminders.repo import save_contact
 
     def work(conn: Any) -> dict[str, Any]:
         patient_id = find_patient(conn, card=patient)

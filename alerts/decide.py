@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assess.rules import URGENT_REASONS
 from cdm.domain import Assessment, Colour
-from models.rules import URGENT_REASONS
 
 # Both centres hear of every red at the same moment (architecture: township + county, one commit).
 RECIPIENTS = ("township", "county")

@@ -12,9 +12,9 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from alerts.decide import RECIPIENTS, decide
+from assess.scoring import Change
 from cdm.i18n import t
 from cdm.privacy import mask_card
-from models.scoring import Change
 
 OUTBOX_CHANNEL = "cdm_outbox"  # LISTEN/NOTIFY channel that wakes the dispatcher at commit
 

@@ -1,10 +1,10 @@
 """Whether a critical BP reading's sitting confirmed it: settled on the alert once the sitting is complete.
 
-A critical reading alerts at once (models.rules: a single reading meets the urgent criterion). The alert's
+A critical reading alerts at once (assess.rules: a single reading meets the urgent criterion). The alert's
 `sitting_confirmed` stays null until the sitting that holds its critical reading (the latest critical BP reading
 among the alert's evidence) is complete: a later BP reading of the patient on another meter, or the sitting gap
 or more after its last reading, closed it; or the sitting gap has passed since its last reading. Then it is true
-when the sitting's mean also meets the urgent criterion, false when it does not (models.rules.sitting_verdict).
+when the sitting's mean also meets the urgent criterion, false when it does not (assess.rules.sitting_verdict).
 
 Ingest settles at every batch, in the batch's transaction: the alerts of the batch's patients (their new readings
 may grow or close a sitting), new alerts, and those whose sitting time alone has closed (`alert.sitting_open_until`,
@@ -22,10 +22,10 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from alerts import repo
+from assess import repo as assess_repo
+from assess.rules import RuleSettings, sitting_verdict
+from assess.summary import evidence_item, urgent_reasons
 from cdm.domain import Reading, ReadingKind
-from models import repo as models_repo
-from models.rules import RuleSettings, sitting_verdict
-from models.summary import evidence_item, urgent_reasons
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def settle_sittings(
     if not pending:
         return {}
     since = min(p.opened_at for p in pending) - HORIZON
-    readings = models_repo.load_readings(conn, sorted({p.patient_id for p in pending}), since=since)
+    readings = assess_repo.load_readings(conn, sorted({p.patient_id for p in pending}), since=since)
     verdicts: dict[int, bool] = {}
     open_until: dict[int, datetime] = {}
     for alert in pending:

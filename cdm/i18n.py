@@ -13,7 +13,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "colour.green": {"zh": "绿", "en": "Green"},
     "colour.yellow": {"zh": "黄", "en": "Yellow"},
     "colour.red": {"zh": "红", "en": "Red"},
-    # assessment reason codes (models.rules)
+    # assessment reason codes (assess.rules)
     "reason.bp_critical": {
         "zh": "血压达到紧急转诊标准（≥180/110 mmHg）",
         "en": "BP at urgent-referral level (≥180/110 mmHg)",
@@ -100,7 +100,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "followup.class.adverse_reaction": {"zh": "药物不良反应", "en": "Adverse drug reaction"},
     "followup.class.complication": {"zh": "并发症", "en": "Complication"},
     "alert.escalated.prefix": {"zh": "【升级·乡镇未及时确认】", "en": "[ESCALATED: not acknowledged] "},
-    # patient reminders (alerts.reminders); {sign} is the SMS signature, CDM_SMS_SIGN_NAME
+    # patient reminders (alerts.reminders.logic); {sign} is the SMS signature, CDM_SMS_SIGN_NAME
     "reminder.title.measure": {"zh": "测量提醒", "en": "Time to measure"},
     "reminder.title.follow_up": {"zh": "随访提醒", "en": "Follow-up reminder"},
     "reminder.title.medication": {"zh": "服药提醒", "en": "Medication reminder"},
@@ -122,7 +122,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "reminder.when.today": {"zh": "今天", "en": "today"},
     "reminder.when.tomorrow": {"zh": "明天", "en": "tomorrow"},
     "reminder.date": {"zh": "{month}月{day}日", "en": "{iso}"},
-    # China-PAR 10-year ASCVD risk (models.chinapar)
+    # China-PAR 10-year ASCVD risk (assess.chinapar)
     "ascvd.title": {"zh": "10年动脉粥样硬化性心血管病风险（China-PAR）", "en": "10-year ASCVD risk (China-PAR)"},
     "ascvd.low": {"zh": "低危", "en": "Low risk"},
     "ascvd.medium": {"zh": "中危", "en": "Medium risk"},
@@ -135,7 +135,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "zh": "年龄{age}岁，China-PAR仅适用于{low}–{high}岁，未计算",
         "en": "Age {age}: China-PAR applies to ages {low}–{high} only; not computed",
     },
-    # reason codes proposed for the complete rules (issue 4); texts ready for models.rules
+    # reason codes proposed for the complete rules (issue 4); texts ready for assess.rules
     "reason.hba1c_above_target": {"zh": "糖化血红蛋白≥7.0%，未达标", "en": "HbA1c ≥7.0 %: above target"},
     "reason.glucose_hypo_level1": {
         "zh": "1级低血糖（3.0–3.9 mmol/L）",
@@ -147,7 +147,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "zh": "心率持续>100次/分，需紧急转诊",
         "en": "Heart rate persistently >100/min: urgent referral",
     },
-    # cdm assess --file (models.cli)
+    # cdm assess --file (assess.cli)
     "assess.error": {"zh": "病例文件有误：{detail}", "en": "Case file error: {detail}"},
     "reason.model_risk": {
         "zh": "风险模型提示：90天内转红或持续控制不佳的可能性较高",

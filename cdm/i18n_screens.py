@@ -311,7 +311,7 @@ SCREENS: dict[str, dict[str, str]] = {
     "nav.followups": {"zh": "随访名单", "en": "Follow-ups"},
     "nav.quality": {"zh": "数据质量", "en": "Data quality"},
     "nav.logout": {"zh": "退出", "en": "Sign out"},
-    # programme indicators (dashboard.indicators), meters, colour mix, township screen and alert console
+    # programme indicators (dashboard.indicators.logic), meters, colour mix, township screen and alert console
     "indicator.title": {"zh": "规范管理指标（实时）", "en": "Programme indicators (live)"},
     "indicator.bp_control": {"zh": "血压控制率", "en": "BP control rate"},
     "indicator.glucose_control": {"zh": "血糖控制率", "en": "Glucose control rate"},

@@ -11,16 +11,16 @@ import psycopg
 
 from alerts.repo import raise_alerts
 from alerts.sittings import settle_sittings
-from alerts.workflow import fold_repeats
+from alerts.workflow.service import fold_repeats
+from assess.rules import RuleSettings, urgent_reasons
+from assess.scoring import Change, rescore, rule_settings
 from cdm.domain import Assessment, Colour, Reading
 from cdm.payload import parse_topic
 from cdm.settings import Settings
 from ingest import repo
-from ingest.attribution import Attribution, resolve
+from ingest.attribution.resolve import Attribution, resolve
 from ingest.repo import DeviceInfo, DeviceTally, QuarantineRow
 from ingest.validate import Limits, Rejection, decode
-from models.rules import RuleSettings, urgent_reasons
-from models.scoring import Change, rescore, rule_settings
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import typer
 def register(app: typer.Typer, with_settings: Callable[..., None]) -> None:
     """Add `cdm devices …`, `cdm readings …`, `cdm patients register` and `set-id-card` to `cdm`."""
     from alerts.cli import patients_app
-    from ingest.attribution_cli import readings_app, register_patient_cmd, set_id_card_cmd
-    from ingest.devices_cli import devices_app
+    from ingest.attribution.cli import readings_app, register_patient_cmd, set_id_card_cmd
+    from ingest.devices.cli import devices_app
 
     for sub, name in ((devices_app, "devices"), (readings_app, "readings")):
         sub.callback()(with_settings)

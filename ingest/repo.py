@@ -84,7 +84,7 @@ _READING_TYPES = (
 )
 _COLUMNS = ", ".join(READING_COLUMNS)
 # A session-local staging table, emptied at every commit: binary COPY fills it, one INSERT ... SELECT moves the
-# rows that are new into `reading`. Measured against a multi-array unnest insert: see cdm/bench/ingest.py.
+# rows that are new into `reading`. Measured against a multi-array unnest insert: see bench/ingest.py.
 _STAGE = (
     "create temp table if not exists reading_stage"
     f" ({', '.join(f'{c} {t}' for c, t in zip(READING_COLUMNS, _READING_TYPES, strict=True))})"

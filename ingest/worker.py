@@ -27,7 +27,7 @@ from cdm.mqtt import configure
 from cdm.payload import device_filters, readings_filter
 from cdm.settings import Settings
 from ingest.batch import BatchResult, InboundMessage, IngestContext, process_batch, quarantine_one
-from ingest.status import lock_meters, store_device_messages
+from ingest.status.service import lock_meters, store_device_messages
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _device_handler(county_code: str) -> Handler:
 
 def topic_handlers(settings: Settings) -> list[tuple[str, Handler]]:
     """The topic filters a worker subscribes to, each with what stores its messages (first match wins): the
-    meters' readings, then their status (retained, last wills) and heartbeats (ingest.status).
+    meters' readings, then their status (retained, last wills) and heartbeats (ingest.status.service).
 
     A message matching none (cannot happen unless the broker misroutes) goes to the readings path, which keeps it
     in quarantine as `bad_topic`.
@@ -240,7 +240,7 @@ class IngestWorker:
     def _store(self, conn: psycopg.Connection, batch: Sequence[InboundMessage]) -> BatchResult:
         """Hand each message to the first handler whose filter matches its topic, all in one transaction.
 
-        A batch with status or heartbeat messages first locks all its meters in id order (ingest.status): those
+        A batch with status or heartbeat messages first locks all its meters in id order (ingest.status.service): those
         update meters early and the readings path late, and two workers doing that in different orders could
         deadlock. A batch of readings alone takes no such lock, so workers sharing the stream do not queue behind
         each other for the meters they both hear from.

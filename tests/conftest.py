@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from alerts.sink import NotificationSink
+from app.services import EmbeddedPostgres, LocalBroker, with_database
+from app.sink import NotificationSink
 from cdm import db
-from cdm.services import EmbeddedPostgres, LocalBroker, with_database
 from cdm.settings import Settings
 
 

@@ -39,7 +39,7 @@ def test_demo_runs_everything_reports_no_loss_and_stops_every_process():
             [
                 sys.executable,
                 "-m",
-                "cdm.cli",
+                "app.cli",
                 "demo",
                 "--seconds",
                 "12",

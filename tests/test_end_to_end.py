@@ -16,7 +16,7 @@ import pytest
 from alerts.channels import sign
 from cdm.db import open_pool
 from cdm.privacy import mask_card
-from dashboard.repo import county_snapshot
+from dashboard.overview.repo import county_snapshot
 from device_sim.county import generate_county
 from device_sim.meter import MeterPublisher
 from device_sim.readings import patient_ref

@@ -13,10 +13,19 @@ import psycopg
 from dash import Input, Output, callback, html, no_update
 
 from cdm.i18n import t
-from dashboard import alerts_repo, screen
 from dashboard.access import current_principal
+from dashboard.alerts import repo as alerts_repo
+from dashboard.overview import layout as screen
+from dashboard.overview.tables import (
+    badge,
+    format_ack,
+    format_age,
+    format_reasons,
+    format_time,
+    timings_table,
+    village_of,
+)
 from dashboard.runtime import current
-from dashboard.tables import badge, format_ack, format_age, format_reasons, format_time, timings_table, village_of
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import dash
 from dash import Input, Output, callback, html
 
 from cdm.i18n import t
-from dashboard import screen
 from dashboard.access import current_principal
+from dashboard.overview import layout as screen
 from dashboard.runtime import current
 
 dash.register_page(

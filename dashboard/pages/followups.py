@@ -12,10 +12,12 @@ import psycopg
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cdm.i18n import t
-from dashboard import audit, followup_export, followup_form
-from dashboard import followups_layout as ui
+from dashboard import audit
 from dashboard.access import Principal, current_principal
-from dashboard.followups_repo import COLOURS, DEFAULT_LIMIT, FollowupRow, followup_rows
+from dashboard.followups import export as followup_export
+from dashboard.followups import form as followup_form
+from dashboard.followups import layout as ui
+from dashboard.followups.repo import COLOURS, DEFAULT_LIMIT, FollowupRow, followup_rows
 from dashboard.grid_locale import locale_text
 from dashboard.runtime import current
 

@@ -12,17 +12,18 @@ import dash
 import psycopg
 from dash import dcc, html
 
+from assess.rules import bp_target
+from assess.scoring import LOOKBACK
 from cdm.domain import PatientProfile
 from cdm.i18n import t
 from cdm.settings import Settings
 from cdm.thresholds import for_edition
-from dashboard import audit, patient_figures
+from dashboard import audit
 from dashboard.access import Principal, current_principal
-from dashboard.patient_repo import PatientDetail, colour_changing_evidence, patient_detail
-from dashboard.risk_factors import main_factors
+from dashboard.patient import figures as patient_figures
+from dashboard.patient.repo import PatientDetail, colour_changing_evidence, patient_detail
+from dashboard.patient.risk_factors import main_factors
 from dashboard.runtime import current
-from models.rules import bp_target
-from models.scoring import LOOKBACK
 
 log = logging.getLogger(__name__)
 

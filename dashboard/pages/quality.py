@@ -14,9 +14,10 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cdm.i18n import t
 from cdm.privacy import mask_card
-from dashboard import quality_repo, quality_tables
 from dashboard.access import current_principal
 from dashboard.grid_locale import locale_text
+from dashboard.quality import repo as quality_repo
+from dashboard.quality import tables as quality_tables
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """The township screen: the county screen's live picture scoped to one township, and its open alerts to
-acknowledge, act on and close (alerts.workflow's transitions, each audited)."""
+acknowledge, act on and close (alerts.workflow.service's transitions, each audited)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ import dash
 import psycopg
 from dash import MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from alerts.lifecycle import TransitionError
+from alerts.workflow.logic import TransitionError
 from cdm.i18n import t
-from dashboard import alert_actions, alerts_repo, repo, screen, worklist
 from dashboard.access import Principal, Role, current_principal
+from dashboard.alerts import repo as alerts_repo
+from dashboard.alerts import service as alert_actions
+from dashboard.overview import layout as screen
+from dashboard.overview import repo, worklist
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ import psycopg
 import pytest
 
 from alerts.repo import raise_alerts
+from assess.repo import save
+from assess.scoring import Change
 from cdm.domain import Assessment, Colour
-from models.repo import save
-from models.scoring import Change
 from tests.support.processes import env_for
 from tests.support.registry import build
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 def cdm(settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cdm.cli", *args],
+        [sys.executable, "-m", "app.cli", *args],
         env=env_for(settings),
         capture_output=True,
         text=True,

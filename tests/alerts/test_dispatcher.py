@@ -9,8 +9,8 @@ import pytest
 
 from alerts.dispatcher import Dispatcher, backoff
 from alerts.repo import raise_alerts
+from assess.scoring import Change
 from cdm.domain import Assessment, Colour
-from models.scoring import Change
 from tests.support.registry import build
 
 pytestmark = pytest.mark.integration

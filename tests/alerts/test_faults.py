@@ -78,8 +78,8 @@ def test_an_alert_storm_gives_one_open_alert_per_patient_and_no_repeated_notific
 def _alerts_for(settings: Settings, count: int) -> None:
     """`count` patients turn red at once: `count` alerts, two notifications each, in the outbox."""
     from alerts.repo import raise_alerts
+    from assess.scoring import Change
     from cdm.domain import Assessment, Colour
-    from models.scoring import Change
 
     with psycopg.connect(settings.database_url) as conn:
         county = build(conn, code=settings.county_code, patients=count)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from alerts.followups import ListEntry, default_next_due, due_date, order
+from alerts.followups.logic import ListEntry, default_next_due, due_date, order
 from cdm.domain import Colour, FollowUpClass
 
 REG = date(2026, 1, 1)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.lifecycle import AlertState, PolicyStep, TransitionError, due_steps, next_status
+from alerts.workflow.logic import AlertState, PolicyStep, TransitionError, due_steps, next_status
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 POLICY = [

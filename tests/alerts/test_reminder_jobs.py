@@ -16,8 +16,8 @@ import time_machine
 from pydantic import SecretStr
 
 from alerts.channels.base import OutboundMessage, Receipt
-from alerts.reminder_jobs import plan_reminders, send_due_reminders, sms_channel
-from cdm import jobs
+from alerts.reminders.service import plan_reminders, send_due_reminders, sms_channel
+from app import jobs
 from cdm.settings import Settings
 from tests.support.registry import build
 

@@ -9,9 +9,9 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 
-from cdm import jobs
+from app import jobs
+from app.worker import JOBSTORE_TABLE, SCHEDULER_LOCK, SchedulerGuard, build_scheduler, sqlalchemy_url
 from cdm.settings import Settings
-from cdm.worker import JOBSTORE_TABLE, SCHEDULER_LOCK, SchedulerGuard, build_scheduler, sqlalchemy_url
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration

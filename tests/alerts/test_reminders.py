@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts.reminders import (
+from alerts.reminders.logic import (
     MEDICATION_LATE,
     Kind,
     PatientFacts,

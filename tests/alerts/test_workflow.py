@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from alerts import workflow, workflow_repo
-from alerts.followup_service import record_follow_up, team_list
-from alerts.lifecycle import TransitionError
+from alerts.followups.service import record_follow_up, team_list
+from alerts.workflow import repo as workflow_repo
+from alerts.workflow import service as workflow
+from alerts.workflow.logic import TransitionError
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from ingest.batch import InboundMessage, IngestContext, process_batch
 from tests.support.registry import SmallCounty, bp_message, build

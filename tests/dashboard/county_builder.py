@@ -249,7 +249,7 @@ def busy_county(conn: psycopg.Connection, *, seed: int = 7) -> County:
 def screen_history(conn: psycopg.Connection, *, now: datetime) -> None:
     """Give a built county what the trend, meters and indicators panels show: a colour history over 90 days,
     two meters per village, BP and fasting-glucose readings and follow-ups, then refresh the summary."""
-    from dashboard.jobs import refresh_screens
+    from dashboard.summaries.service import refresh_screens
 
     conn.execute(
         "insert into assessment_history (patient_id, colour, previous_colour, reasons, priority, evidence,"

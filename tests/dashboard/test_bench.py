@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdm.bench.dashboard import run
+from bench.dashboard import run
 
 from .server import dashboard_settings
 

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from dashboard.access import Principal, Role
-from dashboard.repo import colour_mix, colour_moves, mix_start
+from dashboard.overview.repo import colour_mix, colour_moves, mix_start
 
 from .county_builder import NOW, small_county
 

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cdm.privacy import mask_card
-from dashboard import figures, tables
-from dashboard.alerts_repo import ALERT_COLUMNS
-from dashboard.repo import COUNT_COLUMNS, CountyTotals
+from dashboard.alerts.repo import ALERT_COLUMNS
+from dashboard.overview import figures, tables
+from dashboard.overview.repo import COUNT_COLUMNS, CountyTotals
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 3, 14, 6, 30, tzinfo=UTC)

@@ -12,10 +12,11 @@ import psycopg
 import pytest
 from openpyxl import load_workbook
 
-from alerts.followup_service import team_list
-from dashboard import followup_export, followup_form
+from alerts.followups.service import team_list
 from dashboard.access import Principal, Role
-from dashboard.followups_repo import card_in_scope, followup_rows
+from dashboard.followups import export as followup_export
+from dashboard.followups import form as followup_form
+from dashboard.followups.repo import card_in_scope, followup_rows
 
 from .server import dashboard_settings
 from .work_builder import WorkCounty, work_county

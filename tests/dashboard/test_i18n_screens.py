@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cdm.i18n import CATALOGUE, t
-from dashboard import panels
-from dashboard.indicators import NAMES, Indicator
+from dashboard.indicators.logic import NAMES, Indicator
+from dashboard.overview import panels
 
 SCREEN_PREFIXES = ("login.", "password.", "role.", "nav.", "indicator.", "meters.", "mix.", "township.", "alerts.")
 SCREEN_PREFIXES += ("age.", "duration.", "dashboard.")

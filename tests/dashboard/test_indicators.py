@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from dashboard.access import Principal, Role
-from dashboard.indicators import Indicator, PatientRecord, Reading, compute, format_rate
-from dashboard.indicators_repo import indicators, refresh_activity
+from dashboard.indicators.logic import Indicator, PatientRecord, Reading, compute, format_rate
+from dashboard.indicators.repo import indicators, refresh_activity
 
 NOW = datetime(2025, 3, 14, 6, 30, tzinfo=UTC)  # 14:30 in Asia/Shanghai
 TODAY = date(2025, 3, 14)
@@ -192,7 +192,7 @@ def test_a_new_reading_is_folded_in_by_the_next_refresh(conn: psycopg.Connection
 
 @pytest.mark.integration
 def test_the_scheduled_job_refreshes_the_summary(db_url: str, conn: psycopg.Connection) -> None:
-    from cdm import jobs
+    from app import jobs
 
     from .server import dashboard_settings
 

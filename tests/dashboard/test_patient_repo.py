@@ -11,9 +11,9 @@ import psycopg
 import pytest
 
 from cdm.thresholds import for_edition
-from dashboard import patient_figures
-from dashboard.patient_repo import colour_changing_evidence, patient_detail, reading_key
-from dashboard.risk_factors import GROUPS, contributions, main_factors
+from dashboard.patient import figures as patient_figures
+from dashboard.patient.repo import colour_changing_evidence, patient_detail, reading_key
+from dashboard.patient.risk_factors import GROUPS, contributions, main_factors
 
 from .server import dashboard_settings
 from .work_builder import WorkCounty, work_county
@@ -140,8 +140,8 @@ def test_main_factors_are_none_without_a_model(county: WorkCounty, db_url: str, 
 
 
 def test_main_factors_name_what_raises_the_probability(county: WorkCounty, db_url: str, tmp_path: Path) -> None:
-    from device_sim.cohort import generate_cohort, training_set
-    from models.risk_model import save, train
+    from assess.risk.cohort import generate_cohort, training_set
+    from assess.risk.model import save, train
 
     loaded = save(train(training_set(generate_cohort(patients=300, seed=11)), seed=3), tmp_path / "models")
     detail = _detail(county, "team.zhao", "A-red")
@@ -150,8 +150,8 @@ def test_main_factors_name_what_raises_the_probability(county: WorkCounty, db_ur
     factors = main_factors(detail, settings=settings, now=county.now)
     assert factors and 1 <= len(factors) <= 3
     assert all("个百分点" in f or f == "无明显使风险升高的因素" for f in factors)
+    from assess.risk.features import build_features
     from cdm.domain import PatientProfile
-    from models.features import build_features
 
     features = build_features(
         profile=PatientProfile(1, "F", 1958, True, False), readings=[], follow_ups=[], as_of=datetime.now(UTC)

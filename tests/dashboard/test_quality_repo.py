@@ -8,7 +8,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from dashboard.quality_repo import AttributionError, attribute, quality_report, safe_raw
+from dashboard.quality.repo import AttributionError, attribute, quality_report, safe_raw
 
 from .server import dashboard_settings
 from .work_builder import WorkCounty, work_county

@@ -10,8 +10,9 @@ import pytest
 
 from cdm.db import open_pool
 from cdm.privacy import mask_card
-from dashboard import alerts_repo, repo
 from dashboard.access import Principal, Role
+from dashboard.alerts import repo as alerts_repo
+from dashboard.overview import repo
 
 from .county_builder import NOW, County, small_county
 
@@ -163,8 +164,8 @@ def test_snapshot_reads_everything_through_the_pool(db_url: str, conn: psycopg.C
 
 
 def test_nobody_acts_on_an_alert_outside_their_scope(conn: psycopg.Connection) -> None:
-    from alerts.lifecycle import TransitionError
-    from dashboard import alert_actions
+    from alerts.workflow.logic import TransitionError
+    from dashboard.alerts import service as alert_actions
 
     from .accounts import make_account
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from dashboard import repo
-from dashboard.indicators_repo import indicators, stored_indicators
-from dashboard.jobs import refresh_screens
+from dashboard.indicators.repo import indicators, stored_indicators
+from dashboard.overview import repo
+from dashboard.summaries.service import refresh_screens
 
 from .county_builder import NOW, County, small_county
 from .test_repo import county_user, team_user, township_user

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from app.services import free_port
 from cdm.payload import READING_V1, BpReadingV1
-from cdm.services import free_port
 from cdm.settings import Settings
 from device_sim.county import County
 from device_sim.meter import MeterPublisher, seq_start

@@ -10,13 +10,13 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from assess.scoring import rule_settings
 from cdm.identity import check_character, id_card_hash, mask_id_number, parse_id_number
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from cdm.settings import Settings
-from ingest import devices
-from ingest.attribution_service import AttributionError, NewPatient, Reassess, attribute, register_patient
+from ingest.attribution.service import AttributionError, NewPatient, Reassess, attribute, register_patient
 from ingest.batch import InboundMessage, IngestContext, process_batch
-from models.scoring import rule_settings
+from ingest.devices import service as devices
 from tests.support.registry import SmallCounty, build
 
 pytestmark = pytest.mark.integration
@@ -273,7 +273,7 @@ def test_the_commands_register_and_attribute_reading_the_id_number_from_stdin(se
     conn, county, ctx, _ = setup
     with conn.transaction():
         process_batch(conn, [msg(county, id_ref(WOMAN_1955), 1), msg(county, None, 2)], ctx=ctx)
-    from cdm.cli import app
+    from app.cli import app
 
     env = {"CDM_DATABASE_URL": db_url, "CDM_COUNTY_CODE": COUNTY}
     runner = CliRunner()

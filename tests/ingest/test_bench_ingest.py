@@ -38,7 +38,7 @@ FIELDS = {
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_small_run_prints_one_json_line_with_nothing_lost_or_doubled(settings, workers):
     out = subprocess.run(
-        [sys.executable, "-m", "cdm.cli", "bench", "ingest", "--readings", "3000", "--workers", str(workers),
+        [sys.executable, "-m", "app.cli", "bench", "ingest", "--readings", "3000", "--workers", str(workers),
          "--live-rate", "200", "--live-seconds", "2", "--naive-readings", "300", "--patients", "300"],
         env=env_for(settings.model_copy(update={"database_url": None})),
         capture_output=True,

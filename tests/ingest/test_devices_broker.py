@@ -12,9 +12,9 @@ import psycopg
 import pytest
 
 from cdm.payload import heartbeat_topic, reading_topic, status_topic
-from ingest import devices
-from ingest.broker_auth import acl_file, mosquitto_hash, verify_mosquitto_hash, write_broker_files
-from ingest.devices import RegistryError, imei_ok
+from ingest.devices import service as devices
+from ingest.devices.broker import acl_file, mosquitto_hash, verify_mosquitto_hash, write_broker_files
+from ingest.devices.service import RegistryError, imei_ok
 from tests.ingest.broker_support import AuthBroker, Client, needs_mosquitto
 from tests.support.registry import build
 
@@ -161,7 +161,7 @@ def test_the_commands_print_the_password_once_and_write_the_files(db_url, regist
 
     from typer.testing import CliRunner
 
-    from cdm.cli import app
+    from app.cli import app
 
     env = {"CDM_DATABASE_URL": db_url, "CDM_COUNTY_CODE": "c"}
     runner = CliRunner()

@@ -22,9 +22,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from cdm.bench.broker import Mosquitto, window_for
+from app.services import EmbeddedPostgres
+from bench.broker import Mosquitto, window_for
 from cdm.payload import PatientRef
-from cdm.services import EmbeddedPostgres
 from cdm.settings import Settings
 from cdm.store import upgrade_store
 from device_sim.meter import MeterPublisher

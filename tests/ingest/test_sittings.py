@@ -127,7 +127,7 @@ def test_a_glucose_alert_has_no_sitting(setup):
 
 
 def test_the_minute_job_settles_a_sitting_when_the_county_has_gone_quiet(setup, db_url):
-    from cdm import jobs
+    from app import jobs
 
     conn, county, ctx = setup
     card = next(iter(county.patients))

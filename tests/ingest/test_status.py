@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from cdm import jobs
+from app import jobs
 from cdm.payload import heartbeat_payload, heartbeat_topic
 from cdm.settings import Settings
 from device_sim.sim_meter import SimMeter
-from ingest.status import refresh_status
+from ingest.status.service import refresh_status
 from ingest.worker import IngestWorker
 from tests.support.mqtt import TestPublisher
 from tests.support.registry import SmallCounty, build

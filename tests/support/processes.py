@@ -29,5 +29,5 @@ def spawn(settings: Settings, *args: str, log: Path) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "cdm.cli", *args], env=env_for(settings), stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "app.cli", *args], env=env_for(settings), stdout=out, stderr=subprocess.STDOUT
         )

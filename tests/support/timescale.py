@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from cdm.services import free_port, stop_process, wait_for_port
+from app.services import free_port, stop_process, wait_for_port
 
 log = logging.getLogger(__name__)
 

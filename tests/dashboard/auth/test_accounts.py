@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 def _users_add(db_url: str, *args: str, password: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CDM_")}
     return subprocess.run(
-        [sys.executable, "-m", "cdm.cli", "users", "add", *args],
+        [sys.executable, "-m", "app.cli", "users", "add", *args],
         env={**clean, "CDM_DATABASE_URL": db_url},
         input=password + "\n",
         capture_output=True,

@@ -1,0 +1,109 @@
+"""A family-doctor team's follow-up list, and recording a visit: it feeds the rules and closes the alerts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+import psycopg
+
+from alerts.followups import repo as followup_repo
+from alerts.followups.logic import ListEntry, default_next_due, due_date, order
+from alerts.repo import raise_alerts
+from alerts.workflow.logic import TransitionError
+from alerts.workflow.service import close
+from assess.scoring import rescore, rule_settings
+from cdm.domain import Colour, FollowUpClass
+from cdm.i18n import t
+from cdm.privacy import mask_card
+from cdm.settings import Settings
+
+
+def team_list(conn: psycopg.Connection, *, team_code: str, today: date, tz: tzinfo) -> list[ListEntry]:
+    """Who the team should see or call, most urgent first; days counted in `tz` (the county's time zone)."""
+    entries = []
+    for row in followup_repo.team_patients(conn, team_code=team_code):
+        colour = Colour(row["colour"])
+        due = due_date(
+            colour=colour,
+            colour_since=row["colour_since"].astimezone(tz).date(),
+            last_done=row["last_done"],
+            next_due=row["next_due"],
+            registered=row["registered_at"].astimezone(tz).date(),
+        )
+        entries.append(
+            ListEntry(
+                patient_id=row["id"],
+                card=mask_card(row["health_card_no"]),
+                colour=colour,
+                reasons=tuple(row["reasons"]),
+                priority=row["priority"],
+                due=due,
+                days_overdue=max((today - due).days, 0),
+                last_bp=_bp(row),
+                last_glucose=_glucose(row),
+            )
+        )
+    return order(entries)
+
+
+def _bp(row: dict[str, Any]) -> str | None:
+    return f"{row['systolic']}/{row['diastolic']}" if row["systolic"] is not None else None
+
+
+def _glucose(row: dict[str, Any]) -> str | None:
+    return f"{row['glucose_mmol']:.1f}" if row["glucose_mmol"] is not None else None
+
+
+def record_follow_up(
+    conn: psycopg.Connection,
+    *,
+    card: str,
+    done_on: date,
+    follow_up_class: str,
+    recorded_by: str,
+    now: datetime,
+    settings: Settings,
+    next_step: str | None = None,
+    next_due: date | None = None,
+) -> dict[str, Any]:
+    """Record a visit; close the patient's open alerts with it as the outcome; reassess the patient."""
+    try:
+        cls = FollowUpClass(follow_up_class)
+    except ValueError:
+        raise TransitionError(f"class must be one of {', '.join(c.value for c in FollowUpClass)}") from None
+    if done_on > now.astimezone(settings.tz).date():
+        raise TransitionError("the visit date is in the future")
+    due = next_due or default_next_due(cls, done_on)
+    if due < done_on:
+        raise TransitionError("the next visit cannot be before this one")
+    with conn.transaction():
+        patient_id = followup_repo.find_patient(conn, card=card)
+        if patient_id is None:
+            raise TransitionError("no patient with that health-card number")
+        visit = followup_repo.insert_follow_up(
+            conn,
+            patient_id=patient_id,
+            done_on=done_on,
+            follow_up_class=cls,
+            next_step=next_step,
+            next_due=due,
+            recorded_by=recorded_by,
+            now=now,
+        )
+        outcome = t(f"followup.class.{cls.value}", settings.language) + (f"; {next_step}" if next_step else "")
+        closed = []
+        for alert_id in followup_repo.open_alerts_of(conn, patient_id):
+            close(conn, alert_id=alert_id, actor=recorded_by, outcome=outcome, now=now)
+            followup_repo.link_follow_up(conn, follow_up_id=visit, alert_id=alert_id)
+            closed.append(alert_id)
+        changes = rescore(conn, patient_ids=[patient_id], now=now, rules=rule_settings(settings))
+        new_alerts = raise_alerts(conn, changes, now=now, lang=settings.language, routes=settings.notification_routes)
+    colour = changes[0].assessment.colour.value if changes else None
+    return {
+        "follow_up_id": visit,
+        "next_due": due.isoformat(),
+        "closed_alerts": closed,
+        "new_alerts": new_alerts,
+        "colour": colour,
+    }

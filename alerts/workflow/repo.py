@@ -1,0 +1,128 @@
+"""SQL of the alert workflow: transitions, repeats, escalation candidates and contacts, lists for people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from alerts.workflow.logic import AlertState, PolicyStep
+
+ESCALATION_BATCH = 200
+
+
+def lock_alert(conn: psycopg.Connection, alert_id: int) -> dict[str, Any] | None:
+    """The alert's row, locked until the transaction ends (two people acting at once take turns)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("select * from alert where id = %s for update", (alert_id,)).fetchone()
+
+
+def update_alert(conn: psycopg.Connection, alert_id: int, fields: dict[str, Any]) -> None:
+    """Set the given columns of one alert (column names come from this package, never from users)."""
+    assignments = ", ".join(f"{name} = %s" for name in fields)
+    conn.execute(f"update alert set {assignments} where id = %s", (*fields.values(), alert_id))
+
+
+def record_repeats(
+    conn: psycopg.Connection, repeats: dict[int, list[str]], *, now: datetime, opened: Sequence[int] = ()
+) -> list[int]:
+    """Count a batch's urgent readings on each patient's open alert and keep the latest as evidence.
+
+    An alert `opened` by this very batch counts its readings from scratch (the one that opened it among them).
+    Returns the ids of the alerts that were already open before.
+    """
+    if not repeats:
+        return []
+    pids = sorted(repeats)
+    rows = conn.execute(
+        "update alert a set occurrences = case when a.id = any(%s) then u.n else a.occurrences + u.n end,"
+        " last_seen_at = %s, latest_evidence = string_to_array(u.ev, ',')"
+        " from unnest(%s::bigint[], %s::integer[], %s::text[]) as u(pid, n, ev)"
+        " where a.patient_id = u.pid and a.kind = 'turned_red' and a.status <> 'closed'"
+        " returning a.id",
+        (list(opened), now, pids, [len(repeats[p]) for p in pids], [",".join(repeats[p]) for p in pids]),
+    ).fetchall()
+    return [r[0] for r in rows if r[0] not in set(opened)]
+
+
+def load_policy(conn: psycopg.Connection) -> list[PolicyStep]:
+    """The escalation policy table."""
+    rows = conn.execute("select severity, step, after, notify from escalation_policy order by after")
+    return [PolicyStep(r[0], r[1], r[2], tuple(r[3])) for r in rows]
+
+
+def escalation_candidates(conn: psycopg.Connection, *, now: datetime) -> list[tuple[int, int, AlertState]]:
+    """(alert id, patient id, state) of unfinished alerts old enough for some policy step, locked, skipping
+    those another worker holds."""
+    rows = conn.execute(
+        "select a.id, a.patient_id, a.severity, a.status, a.opened_at, a.escalated_at, a.overdue_at from alert a"
+        " where a.status in ('open', 'acknowledged')"
+        " and (a.escalated_at is null or a.overdue_at is null)"
+        " and a.opened_at <= %s - (select min(after) from escalation_policy p where p.severity = a.severity)"
+        " order by a.opened_at limit %s for update skip locked",
+        (now, ESCALATION_BATCH),
+    )
+    return [(r[0], r[1], AlertState(r[2], r[3], r[4], r[5], r[6])) for r in rows]
+
+
+def contacts(
+    conn: psycopg.Connection, *, role: str, region_id: int | None = None, team_id: int | None = None
+) -> list[tuple[str, str]]:
+    """(channel, address) of the active contacts of a region or team in a role."""
+    rows = conn.execute(
+        "select channel, address from contact where active and role = %s"
+        " and region_id is not distinct from %s and team_id is not distinct from %s order by id",
+        (role, region_id, team_id),
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def add_contact(
+    conn: psycopg.Connection,
+    *,
+    role: str,
+    channel: str,
+    address: str,
+    region_id: int | None = None,
+    team_id: int | None = None,
+) -> None:
+    """Register where a centre, the on-duty person or a team is reached."""
+    conn.execute(
+        "insert into contact (region_id, team_id, role, channel, address) values (%s, %s, %s, %s, %s)"
+        " on conflict do nothing",
+        (region_id, team_id, role, channel, address),
+    )
+
+
+def alert_row(conn: psycopg.Connection, alert_id: int) -> dict[str, Any]:
+    """One alert as a dict."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("select * from alert where id = %s", (alert_id,)).fetchone()
+    if row is None:
+        raise LookupError(f"no alert {alert_id}")
+    return row
+
+
+def list_alerts(
+    conn: psycopg.Connection,
+    *,
+    township_code: str | None = None,
+    status: str | None = None,
+    overdue_only: bool = False,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Alerts for a person's list: newest first, optionally one township's, one status, or only overdue."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "select a.id, a.opened_at, a.severity, a.status, a.occurrences, a.reasons, a.acknowledged_at,"
+            " a.acknowledged_by, a.action, a.closed_at, a.outcome, a.escalated_at, a.overdue_at,"
+            " t.code as township_code, t.name as township, p.health_card_no"
+            " from alert a join region t on t.id = a.township_id join patient p on p.id = a.patient_id"
+            " where (%s::text is null or t.code = %s) and (%s::text is null or a.status = %s)"
+            " and (not %s or a.overdue_at is not null and a.status <> 'closed')"
+            " order by a.opened_at desc limit %s",
+            (township_code, township_code, status, status, overdue_only, limit),
+        ).fetchall()

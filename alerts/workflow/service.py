@@ -1,0 +1,161 @@
+"""What people and the scheduler do with alerts: acknowledge, record an action, close; fold repeats; escalate."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from alerts import repo
+from alerts.workflow import repo as workflow_repo
+from alerts.workflow.logic import TransitionError, due_steps, next_status
+from cdm import db
+from cdm.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"
+
+
+def acknowledge(conn: psycopg.Connection, *, alert_id: int, actor: str, now: datetime) -> dict[str, Any]:
+    """The township (or county) has seen the alert and takes it on."""
+    return _move(
+        conn,
+        alert_id=alert_id,
+        actor=actor,
+        now=now,
+        move="acknowledge",
+        fields={"acknowledged_at": now, "acknowledged_by": actor},
+    )
+
+
+def record_action(
+    conn: psycopg.Connection, *, alert_id: int, actor: str, action: str, now: datetime, note: str = ""
+) -> dict[str, Any]:
+    """A family doctor phoned, visited or referred the patient."""
+    return _move(
+        conn,
+        alert_id=alert_id,
+        actor=actor,
+        now=now,
+        move="act",
+        action=action,
+        note=note,
+        fields={"actioned_at": now, "actioned_by": actor, "action": action},
+    )
+
+
+def close(conn: psycopg.Connection, *, alert_id: int, actor: str, outcome: str, now: datetime) -> dict[str, Any]:
+    """The loop is closed, with an outcome the county can measure."""
+    return _move(
+        conn,
+        alert_id=alert_id,
+        actor=actor,
+        now=now,
+        move="close",
+        outcome=outcome,
+        fields={"closed_at": now, "closed_by": actor, "outcome": outcome},
+    )
+
+
+def _move(
+    conn: psycopg.Connection,
+    *,
+    alert_id: int,
+    actor: str,
+    now: datetime,
+    move: str,
+    fields: dict[str, Any],
+    action: str | None = None,
+    outcome: str | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    if not actor.strip():
+        raise TransitionError("say who is acting (an account name)")
+    with conn.transaction():
+        alert = workflow_repo.lock_alert(conn, alert_id)
+        if alert is None:
+            raise TransitionError(f"there is no alert {alert_id}")
+        status = next_status(alert["status"], move, action=action, outcome=outcome)
+        if move == "act" and alert["acknowledged_at"] is None:
+            fields = {**fields, "acknowledged_at": now, "acknowledged_by": actor}  # acting implies having seen it
+        workflow_repo.update_alert(conn, alert_id, {"status": status, **fields})
+        detail = {k: v for k, v in (("action", action), ("outcome", outcome), ("note", note)) if v}
+        event = {"acknowledge": "acknowledged", "act": "actioned", "close": "closed"}[move]
+        repo.add_event(conn, alert_id=alert_id, actor=actor, event=event, at=now, detail=detail)
+    return workflow_repo.alert_row(conn, alert_id)
+
+
+def fold_repeats(
+    conn: psycopg.Connection, repeats: dict[int, list[str]], *, now: datetime, new_alerts: Sequence[int]
+) -> list[int]:
+    """Count further urgent readings on the patient's open alert instead of raising another."""
+    folded = workflow_repo.record_repeats(conn, repeats, now=now, opened=new_alerts)
+    for alert_id in folded:
+        repo.add_event(conn, alert_id=alert_id, actor=SYSTEM, event="repeated", at=now, detail={})
+    return folded
+
+
+def escalate(conn: psycopg.Connection, *, now: datetime, settings: Settings) -> dict[str, int]:
+    """Apply every escalation step that has come due (inside the caller's transaction)."""
+    policy = workflow_repo.load_policy(conn)
+    counts = {"escalated": 0, "overdue": 0}
+    candidates = workflow_repo.escalation_candidates(conn, now=now)
+    places = repo.patient_places(conn, [pid for _, pid, _ in candidates])
+    for alert_id, patient_id, state in candidates:
+        for step in due_steps(state, policy, now=now):
+            if step.step == "ack":
+                _notify_more(
+                    conn, alert_id=alert_id, place=places[patient_id], recipients=step.notify, settings=settings
+                )
+                workflow_repo.update_alert(conn, alert_id, {"escalated_at": now})
+                repo.add_event(
+                    conn,
+                    alert_id=alert_id,
+                    actor=SYSTEM,
+                    event="escalated",
+                    at=now,
+                    detail={"notify": list(step.notify)},
+                )
+                counts["escalated"] += 1
+            else:
+                workflow_repo.update_alert(conn, alert_id, {"overdue_at": now})
+                repo.add_event(conn, alert_id=alert_id, actor=SYSTEM, event="overdue", at=now, detail={})
+                counts["overdue"] += 1
+    return counts
+
+
+def _notify_more(
+    conn: psycopg.Connection, *, alert_id: int, place: dict[str, Any], recipients: Sequence[str], settings: Settings
+) -> None:
+    alert = workflow_repo.alert_row(conn, alert_id)
+    for recipient in recipients:
+        where = {"region_id": place["county_id"]} if recipient == "county_on_duty" else {"team_id": place["team_id"]}
+        role = "on_duty" if recipient == "county_on_duty" else "team"
+        found: list[tuple[str, str | None]] = list(workflow_repo.contacts(conn, role=role, **where))
+        # No contact on file still makes a notification: it fails visibly, naming what to register.
+        for channel, address in found or [("sms", None)]:
+            repo.add_notification(
+                conn,
+                alert=alert,
+                place=place,
+                recipient=recipient,
+                channel=channel,
+                address=address,
+                region_id=place["county_id"],
+                team_id=place["team_id"],
+                lang=settings.language,
+            )
+    repo.wake_dispatcher(conn, [alert_id])
+
+
+def run_escalation(settings: Settings) -> dict[str, int]:
+    """The scheduled job: escalate what is due now, in one transaction per batch."""
+    with db.connect(settings.database_url or "", app="cdm-escalation") as conn, conn.transaction():
+        counts = escalate(conn, now=datetime.now(UTC), settings=settings)
+    if any(counts.values()):
+        log.info("escalation: %s", counts)
+    return counts

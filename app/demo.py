@@ -1,0 +1,164 @@
+"""`cdm demo`: the whole system on one machine (app.stack), with a simulated county, watched and stopped as one.
+
+The county opens with four weeks of history; then ingest, worker, dashboard and the simulator run until
+`--seconds` pass or Ctrl-C; the meters stop, ingest drains, the outbox empties, and a JSON summary is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.services import free_port, port_in_use, wait_for_port
+from app.sink import NotificationSink
+from app.stack import LocalStack
+from cdm import db
+from cdm.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEMO_DATABASE = "cdm_demo"
+HISTORY_DAYS = 28  # the demo county opens with four weeks of readings, so every patient has a colour
+DRAIN_TIMEOUT_S = 60.0  # after the meters stop: time for ingest to store what the broker still holds
+
+
+class Demo:
+    def __init__(self, settings: Settings, *, patients: int, rate: float, unstable_share: float) -> None:
+        self.settings = settings
+        self.patients = patients
+        self.unstable_share = unstable_share
+        self.rate = rate
+        self.stop = threading.Event()
+        self.stack = LocalStack(settings, data_dir=Path(settings.data_dir), database=DEMO_DATABASE)
+
+    def run(self, *, seconds: float | None) -> dict[str, Any]:
+        """Run until `seconds` pass (or Ctrl-C), drain, and return the summary."""
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stop.set())
+        with self.stack as stack:
+            self._register_county(stack.settings)
+            baseline = _counts(stack.url)
+            port = self._start_children()
+            _say(f"看板 / dashboard: http://{self.settings.dashboard_host}:{port}/")
+            args = [
+                "--no-register",
+                "--rate",
+                str(self.rate),
+                "--patients",
+                str(self.patients),
+                "--unstable-share",
+                str(self.unstable_share),
+                *(["--seconds", str(seconds)] if seconds else []),
+            ]
+            sim = stack.spawn("sim", "sim", *args, capture=True)
+            while sim.poll() is None and not self.stop.wait(0.2):
+                pass
+            if sim.poll() is None:
+                _say("stopping the meters…")
+                sim.send_signal(signal.SIGTERM)
+            published = _last_json(sim.communicate(timeout=60)[0])
+            self._drain(published.get("published", 0), baseline)
+            return _summary(stack.url, baseline, published, stack.sink)
+
+    def _register_county(self, settings: Settings) -> None:
+        from app.jobs import rescore_everyone
+        from dashboard.auth.cli import create_demo_accounts
+        from device_sim.county import generate_county
+        from device_sim.history import backfill
+        from device_sim.repo import register_county
+
+        county = generate_county(
+            code=settings.county_code,
+            name=settings.county_name,
+            patients=self.patients,
+            unstable_share=self.unstable_share,
+        )
+        with db.connect(settings.database_url or "") as conn:
+            register_county(conn, county)
+            if conn.execute("select not exists (select 1 from reading)").fetchone() == (True,):
+                written = backfill(conn, county, days=HISTORY_DAYS, now=datetime.now(UTC))
+                _say(f"history: {written} readings over the last {HISTORY_DAYS} days")
+            conn.commit()
+            _announce_accounts(create_demo_accounts(conn, county_code=settings.county_code))
+            conn.commit()
+        rescore_everyone(settings)
+
+    def _start_children(self) -> int:
+        port = self.settings.dashboard_port
+        if port == 0 or port_in_use(port):
+            port = free_port()  # rather than fail because another program has the configured port
+        for name in ("ingest", "worker"):
+            self.stack.spawn(name)
+        dashboard = self.stack.spawn("dashboard", env={"CDM_DASHBOARD_PORT": str(port)})
+        wait_for_port(port, timeout=60, proc=dashboard)
+        return port
+
+    def _drain(self, published: int, baseline: dict[str, int]) -> None:
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        while time.monotonic() < deadline:
+            now = _counts(self.stack.url)
+            seen = sum(now[k] - baseline[k] for k in ("stored", "duplicates", "quarantined"))
+            if seen >= published and now["notifications_open"] == 0:
+                return
+            time.sleep(0.3)
+        log.warning("drain timed out after %.0f s", DRAIN_TIMEOUT_S)
+
+
+def _announce_accounts(accounts: list[Any]) -> None:
+    for account in accounts:
+        extra = f"  TOTP: {account.totp_uri}" if account.totp_uri else ""
+        _say(
+            f"演示账户 / demo account: {account.username} / {account.password} ({account.role}, {account.scope}){extra}"
+        )
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _last_json(output: bytes) -> dict[str, Any]:
+    lines = [line for line in output.decode(errors="replace").splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
+
+
+def _counts(url: str) -> dict[str, int]:
+    with db.connect(url) as conn:
+        row = conn.execute(
+            "select (select coalesce(sum(readings_count), 0) from device),"
+            " (select coalesce(sum(duplicates_count), 0) from device), (select count(*) from quarantine),"
+            " (select count(*) from alert), (select count(*) from notification where status = 'delivered'),"
+            " (select count(*) from notification where status in ('pending', 'sending'))"
+        ).fetchone()
+    keys = ("stored", "duplicates", "quarantined", "alerts", "delivered", "notifications_open")
+    return dict(zip(keys, (int(v) for v in row or (0,) * len(keys)), strict=True))
+
+
+def _summary(url: str, baseline: dict[str, int], sim: dict[str, Any], sink: NotificationSink | None) -> dict[str, Any]:
+    now = _counts(url)
+    delta = {k: now[k] - baseline[k] for k in now if k != "notifications_open"}
+    with db.connect(url) as conn:
+        colours: dict[str, int] = dict(
+            conn.execute("select colour, count(*) from assessment_current group by colour").fetchall()
+        )
+    published = int(sim.get("published", 0))
+    return {
+        "readings_published": published,
+        "readings_stored": delta["stored"],
+        "quarantined": delta["quarantined"],
+        "duplicates": delta["duplicates"],
+        "lost": published - delta["stored"] - delta["quarantined"] - delta["duplicates"],
+        "alerts": delta["alerts"],
+        "notifications_delivered": delta["delivered"],
+        "notifications_pending": now["notifications_open"],
+        "colours": {c: int(colours.get(c, 0)) for c in ("green", "yellow", "red")},
+        "sink_received": len(sink.received()) if sink else None,
+        "sink_repeats": sink.repeats if sink else None,
+        "simulator": sim,
+    }

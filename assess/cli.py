@@ -1,0 +1,28 @@
+"""`cdm assess --file CASE.json`: one patient's assessment from a file, without a database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from assess.case import CaseError, load_case
+from assess.case_assess import evaluate
+from assess.scoring import rule_settings
+from cdm.i18n import t
+from cdm.settings import Settings
+
+EXIT_BAD_CASE = 2  # the same code as a wrong setting or a usage error: the input, not the system, is at fault
+
+
+def assess_file(path: str | Path, *, settings: Settings) -> int:
+    """Print the assessment of the case in `path` as one JSON object; return the exit code (0, or 2: bad file)."""
+    try:
+        case = load_case(path)
+    except CaseError as exc:
+        typer.echo(t("assess.error", settings.language, detail=exc), err=True)
+        return EXIT_BAD_CASE
+    result = evaluate(case, rules=rule_settings(settings), lang=settings.language)
+    typer.echo(json.dumps(result, ensure_ascii=False))
+    return 0

@@ -1,0 +1,61 @@
+"""What every benchmark shares: the machine it ran on, percentiles, a throw-away local stack."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from app.stack import LocalStack
+from cdm import db
+from cdm.settings import Settings
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile in the values' unit, rounded to 0.1; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    return round(ordered[rank - 1], 1)
+
+
+def machine() -> dict[str, object]:
+    """The machine a figure comes from."""
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "os": platform.system()}
+
+
+class BenchStack(LocalStack):
+    """A LocalStack in a temporary folder, removed afterwards, with PostgreSQL's version for the record."""
+
+    def __init__(self, settings: Settings, *, name: str, **kwargs: object) -> None:
+        self._tmp = Path(tempfile.mkdtemp(prefix=f"cdm-bench-{name}-"))
+        super().__init__(settings, data_dir=self._tmp, database=f"cdm_bench_{name}", **kwargs)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        super().stop()
+        if os.environ.get("CDM_BENCH_KEEP"):  # keep the processes' logs to look into a figure
+            print(f"logs kept in {self._tmp / 'logs'}", file=sys.stderr)
+        else:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def server_version(self) -> str:
+        with db.connect(self.url) as conn:
+            row = conn.execute("show server_version").fetchone()
+        return str(row[0]) if row else "?"
+
+    def stored_readings(self) -> int:
+        with db.connect(self.url) as conn:
+            row = conn.execute("select coalesce(sum(readings_count), 0) from device").fetchone()
+        return int(row[0]) if row else 0

@@ -1,0 +1,340 @@
+"""`cdm bench ingest`: how fast a backlog of readings drains end to end, against two baselines in the same run.
+
+1. With ingest stopped, the simulated county's meters publish N readings (QoS 1) into persistent sessions held by
+   a Mosquitto of the benchmark's own (its queue limit raised, its in-flight window twice the batch size: see
+   bench/broker.py). Three sessions subscribe beforehand, so the broker keeps the same backlog for each:
+   the ingest worker(s), a bare paho subscriber, and a naive subscriber.
+2. `cdm ingest` starts (N worker processes share the stream through `$share/<group>/` when --workers > 1); the
+   clock runs from the first reading it receives (its `received_at`) to the moment this process sees the last one
+   committed (the meters' counters, written in the readings' transaction, polled every 20 ms). The path measured
+   is the production one: validation, meter and patient lookup, binary COPY, the idempotent insert, the
+   incremental assessment, alerts and their outbox.
+3. The bare subscriber (paho, QoS 1, counts and acknowledges, nothing else) drains the same backlog:
+   `bare_rps`. The naive subscriber validates each message the same way and inserts it with one commit per row
+   into a copy of the readings table (same indexes): `naive_rps`, over the first --naive-readings messages.
+4. A separate live run offers a fixed rate (default 2,000 readings/s) to the running ingest; each reading's
+   latency is publish -> seen committed (polled every 20 ms, so up to ~20 ms of it is the poll): p50_ms, p99_ms.
+
+`lost` counts readings published and acknowledged by the broker that were never stored; `duplicated` counts rows
+beyond one per reading (the key makes it impossible; the meters' counters must agree too); `unacked` counts
+messages the broker still held for ingest after the drain (each must have been acknowledged after its commit).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from app.services import EmbeddedPostgres, stop_process, with_database
+from bench.broker import Mosquitto, window_for
+from bench.common import machine, percentile
+from bench.ingest_baselines import DRAIN_TIMEOUT_S, bare_drain, naive_drain
+from bench.ingest_baselines import client as _client
+from bench.ingest_live import LIVE_SEQ_BASE, POLL_S, live
+from cdm import db
+from cdm.settings import Settings
+
+log = logging.getLogger(__name__)
+
+COUNTY = "bench"
+DATABASE = "cdm_bench_ingest"
+UNACKED_MAX = 50_000  # paho numbers outstanding messages with 16 bits: let the broker catch up before 65,535
+
+
+@dataclass
+class _Backlog:
+    messages: list[tuple[str, bytes]]
+    published_s: float = 0.0
+
+
+def run(
+    *,
+    settings: Settings,
+    readings: int = 300_000,
+    workers: int = 1,
+    live_rate: float = 2_000.0,
+    live_seconds: float = 20.0,
+    naive_readings: int = 30_000,
+    patients: int = 3_000,
+) -> dict[str, Any]:
+    """Run the benchmark and return its figures (one JSON object)."""
+    if readings < 1 or workers < 1:
+        raise ValueError("readings and workers must be positive")
+    naive_readings = min(naive_readings, readings)
+    home = Path(tempfile.mkdtemp(prefix="cdm-bench-ingest-"))
+    pg = EmbeddedPostgres(home / "pg")
+    broker = Mosquitto(home / "broker", max_inflight=window_for(settings.ingest_batch_size))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        url = _database(pg)
+        broker.start()
+        bench = settings.model_copy(
+            update={
+                "database_url": url,
+                "mqtt_url": broker.url,
+                "mqtt_username": None,
+                "mqtt_password": None,
+                "county_code": COUNTY,
+                "ingest_share_group": "bench" if workers > 1 else None,
+            }
+        )
+        county, device_ids = _county(url, bench, patients=patients)
+        backlog = _messages(county, readings, seed=1, first_seq=1)
+        clients = [f"bench-ingest-{i}" for i in range(workers)]
+        for client_id in clients:
+            _open_session(bench, client_id, shared=workers > 1)
+        _open_session(bench, "bench-bare", shared=False)
+        _open_session(bench, "bench-naive", shared=False)
+        _publish(bench, backlog)
+
+        started = time.time()
+        procs = [_spawn_ingest(bench, client_id, home / f"ingest-{i}.log") for i, client_id in enumerate(clients)]
+        done_at = _wait_committed(url, readings, procs)
+        first = _first_received(url)
+        ingest_s = done_at - (first or started)
+
+        bare = bare_drain(bench, readings)
+        naive = naive_drain(bench, url, naive_readings, device_ids)
+        for client_id in ("bench-bare", "bench-naive"):
+            _close_session(bench, client_id)
+
+        live_messages = _messages(county, max(1, int(live_rate * live_seconds)), seed=2, first_seq=LIVE_SEQ_BASE)
+        latencies = live(bench, live_messages.messages, url, rate=live_rate)
+
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            stop_process(proc, timeout=30)
+        unacked = sum(_leftover(bench, client_id) for client_id in clients)
+        stored = _stored(url)
+        size = _bytes_per_reading(url)
+        postgres = _server_version(url)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                stop_process(proc)
+        broker.stop()
+        pg.stop()
+        if os.environ.get("CDM_BENCH_KEEP"):
+            print(f"logs kept in {home}", file=sys.stderr)
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+
+    live_total = latencies["published"]
+    rows, keys, counted = stored
+    ingest_rps = readings / ingest_s if ingest_s > 0 else 0.0
+    return {
+        "benchmark": "ingest",
+        "ingest_rps": round(ingest_rps, 1),
+        "bare_rps": round(bare, 1),
+        "naive_rps": round(naive, 1),
+        "ratio_to_bare": round(ingest_rps / bare, 3) if bare else None,
+        "ratio_to_naive": round(ingest_rps / naive, 2) if naive else None,
+        "workers": workers,
+        "readings": readings,
+        "lost": readings + live_total - keys,
+        "duplicated": (rows - keys) + abs(counted - rows),
+        "unacked": unacked,
+        "p50_ms": percentile(latencies["ms"], 50),
+        "p99_ms": percentile(latencies["ms"], 99),
+        "live_rate": live_rate,
+        "live_readings": live_total,
+        "live_unseen": latencies["unseen"],
+        "bytes_per_reading": size,
+        "publish_rps": round(readings / backlog.published_s, 1) if backlog.published_s else None,
+        "naive_readings": naive_readings,
+        "batch_size": settings.ingest_batch_size,
+        "flush_ms": settings.ingest_flush_ms,
+        "broker_max_inflight": window_for(settings.ingest_batch_size),
+        "meters": len(county.meters),
+        "patients": len(county.patients),
+        "postgres": postgres,
+        "machine": machine(),
+    }
+
+
+def _database(pg: EmbeddedPostgres) -> str:
+    from cdm.store import upgrade_store
+
+    server = pg.start()
+    with db.connect(server, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {DATABASE} with (force)")
+        conn.execute(f"create database {DATABASE}")
+    url = with_database(server, DATABASE)
+    upgrade_store(url)
+    return url
+
+
+def _county(url: str, settings: Settings, *, patients: int) -> tuple[Any, dict[str, int]]:
+    from device_sim.county import generate_county
+    from device_sim.repo import register_county
+
+    clinics = max(12, min(336, patients // 9))  # the default county: 3,000 patients, 336 clinics of two meters
+    county = generate_county(code=settings.county_code, name="基准县", clinics=clinics, patients=patients)
+    with db.connect(url) as conn:
+        register_county(conn, county)
+        ids = {uid: i for uid, i in conn.execute("select uid, id from device")}
+    return county, ids
+
+
+def _messages(county: Any, n: int, *, seed: int, first_seq: int, now: datetime | None = None) -> _Backlog:
+    """N readings of the county's patients at their meters, each with its meter's next sequence number."""
+    from cdm.payload import reading_topic
+    from device_sim.readings import encode, meter_kind_for, random_patient_ref, sitting
+
+    rng = random.Random(seed)
+    seqs: dict[str, int] = {}
+    out: list[tuple[str, bytes]] = []
+    now = now or datetime.now(UTC)
+    while len(out) < n:
+        patient = county.patients[rng.randrange(len(county.patients))]
+        meter = county.meter_for(patient.village_code, meter_kind_for(patient, rng))
+        ref = random_patient_ref(patient, rng)
+        for values in sitting(patient, meter.kind, rng=rng, now=now):
+            seq = seqs.get(meter.uid, first_seq)
+            seqs[meter.uid] = seq + 1
+            out.append(
+                (reading_topic(county.code, meter.uid), encode(values, meter_uid=meter.uid, seq=seq, patient=ref))
+            )
+    return _Backlog(out[:n])
+
+
+def _filter(settings: Settings, *, shared: bool) -> str:
+    from cdm.payload import readings_filter
+
+    plain = readings_filter(settings.county_code)
+    return f"$share/bench/{plain}" if shared else plain
+
+
+def _open_session(settings: Settings, client_id: str, *, shared: bool) -> None:
+    """A persistent session subscribed to the county's readings, left offline: the broker queues for it."""
+    client = _client(settings, client_id, clean=False)
+    subscribed = threading.Event()
+    client.on_subscribe = lambda *_: subscribed.set()
+    client.connect(settings.mqtt_host, settings.mqtt_port)
+    client.loop_start()
+    client.subscribe(_filter(settings, shared=shared), qos=1)
+    if not subscribed.wait(10):
+        raise RuntimeError(f"the broker did not confirm the subscription of {client_id}")
+    client.disconnect()
+    client.loop_stop()
+
+
+def _close_session(settings: Settings, client_id: str) -> None:
+    """Drop a session and its queue (a clean connection replaces it)."""
+    client = _client(settings, client_id, clean=True)
+    client.connect(settings.mqtt_host, settings.mqtt_port)
+    client.loop_start()
+    time.sleep(0.2)
+    client.disconnect()
+    client.loop_stop()
+
+
+def _publish(settings: Settings, backlog: _Backlog) -> None:
+    from device_sim.meter import MeterPublisher
+
+    started = time.monotonic()
+    publisher = MeterPublisher(settings, client_id="bench-meters").connect()
+    for topic, payload in backlog.messages:
+        if publisher.sent - publisher.acked >= UNACKED_MAX:
+            publisher.wait_acked(timeout=120)
+        publisher.publish_raw(topic, payload)
+    unacked = publisher.close(timeout=300)
+    backlog.published_s = time.monotonic() - started
+    if unacked:
+        raise RuntimeError(f"the broker did not acknowledge {unacked} of the backlog's messages")
+    log.info("backlog of %s readings published in %.1f s", len(backlog.messages), backlog.published_s)
+
+
+def _child_env(settings: Settings, client_id: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDM_")}
+    for name, spec in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if value is None or value == spec.default:
+            continue
+        env[f"CDM_{name.upper()}"] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    env["CDM_INGEST_CLIENT_ID"] = client_id
+    return env
+
+
+def _spawn_ingest(settings: Settings, client_id: str, logfile: Path) -> subprocess.Popen[bytes]:
+    with logfile.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "ingest"],
+            env=_child_env(settings, client_id),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _wait_committed(url: str, n: int, procs: list[subprocess.Popen[bytes]]) -> float:
+    """Poll the meters' counters until n readings are committed; the wall-clock time it was seen."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    with db.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute("select coalesce(sum(readings_count), 0) from device").fetchone()
+            if row and int(row[0]) >= n:
+                return time.time()
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError("an ingest worker exited during the drain; CDM_BENCH_KEEP=1 keeps its log")
+            time.sleep(POLL_S)
+    raise TimeoutError(f"ingest did not commit {n} readings within {DRAIN_TIMEOUT_S:.0f} s")
+
+
+def _first_received(url: str) -> float | None:
+    with db.connect(url) as conn:
+        row = conn.execute("select extract(epoch from min(received_at)) from reading").fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
+def _leftover(settings: Settings, client_id: str) -> int:
+    """Messages the broker still holds for an ingest session once ingest stopped: each one unacknowledged."""
+    got = []
+    client = _client(settings, client_id, clean=False, manual_ack=True)
+    client.on_message = lambda _c, _u, m: got.append(m.mid)
+    client.connect(settings.mqtt_host, settings.mqtt_port)
+    client.loop_start()
+    time.sleep(2.0)
+    client.disconnect()
+    client.loop_stop()
+    return len(got)
+
+
+def _stored(url: str) -> tuple[int, int, int]:
+    with db.connect(url) as conn:
+        row = conn.execute("select count(*), count(distinct (device_id, seq)) from reading").fetchone()
+        counted = conn.execute("select coalesce(sum(readings_count), 0) from device").fetchone()
+    assert row is not None and counted is not None
+    return int(row[0]), int(row[1]), int(counted[0])
+
+
+def _bytes_per_reading(url: str) -> float | None:
+    """Table plus indexes (and TOAST) of every readings partition, per stored row."""
+    with db.connect(url) as conn:
+        row = conn.execute(
+            "select (select coalesce(sum(pg_total_relation_size(inhrelid)), 0) from pg_inherits"
+            " where inhparent = 'reading'::regclass) + pg_total_relation_size('reading'),"
+            " (select count(*) from reading)"
+        ).fetchone()
+    return round(int(row[0]) / int(row[1]), 1) if row and row[1] else None
+
+
+def _server_version(url: str) -> str:
+    with db.connect(url) as conn:
+        row = conn.execute("show server_version").fetchone()
+    return str(row[0]) if row else "?"

@@ -1,0 +1,52 @@
+"""What a township (or county) user does with an alert from the screens: acknowledge, record an action, close.
+
+The transitions are alerts.workflow.service's; this adds the scope check (nobody acts on an alert they cannot see) and
+the audit record, in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import psycopg
+
+from alerts.workflow import service as workflow
+from alerts.workflow.logic import TransitionError
+from dashboard import audit
+from dashboard.access import Principal
+from dashboard.alerts.repo import alert_in_scope
+
+MOVES = ("acknowledge", "act", "close")
+
+
+def apply(
+    conn: psycopg.Connection,
+    *,
+    principal: Principal,
+    alert_id: int,
+    move: str,
+    now: datetime,
+    action: str | None = None,
+    outcome: str | None = None,
+    screen: str,
+) -> str:
+    """Move the alert and audit it; its new status. TransitionError when the move is not allowed."""
+    with conn.transaction():
+        patient_id = alert_in_scope(conn, principal=principal, alert_id=alert_id)
+        if patient_id is None:
+            raise TransitionError(f"there is no alert {alert_id} for you")
+        actor = principal.username
+        if move == "acknowledge":
+            row = workflow.acknowledge(conn, alert_id=alert_id, actor=actor, now=now)
+        elif move == "act":
+            row = workflow.record_action(conn, alert_id=alert_id, actor=actor, action=action or "", now=now)
+        elif move == "close":
+            row = workflow.close(conn, alert_id=alert_id, actor=actor, outcome=outcome or "", now=now)
+        else:
+            raise TransitionError(f"unknown step {move!r}")
+        # The outcome is free text and could name a person or a number: the alert keeps it, the audit does not.
+        detail: dict[str, object] = {"alert_id": alert_id, **({"action": action} if action else {})}
+        audit.record(
+            conn, principal=principal, action=f"alert_{move}", patient_id=patient_id, screen=screen, detail=detail
+        )
+    return str(row["status"])

@@ -1,0 +1,123 @@
+"""`cdm devices …`: provision meters, issue broker accounts, write the broker's password file and ACL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+
+from cdm import db
+from cdm.settings import Settings
+from ingest.devices import service as devices
+from ingest.devices.broker import write_broker_files
+
+devices_app = typer.Typer(no_args_is_help=True, help="Meters: provisioning, MQTT credentials, broker files, revocation")
+
+
+def run_in_store(ctx: typer.Context, work: Callable[[Any], Any]) -> None:
+    """Run `work(conn)` in one transaction and print its result as JSON; a refusal exits 1 with the reason."""
+    settings: Settings = ctx.obj
+    with db.connect(settings.database_url or "", app="cdm-cli") as conn:
+        try:
+            result = work(conn)
+        except LookupError as exc:
+            typer.echo(f"refused: {exc}", err=True)
+            raise typer.Exit(1) from None
+        conn.commit()
+    typer.echo(json.dumps(result, ensure_ascii=False, default=str, indent=1))
+
+
+def _shown_once(creds: devices.Credentials) -> dict[str, str]:
+    out = {"username": creds.username, "password": creds.password}
+    if creds.uid:
+        out["uid"] = creds.uid
+    out["note"] = "the password is shown only now (the store keeps its hash); configure the meter with it"
+    return out
+
+
+@devices_app.command("provision")
+def provision(
+    ctx: typer.Context,
+    kind: Annotated[Literal["bp", "glucose"], typer.Option("--type", help="bp or glucose")],
+    clinic: Annotated[str, typer.Option(help="village clinic code where the meter stands")],
+    serial: Annotated[str, typer.Option(help="serial number on the meter's label")],
+    imei: Annotated[str, typer.Option(help="the 4G module's IMEI (15 digits)")],
+    uid: Annotated[str | None, typer.Option(help="meter id in topics (default BP-<serial> / GLU-<serial>)")] = None,
+) -> None:
+    """Register a meter and print its own MQTT username and password, once."""
+    run_in_store(
+        ctx,
+        lambda conn: _shown_once(
+            devices.provision(
+                conn, kind=kind, clinic_code=clinic, serial=serial, imei=imei, uid=uid, now=datetime.now(UTC)
+            )
+        ),
+    )
+
+
+@devices_app.command("rotate")
+def rotate(ctx: typer.Context, uid: Annotated[str, typer.Argument(help="meter id")]) -> None:
+    """Issue a provisioned meter new credentials (regenerate the broker files afterwards)."""
+    run_in_store(ctx, lambda conn: _shown_once(devices.rotate(conn, uid=uid)))
+
+
+@devices_app.command("account")
+def account(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Option(help="account name, e.g. cdm-ingest")],
+    role: Annotated[Literal["ingest", "simulator", "monitor"], typer.Option(help="what it may do")] = "ingest",
+) -> None:
+    """A broker account for ingest workers (or a monitor; `simulator` only for demos); password printed once."""
+    run_in_store(
+        ctx, lambda conn: _shown_once(devices.add_account(conn, username=username, role=role, now=datetime.now(UTC)))
+    )
+
+
+@devices_app.command("revoke")
+def revoke(ctx: typer.Context, uid: Annotated[str, typer.Argument(help="meter id or account name")]) -> None:
+    """Revoke a meter or account; regenerate the broker files and reload the broker for it to take effect."""
+    run_in_store(ctx, lambda conn: {"revoked": uid, "was": devices.revoke(conn, uid=uid, now=datetime.now(UTC))})
+
+
+@devices_app.command("move")
+def move(
+    ctx: typer.Context,
+    uid: Annotated[str, typer.Argument(help="meter id")],
+    clinic: Annotated[str, typer.Option(help="the village clinic it now stands in")],
+    at: Annotated[datetime | None, typer.Option(help="since when (ISO time, default now)")] = None,
+) -> None:
+    """Record that a meter moved to another clinic; readings measured since then belong to that clinic."""
+    settings: Settings = ctx.obj
+    when = at or datetime.now(UTC)
+    when = when if when.tzinfo else when.replace(tzinfo=settings.tz)  # a time without offset is China time
+    run_in_store(ctx, lambda conn: devices.move(conn, uid=uid, clinic_code=clinic, at=when))
+
+
+@devices_app.command("list")
+def list_(
+    ctx: typer.Context, clinic: Annotated[str | None, typer.Option(help="only this village clinic")] = None
+) -> None:
+    """Meters with their clinic, provisioning and online/offline status."""
+    run_in_store(ctx, lambda conn: devices.list_devices(conn, clinic_code=clinic))
+
+
+@devices_app.command("broker-files")
+def broker_files(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="folder for passwd, acl and cdm-auth.conf")],
+    owner: Annotated[
+        str | None, typer.Option(help="give the files to this user (the broker's, e.g. mosquitto)")
+    ] = None,
+) -> None:
+    """Write Mosquitto's password file and ACL from the registry (then `kill -HUP` the broker to reload)."""
+    settings: Settings = ctx.obj
+    run_in_store(
+        ctx,
+        lambda conn: write_broker_files(
+            out, devices.broker_accounts(conn), county_code=settings.county_code, owner=owner
+        ),
+    )
