@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-CASES = Path(__file__).resolve().parents[2] / "models" / "cases"
+CASES = Path(__file__).resolve().parents[2] / "assess" / "cases"
 EXPECTED = {
     "critical_bp.json": ("red", ["bp_critical"], None),
     "elderly_at_target.json": ("green", ["at_target"], None),
