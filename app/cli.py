@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from cdm.privacy import install_log_redaction
 from cdm.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="County chronic-disease monitor (慢病监测)")
@@ -48,6 +49,7 @@ def _main(log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or E
     logging.basicConfig(
         level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    install_log_redaction()  # no identity or mobile number in clear in any log line of any process
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 

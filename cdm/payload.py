@@ -12,8 +12,8 @@ A glucose meter whose display shows "HI" or "LO" sends "flag": "HI" / "LO" and n
 The patient reference is what the village doctor entered or scanned at the meter when measuring:
   {"scheme": "health_card", "value": "H330100000123"} · {"scheme": "qr", "value": "Q…"}
   {"scheme": "id_card", "value": "11010519491231002X"}  (GB 11643-1999; checked here, hashed by ingest, never stored)
-A value shaped like an ID-card number under another scheme is refused, so a number typed into the wrong field is
-never stored in clear.
+A value shaped like an ID-card number, or holding a valid one anywhere (`ID330102198001011248`), under another scheme
+is refused (`bad_id_card`), so a number typed into the wrong field is never stored in clear.
 
 Meter status (same county and meter parts of the topic):
   cdm/v1/<county>/devices/<device_uid>/status     retained: {"v": 1, "device_id": "BP-0101", "state": "online",
@@ -33,6 +33,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, V
 from pydantic_core import PydanticCustomError
 
 from cdm.identity import IdNumberError, looks_like_id_number, parse_id_number
+from cdm.privacy import contains_id_number
 
 TOPIC_VERSION = "v1"
 _TOPIC = re.compile(r"^cdm/v1/(?P<county>[a-z0-9][a-z0-9_-]{0,31})/devices/(?P<device>[A-Za-z0-9_-]{1,64})/readings$")
@@ -105,7 +106,7 @@ class PatientRef(_Strict):
                 parse_id_number(value)
             except IdNumberError as exc:  # a distinct error type, so ingest can name the refusal bad_id_card
                 raise PydanticCustomError("id_card_invalid", str(exc)) from None
-        elif looks_like_id_number(value):
+        elif looks_like_id_number(value) or contains_id_number(value):
             raise PydanticCustomError(
                 "id_card_invalid", "this looks like an ID-card number; send it with scheme id_card so it is not kept"
             )

@@ -105,6 +105,11 @@ class Settings(BaseSettings):
         description="a reading that arrives this long after it was measured (a meter's replayed buffer) is stored"
         " and re-assesses its patient, but raises no alert: stale history shows on the screens, not as an alarm",
     )
+    ingest_catch_all: bool = Field(
+        default=True,
+        description="subscribe to every topic under cdm/, so a message on another county's or a malformed topic is"
+        " kept in quarantine with its reason; falls back to the county's topics when the broker's ACL refuses",
+    )
     ingest_share_group: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9_-]{1,64}$",

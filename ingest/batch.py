@@ -16,6 +16,7 @@ from assess.rules import RuleSettings, urgent_reasons
 from assess.scoring import Change, rescore, rule_settings
 from cdm.domain import Assessment, Colour, Reading
 from cdm.payload import parse_topic
+from cdm.privacy import redact
 from cdm.settings import Settings
 from ingest import repo
 from ingest.attribution.resolve import Attribution, resolve
@@ -172,8 +173,11 @@ def _fresh_patients(
 
 
 def quarantine_one(conn: psycopg.Connection, msg: InboundMessage, *, reason: str, detail: str) -> None:
-    """Keep a message that could not be stored at all (the store refused it) with the reason."""
-    repo.insert_quarantine(conn, [_quarantine_row(msg, Rejection(reason, detail[:300], None))])
+    """Keep a message that could not be stored at all (the store refused it) with the reason, counted on its meter."""
+    row = _quarantine_row(msg, Rejection(reason, redact(detail)[:300], None))
+    repo.insert_quarantine(conn, [row])
+    if row.device_uid:
+        repo.count_refusals(conn, {row.device_uid: 1})
 
 
 def _urgent_by_patient(
@@ -209,7 +213,10 @@ def _device_problem(reading: Reading, device: DeviceInfo | None) -> Rejection | 
 def _quarantine_row(msg: InboundMessage, rejection: Rejection) -> QuarantineRow:
     # The payload itself is not logged: it may carry a patient's card number. Staff read it in quarantine.
     log.warning(
-        "quarantined a message from meter %s: %s (%s)", rejection.device_uid or "?", rejection.reason, rejection.detail
+        "quarantined a message from meter %s: %s (%s)",
+        redact(rejection.device_uid or "?"),
+        rejection.reason,
+        redact(rejection.detail),
     )
     uid = rejection.device_uid or (parse_topic(msg.topic) or (None, None))[1]
     return QuarantineRow(msg.received_at, msg.topic[:300], uid, rejection.reason, rejection.detail, msg.payload)

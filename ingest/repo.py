@@ -8,6 +8,8 @@ from datetime import datetime
 
 import psycopg
 
+from cdm.privacy import redact, redact_bytes
+
 
 @dataclass(frozen=True, slots=True)
 class DeviceInfo:
@@ -125,15 +127,35 @@ def insert_readings(conn: psycopg.Connection, rows: Sequence[tuple[object, ...]]
     return inserted
 
 
+def _text(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; a topic or detail quoting one must still be kept, so it is spelt out.
+    return redact(value.replace("\x00", "\\u0000"))
+
+
 def insert_quarantine(conn: psycopg.Connection, rows: Sequence[QuarantineRow]) -> None:
-    """Keep refused messages with their raw bytes and reason."""
+    """Keep refused messages with their raw bytes and reason, identity and mobile numbers masked in every column."""
     if not rows:
         return
     with conn.cursor() as cur:
         cur.executemany(
             "insert into quarantine (received_at, topic, device_uid, reason, detail, raw)"
             " values (%s, %s, %s, %s, %s, %s)",
-            [(q.received_at, q.topic, q.device_uid, q.reason, q.detail, q.raw) for q in rows],
+            [
+                (q.received_at, _text(q.topic), _text(q.device_uid) if q.device_uid else None, q.reason,
+                 _text(q.detail), redact_bytes(q.raw))
+                for q in rows
+            ],
+        )  # fmt: skip
+
+
+def count_refusals(conn: psycopg.Connection, refused: dict[str, int]) -> None:
+    """Add refusals to registered meters' counters, by meter id (uid)."""
+    if refused:
+        uids = sorted(refused)
+        conn.execute(
+            "update device d set quarantined_count = d.quarantined_count + u.n"
+            " from unnest(%s::text[], %s::bigint[]) as u(uid, n) where d.uid = u.uid",
+            (uids, [refused[u] for u in uids]),
         )
 
 

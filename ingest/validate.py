@@ -6,6 +6,8 @@ detail a person can act on.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,9 +16,12 @@ from pydantic import ValidationError
 
 from cdm.domain import GlucoseContext, Reading, ReadingKind
 from cdm.payload import READING_V1, BpReadingV1, GlucoseReadingV1, parse_topic
+from cdm.privacy import contains_id_number, redact
 from cdm.thresholds import MG_DL_PER_MMOL_L, PLAUSIBLE
 
 DETAIL_MAX = 300  # enough for the first few field errors; the raw bytes are kept in full beside it
+_NUL_ESCAPE = re.compile(rb"\\u0000", re.IGNORECASE)
+_ANY_COUNTY_TOPIC = re.compile(r"^cdm/v1/(?P<county>[a-z0-9][a-z0-9_-]{0,31})/devices/(?P<device>[A-Za-z0-9_-]{1,64})/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,25 +40,32 @@ class Rejection:
 
 
 def decode(*, topic: str, payload: bytes, received_at: datetime, limits: Limits) -> Reading | Rejection:
-    """Turn one message into a normalised Reading, or say exactly why it is refused."""
+    """Turn one message into a normalised Reading, or say exactly why it is refused (identity and mobile numbers
+    masked in what the refusal says)."""
+    outcome = _decode(topic=topic, payload=payload, received_at=received_at, limits=limits)
+    if isinstance(outcome, Rejection):
+        uid = redact(outcome.device_uid) if outcome.device_uid else None
+        return Rejection(outcome.reason, redact(outcome.detail), uid)
+    return outcome
+
+
+def _decode(*, topic: str, payload: bytes, received_at: datetime, limits: Limits) -> Reading | Rejection:
     parsed_topic = parse_topic(topic)
     if parsed_topic is None or parsed_topic[0] != limits.county_code:
-        return Rejection(
-            "bad_topic",
-            f"topic {topic[:120]!r} is not cdm/v1/{limits.county_code}/devices/<id>/readings",
-            parsed_topic[1] if parsed_topic else None,
-        )
+        return _topic_rejection(topic, limits.county_code)
     device_uid = parsed_topic[1]
     if len(payload) > limits.max_payload_bytes:
         return Rejection("payload_too_large", f"{len(payload)} bytes, limit {limits.max_payload_bytes}", device_uid)
-    try:
-        payload.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Rejection("not_utf8", f"byte {exc.start} is not UTF-8", device_uid)
+    problem = envelope_problem(payload)
+    if problem:
+        return Rejection(problem[0], problem[1], device_uid)
     try:
         msg = READING_V1.validate_json(payload)
     except ValidationError as exc:
         return _schema_rejection(exc, device_uid)
+    duplicate = duplicate_key(payload)
+    if duplicate:
+        return Rejection("duplicate_key", duplicate, device_uid)
     if msg.device_id != device_uid:
         return Rejection(
             "topic_mismatch", f"payload device_id {msg.device_id!r} published on {device_uid!r}'s topic", device_uid
@@ -66,11 +78,68 @@ def decode(*, topic: str, payload: bytes, received_at: datetime, limits: Limits)
     return _glucose(msg, received_at)
 
 
+def _topic_rejection(topic: str, county_code: str) -> Rejection:
+    """`other_county` for a meter topic of another county (kept where the broker lets ingest read it), else
+    `bad_topic`."""
+    shown = topic[:120].replace("\x00", "\\u0000")
+    any_county = _ANY_COUNTY_TOPIC.match(topic)
+    if any_county and any_county["county"] != county_code:
+        return Rejection(
+            "other_county",
+            f"topic {shown!r} is county {any_county['county']!r}'s; this server keeps county {county_code!r}",
+            any_county["device"],
+        )
+    parsed = parse_topic(topic)
+    return Rejection(
+        "bad_topic", f"topic {shown!r} is not cdm/v1/{county_code}/devices/<id>/readings", parsed[1] if parsed else None
+    )
+
+
+def envelope_problem(payload: bytes) -> tuple[str, str] | None:
+    """(reason, detail) when the bytes cannot be a message at all: not UTF-8, or a NUL character, which no field
+    may hold (PostgreSQL text cannot store it, so it would fail the whole batch's transaction)."""
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return "not_utf8", f"byte {exc.start} is not UTF-8"
+    if b"\x00" in payload or _NUL_ESCAPE.search(payload):
+        return "nul_character", "the message holds a NUL character (\\u0000), which no field may contain"
+    return None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+def duplicate_key(payload: bytes) -> str | None:
+    """What to say when a JSON object of the message names a key twice (`systolic` twice is an ambiguous medical
+    value: JSON parsers silently keep the last one), else None."""
+    try:
+        json.loads(payload, object_pairs_hook=_refuse_duplicates)
+    except _DuplicateKey as dup:
+        return f"key {str(dup)[:40]!r} appears twice in one object; an ambiguous value is not stored"
+    except ValueError:
+        return None  # not JSON: the schema check says so
+    return None
+
+
 def _schema_rejection(exc: ValidationError, device_uid: str) -> Rejection:
     errors = exc.errors(include_url=False)
     first = errors[0]
     if first["type"] == "json_invalid":
         return Rejection("invalid_json", f"not JSON: {first['msg']}", device_uid)
+    id_card = next((e for e in errors if _is_id_card_error(e)), None)
+    if id_card is not None:
+        return Rejection("bad_id_card", _id_card_detail(id_card), device_uid)
     fields = [_field_name(e["loc"]) for e in errors]
     if any(e["loc"][-1:] == ("v",) for e in errors):
         return Rejection("unsupported_version", 'this server reads message version 1 ("v": 1)', device_uid)
@@ -78,6 +147,21 @@ def _schema_rejection(exc: ValidationError, device_uid: str) -> Rejection:
         return Rejection("wrong_unit", "unit must be mmHg for BP, mmol/L or mg/dL for glucose", device_uid)
     detail = "; ".join(f"{f}: {e['msg']}" for f, e in zip(fields, errors, strict=True))
     return Rejection("schema_invalid", detail[:DETAIL_MAX], device_uid)
+
+
+def _is_id_card_error(error: Any) -> bool:
+    """An ID-card number with a wrong check character or birth date, or one sent under another scheme (even inside
+    a longer value, or with characters the schema does not allow)."""
+    if error["type"] == "id_card_invalid":
+        return True
+    value = error.get("input")
+    return error["loc"][-2:] == ("patient", "value") and isinstance(value, str) and contains_id_number(value)
+
+
+def _id_card_detail(error: Any) -> str:
+    if error["type"] == "id_card_invalid":
+        return f"patient.value: {error['msg']}"
+    return "patient.value: this holds an ID-card number; send it alone with scheme id_card so it is not kept"
 
 
 def _field_name(loc: tuple[int | str, ...]) -> str:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import psycopg
@@ -25,6 +26,7 @@ from tenacity import retry, retry_if_exception_type, stop_never, wait_exponentia
 from cdm import db
 from cdm.mqtt import configure
 from cdm.payload import device_filters, readings_filter
+from cdm.privacy import redact
 from cdm.settings import Settings
 from ingest.batch import BatchResult, InboundMessage, IngestContext, process_batch, quarantine_one
 from ingest.status.service import lock_meters, store_device_messages
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 KEEPALIVE_S = 30
 SLOW_BATCH_S = 0.5  # worth a warning: at the default flush interval a batch should take a few tens of ms
 RECONNECT_MAX_S = 30  # meters keep publishing into the broker's queue meanwhile; no need to hammer it
+CATCH_ALL_FILTER = "cdm/#"  # every topic of this system: another county's or a malformed one is kept, not lost
 
 # Stores one kind of message inside the batch's transaction; the worker commits, then acknowledges.
 Handler = Callable[[psycopg.Connection, Sequence[InboundMessage], IngestContext], BatchResult]
@@ -105,6 +108,8 @@ class IngestWorker:
         self._ctx = IngestContext.from_settings(settings)
         self.handlers = topic_handlers(settings)
         self._generation = 0
+        self._catch_all = settings.ingest_catch_all
+        self._catch_all_mid: int | None = None
         self._conn: psycopg.Connection | None = None
         self._client = self._make_client()
         self.connected = threading.Event()
@@ -122,6 +127,7 @@ class IngestWorker:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _on_connect(
@@ -131,8 +137,7 @@ class IngestWorker:
             log.error("broker refused the connection: %s", reason)
             return
         self._generation += 1
-        filters = [subscription(self.settings, f) for f, _ in self.handlers]
-        client.subscribe([(f, 1) for f in filters])  # again on every reconnect
+        filters = self._subscribe(client)  # again on every reconnect
         self.connected.set()
         log.info(
             "connected to %s:%s as %s, subscribed to %s",
@@ -141,6 +146,28 @@ class IngestWorker:
             self.settings.ingest_client_id,
             ", ".join(filters),
         )
+
+    def _subscribe(self, client: mqtt.Client) -> list[str]:
+        """Every topic under cdm/ when the settings ask for it (strays are kept as other_county / bad_topic), else
+        the county's meter topics; the filters subscribed."""
+        specific = [subscription(self.settings, f) for f, _ in self.handlers]
+        if not self._catch_all:
+            client.subscribe([(f, 1) for f in specific])
+            return specific
+        catch_all = subscription(self.settings, CATCH_ALL_FILTER)
+        _, self._catch_all_mid = client.subscribe([(catch_all, 1)])
+        # A persistent session from before may still hold the narrower filters, which would deliver each reading
+        # twice; dropped after the wider one is in place, so nothing falls between the two.
+        client.unsubscribe(specific)
+        return [catch_all]
+
+    def _on_subscribe(
+        self, client: mqtt.Client, _userdata: object, mid: int, reason_codes: list[Any], _props: object
+    ) -> None:
+        if mid == self._catch_all_mid and any(getattr(rc, "is_failure", False) for rc in reason_codes):
+            log.warning("the broker does not let this account read all of cdm/; subscribing to the county's topics")
+            self._catch_all = False
+            self._subscribe(client)
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object, _props: object
@@ -217,8 +244,8 @@ class IngestWorker:
         except psycopg.OperationalError:
             self._drop_connection()
             raise
-        except psycopg.Error as exc:
-            log.error("batch of %s refused by the store (%s); storing one by one", len(batch), exc)
+        except Exception as exc:  # the store refused the batch, or one message broke it: one by one, nothing lost
+            log.error("batch of %s refused (%s); storing one by one", len(batch), redact(str(exc))[:300])
             return self._commit_one_by_one(batch)
 
     def _commit_one_by_one(self, batch: list[InboundMessage]) -> BatchResult:
@@ -231,9 +258,9 @@ class IngestWorker:
             except psycopg.OperationalError:
                 self._drop_connection()
                 raise
-            except psycopg.Error as exc:
+            except Exception as exc:  # kept with the reason; the worker goes on with the next message
                 with conn.transaction():
-                    quarantine_one(conn, msg, reason="store_error", detail=str(exc))
+                    quarantine_one(conn, msg, reason="store_error", detail=f"{type(exc).__name__}: {exc}")
                 totals += BatchResult(quarantined=1)
         return totals
 

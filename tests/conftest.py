@@ -137,6 +137,9 @@ def settings(db_url: str, mqtt_url: str, county_code: str, sink: NotificationSin
         notify_county_url=f"{sink.url}/county",
         ingest_client_id=f"ingest-{county_code}",
         ingest_flush_ms=20,
+        # Tests share one broker, each with a county of its own: a catch-all subscription would file every other
+        # test's messages (retained statuses too) as other_county here. Tests of strays turn it on.
+        ingest_catch_all=False,
         data_dir=tmp_path / "cdm",
         _env_file=None,  # type: ignore[call-arg]
     )

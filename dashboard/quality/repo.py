@@ -12,7 +12,6 @@ reassessed and any alert raised, and the match is audited, all in one transactio
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +20,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from assess.scoring import rule_settings
-from cdm.privacy import mask_card
+from cdm.privacy import mask_card, redact
 from cdm.settings import Settings
 from dashboard.access import Principal, scope_filter
 from ingest.attribution import service
@@ -94,9 +93,6 @@ where u.device_id = %(device_id)s and u.seq = %(seq)s and u.measured_at = %(meas
   and u.attributed_at is null and ({scope})
 """
 
-_ID_CARD = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-
 
 def _patient_reference(text: str) -> str | None:
     """The patient reference a message carries (payload `patient.value`), when the text is JSON that has one."""
@@ -112,13 +108,11 @@ def _patient_reference(text: str) -> str | None:
 def safe_raw(raw: bytes, *, limit: int = RAW_SHOWN) -> str:
     """A raw message as text a screen may show: undecodable bytes and control characters escaped; the patient
     reference, identity and phone numbers masked; cut to `limit` characters."""
-    text = raw.decode("utf-8", errors="backslashreplace")
+    text = redact(raw.decode("utf-8", errors="backslashreplace"))
     reference = _patient_reference(text)
     if reference is not None:
         text = text.replace(reference, mask_card(reference))
-    text = "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode() for ch in text)
-    text = _ID_CARD.sub(lambda m: mask_card(m.group()), text)
-    text = _PHONE.sub(lambda m: mask_card(m.group()), text)
+    text = redact("".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode() for ch in text))
     return text if len(text) <= limit else text[:limit] + "…"
 
 

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import psycopg
 from pydantic import ValidationError
 
 from cdm.payload import HeartbeatV1, StatusV1, parse_device_topic, parse_topic
+from cdm.privacy import redact
 from ingest import repo
-from ingest.repo import QuarantineRow
+from ingest.repo import DeviceTally, QuarantineRow
+from ingest.validate import duplicate_key, envelope_problem
 
 if TYPE_CHECKING:
     from ingest.batch import InboundMessage
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DETAIL_MAX = 300
+EARLIEST_STATUS = datetime(2000, 1, 1, tzinfo=UTC)
+STATUS_SKEW = timedelta(hours=1)  # a status `at` this far ahead of arrival is a wrong clock, not a time zone slip
 
 
 def lock_meters(conn: psycopg.Connection, messages: Sequence[InboundMessage]) -> dict[str, int]:
@@ -65,13 +69,40 @@ def store_device_messages(
         _, uid, channel = parsed
         if channel == "status" and not msg.payload:
             continue  # an empty retained message only clears the broker's copy
-        problem = _apply(conn, msg, uid=uid, channel=channel, device_id=ids.get(uid))
+        problem = _apply_safely(conn, msg, uid=uid, channel=channel, device_id=ids.get(uid))
         if problem:
-            reason, detail = problem
-            log.warning("quarantined a %s message from meter %s: %s (%s)", channel, uid, reason, detail)
+            reason, detail = problem[0], redact(problem[1])
+            log.warning("quarantined a %s message from meter %s: %s (%s)", channel, redact(uid), reason, detail)
             quarantine.append(QuarantineRow(msg.received_at, msg.topic[:300], uid, reason, detail, msg.payload))
     repo.insert_quarantine(conn, quarantine)
+    repo.update_device_counters(conn, _refusals(quarantine, ids or {}))
     return rest, len(quarantine)
+
+
+def _refusals(quarantine: list[QuarantineRow], ids: dict[str, int]) -> dict[int, DeviceTally]:
+    """Per registered meter, the refusals to add to its counter (as the readings path counts its own)."""
+    counts: dict[int, int] = {}
+    for row in quarantine:
+        device_id = ids.get(row.device_uid or "")
+        if device_id is not None:
+            counts[device_id] = counts.get(device_id, 0) + 1
+    return {device_id: DeviceTally(quarantined=n) for device_id, n in counts.items()}
+
+
+def _apply_safely(
+    conn: psycopg.Connection, msg: InboundMessage, *, uid: str, channel: str, device_id: int | None
+) -> tuple[str, str] | None:
+    """`_apply`, with a message Python cannot even turn into values (a date past year 9999 once its offset is
+    applied, say) refused with its reason instead of failing the batch."""
+    problem = envelope_problem(msg.payload) or (
+        ("duplicate_key", duplicate) if (duplicate := duplicate_key(msg.payload)) else None
+    )
+    if problem:
+        return problem
+    try:
+        return _apply(conn, msg, uid=uid, channel=channel, device_id=device_id)
+    except (OverflowError, ValueError) as exc:
+        return f"bad_{channel}", f"{type(exc).__name__}: {exc}"[:DETAIL_MAX]
 
 
 def _uids(messages: Sequence[InboundMessage]) -> set[str]:
@@ -104,10 +135,22 @@ def _apply(
     if device_id is None:
         return "unknown_device", f"meter {uid!r} is not registered (or was revoked)"
     if isinstance(parsed, StatusV1):
+        if parsed.at is not None and not _plausible(parsed.at, received_at=msg.received_at):
+            return "status_time_out_of_range", (
+                f"status time {parsed.at.isoformat()[:40]} is before {EARLIEST_STATUS.year} or in the future;"
+                " check the meter's clock"
+            )
         _store_status(conn, device_id=device_id, status=parsed, received_at=msg.received_at)
     else:
         _store_heartbeat(conn, device_id=device_id, beat=parsed, received_at=msg.received_at)
     return None
+
+
+def _plausible(at: datetime, *, received_at: datetime) -> bool:
+    # A retained status may be months old (the meter has been online since), never older than meters of this
+    # system, and never later than now plus the clock skew a meter is allowed. Year 0001 or 9999 would be stored
+    # as a date PostgreSQL keeps but Python cannot read back (`cdm devices list` would fail).
+    return EARLIEST_STATUS <= at <= received_at + STATUS_SKEW
 
 
 def _store_status(conn: psycopg.Connection, *, device_id: int, status: StatusV1, received_at: datetime) -> None:

@@ -97,7 +97,7 @@ def test_a_mistyped_id_number_is_refused_at_once_with_a_specific_reason():
         topic=reading_topic("c", "BP-1"), payload=payload("id_card", "110105194912310021"),
         received_at=datetime.now(UTC), limits=LIMITS,
     )  # fmt: skip
-    assert isinstance(outcome, Rejection) and outcome.reason == "schema_invalid"
+    assert isinstance(outcome, Rejection) and outcome.reason == "bad_id_card"
     assert "check character" in outcome.detail and "110105194912310021" not in outcome.detail
 
 

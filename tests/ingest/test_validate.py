@@ -107,16 +107,17 @@ def test_refusals_name_a_specific_reason(message, expected):
 
 
 @pytest.mark.parametrize(
-    "topic",
+    ("topic", "expected"),
     [
-        "cdm/v1/other/devices/BP-0001/readings",
-        "cdm/v2/demo/devices/BP-0001/readings",
-        "cdm/v1/demo/devices/BP-0001/status",
-        "random",
+        ("cdm/v1/other/devices/BP-0001/readings", "other_county"),
+        ("cdm/v1/other/devices/BP-0001/status", "other_county"),
+        ("cdm/v2/demo/devices/BP-0001/readings", "bad_topic"),
+        ("cdm/v1/demo/devices/BP-0001/status", "bad_topic"),
+        ("random", "bad_topic"),
     ],
 )
-def test_wrong_topics_are_refused(topic):
-    assert reason(BP, topic) == "bad_topic"
+def test_wrong_topics_are_refused(topic, expected):
+    assert reason(BP, topic) == expected
 
 
 def test_boundaries_of_plausibility_are_inclusive():
