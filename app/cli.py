@@ -87,6 +87,24 @@ def db_upgrade() -> None:
     typer.echo(json.dumps(upgrade_store(settings_or_exit().database_url or "")))
 
 
+secrets_app = typer.Typer(no_args_is_help=True, help="The deployment's secrets (session, webhook, ID-card key)")
+app.add_typer(secrets_app, name="secrets")
+
+
+@secrets_app.command("init")
+def secrets_init() -> None:
+    """Make the secret files not yet set or on file (mode 0600 under <data dir>/secrets/); prints where they are."""
+    from cdm import secret_files
+
+    try:
+        settings = load_settings(generate_secrets=True)
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    files = {name: str(secret_files.secret_file(settings.data_dir, name)) for name in secret_files.FILES}
+    typer.echo(json.dumps({"secrets": files, "back_up": files["id_card_key"]}))
+
+
 @app.command()
 def ingest() -> None:
     """Subscribe to the county's meters and store their readings (ack after commit)."""

@@ -71,7 +71,9 @@ class LocalStack:
                 "notify_county_url": f"{self.sink.url}/county",
             }
         self.settings = self._given.model_copy(update=update)
-        self.env = {**os.environ, "CDM_DATABASE_URL": url, "CDM_MQTT_URL": mqtt_url}
+        # Children resolve their secrets from the same files as this process (cdm.secret_files), wherever they run.
+        data_dir = str(Path(self._given.data_dir).resolve())
+        self.env = {**os.environ, "CDM_DATABASE_URL": url, "CDM_MQTT_URL": mqtt_url, "CDM_DATA_DIR": data_dir}
         for key in ("notify_township_url", "notify_county_url"):
             self.env[f"CDM_{key.upper()}"] = str(getattr(self.settings, key))
         upgrade_store(url)

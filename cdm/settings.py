@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import time
 from pathlib import Path
@@ -12,9 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_WEBHOOK_SECRET = "dev-only-webhook-secret"
-DEV_ID_CARD_KEY = "dev-only-id-card-key"
-DEV_DASHBOARD_SECRET = "dev-only-dashboard-session-secret"
+from cdm import secret_files
+
+NOT_SET = SecretStr("")  # a secret left unset: resolved from <data dir>/secrets/ (cdm.secret_files), never from code
 Channel = Literal["webhook", "wecom", "sms", "email"]
 _COUNTY_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
@@ -41,7 +42,9 @@ class Settings(BaseSettings):
         default=None, description="webhook of the township centres; `{township}` is replaced by its code"
     )
     notify_county_url: str | None = Field(default=None, description="webhook of the county chronic-disease centre")
-    webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+    webhook_secret: SecretStr = Field(
+        default=NOT_SET, description="HMAC-SHA256 key of the webhook signature; unset: <data dir>/secrets/webhook.key"
+    )
     notify_township_channel: Channel = Field(default="webhook", description="how township centres are told")
     notify_county_channel: Channel = Field(default="webhook", description="how the county centre is told")
 
@@ -92,8 +95,9 @@ class Settings(BaseSettings):
     max_clock_skew_s: int = Field(default=300, ge=0, le=86_400)
     max_buffer_age_days: int = Field(default=30, ge=1, le=3650)
     id_card_key: SecretStr = Field(
-        default=SecretStr(DEV_ID_CARD_KEY),
-        description="key of the HMAC-SHA256 kept in place of ID-card numbers; changing it unlinks every stored hash",
+        default=NOT_SET,
+        description="key of the HMAC-SHA256 kept in place of ID-card numbers; unset: <data dir>/secrets/id_card.key."
+        " Back it up: losing it unlinks every stored hash. Change it only through `cdm id-cards rotate-key`",
     )
     device_offline_grace: float = Field(
         default=2.5, ge=1.0, le=100.0, description="a meter silent for its heartbeat interval x this is offline"
@@ -132,7 +136,12 @@ class Settings(BaseSettings):
     dashboard_port: int = Field(default=8050, ge=0, le=65535, description="0: any free port (`cdm demo`)")
     dashboard_refresh_s: int = Field(default=5, ge=1, le=3600)
     dashboard_secret_key: SecretStr = Field(
-        default=SecretStr(DEV_DASHBOARD_SECRET), description="signs the screens' session cookies; production: set it"
+        default=NOT_SET, description="signs the screens' session cookies; unset: <data dir>/secrets/session.key"
+    )
+    generate_secrets: bool | None = Field(
+        default=None,
+        description="make a secret's file in <data dir>/secrets/ when neither it nor its CDM_ variable exists;"
+        " unset: yes in development, no in production (`cdm secrets init` makes them once)",
     )
     dashboard_session_hours: int = Field(default=12, ge=1, le=720, description="a log-in lasts at most this long")
     login_max_failures: int = Field(default=5, ge=1, le=100, description="failed log-ins in a row that lock")
@@ -194,14 +203,26 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _production_guards(self) -> Settings:
-        if self.env == "production" and self.webhook_secret.get_secret_value() == DEV_WEBHOOK_SECRET:
-            raise ValueError("CDM_WEBHOOK_SECRET still has its development value; set a secret before production")
-        if self.env == "production" and self.id_card_key.get_secret_value() == DEV_ID_CARD_KEY:
-            raise ValueError("CDM_ID_CARD_KEY still has its development value; set a secret before production")
-        if self.env == "production" and self.dashboard_secret_key.get_secret_value() == DEV_DASHBOARD_SECRET:
+    def _secrets_and_exposure(self) -> Settings:
+        production = self.env == "production"
+        generate = (not production) if self.generate_secrets is None else self.generate_secrets
+        for name in secret_files.FILES:
+            configured: SecretStr = getattr(self, name)
+            try:
+                value = secret_files.resolve(
+                    name,
+                    configured.get_secret_value(),
+                    data_dir=self.data_dir,
+                    production=production,
+                    generate=generate,
+                )
+            except (secret_files.SecretError, OSError) as exc:
+                raise ValueError(str(exc)) from None
+            object.__setattr__(self, name, SecretStr(value))  # frozen: filled once, while the object is built
+        if not production and not _is_loopback(self.dashboard_host):
             raise ValueError(
-                "CDM_DASHBOARD_SECRET_KEY still has its development value; set a long random secret before production"
+                f"CDM_DASHBOARD_HOST {self.dashboard_host!r}: development mode serves on this machine only"
+                " (127.0.0.1, ::1, localhost); set CDM_ENV=production, with its checks, to serve a network"
             )
         return self
 
@@ -233,6 +254,15 @@ class Settings(BaseSettings):
     @property
     def mqtt_tls(self) -> bool:
         return urlsplit(self.mqtt_url).scheme == "mqtts"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class SettingsError(Exception):

@@ -66,7 +66,7 @@ class IngestContext:
     stale_after: timedelta = timedelta(hours=6)
     routes: dict[str, str] = field(default_factory=dict)  # centre -> channel of its notifications
     devices: dict[str, DeviceInfo] = field(default_factory=dict)  # registry cache; meters are rarely re-homed
-    attribution: Attribution = field(default_factory=Attribution.development)
+    attribution: Attribution = field(default_factory=Attribution.ephemeral)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IngestContext:

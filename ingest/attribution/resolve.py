@@ -12,6 +12,7 @@ the meter stood in when it measured (`device_placement`), not today's.
 from __future__ import annotations
 
 import bisect
+import secrets
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import psycopg
 from cdm.domain import Reading
 from cdm.identity import IdNumber, IdNumberError, disagreement, id_card_hash, mask_id_number, parse_id_number
 from cdm.privacy import mask_card
-from cdm.settings import DEV_ID_CARD_KEY, Settings
+from cdm.settings import Settings
 from ingest.repo import DeviceInfo
 
 Resolved = tuple[list[tuple[Reading, DeviceInfo]], dict[tuple[str, str], int]]
@@ -39,9 +40,10 @@ class Attribution:
         return cls(key=settings.id_card_key.get_secret_value().encode())
 
     @classmethod
-    def development(cls) -> Attribution:
-        """The development key's (what Settings defaults to outside production)."""
-        return cls(key=DEV_ID_CARD_KEY.encode())
+    def ephemeral(cls) -> Attribution:
+        """A random key of this process's own: hashes made under it match nothing stored (contexts built without
+        settings, in tests)."""
+        return cls(key=secrets.token_bytes(32))
 
     def hash_hex(self, number: IdNumber) -> str:
         return id_card_hash(number, self.key).hex()

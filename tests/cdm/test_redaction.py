@@ -102,3 +102,28 @@ def test_quarantine_rows_are_redacted_by_the_store_too(db_url: str) -> None:
         "detail 330102********1248",
     )
     assert bytes(row[3]) == b'{"id": 330102********1248}'
+
+
+def test_log_lines_and_tracebacks_are_redacted_by_the_handler_filter() -> None:
+    import io
+    import logging
+
+    from cdm.privacy import install_log_redaction
+
+    stream = io.StringIO()
+    logger = logging.getLogger("tests.redaction")
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    logger.propagate = False
+    install_log_redaction(logger)
+    try:
+        logger.warning("meter sent %s and %s", ID, "13812345678")
+        try:
+            raise ValueError(f"value {ID} refused")
+        except ValueError:
+            logger.exception("store said no")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert ID not in text and "13812345678" not in text
+    assert "330102********1248" in text and "138****5678" in text and "ValueError" in text

@@ -38,13 +38,3 @@ def test_wrong_values_are_refused_naming_the_variable(monkeypatch, variable, val
     with pytest.raises(SettingsError) as caught:
         load_settings(_env_file=None)
     assert variable in str(caught.value) and says in str(caught.value)
-
-
-def test_production_refuses_the_development_webhook_secret(monkeypatch):
-    monkeypatch.setenv("CDM_ENV", "production")
-    with pytest.raises(SettingsError, match="CDM_WEBHOOK_SECRET"):
-        load_settings(_env_file=None)
-    monkeypatch.setenv("CDM_WEBHOOK_SECRET", "a-real-secret-from-the-vault")
-    monkeypatch.setenv("CDM_ID_CARD_KEY", "another-real-secret-from-the-vault")
-    monkeypatch.setenv("CDM_DASHBOARD_SECRET_KEY", "a-third-real-secret-from-the-vault")
-    assert load_settings(_env_file=None).env == "production"

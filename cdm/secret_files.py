@@ -1,0 +1,100 @@
+"""The deployment's secrets (session signing, webhook signature, ID-card key): from the settings, or from files in
+the data directory that the first process to need one creates. No secret is written in the code.
+
+Every process resolves its secrets here (through `Settings`, which calls `resolve`), so ingest, the worker, the
+dashboard, the command line and the demo's children all read the same files. A missing file is created atomically
+(written under a temporary name, then hard-linked to its final name, which fails if another process got there
+first; the loser reads the winner's), mode 0600 in a 0700 folder. Production creates none at start-up: a
+deployment spread over several machines must share one ID-card key, so it is provisioned once (`cdm secrets init`
+on one machine, the files copied to the others, or the CDM_ variables set everywhere), and a process that finds
+neither refuses to start. Losing `id_card.key` unlinks every stored ID-card hash from its patient: back it up
+with the database (README, "Security").
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+SECRETS_DIR = "secrets"
+# The setting each file stands in for, and the file's name under <data dir>/secrets/.
+FILES = {
+    "dashboard_secret_key": "session.key",
+    "webhook_secret": "webhook.key",
+    "id_card_key": "id_card.key",
+}
+GENERATED_BYTES = 32  # 256 bits, written URL-safe base64 (43 characters)
+MIN_PRODUCTION_BYTES = 32  # shorter is guessable offline from one signed cookie or one signed webhook
+
+
+class SecretError(ValueError):
+    """A secret that cannot be used, with what to do about it."""
+
+
+def secrets_dir(data_dir: Path) -> Path:
+    """Where generated secrets are kept."""
+    return Path(data_dir) / SECRETS_DIR
+
+
+def secret_file(data_dir: Path, name: str) -> Path:
+    """The file that stands in for setting `name` when it is not set."""
+    return secrets_dir(data_dir) / FILES[name]
+
+
+def read_secret(path: Path) -> str:
+    """The secret in `path`; refused when others may read the file or it is empty."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise SecretError(f"{path} may be read by other users (mode {mode:o}); chmod 600 it")
+    value = path.read_text(encoding="utf-8").strip()
+    if not value:
+        raise SecretError(f"{path} is empty; delete it to have a new secret made, or write one into it")
+    return value
+
+
+def load_or_create(path: Path, *, create: bool) -> str:
+    """The secret kept in `path`, made first (random, mode 0600) when it does not exist and `create` is true."""
+    try:
+        return read_secret(path)
+    except FileNotFoundError:
+        if not create:
+            raise
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(secrets.token_urlsafe(GENERATED_BYTES) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(tmp, path)  # atomic and exclusive: of two processes starting together, one secret wins
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return read_secret(path)
+
+
+def resolve(name: str, configured: str, *, data_dir: Path, production: bool, generate: bool) -> str:
+    """The value of secret setting `name`: as configured, else from its file (made when `generate`).
+
+    Production refuses a secret shorter than MIN_PRODUCTION_BYTES, wherever it came from.
+    """
+    env_name = f"CDM_{name.upper()}"
+    if configured:
+        value = configured
+    else:
+        path = secret_file(data_dir, name)
+        try:
+            value = load_or_create(path, create=generate)
+        except FileNotFoundError:
+            raise SecretError(
+                f"{env_name} is not set and {path} does not exist; run `cdm secrets init` once (then back the"
+                " files up and copy them to every machine of the deployment), or set the variable"
+            ) from None
+    if production and len(value.encode()) < MIN_PRODUCTION_BYTES:
+        raise SecretError(f"{env_name} is shorter than {MIN_PRODUCTION_BYTES} bytes; use a long random secret")
+    return value
