@@ -13,6 +13,7 @@ with the database (README, "Security").
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import stat
@@ -69,10 +70,8 @@ def load_or_create(path: Path, *, create: bool) -> str:
             out.write(secrets.token_urlsafe(GENERATED_BYTES) + "\n")
             out.flush()
             os.fsync(out.fileno())
-        try:
-            os.link(tmp, path)  # atomic and exclusive: of two processes starting together, one secret wins
-        except FileExistsError:
-            pass
+        with contextlib.suppress(FileExistsError):  # atomic and exclusive: of processes starting together, one wins
+            os.link(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return read_secret(path)

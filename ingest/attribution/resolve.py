@@ -12,8 +12,8 @@ the meter stood in when it measured (`device_placement`), not today's.
 from __future__ import annotations
 
 import bisect
-import secrets
 import dataclasses
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime

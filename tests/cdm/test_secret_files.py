@@ -79,8 +79,11 @@ def test_production_makes_no_secret_and_refuses_short_ones(tmp_path: Path, monke
     assert load_settings(_env_file=None).id_card_key == made.id_card_key
 
 
-@pytest.mark.parametrize(("host", "ok"), [("127.0.0.1", True), ("::1", True), ("localhost", True),
-                                          ("0.0.0.0", False), ("192.168.1.20", False), ("example.org", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("host", "ok"),
+    [("127.0.0.1", True), ("::1", True), ("localhost", True), ("0.0.0.0", False), ("192.168.1.20", False),
+     ("example.org", False)],
+)  # fmt: skip
 def test_development_serves_on_loopback_only(tmp_path: Path, host: str, ok: bool) -> None:
     if ok:
         assert _settings(tmp_path, dashboard_host=host).dashboard_host == host
@@ -88,7 +91,6 @@ def test_development_serves_on_loopback_only(tmp_path: Path, host: str, ok: bool
         with pytest.raises(ValueError, match="development mode serves on this machine only"):
             _settings(tmp_path, dashboard_host=host)
     long = "y" * 40
-    production = _settings(
-        tmp_path, env="production", dashboard_host=host, webhook_secret=long, id_card_key=long, dashboard_secret_key=long
-    )
+    secrets = {"webhook_secret": long, "id_card_key": long, "dashboard_secret_key": long}
+    production = _settings(tmp_path, env="production", dashboard_host=host, **secrets)
     assert production.dashboard_host == host

@@ -10,9 +10,7 @@ import httpx
 import psycopg
 import pyotp
 import pytest
-from pydantic import ValidationError
 
-from cdm.settings import Settings
 from dashboard.access import Role
 
 from ..accounts import PASSWORD, login, make_account
