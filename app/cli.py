@@ -127,7 +127,7 @@ def dashboard() -> None:
     """Serve the Dash screens."""
     from dashboard.app import serve
 
-    serve(settings_or_exit())
+    serve(settings_or_exit(), stop=_stop_on_signals())
 
 
 @app.command()

@@ -20,4 +20,16 @@ SECURITY: dict[str, dict[str, str]] = {
         "zh": "设备状态时间不合理（早于2000年或晚于当前），请检查设备时钟",
         "en": "Meter status time out of range (before 2000 or in the future): check the meter's clock",
     },
+    "password.guessable": {
+        "zh": "密码太容易被猜到：它在常见或已泄露的密码表中，或只是单词、键盘序列（如Qwerty）加数字的变体；"
+        "请换一个更长、更少见的密码，例如几个不相关的词组合",
+        "en": "password is easy to guess: it is in the lists of common or breached passwords, or a word or keyboard"
+        " pattern (such as Qwerty) with digits; use a longer, less common one, e.g. a few unrelated words",
+    },
+    "password.refused": {"zh": "密码不可用：{reasons}", "en": "password refused: {reasons}"},
+    "login.error.throttled": {
+        "zh": "登录失败次数过多，请 {seconds} 秒后再试",
+        "en": "Too many failed sign-ins from here; try again in {seconds} s",
+    },
+    "nav.logout_everywhere": {"zh": "退出所有设备", "en": "Sign out everywhere"},
 }

@@ -146,6 +146,19 @@ class Settings(BaseSettings):
     dashboard_session_hours: int = Field(default=12, ge=1, le=720, description="a log-in lasts at most this long")
     login_max_failures: int = Field(default=5, ge=1, le=100, description="failed log-ins in a row that lock")
     login_lockout_minutes: int = Field(default=30, ge=1, le=10_080, description="how long a locked account waits")
+    login_throttle_failures: int = Field(
+        default=5, ge=1, le=1000, description="failed log-ins from one client address that make it wait (HTTP 429)"
+    )
+    login_throttle_window_s: int = Field(default=900, ge=1, le=86_400, description="…counted over this long")
+    login_throttle_wait_s: int = Field(default=60, ge=1, le=86_400, description="first wait; doubles each time")
+    login_throttle_max_wait_s: int = Field(default=3600, ge=1, le=604_800, description="longest wait")
+    dashboard_proxy_hops: int = Field(
+        default=0,
+        ge=0,
+        le=5,
+        description="reverse proxies (nginx) in front of the dashboard whose X-Forwarded-For / -Proto to trust for"
+        " the client address (log-in throttle, audit) and https (HSTS, secure cookies); 0: none, trust nothing",
+    )
     password_min_length: int = Field(default=10, ge=8, le=128, description="shortest password an account may set")
 
     data_dir: Path = Field(

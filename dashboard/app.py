@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import dash
@@ -13,8 +14,9 @@ from cdm.db import open_pool
 from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard.access import Principal, Role, current_principal
-from dashboard.auth.web import LOGOUT_PATH, install_login
+from dashboard.auth.web import LOGOUT_EVERYWHERE_PATH, LOGOUT_PATH, form_token, install_login
 from dashboard.runtime import Runtime, attach, current, runtime_of
+from dashboard.web_server import install_security, make_server
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +44,28 @@ def nav_bar(principal: Principal, *, lang: str) -> html.Nav:
         if principal.role in roles
     ]
     who = html.Span(f"{principal.username} · {t(f'role.{principal.role}', lang)}", className="nav-user")
-    logout = html.A(t("nav.logout", lang), href=LOGOUT_PATH, className="nav-logout", id="nav-logout")
-    return html.Nav(id=NAV_ID, className="nav", children=[*links, html.Span(className="nav-gap"), who, logout])
+    return html.Nav(
+        id=NAV_ID, className="nav", children=[*links, html.Span(className="nav-gap"), who, *_sign_out_forms(lang)]
+    )
+
+
+def _sign_out_forms(lang: str) -> list[html.Form]:
+    """Log-out and sign-out-everywhere: POST forms carrying the session's token (a link could be triggered by any
+    page the person visits)."""
+    token = form_token()
+    forms = []
+    for path, key, ident in (
+        (LOGOUT_PATH, "nav.logout", "nav-logout"),
+        (LOGOUT_EVERYWHERE_PATH, "nav.logout_everywhere", "nav-logout-everywhere"),
+    ):
+        forms.append(
+            html.Form(
+                action=path, method="POST", className="nav-logout-form",
+                children=[dcc.Input(type="hidden", name="csrf", value=token),
+                          html.Button(t(key, lang), type="submit", className="nav-logout", id=ident)],
+            )
+        )  # fmt: skip
+    return forms
 
 
 def shell() -> html.Div:
@@ -73,15 +95,25 @@ def create_app(settings: Settings, *, pool: ConnectionPool | None = None) -> das
     )
     app.layout = shell
     attach(app.server, Runtime(settings=settings, pool=pool))
+    install_security(app.server, settings=settings, script_hashes=lambda: list(app.csp_hashes()))
     install_login(app.server, settings=settings, pool=pool)
     return app
 
 
-def serve(settings: Settings) -> None:
-    """Run the dashboard on settings.dashboard_host:dashboard_port until interrupted."""
+def serve(settings: Settings, *, stop: threading.Event | None = None) -> None:
+    """Serve the dashboard through waitress on settings.dashboard_host:dashboard_port until `stop` is set (or the
+    process is interrupted)."""
     app = create_app(settings)
-    log.info("dashboard on http://%s:%s/", settings.dashboard_host, settings.dashboard_port)
+    server = make_server(
+        app.server,
+        host=settings.dashboard_host,
+        port=settings.dashboard_port,
+        proxy_hops=settings.dashboard_proxy_hops,
+    )
+    if stop is not None:
+        threading.Thread(target=lambda: (stop.wait(), server.close()), name="dashboard-stop", daemon=True).start()
+    log.info("dashboard on http://%s:%s/ (waitress)", settings.dashboard_host, server.port)
     try:
-        app.run(host=settings.dashboard_host, port=settings.dashboard_port, debug=False, use_reloader=False)
+        server.run()
     finally:
         runtime_of(app.server).pool.close()

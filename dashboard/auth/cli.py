@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 import psycopg
@@ -13,7 +15,7 @@ import typer
 from cdm import db
 from cdm.settings import Settings
 from dashboard.access import Role
-from dashboard.auth import service
+from dashboard.auth import service, sessions
 
 users_app = typer.Typer(no_args_is_help=True, help="Accounts of the screens (县/乡镇/家庭医生团队/管理员)")
 
@@ -59,6 +61,69 @@ def add(
     if created.totp_uri:
         result["totp_uri"] = created.totp_uri  # shown once: scan it into an authenticator app now
     typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+def _account_action(ctx: typer.Context, action: Callable[[psycopg.Connection, Settings], dict[str, object]]) -> None:
+    settings: Settings = ctx.obj
+    with db.connect(settings.database_url or "", app="cdm-cli") as conn:
+        try:
+            result = action(conn, settings)
+        except service.AccountError as exc:
+            typer.echo(f"refused: {exc}", err=True)
+            raise typer.Exit(1) from None
+        conn.commit()
+    typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+@users_app.command("set-password")
+def set_password(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Option(help="the account")],
+    by: Annotated[str, typer.Option(help="who you are (audited)")],
+) -> None:
+    """Set a new password (asked for, or read from stdin); every session of the account ends."""
+    password = _read_password(username)
+    _account_action(
+        ctx,
+        lambda conn, s: {
+            "sessions_ended": sessions.change_password(
+                conn, username=username, password=password, min_length=s.password_min_length, by=by, now=_now()
+            )
+        },
+    )
+
+
+@users_app.command("disable")
+def disable(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Option(help="the account")],
+    by: Annotated[str, typer.Option(help="who you are (audited)")],
+    enable: Annotated[bool, typer.Option("--enable", help="enable the account again instead")] = False,
+) -> None:
+    """Disable an account (every session ends at once), or enable it again with --enable."""
+    _account_action(
+        ctx,
+        lambda conn, _: {
+            "sessions_ended": sessions.set_disabled(conn, username=username, disabled=not enable, by=by, now=_now())
+        },
+    )
+
+
+@users_app.command("sign-out")
+def sign_out(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Option(help="the account")],
+    by: Annotated[str, typer.Option(help="who you are (audited)")],
+) -> None:
+    """Sign an account out everywhere: every one of its sessions ends now (a lost phone, a shared computer)."""
+    _account_action(
+        ctx,
+        lambda conn, _: {"sessions_ended": sessions.sign_out_everywhere(conn, username=username, by=by, now=_now())},
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
+import time
+
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -42,7 +45,22 @@ def provisioning_uri(secret: str, *, username: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
 
 
-def verify_totp(secret: str, code: str) -> bool:
-    """Whether `code` is the secret's current one-time code (give or take one step)."""
+def totp_step(secret: str, code: str, *, now: float | None = None) -> int | None:
+    """The RFC 6238 time step whose code `code` is (the current one, give or take one step), or None.
+
+    The caller accepts it only when later than the last step accepted for the account, so a code works once.
+    """
     code = code.strip().replace(" ", "")
-    return code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=TOTP_VALID_WINDOW)
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int((time.time() if now is None else now) // totp.interval)
+    for step in range(current - TOTP_VALID_WINDOW, current + TOTP_VALID_WINDOW + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def verify_totp(secret: str, code: str) -> bool:
+    """Whether `code` is the secret's current one-time code (give or take one step); single use is the caller's."""
+    return totp_step(secret, code) is not None

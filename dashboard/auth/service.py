@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
 
+from cdm.i18n import t
 from dashboard import audit
 from dashboard.access import Principal, Role
-from dashboard.auth import credentials, policy, repo
-from dashboard.auth.policy import LockoutPolicy, Outcome
+from dashboard.auth import credentials, policy, repo, session_repo
+from dashboard.auth.policy import LockoutPolicy, Outcome, ThrottlePolicy
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +26,8 @@ class LoginResult:
     outcome: Outcome
     principal: Principal | None = None
     locked_now: bool = False  # this very failure locked the account
+    locked_name: str | None = None
+    retry_after_s: int | None = None  # THROTTLED: seconds the client address must wait
 
 
 class AccountError(ValueError):
@@ -37,45 +42,80 @@ def authenticate(
     totp_code: str,
     now: datetime,
     lockout: LockoutPolicy,
+    throttle: ThrottlePolicy | None = None,
     client_addr: str | None = None,
+    name_key: bytes = b"",
 ) -> LoginResult:
-    """Check one log-in attempt, update the failure count or lock, and audit it, in one transaction."""
+    """Check one log-in attempt, update the failure counts (account and client address) and audit it, in one
+    transaction. An address that failed too often is told to wait before anything is checked."""
     username = username.strip().lower()
     with conn.transaction():
-        account = repo.account_by_username(conn, username, for_update=True)
-        password_ok = credentials.verify_password(account.password_hash if account else None, password)
-        totp_ok = None
-        if account is not None and account.totp_secret and password_ok:
-            totp_ok = credentials.verify_totp(account.totp_secret, totp_code)
-        outcome = policy.decide(account.state if account else None, password_ok=password_ok, totp_ok=totp_ok, now=now)
-        if account is None:
+        state = session_repo.throttle_state(conn, client_addr, for_update=True) if client_addr and throttle else None
+        wait = policy.retry_after(state, now=now)
+        if wait is not None:
             audit.record(
-                conn,
-                principal=None,
-                username=username[:64] or "?",
-                action="login_failed",
-                detail={"reason": str(outcome)},
-                client_addr=client_addr,
-            )
-            return LoginResult(outcome)
-        principal = account.principal
-        if outcome is Outcome.OK:
-            new_hash = credentials.hash_password(password) if credentials.needs_rehash(account.password_hash) else None
-            repo.record_success(conn, principal.user_id, now=now, new_hash=new_hash)
-            audit.record(conn, principal=principal, action="login", client_addr=client_addr)
-            return LoginResult(outcome, principal)
-        locked_now = False
-        if outcome in policy.COUNTED_FAILURES:
-            failed, locked_until = policy.after_failure(account.state.failed_logins, now=now, policy=lockout)
-            repo.record_failure(conn, principal.user_id, failed_logins=failed, locked_until=locked_until)
-            locked_now = locked_until is not None
-        detail: dict[str, object] = {"reason": str(outcome)}
-        if locked_now:
-            detail["locked_for_minutes"] = lockout.lock_minutes
-        audit.record(conn, principal=principal, action="login_failed", detail=detail, client_addr=client_addr)
+                conn, principal=None, username="?", action="login_throttled", client_addr=client_addr,
+                detail={"retry_after_s": wait},
+            )  # fmt: skip
+            return LoginResult(Outcome.THROTTLED, retry_after_s=wait)
+        result = _check(conn, username=username, password=password, totp_code=totp_code, now=now, lockout=lockout,
+                        client_addr=client_addr, name_key=name_key)  # fmt: skip
+        if client_addr and throttle:
+            if result.outcome is Outcome.OK:
+                session_repo.clear_throttle(conn, client_addr)
+            else:
+                after = policy.throttle_after_failure(state, now=now, policy=throttle)
+                session_repo.save_throttle(conn, client_addr, after)
+    if result.locked_now and result.locked_name:
+        log.warning("account %s locked after %d failed log-ins", result.locked_name, lockout.max_failures)
+    return result
+
+
+def _check(
+    conn: psycopg.Connection,
+    *,
+    username: str,
+    password: str,
+    totp_code: str,
+    now: datetime,
+    lockout: LockoutPolicy,
+    client_addr: str | None,
+    name_key: bytes,
+) -> LoginResult:
+    account = repo.account_by_username(conn, username, for_update=True)
+    password_ok = credentials.verify_password(account.password_hash if account else None, password)
+    totp_ok = None
+    if account is not None and account.totp_secret and password_ok:
+        step = credentials.totp_step(account.totp_secret, totp_code, now=now.timestamp())
+        # A code is accepted once: its time step must be later than the last one this account used.
+        totp_ok = step is not None and session_repo.accept_totp_step(conn, user_id=account.principal.user_id, step=step)
+    outcome = policy.decide(account.state if account else None, password_ok=password_ok, totp_ok=totp_ok, now=now)
+    if account is None:
+        # What was typed is not kept: someone may type an ID-card number into the name field. A keyed fingerprint
+        # still shows the same name being tried again and again.
+        detail = {"reason": str(outcome), "typed": _fingerprint(username, name_key)}
+        audit.record(conn, principal=None, username="?", action="login_failed", detail=detail, client_addr=client_addr)
+        return LoginResult(outcome)
+    principal = account.principal
+    if outcome is Outcome.OK:
+        new_hash = credentials.hash_password(password) if credentials.needs_rehash(account.password_hash) else None
+        repo.record_success(conn, principal.user_id, now=now, new_hash=new_hash)
+        audit.record(conn, principal=principal, action="login", client_addr=client_addr)
+        return LoginResult(outcome, principal)
+    locked_now = False
+    if outcome in policy.COUNTED_FAILURES:
+        failed, locked_until = policy.after_failure(account.state.failed_logins, now=now, policy=lockout)
+        repo.record_failure(conn, principal.user_id, failed_logins=failed, locked_until=locked_until)
+        locked_now = locked_until is not None
+    detail: dict[str, object] = {"reason": str(outcome)}
     if locked_now:
-        log.warning("account %s locked after %d failed log-ins", principal.username, lockout.max_failures)
-    return LoginResult(outcome, locked_now=locked_now)
+        detail["locked_for_minutes"] = lockout.lock_minutes
+    audit.record(conn, principal=principal, action="login_failed", detail=detail, client_addr=client_addr)
+    return LoginResult(outcome, locked_now=locked_now, locked_name=principal.username if locked_now else None)
+
+
+def _fingerprint(typed: str, key: bytes) -> str:
+    return hmac.new(key or b"cdm", typed.encode(), hashlib.sha256).hexdigest()[:12]
 
 
 def record_logout(conn: psycopg.Connection, *, principal: Principal, client_addr: str | None = None) -> None:
@@ -106,9 +146,7 @@ def create_account(
 ) -> Created:
     """Create an account scoped by role (township by region code, team by care-team code); AccountError if not."""
     username = username.strip().lower()
-    problems = policy.password_problems(password, username=username, min_length=min_password_length)
-    if problems:
-        raise AccountError("password refused: " + ", ".join(problems))
+    check_password(password, username=username, min_length=min_password_length)
     county_id, township_id, team_id = _place(
         conn, role=role, township_code=township_code, team_code=team_code, county_code=county_code
     )
@@ -132,6 +170,14 @@ def create_account(
         raise AccountError("username: 3-32 lower-case letters, digits, '.', '_' or '-'") from None
     uri = credentials.provisioning_uri(totp_secret, username=username) if totp_secret else None
     return Created(user_id, uri)
+
+
+def check_password(password: str, *, username: str, min_length: int, lang: str = "zh") -> None:
+    """Raise AccountError saying, in the catalogue's words, why a password may not be set."""
+    problems = policy.password_problems(password, username=username, min_length=min_length)
+    if problems:
+        reasons = "；".join(t(f"password.{p}", lang, min_length=min_length) for p in problems)
+        raise AccountError(t("password.refused", lang, reasons=reasons))
 
 
 def _place(

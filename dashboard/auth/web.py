@@ -1,5 +1,6 @@
-"""The log-in layer on the dashboard's Flask server (flask-login): the log-in page, log-out, and the principal of
-every request on `flask.g`; nobody reaches a screen or a callback without signing in."""
+"""The log-in layer on the dashboard's Flask server: the log-in page, log-out, and the principal of every request on
+`flask.g`, from a session the store holds (dashboard.auth.sessions); nobody reaches a screen or a callback without
+signing in."""
 
 from __future__ import annotations
 
@@ -8,27 +9,29 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import flask
-import flask_login
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard.access import Principal, Role
-from dashboard.auth import repo, service
-from dashboard.auth.policy import LockoutPolicy, Outcome
+from dashboard.auth import service, sessions
+from dashboard.auth.policy import LockoutPolicy, Outcome, ThrottlePolicy
 
 log = logging.getLogger(__name__)
 
 LOGIN_PATH = "/login"
-LOGOUT_PATH = "/logout"
+LOGOUT_PATH = "/logout"  # POST only, with the session's form token
+LOGOUT_EVERYWHERE_PATH = "/logout/everywhere"
 # Reachable signed out: the log-in page itself and the stylesheet it uses.
 PUBLIC_PREFIXES = (LOGIN_PATH, "/assets/", "/favicon.ico", "/_favicon.ico")
 SESSION_COOKIE = "cdm_session"
 CSRF_KEY = "login_csrf"
-PRINCIPAL_KEY = "principal"
+FORM_CSRF_KEY = "csrf"  # the signed-in session's token for its own forms (log-out)
+SESSION_TOKEN_KEY = "sid"  # the cookie carries only this random token; the store knows the rest
 HOME_BY_ROLE = {Role.COUNTY: "/", Role.ADMIN: "/", Role.TOWNSHIP: "/township", Role.TEAM: "/followups"}
 # What a person is told for each outcome: a wrong name, a wrong password and a disabled account read the same.
 MESSAGE_BY_OUTCOME = {
@@ -38,6 +41,7 @@ MESSAGE_BY_OUTCOME = {
     Outcome.LOCKED: "login.error.locked",
     Outcome.BAD_TOTP: "login.error.totp",
     Outcome.TOTP_REQUIRED: "login.error.totp_missing",
+    Outcome.THROTTLED: "login.error.throttled",
 }
 
 _PAGE = """<!doctype html>
@@ -59,39 +63,25 @@ _PAGE = """<!doctype html>
 </form><p class="login-note">{{ t_note }}</p></main></body></html>"""
 
 
-class SignedIn(flask_login.UserMixin):
-    """flask-login's user: the principal of a signed-in session."""
+def safe_next(target: str | None) -> str | None:
+    """A path on this site to go back to after signing in; anything that could lead off-site is dropped.
 
-    def __init__(self, principal: Principal) -> None:
-        self.principal = principal
-
-    def get_id(self) -> str:
-        return str(self.principal.user_id)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """A local path to go back to after signing in; anything pointing off-site is dropped."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
-def _principal_fields(principal: Principal) -> dict[str, Any]:
-    return {
-        "user_id": principal.user_id,
-        "username": principal.username,
-        "role": str(principal.role),
-        "county_id": principal.county_id,
-        "township_id": principal.township_id,
-        "team_id": principal.team_id,
-    }
-
-
-def _session_principal(user_id: int) -> Principal | None:
-    fields = flask.session.get(PRINCIPAL_KEY)
-    if not isinstance(fields, dict) or fields.get("user_id") != user_id:
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so `/%09/evil.example` or
+    `/\\evil.example` would become `//evil.example`: only a plain path (no scheme, no host, no control character,
+    no backslash, not starting with two slashes) is kept.
+    """
+    if not target or not all(_plain_path(form) for form in (target, unquote(target))):
         return None
-    return Principal(**{**fields, "role": Role(fields["role"])})
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return target
+
+
+def _plain_path(target: str) -> bool:
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    return not any(ord(c) < 0x21 or ord(c) == 0x7F or c.isspace() for c in target)
 
 
 def install_login(server: flask.Flask, *, settings: Settings, pool: ConnectionPool) -> None:
@@ -103,15 +93,22 @@ def install_login(server: flask.Flask, *, settings: Settings, pool: ConnectionPo
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.env == "production",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.dashboard_session_hours),
+        SESSION_REFRESH_EACH_REQUEST=False,  # the cookie's lifetime is fixed at sign-in, like the session's
     )
     layer = LoginLayer(settings=settings, pool=pool)
-    manager = flask_login.LoginManager()
-    manager.init_app(server)
-    manager.session_protection = "strong"
-    manager.user_loader(layer.load_user)
     server.before_request(layer.require_login)
     server.add_url_rule(LOGIN_PATH, "cdm_login", layer.login_view, methods=["GET", "POST"])
-    server.add_url_rule(LOGOUT_PATH, "cdm_logout", layer.logout_view, methods=["GET", "POST"])
+    server.add_url_rule(LOGOUT_PATH, "cdm_logout", layer.logout_view, methods=["POST"])
+    server.add_url_rule(LOGOUT_EVERYWHERE_PATH, "cdm_logout_everywhere", layer.logout_everywhere_view, methods=["POST"])
+
+
+def form_token() -> str:
+    """The signed-in session's token for its forms (log-out), made once per session."""
+    token = flask.session.get(FORM_CSRF_KEY)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        flask.session[FORM_CSRF_KEY] = token
+    return token
 
 
 class LoginLayer:
@@ -122,32 +119,47 @@ class LoginLayer:
         self.pool = pool
         self.lang = settings.language
         self.lockout = LockoutPolicy(settings.login_max_failures, settings.login_lockout_minutes)
+        self.throttle = ThrottlePolicy(
+            max_failures=settings.login_throttle_failures,
+            window_s=settings.login_throttle_window_s,
+            base_wait_s=settings.login_throttle_wait_s,
+            max_wait_s=settings.login_throttle_max_wait_s,
+        )
+        self.name_key = settings.dashboard_secret_key.get_secret_value().encode()
 
-    def load_user(self, user_id: str) -> SignedIn | None:
-        """flask-login's loader: the account re-read on every request, so a disabled account is out at its next
-        click, not when its cookie expires."""
-        try:
-            with self.pool.connection() as conn:
-                principal = repo.active_principal(conn, int(user_id))
-        except psycopg.Error as exc:
-            # The store is down: the screens say so and keep their last picture, for the session signed in
-            # before (its principal was copied into the signed cookie at log-in).
-            log.warning("account %s not re-read (%s); using the signed session", user_id, type(exc).__name__)
-            principal = _session_principal(int(user_id))
-        return SignedIn(principal) if principal else None
+    def _principal(self) -> Principal | None:
+        token = flask.session.get(SESSION_TOKEN_KEY)
+        if not isinstance(token, str):
+            return None
+        with self.pool.connection() as conn:
+            return sessions.principal_of(conn, token, now=datetime.now(UTC))
 
     def require_login(self) -> Any:
-        """Before every request: the principal on flask.g, or the way to the log-in page."""
-        user = flask_login.current_user
-        if user.is_authenticated:
-            flask.g.principal = user.principal
-            return None
+        """Before every request: the principal of the store's session on flask.g, or the way to the log-in page.
+
+        The session is looked up in the store on every request, so a signed-out, expired or disabled account's
+        cookie opens nothing; when the store cannot be reached, nothing is shown (503) rather than trusting the cookie.
+        """
         path = flask.request.path
-        if path.startswith(PUBLIC_PREFIXES):
+        public = path.startswith(PUBLIC_PREFIXES)
+        try:
+            principal = self._principal()
+        except psycopg.Error as exc:
+            log.warning("session not checked: the store is unreachable (%s)", type(exc).__name__)
+            if public:
+                return None
+            return flask.Response(t("screen.db_error", self.lang), status=503, mimetype="text/plain")
+        if principal is not None:
+            flask.g.principal = principal
+            return None
+        if flask.session.get(SESSION_TOKEN_KEY) is not None:
+            flask.session.clear()  # ended elsewhere: the cookie goes too
+        if public:
             return None
         if path.startswith("/_dash"):
             return flask.jsonify({"error": t("login.required", self.lang)}), 401
-        return flask.redirect(flask.url_for("cdm_login", next=flask.request.full_path.rstrip("?")))
+        target = safe_next(flask.request.full_path.rstrip("?")) or "/"
+        return flask.redirect(flask.url_for("cdm_login", next=target))
 
     def render(self, *, error: str = "", username: str = "", next_path: str = "", status: int = 200) -> Any:
         """The log-in page, with a fresh form token."""
@@ -173,41 +185,91 @@ class LoginLayer:
         """GET: the form; POST: check the attempt (audited), then the role's home screen or the form again."""
         request = flask.request
         if request.method == "GET":
-            if flask_login.current_user.is_authenticated:
-                return flask.redirect(HOME_BY_ROLE[flask_login.current_user.principal.role])
-            return self.render(next_path=_safe_next(request.args.get("next")) or "")
+            principal = getattr(flask.g, "principal", None)
+            if principal is not None:
+                return flask.redirect(HOME_BY_ROLE[principal.role])
+            return self.render(next_path=safe_next(request.args.get("next")) or "")
         form = request.form
-        next_path, username = _safe_next(form.get("next")) or "", form.get("username", "")
+        next_path, username = safe_next(form.get("next")) or "", form.get("username", "")
         expected = flask.session.pop(CSRF_KEY, None)
         if not expected or not hmac.compare_digest(expected, form.get("csrf", "")):
             error = t("login.error.expired", self.lang)
             return self.render(error=error, username=username, next_path=next_path, status=400)
+        now = datetime.now(UTC)
         with self.pool.connection() as conn:
             result = service.authenticate(
                 conn,
                 username=username,
                 password=form.get("password", ""),
                 totp_code=form.get("totp", ""),
-                now=datetime.now(UTC),
+                now=now,
                 lockout=self.lockout,
+                throttle=self.throttle,
                 client_addr=request.remote_addr,
+                name_key=self.name_key,
             )
+            if result.principal is not None:
+                token = sessions.start(
+                    conn,
+                    principal=result.principal,
+                    now=now,
+                    hours=self.settings.dashboard_session_hours,
+                    client_addr=request.remote_addr,
+                )
+        if result.outcome is Outcome.THROTTLED:
+            seconds = result.retry_after_s or 1
+            page = self.render(error=t("login.error.throttled", self.lang, seconds=seconds), status=429)
+            page.headers["Retry-After"] = str(seconds)
+            return page
         if result.principal is None:
             key = "login.error.locked" if result.locked_now else MESSAGE_BY_OUTCOME[result.outcome]
             error = t(key, self.lang, minutes=self.settings.login_lockout_minutes)
             return self.render(error=error, username=username, next_path=next_path, status=401)
         flask.session.clear()  # a fresh session at sign-in: nothing from before carries over
         flask.session.permanent = True
-        flask.session[PRINCIPAL_KEY] = _principal_fields(result.principal)
-        flask_login.login_user(SignedIn(result.principal))
+        flask.session[SESSION_TOKEN_KEY] = token
         return flask.redirect(next_path or HOME_BY_ROLE[result.principal.role])
 
+    def _form_ok(self) -> bool:
+        expected = flask.session.get(FORM_CSRF_KEY)
+        given = flask.request.form.get("csrf", "")
+        return isinstance(expected, str) and hmac.compare_digest(expected, given)
+
     def logout_view(self) -> Any:
-        """Audit the log-out, end the session, back to the log-in page."""
-        user = flask_login.current_user
-        if user.is_authenticated:
-            with self.pool.connection() as conn:
-                service.record_logout(conn, principal=user.principal, client_addr=flask.request.remote_addr)
-        flask_login.logout_user()
+        """POST with the session's form token: end this session in the store (audited), back to the log-in page."""
+        principal = getattr(flask.g, "principal", None)
+        token = flask.session.get(SESSION_TOKEN_KEY)
+        if principal is None or not isinstance(token, str):
+            return flask.redirect(LOGIN_PATH)
+        if not self._form_ok():
+            return flask.Response(t("login.error.expired", self.lang), status=400, mimetype="text/plain")
+        with self.pool.connection() as conn:
+            sessions.sign_out(conn, token, principal=principal, now=datetime.now(UTC), client_addr=_client())
         flask.session.clear()
         return flask.redirect(LOGIN_PATH)
+
+    def logout_everywhere_view(self) -> Any:
+        """POST with the form token: end every session of the signed-in account — or, for an administrator, of the
+        account named in the form."""
+        principal = getattr(flask.g, "principal", None)
+        if principal is None:
+            return flask.redirect(LOGIN_PATH)
+        if not self._form_ok():
+            return flask.Response(t("login.error.expired", self.lang), status=400, mimetype="text/plain")
+        named = flask.request.form.get("username", "").strip().lower()
+        target = named if named and principal.role is Role.ADMIN else principal.username
+        with self.pool.connection() as conn:
+            try:
+                sessions.sign_out_everywhere(
+                    conn, username=target, by=principal, now=datetime.now(UTC), client_addr=_client()
+                )
+            except service.AccountError:
+                return flask.Response(t("login.error.credentials", self.lang), status=404, mimetype="text/plain")
+        if target == principal.username:
+            flask.session.clear()
+            return flask.redirect(LOGIN_PATH)
+        return flask.Response(status=204)
+
+
+def _client() -> str | None:
+    return flask.request.remote_addr

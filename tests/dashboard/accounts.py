@@ -46,3 +46,18 @@ def login(client: httpx.Client, username: str, password: str = PASSWORD, totp: s
         data={"csrf": match.group(1), "next": "", "username": username, "password": password, "totp": totp},
         follow_redirects=True,
     )
+
+
+def form_token(client: httpx.Client) -> str:
+    """The signed-in session's form token, as the navigation bar's log-out form carries it."""
+    layout = client.get("/_dash-layout")
+    assert layout.status_code == 200, layout.text[:300]
+    match = re.search(r'"name":\s*"csrf",[^{}]*?"value":\s*"([^"]+)"|"value":\s*"([^"]+)",[^{}]*?"name":\s*"csrf"',
+                      layout.text)  # fmt: skip
+    assert match, layout.text[:500]
+    return match.group(1) or match.group(2)
+
+
+def logout(client: httpx.Client, path: str = "/logout", **extra: str) -> httpx.Response:
+    """Press the navigation bar's log-out button (a POST with the session's form token)."""
+    return client.post(path, data={"csrf": form_token(client), **extra})

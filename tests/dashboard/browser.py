@@ -43,16 +43,36 @@ def signed_in(
     """A page of a fresh browser context, signed in as `username` through the log-in form."""
     context = browser.new_context(base_url=base_url, viewport=viewport, locale="zh-CN")  # type: ignore[arg-type]
     context.set_default_timeout(WAIT_MS)
+    violations: list[str] = []
     try:
         page = context.new_page()
+        watch_csp(page, violations)
         page.goto("/login")
         page.fill("#username", username)
         page.fill("#password", password)
         page.click("#login-submit")
         page.wait_for_selector("#nav")
         yield page
+        # Every screen a browser test opens must render and run its callbacks under the Content-Security-Policy.
+        assert violations == [], violations
     finally:
         context.close()
+
+
+def watch_csp(page: Page, violations: list[str]) -> None:
+    """Collect every Content-Security-Policy violation the page reports (console and securitypolicyviolation)."""
+    page.on(
+        "console",
+        lambda msg: (
+            violations.append(msg.text)
+            if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text
+            else None
+        ),
+    )
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
+    )
 
 
 def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dash
-from werkzeug.serving import make_server
 
 from cdm.settings import Settings
 from dashboard.app import create_app
 from dashboard.runtime import runtime_of
+from dashboard.web_server import make_server
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,14 @@ def dashboard_settings(db_url: str, **overrides: object) -> Settings:
 
 @contextmanager
 def running_dashboard(settings: Settings) -> Iterator[RunningDashboard]:
-    """create_app(settings) served by werkzeug on a free port until the block ends; the pool closed after."""
+    """create_app(settings) served by waitress (as `cdm dashboard` serves it) on a free port until the block ends."""
     app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="dashboard-test-server", daemon=True)
+    server = make_server(app.server, host="127.0.0.1", port=0, proxy_hops=settings.dashboard_proxy_hops)
+    thread = threading.Thread(target=server.run, name="dashboard-test-server", daemon=True)
     thread.start()
     try:
-        yield RunningDashboard(app=app, url=f"http://127.0.0.1:{server.server_port}")
+        yield RunningDashboard(app=app, url=f"http://127.0.0.1:{server.port}")
     finally:
-        server.shutdown()
+        server.close()
         thread.join(timeout=10)
         runtime_of(app.server).pool.close()

@@ -56,7 +56,7 @@ def test_users_add_gives_an_administrator_a_totp_uri(db_url: str, conn: psycopg.
 @pytest.mark.parametrize(
     ("args", "password", "reason"),
     [
-        (("--username", "weak", "--role", "county", "--county", "tc"), "password", "password refused: too_short"),
+        (("--username", "weak", "--role", "county", "--county", "tc"), "password", "密码不可用：密码长度不足"),
         (("--username", "t1", "--role", "township"), "Good-pass-2025", "needs --township"),
         (("--username", "t2", "--role", "township", "--township", "nowhere"), "Good-pass-2025", "no township"),
         (("--username", "t3", "--role", "team", "--team", "x"), "Good-pass-2025", "no care team 'x'"),

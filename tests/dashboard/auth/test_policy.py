@@ -29,14 +29,20 @@ def state(**changes: object) -> AccountState:
 @pytest.mark.parametrize(
     ("password", "problems"),
     [
-        ("Abcdefgh1!", []),
-        ("abcdefgh12", ["too_simple"]),  # two classes only
-        ("Abcdefgh12", []),  # upper, lower, digit
-        ("Abc1!", ["too_short"]),
-        ("Abcdefghi", ["too_short", "too_simple"]),
+        ("Tiger-lamp-93", []),
+        ("tigerlamp93xq", ["too_simple"]),  # two classes only
+        ("Tiger-lamp9!", []),
+        ("Kx7vw2Lq9z", []),  # upper, lower, digit
+        ("Kx7!q", ["too_short", "guessable"]),  # short is guessable too
+        ("Kxwvqlzpe", ["too_short", "too_simple"]),
         ("Wang.li-2025x", ["contains_username"]),
         ("P@ssw0rd1", ["too_short", "common"]),
-        ("中文密码Abc123", []),
+        ("降压药Tiger93!", []),
+        # Guessable though long and of three classes: common, breached or keyboard and alphabet patterns (zxcvbn)
+        ("Qwerty12345", ["guessable"]),
+        ("P@ssw0rd2024", ["guessable"]),
+        ("Abcdefg12!", ["guessable"]),
+        ("中文密码Abc123", ["guessable"]),
     ],
 )
 def test_password_problems(password: str, problems: list[str]) -> None:
@@ -44,8 +50,8 @@ def test_password_problems(password: str, problems: list[str]) -> None:
 
 
 def test_password_length_boundary() -> None:
-    assert password_problems("Abcdefg12!", username="x", min_length=10) == []
-    assert password_problems("Abcdefg1!", username="x", min_length=10) == ["too_short"]
+    assert password_problems("Tiger-lamp9", username="x", min_length=11) == []
+    assert password_problems("Tiger-lamp9", username="x", min_length=12) == ["too_short"]
 
 
 def test_failures_count_up_to_the_limit_then_lock_and_restart() -> None:
