@@ -111,7 +111,12 @@ def serve(settings: Settings, *, stop: threading.Event | None = None) -> None:
         proxy_hops=settings.dashboard_proxy_hops,
     )
     if stop is not None:
-        threading.Thread(target=lambda: (stop.wait(), server.close()), name="dashboard-stop", daemon=True).start()
+
+        def close_on_stop() -> None:
+            stop.wait()
+            server.close()
+
+        threading.Thread(target=close_on_stop, name="dashboard-stop", daemon=True).start()
     log.info("dashboard on http://%s:%s/ (waitress)", settings.dashboard_host, server.port)
     try:
         server.run()

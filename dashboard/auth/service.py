@@ -93,8 +93,8 @@ def _check(
     if account is None:
         # What was typed is not kept: someone may type an ID-card number into the name field. A keyed fingerprint
         # still shows the same name being tried again and again.
-        detail = {"reason": str(outcome), "typed": _fingerprint(username, name_key)}
-        audit.record(conn, principal=None, username="?", action="login_failed", detail=detail, client_addr=client_addr)
+        typed = {"reason": str(outcome), "typed": _fingerprint(username, name_key)}
+        audit.record(conn, principal=None, username="?", action="login_failed", detail=typed, client_addr=client_addr)
         return LoginResult(outcome)
     principal = account.principal
     if outcome is Outcome.OK:
