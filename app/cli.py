@@ -81,10 +81,31 @@ def _stop_on_signals() -> threading.Event:
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply pending migrations (a second run changes nothing)."""
+    """Make the owner and runtime roles, apply pending migrations as the owner, grant the runtime role its rights
+    (a second run changes nothing). Connects with CDM_DATABASE_ADMIN_URL, else CDM_DATABASE_URL."""
+    from cdm import db_roles
     from cdm.store import upgrade_store
 
-    typer.echo(json.dumps(upgrade_store(settings_or_exit().database_url or "")))
+    settings = settings_or_exit()
+    services_url = settings.database_url or ""
+    user, password = db_roles.url_user(services_url)
+    roles = db_roles.DbRoles(
+        owner=settings.db_owner_role,
+        runtime=settings.db_runtime_role,
+        runtime_password=password if user == settings.db_runtime_role else None,
+    )
+    admin_url = settings.database_admin_url or services_url
+    if db_roles.url_user(admin_url)[0] == roles.runtime:
+        typer.echo(
+            "CDM_DATABASE_URL names the runtime role, which may not migrate: set CDM_DATABASE_ADMIN_URL", err=True
+        )
+        raise typer.Exit(2)
+    result = upgrade_store(admin_url, roles=roles)
+    if user != roles.runtime:
+        log.warning(
+            "the services connect as %r, not as the runtime role %r: point CDM_DATABASE_URL at it", user, roles.runtime
+        )
+    typer.echo(json.dumps({**result, "services_connect_as": user}))
 
 
 secrets_app = typer.Typer(no_args_is_help=True, help="The deployment's secrets (session, webhook, ID-card key)")

@@ -20,6 +20,7 @@ from typing import Self
 from app.services import EmbeddedPostgres, LocalBroker, stop_process, with_database
 from app.sink import NotificationSink
 from cdm import db
+from cdm.db_roles import DbRoles, runtime_url
 from cdm.settings import Settings
 from cdm.store import upgrade_store
 
@@ -60,7 +61,7 @@ class LocalStack:
     def start(self) -> Self:
         """Start what is missing, bring the store up to date, and describe the system for child processes."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        url = self._given.database_url or self._fresh_embedded_database()
+        url, services_url, roles = self._store()
         mqtt_url = self._given.mqtt_url if "CDM_MQTT_URL" in os.environ else self._start_broker()
         update: dict[str, object] = {"database_url": url, "mqtt_url": mqtt_url}
         if not (self._given.notify_township_url and self._given.notify_county_url):
@@ -73,11 +74,22 @@ class LocalStack:
         self.settings = self._given.model_copy(update=update)
         # Children resolve their secrets from the same files as this process (cdm.secret_files), wherever they run.
         data_dir = str(Path(self._given.data_dir).resolve())
-        self.env = {**os.environ, "CDM_DATABASE_URL": url, "CDM_MQTT_URL": mqtt_url, "CDM_DATA_DIR": data_dir}
+        # The children connect as the runtime role, like production services; this process (registering the
+        # county, the summary) keeps the administrator's connection.
+        self.env = {**os.environ, "CDM_DATABASE_URL": services_url, "CDM_MQTT_URL": mqtt_url, "CDM_DATA_DIR": data_dir}
         for key in ("notify_township_url", "notify_county_url"):
             self.env[f"CDM_{key.upper()}"] = str(getattr(self.settings, key))
-        upgrade_store(url)
+        upgrade_store(url, roles=roles)
         return self
+
+    def _store(self) -> tuple[str, str, DbRoles | None]:
+        """(URL to upgrade and set up with, URL of the services, the roles) for the configured or embedded store."""
+        given = self._given
+        if given.database_url and not given.database_admin_url:
+            return given.database_url, given.database_url, None  # one URL only: no roles to make
+        roles = DbRoles(owner=given.db_owner_role, runtime=given.db_runtime_role)
+        admin = given.database_admin_url or self._fresh_embedded_database()
+        return admin, given.database_url or runtime_url(admin, roles), roles
 
     def _fresh_embedded_database(self) -> str:
         self._pg = EmbeddedPostgres(self.data_dir / "pg")

@@ -29,6 +29,20 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="postgresql://… of the store; unset: `cdm demo` starts an embedded PostgreSQL"
     )
+    database_admin_url: str | None = Field(
+        default=None,
+        description="postgresql://… of a superuser (or a role with CREATEROLE owning the database) for `cdm db"
+        " upgrade`, which makes the owner and runtime roles and runs migrations as the owner; unset: CDM_DATABASE_URL",
+    )
+    db_owner_role: str = Field(
+        default="cdm_owner", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="owns the schema; migrations run as it"
+    )
+    db_runtime_role: str = Field(
+        default="cdm_runtime",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="what the services connect as (the user of CDM_DATABASE_URL): no ownership, INSERT and SELECT"
+        " only on the audit trail",
+    )
     mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt://host:port of the broker")
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
@@ -165,7 +179,7 @@ class Settings(BaseSettings):
         default=Path(".cdm"), description="embedded PostgreSQL, broker config and logs of `cdm demo`"
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_admin_url")
     @classmethod
     def _database_url(cls, value: str | None) -> str | None:
         if value is None or value == "":

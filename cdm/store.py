@@ -6,7 +6,8 @@ import logging
 
 import psycopg
 
-from cdm import db, migrate, thresholds
+from cdm import db, db_roles, migrate, thresholds
+from cdm.db_roles import DbRoles
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +43,40 @@ def ensure_partitions(conn: psycopg.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def upgrade_store(url: str, *, client_side: bool = False) -> dict[str, object]:
-    """Everything `cdm db upgrade` does; safe to run again (a second run changes nothing)."""
-    with db.connect(url, client_side=client_side) as conn:
+def _engine_to_be(conn: psycopg.Connection) -> str:
+    recorded = conn.execute("select to_regclass('schema_migration') is not null").fetchone()
+    return migrate.current_engine(conn) if recorded and recorded[0] else migrate.detect_engine(conn)
+
+
+def upgrade_store(url: str, *, client_side: bool = False, roles: DbRoles | None = None) -> dict[str, object]:
+    """Everything `cdm db upgrade` does; safe to run again (a second run changes nothing).
+
+    With `roles`, `url` is an administrator's: the owner and runtime roles are made and granted (cdm.db_roles)
+    and everything else runs as the owner, so every object belongs to it.
+    """
+    with db.connect(url, client_side=client_side, autocommit=True) as conn:
+        if roles is not None:
+            if _engine_to_be(conn) == "timescale":
+                conn.execute("create extension if not exists timescaledb")  # needs the administrator's rights
+            db_roles.prepare(conn, roles)
+            db_roles.act_as(conn, roles.owner)
         applied = migrate.upgrade(conn)
         conn.autocommit = False
         changed = sync_thresholds(conn)
         partitions = ensure_partitions(conn)
         engine = migrate.current_engine(conn)
+        conn.commit()
+        if roles is not None:
+            conn.autocommit = True
+            db_roles.act_as(conn, None)
+            db_roles.grant_runtime(conn, roles)
     log.info("store upgraded: %s migrations, %s threshold rows, %s partitions", len(applied), changed, partitions)
-    return {"engine": engine, "applied": applied, "thresholds_changed": changed, "partitions_created": partitions}
+    result: dict[str, object] = {
+        "engine": engine,
+        "applied": applied,
+        "thresholds_changed": changed,
+        "partitions_created": partitions,
+    }
+    if roles is not None:
+        result["roles"] = {"owner": roles.owner, "runtime": roles.runtime}
+    return result

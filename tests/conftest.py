@@ -18,6 +18,7 @@ import pytest
 from app.services import EmbeddedPostgres, LocalBroker, with_database
 from app.sink import NotificationSink
 from cdm import db
+from cdm.db_roles import DbRoles, runtime_url
 from cdm.settings import Settings
 
 
@@ -50,25 +51,36 @@ def _drop_database(server_url: str, name: str) -> None:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+# The roles `cdm db upgrade` makes, under names of the tests' own: roles belong to the whole server, which may be a
+# shared one (CDM_TEST_DATABASE_URL). Each test's database is cloned from a template, grants included.
+TEST_ROLES = DbRoles(owner="cdm_test_owner", runtime="cdm_test_runtime")
+
+
 @pytest.fixture(scope="session")
 def template_db(pg_server: str) -> Iterator[str]:
-    """Name of a database migrated once per run, cloned for each test."""
+    """Name of a database migrated once per run (as `cdm db upgrade` does, roles included), cloned for each test."""
     from cdm.store import upgrade_store
 
     name = f"cdm_tpl_{uuid.uuid4().hex[:12]}"
     url = _create_database(pg_server, name)
-    upgrade_store(url)
+    upgrade_store(url, roles=TEST_ROLES)
     yield name
     _drop_database(pg_server, name)
 
 
 @pytest.fixture
-def db_url(pg_server: str, template_db: str) -> Iterator[str]:
-    """A fresh, migrated database of this test's own."""
+def admin_db_url(pg_server: str, template_db: str) -> Iterator[str]:
+    """A fresh, migrated database of this test's own, as the administrator (for what only `cdm db upgrade` does)."""
     name = f"cdm_t_{uuid.uuid4().hex[:12]}"
     url = _create_database(pg_server, name, template=template_db)
     yield url
     _drop_database(pg_server, name)
+
+
+@pytest.fixture
+def db_url(admin_db_url: str) -> str:
+    """The same database as the services see it: connected as the runtime role, as in production and the demo."""
+    return runtime_url(admin_db_url, TEST_ROLES)
 
 
 @pytest.fixture

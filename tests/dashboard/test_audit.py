@@ -55,11 +55,39 @@ def test_a_view_is_recorded_with_who_which_patient_and_screen(db_url: str) -> No
     ]
 
 
-@pytest.mark.parametrize(
-    "statement", ["update audit_event set username = 'x'", "delete from audit_event", "truncate audit_event"]
-)
-def test_audit_records_cannot_be_altered_or_removed(db_url: str, statement: str) -> None:
+CHANGES = [
+    "update audit_event set username = 'x'",
+    "delete from audit_event",
+    "truncate audit_event",
+    "alter table audit_event disable trigger audit_event_append_only",
+    "alter table audit_event disable trigger all",
+    "drop trigger audit_event_append_only on audit_event",
+    "alter table audit_event owner to current_user",
+    "drop table audit_event",
+]
+
+
+@pytest.mark.parametrize("statement", CHANGES)
+def test_the_services_role_cannot_alter_the_audit_trail_at_all(db_url: str, statement: str) -> None:
+    """The services connect as the runtime role: INSERT and SELECT on the audit trail, nothing more — not even
+    disabling the trigger that refuses changes (only the table's owner could, and the runtime role owns nothing)."""
     with db.connect(db_url) as conn:
+        assert conn.execute("select current_user").fetchone() == ("cdm_test_runtime",)
+        county_id, patient_id = _county_and_patient(conn)
+        audit.record_view(conn, principal=_user(conn, county_id), patient_id=patient_id, screen="patient")
+        conn.commit()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
+        conn.rollback()
+        assert conn.execute("select count(*) from audit_event").fetchone() == (1,)
+        if statement.startswith("alter table audit_event disable"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("update audit_event set username = 'x'")  # still refused afterwards
+
+
+@pytest.mark.parametrize("statement", CHANGES[:3])
+def test_even_the_owner_cannot_change_a_record_without_disabling_the_trigger(admin_db_url: str, statement: str) -> None:
+    with db.connect(admin_db_url) as conn:
         county_id, patient_id = _county_and_patient(conn)
         audit.record_view(conn, principal=_user(conn, county_id), patient_id=patient_id, screen="patient")
         conn.commit()
@@ -67,6 +95,17 @@ def test_audit_records_cannot_be_altered_or_removed(db_url: str, statement: str)
             conn.execute(statement)
         conn.rollback()
         assert conn.execute("select count(*) from audit_event").fetchone() == (1,)
+
+
+def test_the_services_role_owns_nothing_and_may_create_nothing(db_url: str) -> None:
+    with db.connect(db_url) as conn:
+        owned = conn.execute(
+            "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = 'public' and pg_get_userbyid(c.relowner) = current_user"
+        ).fetchone()
+        assert owned == (0,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("create table sneaky (x int)")
 
 
 def test_a_failed_log_in_of_an_unknown_name_is_recorded_without_an_account(db_url: str) -> None:
