@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt://host:port of the broker")
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
+    mqtt_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA(s) the broker's certificate must chain to (mqtts://); unset: the system's"
+        " trust store. A county's private CA goes here",
+    )
+    mqtt_cert_file: Path | None = Field(
+        default=None, description="PEM client certificate presented to the broker (with CDM_MQTT_KEY_FILE)"
+    )
+    mqtt_key_file: Path | None = Field(default=None, description="PEM private key of CDM_MQTT_CERT_FILE")
     county_code: str = Field(default="demo", description="short code of the county; part of every MQTT topic")
     county_name: str = "示范县"
     timezone: str = Field(default="Asia/Shanghai", description="time zone of screens and messages")
@@ -246,6 +255,7 @@ class Settings(BaseSettings):
             except (secret_files.SecretError, OSError) as exc:
                 raise ValueError(str(exc)) from None
             object.__setattr__(self, name, SecretStr(value))  # frozen: filled once, while the object is built
+        _check_mqtt_tls(self)
         if not production and not _is_loopback(self.dashboard_host):
             raise ValueError(
                 f"CDM_DASHBOARD_HOST {self.dashboard_host!r}: development mode serves on this machine only"
@@ -281,6 +291,19 @@ class Settings(BaseSettings):
     @property
     def mqtt_tls(self) -> bool:
         return urlsplit(self.mqtt_url).scheme == "mqtts"
+
+
+def _check_mqtt_tls(settings: Settings) -> None:
+    files = {"CDM_MQTT_CA_FILE": settings.mqtt_ca_file, "CDM_MQTT_CERT_FILE": settings.mqtt_cert_file,
+             "CDM_MQTT_KEY_FILE": settings.mqtt_key_file}  # fmt: skip
+    named = {name: path for name, path in files.items() if path is not None}
+    if named and not settings.mqtt_tls:
+        raise ValueError(f"{', '.join(named)} set, but CDM_MQTT_URL is not mqtts://: the connection would be plain")
+    if (settings.mqtt_cert_file is None) != (settings.mqtt_key_file is None):
+        raise ValueError("CDM_MQTT_CERT_FILE and CDM_MQTT_KEY_FILE go together")
+    for name, path in named.items():
+        if not path.is_file():
+            raise ValueError(f"{name}: {path} is not a readable file")
 
 
 def _is_loopback(host: str) -> bool:

@@ -9,9 +9,9 @@ Mosquitto 2.x (what `cdm devices broker-files` writes):
 Revoked meters and accounts are left out, so after regenerating, `kill -HUP <mosquitto pid>` (Mosquitto reloads
 both files on SIGHUP) is enough for a revoked meter to be refused at its next connect.
 
-Transport: the generated lines say who may do what; production adds a TLS listener (level 3 of GB/T 22239
-asks for encrypted transport), e.g. `listener 8883` with `certfile`, `keyfile`, `cafile`, and meters and ingest
-use mqtts:// (CDM_MQTT_URL). The plain listener of the tests and the demo stays on 127.0.0.1.
+Transport: the generated lines say who may do what; `--tls-port` adds a TLS listener (level 3 of GB/T 22239 asks
+for encrypted transport; see TlsListener), and meters and ingest use mqtts:// (CDM_MQTT_URL, CDM_MQTT_CA_FILE,
+CDM_MQTT_CERT_FILE, CDM_MQTT_KEY_FILE). The plain listener of the tests and the demo stays on 127.0.0.1.
 
 Meter passwords are 32 random URL-safe characters (192 bits), so Mosquitto's default of 101 PBKDF2 rounds is no
 weakness (nobody can guess such a password, however fast the hash) and keeps each connect cheap for the broker.
@@ -135,8 +135,50 @@ def auth_conf(out_dir: Path) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TlsListener:
+    """A Mosquitto TLS listener for meters on the public 4G network (GB/T 22239 level 3: encrypted transport).
+
+    `require_certificate`: every client presents a certificate signed by `cafile` (a county's private CA), so a
+    stolen password alone is not enough. `identity_as_username`: the certificate's CN is the MQTT username (the
+    meter id), checked against the ACL with no password; with `use_username_as_clientid` the client id is forced
+    to it too, so a meter can no longer take over another meter's client id (which Mosquitto's password checks
+    cannot prevent): give each meter its own certificate, CN = its meter id.
+    """
+
+    port: int
+    cafile: Path
+    certfile: Path
+    keyfile: Path
+    require_certificate: bool = True
+    identity_as_username: bool = False
+
+
+def tls_listener_conf(tls: TlsListener) -> str:
+    """Mosquitto configuration lines of the TLS listener."""
+    lines = [
+        "",
+        "# TLS listener for meters and ingest (mqtts://)",
+        f"listener {tls.port}",
+        f"cafile {tls.cafile.resolve()}",
+        f"certfile {tls.certfile.resolve()}",
+        f"keyfile {tls.keyfile.resolve()}",
+        "tls_version tlsv1.2",
+        f"require_certificate {str(tls.require_certificate).lower()}",
+        f"use_identity_as_username {str(tls.identity_as_username).lower()}",
+    ]
+    if tls.identity_as_username:
+        lines.append("use_username_as_clientid true")
+    return "\n".join(lines) + "\n"
+
+
 def write_broker_files(
-    out_dir: Path, accounts: list[Account], *, county_code: str, owner: str | None = None
+    out_dir: Path,
+    accounts: list[Account],
+    *,
+    county_code: str,
+    owner: str | None = None,
+    tls: TlsListener | None = None,
 ) -> dict[str, object]:
     """Write passwd, acl and cdm-auth.conf into `out_dir`, each replaced atomically (the broker may reload any time).
 
@@ -146,7 +188,7 @@ def write_broker_files(
     files = {
         "passwd": password_file(accounts),
         "acl": acl_file(accounts, county_code=county_code),
-        "cdm-auth.conf": auth_conf(out_dir),
+        "cdm-auth.conf": auth_conf(out_dir) + (tls_listener_conf(tls) if tls else ""),
     }
     for name, text in files.items():
         tmp = out_dir / f".{name}.tmp"

@@ -13,7 +13,7 @@ import typer
 from cdm import db
 from cdm.settings import Settings
 from ingest.devices import service as devices
-from ingest.devices.broker import write_broker_files
+from ingest.devices.broker import TlsListener, write_broker_files
 
 devices_app = typer.Typer(no_args_is_help=True, help="Meters: provisioning, MQTT credentials, broker files, revocation")
 
@@ -112,12 +112,26 @@ def broker_files(
     owner: Annotated[
         str | None, typer.Option(help="give the files to this user (the broker's, e.g. mosquitto)")
     ] = None,
+    tls_port: Annotated[int | None, typer.Option(help="add a TLS listener on this port (e.g. 8883)")] = None,
+    tls_cafile: Annotated[Path | None, typer.Option(help="CA that signs client certificates (PEM)")] = None,
+    tls_certfile: Annotated[Path | None, typer.Option(help="the broker's certificate (PEM)")] = None,
+    tls_keyfile: Annotated[Path | None, typer.Option(help="the broker's private key (PEM)")] = None,
+    require_certificate: Annotated[bool, typer.Option(help="clients must present a certificate of the CA")] = True,
+    identity_as_username: Annotated[
+        bool, typer.Option(help="a client certificate's CN is its username and client id (per-meter certificates)")
+    ] = False,
 ) -> None:
     """Write Mosquitto's password file and ACL from the registry (then `kill -HUP` the broker to reload)."""
     settings: Settings = ctx.obj
+    tls = None
+    if tls_port is not None:
+        if not (tls_cafile and tls_certfile and tls_keyfile):
+            typer.echo("--tls-port needs --tls-cafile, --tls-certfile and --tls-keyfile", err=True)
+            raise typer.Exit(2)
+        tls = TlsListener(tls_port, tls_cafile, tls_certfile, tls_keyfile, require_certificate, identity_as_username)
     run_in_store(
         ctx,
         lambda conn: write_broker_files(
-            out, devices.broker_accounts(conn), county_code=settings.county_code, owner=owner
+            out, devices.broker_accounts(conn), county_code=settings.county_code, owner=owner, tls=tls
         ),
     )
