@@ -97,3 +97,39 @@ def resolve(name: str, configured: str, *, data_dir: Path, production: bool, gen
     if production and len(value.encode()) < MIN_PRODUCTION_BYTES:
         raise SecretError(f"{env_name} is shorter than {MIN_PRODUCTION_BYTES} bytes; use a long random secret")
     return value
+
+
+RETIRED_ID_CARD_KEYS = "id_card.retired"  # <data dir>/secrets/id_card.retired/<key id>.key: keys re-keyed away from
+
+
+def retired_id_card_keys(data_dir: Path) -> list[str]:
+    """The retired ID-card keys on file (still needed to match hashes wrapped under a later key)."""
+    folder = secrets_dir(data_dir) / RETIRED_ID_CARD_KEYS
+    return [read_secret(path) for path in sorted(folder.glob("*.key"))] if folder.is_dir() else []
+
+
+def rotate_id_card_key(data_dir: Path, *, key_id: str) -> tuple[Path, Path]:
+    """Retire the ID-card key file's key (copied under its id, `key_id`) and put a new random key in its place.
+
+    The retired copy is written before the file is replaced, so a crash in between leaves both keys on file.
+    Returns (retired copy, key file).
+    """
+    current = secret_file(data_dir, "id_card_key")
+    old = read_secret(current)
+    folder = secrets_dir(data_dir) / RETIRED_ID_CARD_KEYS
+    folder.mkdir(mode=0o700, exist_ok=True)
+    retired = folder / f"{key_id}.key"
+    if not retired.exists():
+        _write_new(retired, old)
+    tmp = current.with_name(f".{current.name}.{secrets.token_hex(4)}.tmp")
+    _write_new(tmp, secrets.token_urlsafe(GENERATED_BYTES))
+    os.replace(tmp, current)
+    return retired, current
+
+
+def _write_new(path: Path, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(value + "\n")
+        out.flush()
+        os.fsync(out.fileno())

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cdm import secret_files
+from cdm.id_keys import IdCardKeyring
 
 NOT_SET = SecretStr("")  # a secret left unset: resolved from <data dir>/secrets/ (cdm.secret_files), never from code
 Channel = Literal["webhook", "wecom", "sms", "email"]
@@ -158,6 +159,11 @@ class Settings(BaseSettings):
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8050, ge=0, le=65535, description="0: any free port (`cdm demo`)")
     dashboard_refresh_s: int = Field(default=5, ge=1, le=3600)
+    id_card_retired_keys: tuple[SecretStr, ...] = Field(
+        default=(),
+        description="earlier ID-card keys (JSON list), kept to match hashes re-keyed under a later one; the files of"
+        " <data dir>/secrets/id_card.retired/ are added (`cdm id-cards rotate-key` writes them)",
+    )
     dashboard_secret_key: SecretStr = Field(
         default=NOT_SET, description="signs the screens' session cookies; unset: <data dir>/secrets/session.key"
     )
@@ -255,6 +261,12 @@ class Settings(BaseSettings):
             except (secret_files.SecretError, OSError) as exc:
                 raise ValueError(str(exc)) from None
             object.__setattr__(self, name, SecretStr(value))  # frozen: filled once, while the object is built
+        retired = [k.get_secret_value() for k in self.id_card_retired_keys]
+        try:
+            retired += secret_files.retired_id_card_keys(self.data_dir)
+        except (secret_files.SecretError, OSError) as exc:
+            raise ValueError(str(exc)) from None
+        object.__setattr__(self, "id_card_retired_keys", tuple(SecretStr(k) for k in dict.fromkeys(retired)))
         _check_mqtt_tls(self)
         if not production and not _is_loopback(self.dashboard_host):
             raise ValueError(
@@ -267,6 +279,14 @@ class Settings(BaseSettings):
     def notification_routes(self) -> dict[str, str]:
         """The channel each centre is told through."""
         return {"township": self.notify_township_channel, "county": self.notify_county_channel}
+
+    @property
+    def id_card_keyring(self) -> IdCardKeyring:
+        """The ID-card key and the retired ones still on file."""
+        return IdCardKeyring(
+            current=self.id_card_key.get_secret_value().encode(),
+            retired=tuple(k.get_secret_value().encode() for k in self.id_card_retired_keys),
+        )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -199,7 +199,7 @@ def attribute(
                 by=principal.username,
                 reassess=how,
                 reading=(waiting[0], seq),
-                key=settings.id_card_key.get_secret_value().encode(),
+                keyring=settings.id_card_keyring,
                 screen=SCREEN,
             )
         except service.AttributionError as exc:

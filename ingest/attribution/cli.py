@@ -10,9 +10,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import typer
+from pydantic import SecretStr
 
 from assess.scoring import rule_settings
+from cdm import secret_files
+from cdm.id_keys import IdCardKeyring
 from cdm.settings import Settings
+from ingest.attribution.rekey import rekey
 from ingest.attribution.service import (
     NewPatient,
     Reassess,
@@ -79,7 +83,7 @@ def attribute_cmd(
             reassess=_reassess(settings),
             reading=reading,
             ref=reference,
-            key=settings.id_card_key.get_secret_value().encode(),
+            keyring=settings.id_card_keyring,
         )
 
     run_in_store(ctx, work)
@@ -116,7 +120,7 @@ def register_patient_cmd(
             conn,
             patient,
             id_number=id_number,
-            key=settings.id_card_key.get_secret_value().encode(),
+            keyring=settings.id_card_keyring,
             reassess=_reassess(settings),
         ),
     )
@@ -134,7 +138,40 @@ def set_id_card_cmd(
             conn,
             patient_card=patient,
             id_number=id_number,
-            key=settings.id_card_key.get_secret_value().encode(),
+            keyring=settings.id_card_keyring,
             reassess=_reassess(settings),
         ),
     )
+
+
+id_cards_app = typer.Typer(no_args_is_help=True, help="The ID-card key: rotate it, re-key the stored hashes")
+
+
+@id_cards_app.command("rekey")
+def rekey_cmd(ctx: typer.Context) -> None:
+    """Wrap every stored ID-card hash not yet under the current key (CDM_ID_CARD_KEY); needs no ID-card number."""
+    settings: Settings = ctx.obj
+    run_in_store(ctx, lambda conn: rekey(conn, settings.id_card_keyring))
+
+
+@id_cards_app.command("rotate-key")
+def rotate_key_cmd(ctx: typer.Context) -> None:
+    """A new ID-card key in <data dir>/secrets/id_card.key (the old one kept as retired), then re-key the store."""
+    settings: Settings = ctx.obj
+    path = secret_files.secret_file(settings.data_dir, "id_card_key")
+    if not path.is_file() or secret_files.read_secret(path) != settings.id_card_key.get_secret_value():
+        typer.echo(
+            "the ID-card key is set in CDM_ID_CARD_KEY, not kept in its file: put the new key there, the old one in"
+            " CDM_ID_CARD_RETIRED_KEYS, then run `cdm id-cards rekey`",
+            err=True,
+        )
+        raise typer.Exit(2)
+    old = settings.id_card_keyring
+    retired, _ = secret_files.rotate_id_card_key(settings.data_dir, key_id=old.current_id)
+    fresh = settings.model_copy(update={"id_card_key": SecretStr(secret_files.read_secret(path))})
+    keyring = IdCardKeyring(current=fresh.id_card_key.get_secret_value().encode(), retired=(*old.retired, old.current))
+
+    def work(conn: Any) -> dict[str, Any]:
+        return {**rekey(conn, keyring), "retired_key_file": str(retired), "back_up": [str(path), str(retired)]}
+
+    run_in_store(ctx, work)

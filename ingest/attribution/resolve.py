@@ -2,7 +2,9 @@
 
 At the meter the village doctor enters or scans the patient's health-card number, the card's QR code or the
 ID-card number (GB 11643-1999). For an ID-card number ingest keeps only its keyed hash (`reading.patient_ref` is
-the hex HMAC-SHA256 for scheme id_card) and matches it against `patient.id_card_hash`; the number's birth year and
+`<key id>:<hex HMAC-SHA256>` for scheme id_card, cdm.id_keys) and matches it against `patient.id_card_hash` under
+every key and chain of keys still on file (a re-key wraps stored hashes; see `cdm id-cards`); the number's birth
+year and
 sex must agree with the patient it matches. A reading whose reference matches nobody (or disagrees) is stored with
 `patient_id` null and a `reading_unattributed` row saying why; registering the patient (`register_patient`) or a
 staff match (`attribute`) moves it to the patient later and re-assesses them. The clinic of a reading is the one
@@ -21,9 +23,11 @@ from datetime import date, datetime
 import psycopg
 
 from cdm.domain import Reading
-from cdm.identity import IdNumber, IdNumberError, disagreement, id_card_hash, mask_id_number, parse_id_number
+from cdm.id_keys import IdCardKeyring
+from cdm.identity import IdNumber, IdNumberError, disagreement, mask_id_number, parse_id_number
 from cdm.privacy import mask_card
 from cdm.settings import Settings
+from ingest.attribution import key_repo
 from ingest.repo import DeviceInfo
 
 Resolved = tuple[list[tuple[Reading, DeviceInfo]], dict[tuple[str, str], int]]
@@ -31,22 +35,23 @@ Resolved = tuple[list[tuple[Reading, DeviceInfo]], dict[tuple[str, str], int]]
 
 @dataclass(frozen=True, slots=True)
 class Attribution:
-    """What resolving patient references needs: the key of the ID-card hash."""
+    """What resolving patient references needs: the ID-card keys (cdm.id_keys)."""
 
-    key: bytes
+    keyring: IdCardKeyring
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Attribution:
-        return cls(key=settings.id_card_key.get_secret_value().encode())
+        return cls(keyring=settings.id_card_keyring)
 
     @classmethod
     def ephemeral(cls) -> Attribution:
         """A random key of this process's own: hashes made under it match nothing stored (contexts built without
         settings, in tests)."""
-        return cls(key=secrets.token_bytes(32))
+        return cls(keyring=IdCardKeyring(current=secrets.token_bytes(32)))
 
     def hash_hex(self, number: IdNumber) -> str:
-        return id_card_hash(number, self.key).hex()
+        """The reference kept for a number: `<key id>:<hex HMAC>` under the current key."""
+        return self.keyring.ref(number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +83,7 @@ def resolve(
                 numbers[hashed] = number
                 reading = dataclasses.replace(reading, patient_ref=hashed)
         protected.append((reading, _placed(dev, reading.measured_at, placements)))
-    patients, waiting = _match(conn, protected, numbers)
+    patients, waiting = _match(conn, protected, numbers, attribution.keyring)
     _keep_waiting(conn, protected, waiting)
     return protected, patients
 
@@ -108,10 +113,13 @@ def _placed(dev: DeviceInfo, at: datetime, placements: dict[int, tuple[list[date
 
 
 def _match(
-    conn: psycopg.Connection, readings: list[tuple[Reading, DeviceInfo]], numbers: dict[str, IdNumber]
+    conn: psycopg.Connection,
+    readings: list[tuple[Reading, DeviceInfo]],
+    numbers: dict[str, IdNumber],
+    keyring: IdCardKeyring,
 ) -> tuple[dict[tuple[str, str], int], dict[tuple[int, int], _Waiting]]:
     refs = {(r.patient_scheme, r.patient_ref) for r, _ in readings if r.patient_scheme and r.patient_ref}
-    found = find_patients(conn, refs)
+    found = find_patients(conn, refs, numbers=numbers, keyring=keyring)
     patients: dict[tuple[str, str], int] = {}
     mismatched: set[str] = set()
     for (scheme, ref), (pid, sex, birth_year) in found.items():
@@ -134,8 +142,11 @@ def _match(
     return patients, waiting
 
 
-def find_patients(conn: psycopg.Connection, refs: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, int]]:
-    """(patient id, sex, birth year) for each (scheme, value) reference that names a patient."""
+def find_patients(
+    conn: psycopg.Connection, refs: set[tuple[str, str]], *, numbers: dict[str, IdNumber], keyring: IdCardKeyring
+) -> dict[tuple[str, str], tuple[int, str, int]]:
+    """(patient id, sex, birth year) for each (scheme, value) reference that names a patient; an ID card (its
+    reference a key of `numbers`) is matched under every key and chain of keys still on file."""
     by_scheme: dict[str, list[str]] = {"health_card": [], "qr": [], "id_card": []}
     for scheme, value in refs:
         by_scheme.setdefault(scheme, []).append(value)
@@ -148,11 +159,26 @@ def find_patients(conn: psycopg.Connection, refs: set[tuple[str, str]]) -> dict[
             ):
                 found[(scheme, value)] = (pid, sex, year)
     if by_scheme["id_card"]:
-        hashes = [bytes.fromhex(h) for h in by_scheme["id_card"]]
-        for pid, sex, year, hashed in conn.execute(
-            "select id, sex, birth_year, id_card_hash from patient where id_card_hash = any(%s)", (hashes,)
-        ):
-            found[("id_card", bytes(hashed).hex())] = (pid, sex, year)
+        hits = match_numbers(conn, {r: numbers[r] for r in by_scheme["id_card"]}, keyring=keyring)
+        found |= {("id_card", ref): hit for ref, hit in hits.items()}
+    return found
+
+
+def match_numbers(
+    conn: psycopg.Connection, numbers: dict[str, IdNumber], *, keyring: IdCardKeyring
+) -> dict[str, tuple[int, str, int]]:
+    """(patient id, sex, birth year) by reference for the ID-card numbers that name a patient, whichever key or
+    chain of keys made the patient's stored hash."""
+    chains = key_repo.chains(conn)
+    wanted: dict[bytes, tuple[str, set[str]]] = {}  # candidate hash -> (reference, chains that make it)
+    for ref, number in numbers.items():
+        for digest, made_by in keyring.candidates(number, chains).items():
+            wanted[digest] = (ref, made_by)
+    found: dict[str, tuple[int, str, int]] = {}
+    for pid, sex, year, digest, key_chain in key_repo.patients_by_hash(conn, wanted):
+        ref, made_by = wanted[digest]
+        if key_chain in made_by:
+            found[ref] = (pid, sex, year)
     return found
 
 

@@ -17,7 +17,10 @@ from psycopg.rows import dict_row
 from alerts.repo import raise_alerts
 from assess.rules import RuleSettings
 from assess.scoring import rescore
-from cdm.identity import IdNumberError, disagreement, id_card_hash, mask_id_number, parse_id_number
+from cdm.id_keys import IdCardKeyring, parse_ref
+from cdm.identity import IdNumber, IdNumberError, disagreement, mask_id_number, parse_id_number
+from ingest.attribution import key_repo
+from ingest.attribution.resolve import match_numbers
 
 
 class AttributionError(LookupError):
@@ -53,11 +56,18 @@ class NewPatient:
     qr_code: str | None = None
 
 
+def _taken(conn: psycopg.Connection, number: IdNumber, keyring: IdCardKeyring) -> int | None:
+    """The patient already holding this ID-card number, under whichever key their hash was made."""
+    hit = match_numbers(conn, {"n": number}, keyring=keyring).get("n")
+    return hit[0] if hit else None
+
+
 def register_patient(
-    conn: psycopg.Connection, patient: NewPatient, *, id_number: str | None, key: bytes, reassess: Reassess
+    conn: psycopg.Connection, patient: NewPatient, *, id_number: str | None, keyring: IdCardKeyring, reassess: Reassess
 ) -> dict[str, Any]:
     """Register a patient (with the ID card's keyed hash) and attribute the readings waiting for them."""
-    hashed = masked = None
+    hashed = masked = key_id = None
+    waiting_refs: list[str] = []
     if id_number:
         try:
             number = parse_id_number(id_number)
@@ -66,7 +76,10 @@ def register_patient(
         problem = disagreement(number, sex=patient.sex, birth_year=patient.birth_year)
         if problem:
             raise AttributionError(problem)
-        hashed, masked = id_card_hash(number, key), mask_id_number(number.number)
+        if _taken(conn, number, keyring) is not None:
+            raise AttributionError("another patient already has this ID-card number")
+        (key_id, hashed), masked = keyring.hash(number), mask_id_number(number.number)
+        waiting_refs = keyring.stored_forms(number, key_repo.chains(conn))
     village = conn.execute("select id from region where code = %s and level = 'village'", (patient.village_code,))
     village_row = village.fetchone()
     if village_row is None:
@@ -78,10 +91,10 @@ def register_patient(
         with conn.transaction():
             row = conn.execute(
                 "insert into patient (health_card_no, qr_code, sex, birth_year, hypertension, diabetes, village_id,"
-                " team_id, id_card_hash, id_card_masked) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " returning id",
+                " team_id, id_card_hash, id_card_key_id, id_card_masked)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning id",
                 (patient.health_card_no, patient.qr_code, patient.sex, patient.birth_year, patient.hypertension,
-                 patient.diabetes, village_row[0], team_row[0] if team_row else None, hashed, masked),
+                 patient.diabetes, village_row[0], team_row[0] if team_row else None, hashed, key_id, masked),
             ).fetchone()  # fmt: skip
     except psycopg.errors.UniqueViolation as exc:
         what = (exc.diag.constraint_name or "").removeprefix("patient_").removesuffix("_key")
@@ -91,7 +104,7 @@ def register_patient(
     patient_id = int(row[0]) if row else 0
     refs = [("health_card", patient.health_card_no)]
     refs += [("qr", patient.qr_code)] if patient.qr_code else []
-    refs += [("id_card", hashed.hex())] if hashed else []
+    refs += [("id_card", ref) for ref in waiting_refs]
     moved = _move(conn, patient_id=patient_id, by="registration", now=reassess.now, refs=refs)
     return {
         "patient_id": patient_id,
@@ -102,7 +115,7 @@ def register_patient(
 
 
 def attach_id_card(
-    conn: psycopg.Connection, *, patient_card: str, id_number: str, key: bytes, reassess: Reassess
+    conn: psycopg.Connection, *, patient_card: str, id_number: str, keyring: IdCardKeyring, reassess: Reassess
 ) -> dict[str, Any]:
     """Record the ID card of a patient registered without one; readings waiting under it are attributed."""
     try:
@@ -115,21 +128,26 @@ def attach_id_card(
     if found is None:
         raise AttributionError("no patient with that health-card number")
     patient_id, sex, birth_year, existing = found
-    hashed = id_card_hash(number, key)
-    if existing is not None and bytes(existing) != hashed:
+    holder = _taken(conn, number, keyring)
+    if existing is not None and holder != patient_id:
         raise AttributionError("this patient already has another ID-card number on record")
+    if holder is not None and holder != patient_id:
+        raise AttributionError("another patient already has this ID-card number")
     problem = disagreement(number, sex=sex, birth_year=birth_year)
     if problem:
         raise AttributionError(problem)
-    try:
-        with conn.transaction():
-            conn.execute(
-                "update patient set id_card_hash = %s, id_card_masked = %s where id = %s",
-                (hashed, mask_id_number(number.number), patient_id),
-            )
-    except psycopg.errors.UniqueViolation:
-        raise AttributionError("another patient already has this ID-card number") from None
-    moved = _move(conn, patient_id=patient_id, by="registration", now=reassess.now, refs=[("id_card", hashed.hex())])
+    key_id, hashed = keyring.hash(number)
+    if existing is None:
+        try:
+            with conn.transaction():
+                conn.execute(
+                    "update patient set id_card_hash = %s, id_card_key_id = %s, id_card_masked = %s where id = %s",
+                    (hashed, key_id, mask_id_number(number.number), patient_id),
+                )
+        except psycopg.errors.UniqueViolation:
+            raise AttributionError("another patient already has this ID-card number") from None
+    refs = [("id_card", ref) for ref in keyring.stored_forms(number, key_repo.chains(conn))]
+    moved = _move(conn, patient_id=patient_id, by="registration", now=reassess.now, refs=refs)
     return {
         "patient_id": patient_id,
         "id_card": mask_id_number(number.number),
@@ -146,7 +164,7 @@ def attribute(
     reassess: Reassess,
     reading: tuple[str, int] | None = None,
     ref: tuple[str, str] | None = None,
-    key: bytes = b"",
+    keyring: IdCardKeyring | None = None,
     screen: str = "cli",
 ) -> dict[str, Any]:
     """Staff match: move one waiting reading (meter id, seq) or all waiting under a reference to a patient.
@@ -156,17 +174,21 @@ def attribute(
     if not by.strip():
         raise AttributionError("say who you are (--by): staff matches are audited")
     found = conn.execute(
-        "select id, sex, birth_year, id_card_hash from patient where health_card_no = %s", (patient_card,)
+        "select id, sex, birth_year, id_card_hash, id_card_key_id from patient where health_card_no = %s",
+        (patient_card,),
     ).fetchone()
     if found is None:
         raise AttributionError("no patient with that health-card number")
-    patient_id, sex, birth_year, patient_hash = found
-    keys = _waiting_keys(conn, reading=reading, ref=ref, key=key)
+    patient_id, sex, birth_year, patient_hash, patient_chain = found
+    keys = _waiting_keys(conn, reading=reading, ref=ref, keyring=keyring)
     if not keys:
         raise AttributionError("no reading waiting for a patient matches that")
     for k in keys:
         if k["ref_scheme"] == "id_card":
-            if patient_hash is not None and bytes(patient_hash).hex() != k["ref_key"]:
+            chain, digest = parse_ref(k["ref_key"])
+            # Hashes made along different chains of keys cannot be compared without the number (birth date and
+            # sex still are, below); along the same chain, different hashes are different numbers.
+            if patient_hash is not None and chain == patient_chain and bytes(patient_hash) != digest:
                 raise AttributionError("the ID-card number entered at the meter is not this patient's", identity=True)
             if k["ref_sex"] != sex or k["ref_birth_date"].year != birth_year:
                 raise AttributionError(
@@ -183,7 +205,11 @@ def attribute(
 
 
 def _waiting_keys(
-    conn: psycopg.Connection, *, reading: tuple[str, int] | None, ref: tuple[str, str] | None, key: bytes
+    conn: psycopg.Connection,
+    *,
+    reading: tuple[str, int] | None,
+    ref: tuple[str, str] | None,
+    keyring: IdCardKeyring | None,
 ) -> list[dict[str, Any]]:
     base = (
         "select u.device_id, u.seq, u.measured_at, u.ref_scheme, u.ref_key, u.ref_sex, u.ref_birth_date"
@@ -195,12 +221,15 @@ def _waiting_keys(
         if ref is None:
             raise AttributionError("name a reading (--meter and --seq) or a reference (--ref-scheme and --ref)")
         scheme, value = ref
+        forms = [value]
         if scheme == "id_card":
+            if keyring is None:
+                raise AttributionError("matching by ID-card number needs the ID-card keys")
             try:
-                value = id_card_hash(parse_id_number(value), key).hex()
+                forms = keyring.stored_forms(parse_id_number(value), key_repo.chains(conn))
             except IdNumberError as exc:
                 raise AttributionError(str(exc)) from None
-        return cur.execute(base + " and u.ref_scheme = %s and u.ref_key = %s", (scheme, value)).fetchall()
+        return cur.execute(base + " and u.ref_scheme = %s and u.ref_key = any(%s)", (scheme, forms)).fetchall()
 
 
 def _move(

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assess.scoring import rule_settings
-from cdm.identity import check_character, id_card_hash, mask_id_number, parse_id_number
+from cdm.identity import check_character, mask_id_number, parse_id_number
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from cdm.settings import Settings
 from ingest.attribution.service import AttributionError, NewPatient, Reassess, attribute, register_patient
@@ -37,12 +37,13 @@ ALL_NUMBERS = (MAN_1960, WOMAN_1955, WOMAN_1960)
 @pytest.fixture
 def setup(db_url: str):
     settings = Settings(database_url=db_url, county_code=COUNTY, _env_file=None)
-    key = settings.id_card_key.get_secret_value().encode()
+    key_id, digest = settings.id_card_keyring.hash(parse_id_number(MAN_1960))
     with psycopg.connect(db_url) as conn:
         county = build(conn, code=COUNTY)
         conn.execute(
-            "update patient set id_card_hash = %s, id_card_masked = '330102********0111' where id = %s",
-            (id_card_hash(parse_id_number(MAN_1960), key), county.patients[f"H{COUNTY.upper()}000000"]),
+            "update patient set id_card_hash = %s, id_card_key_id = %s, id_card_masked = '330102********0111'"
+            " where id = %s",
+            (digest, key_id, county.patients[f"H{COUNTY.upper()}000000"]),
         )
         conn.commit()
     with psycopg.connect(db_url) as conn:
@@ -99,7 +100,8 @@ def test_an_id_card_reading_is_attributed_and_only_its_keyed_hash_is_stored(setu
     assert result.stored == 1
     patient_id, scheme, ref = rows(conn, "select patient_id, patient_scheme, patient_ref from reading")[0]
     assert patient_id == county.patients[f"H{COUNTY.upper()}000000"] and scheme == "id_card"
-    assert ref == id_card_hash(parse_id_number(MAN_1960), ctx.attribution.key).hex()
+    assert ref == ctx.attribution.keyring.ref(parse_id_number(MAN_1960))
+    assert ref.startswith(ctx.attribution.keyring.current_id + ":")  # the key that made it, kept with it
     assert rows(conn, "select count(*) from reading_unattributed") == [(0,)]
     no_number_anywhere(conn)
 
@@ -121,22 +123,26 @@ def test_an_unknown_id_card_reading_is_kept_and_attributed_when_the_patient_regi
         hypertension=True, diabetes=False,
     )  # fmt: skip
     with pytest.raises(AttributionError, match="sex"):
-        register_patient(conn, newcomer, id_number=WOMAN_1955, key=ctx.attribution.key, reassess=reassess(settings))
+        register_patient(
+            conn, newcomer, id_number=WOMAN_1955, keyring=ctx.attribution.keyring, reassess=reassess(settings)
+        )
     conn.rollback()
     woman = NewPatient(
         health_card_no="HNEW1", sex="F", birth_year=1955, village_code=f"{COUNTY}-v1", team_code=None,
         hypertension=True, diabetes=False,
     )  # fmt: skip
     with conn.transaction():
-        out = register_patient(conn, woman, id_number=WOMAN_1955, key=ctx.attribution.key, reassess=reassess(settings))
+        out = register_patient(
+            conn, woman, id_number=WOMAN_1955, keyring=ctx.attribution.keyring, reassess=reassess(settings)
+        )
     assert out["readings_attributed"] == 2 and out["id_card"] == mask_id_number(WOMAN_1955)
     assert out["colour"] == "red" and out["alerts"] == 1, "the critical reading re-assessed the patient at once"
     assert rows(conn, "select distinct patient_id from reading") == [(out["patient_id"],)]
     assert rows(conn, "select distinct attributed_by from reading_unattributed") == [("registration",)]
-    with pytest.raises(AttributionError, match="another patient already has this id_card_hash"):
+    with pytest.raises(AttributionError, match="another patient already has this ID-card number"):
         register_patient(
             conn, NewPatient(**{**_fields(woman), "health_card_no": "HNEW2"}), id_number=WOMAN_1955,
-            key=ctx.attribution.key, reassess=reassess(settings),
+            keyring=ctx.attribution.keyring, reassess=reassess(settings),
         )  # fmt: skip
     conn.rollback()
     no_number_anywhere(conn)
@@ -150,8 +156,8 @@ def test_an_id_card_that_disagrees_with_the_patient_it_matches_is_kept_for_staff
     conn, county, ctx, settings = setup
     patient0 = county.patients[f"H{COUNTY.upper()}000000"]
     conn.execute(  # the registry's patient 0 is a man; this number says a woman
-        "update patient set id_card_hash = %s where id = %s",
-        (id_card_hash(parse_id_number(WOMAN_1960), ctx.attribution.key), patient0),
+        "update patient set id_card_hash = %s, id_card_key_id = %s where id = %s",
+        (*reversed(ctx.attribution.keyring.hash(parse_id_number(WOMAN_1960))), patient0),
     )
     conn.commit()
     with conn.transaction():
@@ -169,7 +175,8 @@ def test_an_id_card_that_disagrees_with_the_patient_it_matches_is_kept_for_staff
     conn.rollback()
     with pytest.raises(AttributionError, match="not this patient's"):  # patient 1 has another ID card on record
         conn.execute(
-            "update patient set id_card_hash = '\\x00' where id = %s", (county.patients[f"H{COUNTY.upper()}000001"],)
+            "update patient set id_card_hash = '\\x00', id_card_key_id = %s where id = %s",
+            (ctx.attribution.keyring.current_id, county.patients[f"H{COUNTY.upper()}000001"]),
         )
         attribute(
             conn,
@@ -214,7 +221,7 @@ def test_staff_attribute_one_reading_or_every_reading_under_a_reference_and_it_i
             by="wang",
             reassess=reassess(settings),
             ref=("id_card", WOMAN_1955),
-            key=ctx.attribution.key,
+            keyring=ctx.attribution.keyring,
         )
     conn.rollback()
     with pytest.raises(AttributionError, match="check character"):
@@ -224,7 +231,7 @@ def test_staff_attribute_one_reading_or_every_reading_under_a_reference_and_it_i
             by="wang",
             reassess=reassess(settings),
             ref=("id_card", WOMAN_1955[:-1] + ("1" if WOMAN_1955[-1] != "1" else "2")),
-            key=ctx.attribution.key,
+            keyring=ctx.attribution.keyring,
         )
     conn.rollback()
     conn.execute("update patient set birth_year = 1955 where id = %s", (county.patients[target],))
@@ -235,7 +242,7 @@ def test_staff_attribute_one_reading_or_every_reading_under_a_reference_and_it_i
             by="wang",
             reassess=reassess(settings),
             ref=("id_card", WOMAN_1955),
-            key=ctx.attribution.key,
+            keyring=ctx.attribution.keyring,
         )
     assert by_id["readings_attributed"] == 2
     no_number_anywhere(conn)
@@ -319,12 +326,12 @@ def test_no_log_line_of_the_running_pipeline_holds_an_id_number(settings, caplog
     from tests.support.waiting import wait_until
 
     caplog.set_level(logging.DEBUG)
-    key = settings.id_card_key.get_secret_value().encode()
+    key_id, digest = settings.id_card_keyring.hash(parse_id_number(MAN_1960))
     with psycopg.connect(settings.database_url) as conn:
         county = build(conn, code=settings.county_code)
         conn.execute(
-            "update patient set id_card_hash = %s where id = %s",
-            (id_card_hash(parse_id_number(MAN_1960), key), county.patients[f"H{settings.county_code.upper()}000000"]),
+            "update patient set id_card_hash = %s, id_card_key_id = %s where id = %s",
+            (digest, key_id, county.patients[f"H{settings.county_code.upper()}000000"]),
         )
         conn.commit()
     topic = reading_topic(settings.county_code, county.bp_meter)
