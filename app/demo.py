@@ -47,6 +47,7 @@ class Demo:
             baseline = _counts(stack.url)
             port = self._start_children()
             _say(f"看板 / dashboard: http://{self.settings.dashboard_host}:{port}/")
+            _say(f"数据库 / store (administrator): {stack.url}")
             args = [
                 "--no-register",
                 "--rate",
