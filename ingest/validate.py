@@ -59,13 +59,13 @@ def _decode(*, topic: str, payload: bytes, received_at: datetime, limits: Limits
     problem = envelope_problem(payload)
     if problem:
         return Rejection(problem[0], problem[1], device_uid)
+    duplicate = duplicate_key(payload)  # before the schema: an ambiguous message is refused as such, whatever else
+    if duplicate:
+        return Rejection("duplicate_key", duplicate, device_uid)
     try:
         msg = READING_V1.validate_json(payload)
     except ValidationError as exc:
         return _schema_rejection(exc, device_uid)
-    duplicate = duplicate_key(payload)
-    if duplicate:
-        return Rejection("duplicate_key", duplicate, device_uid)
     if msg.device_id != device_uid:
         return Rejection(
             "topic_mismatch", f"payload device_id {msg.device_id!r} published on {device_uid!r}'s topic", device_uid
