@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from datetime import datetime, timedelta
 
 import psycopg
@@ -21,6 +23,36 @@ from dashboard.auth import credentials, repo, session_repo
 from dashboard.auth.service import AccountError, check_password
 
 TOKEN_BYTES = 32
+# How long a session the store confirmed may go on while the store is unreachable: long enough for a wall screen
+# to ride out a restart or a failover, short enough that a session ended meanwhile elsewhere soon stops.
+STORE_DOWN_GRACE_S = 300.0
+
+
+class RecentlyConfirmed:
+    """Sessions the store confirmed, by token hash, with when: used only while the store cannot be reached."""
+
+    def __init__(self, grace_s: float = STORE_DOWN_GRACE_S) -> None:
+        self.grace_s = grace_s
+        self._seen: dict[bytes, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, token: str, principal: Principal | None) -> None:
+        """Remember a confirmation (None: the store said no, so forget the token)."""
+        with self._lock:
+            if principal is None:
+                self._seen.pop(token_hash(token), None)
+            else:
+                self._seen[token_hash(token)] = (principal, time.monotonic())
+
+    def get(self, token: str) -> Principal | None:
+        """The principal, if the store confirmed this session less than `grace_s` ago."""
+        with self._lock:
+            seen = self._seen.get(token_hash(token))
+        return seen[0] if seen and time.monotonic() - seen[1] < self.grace_s else None
+
+    def forget(self, token: str) -> None:
+        """The session was ended here."""
+        self.put(token, None)
 
 
 def token_hash(token: str) -> bytes:

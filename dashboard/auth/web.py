@@ -126,29 +126,32 @@ class LoginLayer:
             max_wait_s=settings.login_throttle_max_wait_s,
         )
         self.name_key = settings.dashboard_secret_key.get_secret_value().encode()
+        self._recently_confirmed = sessions.RecentlyConfirmed()
 
     def _principal(self) -> Principal | None:
         token = flask.session.get(SESSION_TOKEN_KEY)
         if not isinstance(token, str):
             return None
-        with self.pool.connection() as conn:
-            return sessions.principal_of(conn, token, now=datetime.now(UTC))
+        try:
+            with self.pool.connection() as conn:
+                principal = sessions.principal_of(conn, token, now=datetime.now(UTC))
+        except psycopg.Error:
+            # The store is down: a session it confirmed moments ago keeps its screen (which says the store is
+            # unreachable and shows its last picture); a token it never confirmed gets nothing.
+            return self._recently_confirmed.get(token)
+        self._recently_confirmed.put(token, principal)
+        return principal
 
     def require_login(self) -> Any:
         """Before every request: the principal of the store's session on flask.g, or the way to the log-in page.
 
         The session is looked up in the store on every request, so a signed-out, expired or disabled account's
-        cookie opens nothing; when the store cannot be reached, nothing is shown (503) rather than trusting the cookie.
+        cookie opens nothing. When the store cannot be reached, only a session it confirmed within the last
+        minutes goes on (sessions.RecentlyConfirmed); the cookie alone is never trusted.
         """
         path = flask.request.path
         public = path.startswith(PUBLIC_PREFIXES)
-        try:
-            principal = self._principal()
-        except psycopg.Error as exc:
-            log.warning("session not checked: the store is unreachable (%s)", type(exc).__name__)
-            if public:
-                return None
-            return flask.Response(t("screen.db_error", self.lang), status=503, mimetype="text/plain")
+        principal = self._principal()
         if principal is not None:
             flask.g.principal = principal
             return None
@@ -235,6 +238,10 @@ class LoginLayer:
         given = flask.request.form.get("csrf", "")
         return isinstance(expected, str) and hmac.compare_digest(expected, given)
 
+    def forget(self, token: str) -> None:
+        """Drop a session from the recently-confirmed memory (it was ended)."""
+        self._recently_confirmed.forget(token)
+
     def logout_view(self) -> Any:
         """POST with the session's form token: end this session in the store (audited), back to the log-in page."""
         principal = getattr(flask.g, "principal", None)
@@ -245,6 +252,7 @@ class LoginLayer:
             return flask.Response(t("login.error.expired", self.lang), status=400, mimetype="text/plain")
         with self.pool.connection() as conn:
             sessions.sign_out(conn, token, principal=principal, now=datetime.now(UTC), client_addr=_client())
+        self.forget(token)
         flask.session.clear()
         return flask.redirect(LOGIN_PATH)
 

@@ -35,6 +35,10 @@ REASONS = {
     "measured_too_old",
     "implausible_value",
     "sbp_not_above_dbp",
+    "bad_id_card",
+    "nul_character",
+    "duplicate_key",
+    "other_county",
 }
 
 

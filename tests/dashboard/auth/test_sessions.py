@@ -194,3 +194,32 @@ def test_a_session_token_is_kept_only_as_its_hash(dashboard: RunningDashboard, c
     rows = conn.execute("select token_hash from app_session").fetchall()
     assert len(rows) == 1 and len(bytes(rows[0][0])) == 32
     assert sessions.principal_of(conn, "not-a-token", now=datetime.now(UTC)) is None
+
+
+def test_while_the_store_is_down_only_a_session_it_confirmed_goes_on(dashboard: RunningDashboard) -> None:
+    from dashboard.runtime import runtime_of
+
+    serializer = dashboard.app.server.session_interface.get_signing_serializer(dashboard.app.server)  # type: ignore[attr-defined]
+    with _client(dashboard) as client, _client(dashboard, "10.0.0.8") as forger:
+        login(client, "county.wang")
+        assert _signed_in(client)
+        forger.cookies.set("cdm_session", serializer.dumps({"sid": "never-confirmed"}))
+        runtime_of(dashboard.app.server).pool.close()  # the store goes away
+        assert _signed_in(client)
+        assert forger.get("/_dash-layout").status_code == 401
+
+
+def test_a_confirmed_session_is_remembered_only_for_the_grace_period() -> None:
+    from dashboard.access import Principal
+
+    memory = sessions.RecentlyConfirmed(grace_s=0.2)
+    who = Principal(user_id=1, username="x", role=Role.COUNTY, county_id=1, township_id=None, team_id=None)
+    memory.put("t", who)
+    assert memory.get("t") == who and memory.get("other") is None
+    import time
+
+    time.sleep(0.3)
+    assert memory.get("t") is None
+    memory.put("t", who)
+    memory.forget("t")
+    assert memory.get("t") is None
