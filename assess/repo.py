@@ -10,8 +10,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from assess.summary import Summary
-from assess.summary_repo import SUMMARY_SQL, SummaryParams, case_from_row
+from assess.summary.logic import Summary
+from assess.summary.repo import SUMMARY_SQL, SummaryParams, case_from_row
 from cdm.domain import (
     Assessment,
     FollowUp,

@@ -82,6 +82,11 @@ EDITIONS: dict[str, Thresholds] = {
 }
 
 
+# Readings older than the routine follow-up period (3 months, 2017 specification) no longer decide a colour on their
+# own: by then a follow-up is due anyway, and the monitoring-gap and overdue rules take over.
+LOOKBACK_DAYS = 90
+
+
 def for_edition(edition: str) -> Thresholds:
     """The thresholds of one guideline edition."""
     try:

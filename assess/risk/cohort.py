@@ -25,14 +25,12 @@ from assess.risk.trajectory import (
     scheduled_follow_ups,
     sittings,
 )
-from assess.rules import SITTING_GAP, RuleSettings, assess
+from assess.rules import LOOKBACK, SITTING_GAP, RuleSettings, assess
 from cdm.domain import FollowUp, HealthRecord, PatientProfile, Reading
 from cdm.thresholds import for_edition
 from device_sim.county import County, SimPatient, generate_county
 
 DEFAULT_START = date(2024, 1, 1)  # fixed, so a cohort never depends on the day it is generated
-# As assess.scoring: readings older than the routine follow-up period no longer decide a colour on their own.
-LOOKBACK = timedelta(days=90)
 LIPIDS_RECORDED = 0.75  # share of health records with the blood lipids China-PAR needs
 
 

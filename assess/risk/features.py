@@ -74,7 +74,7 @@ def build_features(
     ascvd_percent: float | None = None,
 ) -> dict[str, float]:
     """The feature values of one patient at `as_of`, from readings and follow-ups strictly before it."""
-    # Only the last LONG days count, because that is all a rescore loads (assess.scoring.LOOKBACK).
+    # Only the last LONG days count, because that is all a rescore loads (assess.rules.LOOKBACK).
     past = [r for r in readings if as_of - LONG <= r.measured_at < as_of]
     visits = sorted((f for f in follow_ups if f.recorded_at < as_of), key=lambda f: (f.done_on, f.recorded_at))
     out: dict[str, float] = dict.fromkeys(FEATURES, 0.0)

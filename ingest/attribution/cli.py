@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from assess.scoring import rule_settings
 from cdm.settings import Settings
 from ingest.attribution.service import (
     NewPatient,
@@ -27,12 +26,7 @@ readings_app = typer.Typer(no_args_is_help=True, help="Readings waiting for a pa
 
 
 def _reassess(settings: Settings) -> Reassess:
-    return Reassess(
-        rules=rule_settings(settings),
-        lang=settings.language,
-        routes=settings.notification_routes,
-        now=datetime.now(UTC),
-    )
+    return Reassess.from_settings(settings, now=datetime.now(UTC))
 
 
 def _read_id_number() -> str:
