@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -26,3 +27,11 @@ def assess_file(path: str | Path, *, settings: Settings) -> int:
     result = evaluate(case, rules=RuleSettings.from_settings(settings), lang=settings.language)
     typer.echo(json.dumps(result, ensure_ascii=False))
     return 0
+
+
+def assess_command(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Option("--file", help="the case (JSON): patient, readings, follow-ups")],
+) -> None:
+    """Assess one patient described in a file, without a database; prints one JSON object."""
+    raise typer.Exit(assess_file(file, settings=ctx.obj))

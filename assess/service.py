@@ -135,6 +135,7 @@ def decide_all(
             changes.append(Change(pid, Colour(before[0]) if before else None, result))
     return assessed, changes
 
+
 CHUNK = 10_000  # patients per query and per write transaction: ~0.3 s of row locks, few enough round trips
 IN_FLIGHT = timedelta(minutes=1)  # far longer than any ingest transaction
 # The summary of a chunk sorts and groups its readings (~25 a patient); in the default 4 MB the sorts spill to

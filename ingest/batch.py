@@ -138,7 +138,6 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
     )
 
 
-
 def _is_stale(reading: Reading, stale_after: timedelta) -> bool:
     return reading.received_at - reading.measured_at > stale_after
 

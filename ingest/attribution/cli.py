@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
+from cdm.commands import run_in_store
 from cdm.settings import Settings
 from ingest.attribution.service import (
     NewPatient,
@@ -20,7 +21,6 @@ from ingest.attribution.service import (
     list_waiting,
     register_patient,
 )
-from ingest.devices.cli import run_in_store
 
 readings_app = typer.Typer(no_args_is_help=True, help="Readings waiting for a patient: list, attribute")
 
