@@ -89,21 +89,14 @@ def contact_add(
     """Register where a centre, the county's on-duty person or a family-doctor team is reached."""
 
     def work(conn: Any) -> dict[str, str]:
-        region_id = _id(conn, "region", region) if region else None
-        team_id = _id(conn, "care_team", team) if team else None
+        region_id = workflow_repo.region_id(conn, region) if region else None
+        team_id = workflow_repo.team_id(conn, team) if team else None
         workflow_repo.add_contact(
             conn, role=role, channel=channel, address=address, region_id=region_id, team_id=team_id
         )
         return {"added": f"{role} {channel} for {region or team}"}
 
     _run(ctx, work)
-
-
-def _id(conn: Any, table: str, code: str) -> int:
-    row = conn.execute(f"select id from {table} where code = %s", (code,)).fetchone()  # table is ours, not input
-    if row is None:
-        raise LookupError(f"no {table.replace('_', ' ')} with code {code!r}")
-    return int(row[0])
 
 
 notifications_app = typer.Typer(no_args_is_help=True, help="The outbox: what was sent, what failed, retry")

@@ -60,6 +60,11 @@ def wake_dispatcher(conn: psycopg.Connection, alert_ids: Sequence[int]) -> None:
     conn.execute("select pg_notify(%s, %s)", (OUTBOX_CHANNEL, ",".join(map(str, alert_ids))))
 
 
+def listen_for_outbox(conn: psycopg.Connection) -> None:
+    """Have this (autocommit) connection hear the outbox's wake-ups."""
+    conn.execute(f"listen {OUTBOX_CHANNEL}")  # a constant of this module, not input
+
+
 def add_event(
     conn: psycopg.Connection, *, alert_id: int, actor: str, event: str, at: datetime, detail: dict[str, Any]
 ) -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app import repo
 from app.services import free_port, port_in_use, wait_for_port
 from app.sink import NotificationSink
 from app.stack import LocalStack
@@ -82,7 +83,7 @@ class Demo:
         )
         with db.connect(settings.database_url or "") as conn:
             register_county(conn, county)
-            if conn.execute("select not exists (select 1 from reading)").fetchone() == (True,):
+            if not repo.has_readings(conn):
                 written = backfill(conn, county, days=HISTORY_DAYS, now=datetime.now(UTC))
                 _say(f"history: {written} readings over the last {HISTORY_DAYS} days")
             conn.commit()
@@ -130,23 +131,14 @@ def _last_json(output: bytes) -> dict[str, Any]:
 
 def _counts(url: str) -> dict[str, int]:
     with db.connect(url) as conn:
-        row = conn.execute(
-            "select (select coalesce(sum(readings_count), 0) from device),"
-            " (select coalesce(sum(duplicates_count), 0) from device), (select count(*) from quarantine),"
-            " (select count(*) from alert), (select count(*) from notification where status = 'delivered'),"
-            " (select count(*) from notification where status in ('pending', 'sending'))"
-        ).fetchone()
-    keys = ("stored", "duplicates", "quarantined", "alerts", "delivered", "notifications_open")
-    return dict(zip(keys, (int(v) for v in row or (0,) * len(keys)), strict=True))
+        return repo.counts(conn)
 
 
 def _summary(url: str, baseline: dict[str, int], sim: dict[str, Any], sink: NotificationSink | None) -> dict[str, Any]:
     now = _counts(url)
     delta = {k: now[k] - baseline[k] for k in now if k != "notifications_open"}
     with db.connect(url) as conn:
-        colours: dict[str, int] = dict(
-            conn.execute("select colour, count(*) from assessment_current group by colour").fetchall()
-        )
+        colours = repo.colour_counts(conn)
     published = int(sim.get("published", 0))
     return {
         "readings_published": published,

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from app import repo
 from app.services import EmbeddedPostgres, LocalBroker, stop_process, with_database
 from app.sink import NotificationSink
 from cdm import db
@@ -81,8 +82,7 @@ class LocalStack:
         self._pg = EmbeddedPostgres(self.data_dir / "pg")
         server = self._pg.start()
         with db.connect(server, autocommit=True) as conn:
-            conn.execute(f"drop database if exists {self.database} with (force)")
-            conn.execute(f"create database {self.database}")
+            repo.recreate_database(conn, self.database)
         return with_database(server, self.database)
 
     def _start_broker(self) -> str:

@@ -39,6 +39,28 @@ def load_cases(
         return [case_from_row(row) for row in cur]
 
 
+def patient_id_range(conn: psycopg.Connection) -> tuple[int, int] | None:
+    """The lowest and highest patient id, or None when there is no patient."""
+    row = conn.execute("select min(id), max(id) from patient").fetchone()
+    return None if row is None or row[0] is None else (int(row[0]), int(row[1]))
+
+
+def summary_rows(
+    conn: psycopg.Connection,
+    params: SummaryParams,
+    id_range: tuple[int, int],
+    *,
+    work_mem: str,
+    parallel_workers: int,
+) -> list[tuple[Any, ...]]:
+    """The summary rows of the patients in `id_range`, with this transaction's sort memory and parallelism."""
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("set local work_mem = {}").format(sql.Literal(work_mem)))
+        cur.execute(sql.SQL("set local max_parallel_workers_per_gather = {}").format(sql.Literal(parallel_workers)))
+        cur.execute(summary_query(by_range=True), bind_summary(params, None, id_range))
+        return cur.fetchall()
+
+
 def summary_query(*, by_range: bool) -> sql.Composed:
     """The summary query for a list of patient ids (%(ids)s) or an id range (%(lo)s..%(hi)s)."""
 

@@ -168,10 +168,10 @@ def rescore_all(
     """Assess every patient as of `now`; `on_changes(conn, changes)` runs in each chunk's transaction."""
     started = time.perf_counter()
     with db.connect(url, app="cdm-rescore") as conn:
-        row = conn.execute("select min(id), max(id) from patient").fetchone()
-    if row is None or row[0] is None:
+        bounds = repo.patient_id_range(conn)
+    if bounds is None:
         return RescoreTotals(0, 0, 0, 0, 0.0)
-    lo, hi = int(row[0]), int(row[1])
+    lo, hi = bounds
     ranges = [(a, min(a + chunk - 1, hi)) for a in range(lo, hi + 1, chunk)]
     shares = [ranges[i :: max(workers, 1)] for i in range(min(max(workers, 1), len(ranges)))]
     args = [(url, share, now, rules, on_changes) for share in shares]
@@ -249,11 +249,10 @@ def _write(
 
 def _summaries(conn: psycopg.Connection, params: SummaryParams, id_range: tuple[int, int]) -> list[tuple[Any, ...]]:
     """The summary rows of one id range, read in a short read-only transaction of their own."""
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute(f"set local work_mem = '{READER_WORK_MEM}'")  # constants of this module
-        cur.execute(f"set local max_parallel_workers_per_gather = {READER_PARALLEL_WORKERS}")
-        cur.execute(repo.summary_query(by_range=True), repo.bind_summary(params, None, id_range))
-        return cur.fetchall()
+    with conn.transaction():
+        return repo.summary_rows(
+            conn, params, id_range, work_mem=READER_WORK_MEM, parallel_workers=READER_PARALLEL_WORKERS
+        )
 
 
 def _write_chunk(
