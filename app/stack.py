@@ -88,7 +88,7 @@ class LocalStack:
     def _start_broker(self) -> str:
         self._broker = LocalBroker(self.data_dir / "broker")
         url = self._broker.start()
-        print(f"broker: {self._broker.kind} on {url}", file=sys.stderr, flush=True)
+        print(f"消息服务器 / broker: {self._broker.kind} on {url}", file=sys.stderr, flush=True)
         return url
 
     def spawn(
