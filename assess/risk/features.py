@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from statistics import fmean, stdev
 
 from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, PatientProfile, Reading, ReadingKind
-from cdm.thresholds import PLAUSIBLE
+from cdm.thresholds import PLAUSIBLE, ROUTINE_FOLLOW_UP_DAYS, SHORT_FOLLOW_UP_DAYS
 
 # Bump when a feature is added, removed, renamed or computed differently: a saved model refuses other versions.
 FEATURE_VERSION = "1"
-SHORT, LONG = timedelta(days=14), timedelta(days=90)  # the rules' default window, and the routine follow-up period
+# the rules' default window, and the routine follow-up period
+SHORT, LONG = timedelta(days=SHORT_FOLLOW_UP_DAYS), timedelta(days=ROUTINE_FOLLOW_UP_DAYS)
 SLOPE_MIN_SPAN = timedelta(days=7)  # a trend from readings of a few days is noise, not a trend
 NAN = math.nan
 
