@@ -16,22 +16,11 @@ from cdm.payload import parse_topic
 from cdm.settings import Settings
 from ingest import repo
 from ingest.attribution.resolve import Attribution, resolve
+from ingest.message import InboundMessage
 from ingest.repo import DeviceInfo, DeviceTally, QuarantineRow
 from ingest.validate import Limits, Rejection, decode
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    """A message as it came off the broker; `generation` names the MQTT connection it arrived on."""
-
-    mid: int
-    qos: int
-    topic: str
-    payload: bytes
-    received_at: datetime
-    generation: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,22 +19,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 import psycopg
-from pydantic import ValidationError
 
-from cdm.payload import HeartbeatV1, StatusV1, parse_device_topic, parse_topic
-from ingest import repo
+from cdm.payload import StatusV1, parse_device_topic
+from ingest import repo as ingest_repo
+from ingest.message import InboundMessage
 from ingest.repo import QuarantineRow
-
-if TYPE_CHECKING:
-    from ingest.batch import InboundMessage
+from ingest.status import repo
+from ingest.status.logic import Problem, meter_uids, parse_device_message, status_change
 
 log = logging.getLogger(__name__)
-
-DETAIL_MAX = 300
 
 
 def lock_meters(conn: psycopg.Connection, messages: Sequence[InboundMessage]) -> dict[str, int]:
@@ -44,7 +40,7 @@ def lock_meters(conn: psycopg.Connection, messages: Sequence[InboundMessage]) ->
     early: two workers locking meters in two phases, in different orders, could deadlock. Locking them all first,
     in one order, cannot.
     """
-    return _device_ids(conn, _uids(messages))
+    return repo.lock_devices(conn, meter_uids(messages))
 
 
 def store_device_messages(
@@ -70,97 +66,29 @@ def store_device_messages(
             reason, detail = problem
             log.warning("quarantined a %s message from meter %s: %s (%s)", channel, uid, reason, detail)
             quarantine.append(QuarantineRow(msg.received_at, msg.topic[:300], uid, reason, detail, msg.payload))
-    repo.insert_quarantine(conn, quarantine)
+    ingest_repo.insert_quarantine(conn, quarantine)
     return rest, len(quarantine)
-
-
-def _uids(messages: Sequence[InboundMessage]) -> set[str]:
-    uids = {p[1] for p in (parse_device_topic(m.topic) for m in messages) if p}
-    return uids | {p[1] for p in (parse_topic(m.topic) for m in messages) if p}
-
-
-def _device_ids(conn: psycopg.Connection, uids: set[str]) -> dict[str, int]:
-    # Every meter of the batch (status and readings alike) is locked here, in id order, before anything updates
-    # it: the readings path updates its meters' counters later in this transaction, and two workers locking
-    # meters in two phases in different orders could deadlock.
-    rows = conn.execute(
-        "select uid, id, revoked_at from device where uid = any(%s) order by id for no key update", (sorted(uids),)
-    )
-    return {uid: int(i) for uid, i, revoked_at in rows if revoked_at is None}
 
 
 def _apply(
     conn: psycopg.Connection, msg: InboundMessage, *, uid: str, channel: str, device_id: int | None
-) -> tuple[str, str] | None:
-    model = StatusV1 if channel == "status" else HeartbeatV1
-    try:
-        parsed = model.model_validate_json(msg.payload)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or channel
-        return f"bad_{channel}", f"{where}: {first['msg']}"[:DETAIL_MAX]
-    if parsed.device_id != uid:
-        return "topic_mismatch", f"payload device_id {parsed.device_id!r} published on {uid!r}'s topic"
+) -> Problem | None:
+    parsed = parse_device_message(msg, uid=uid, channel=channel)
+    if isinstance(parsed, tuple):
+        return parsed
     if device_id is None:
         return "unknown_device", f"meter {uid!r} is not registered (or was revoked)"
     if isinstance(parsed, StatusV1):
-        _store_status(conn, device_id=device_id, status=parsed, received_at=msg.received_at)
+        at, reason = status_change(parsed, received_at=msg.received_at)
+        repo.update_status(conn, device_id=device_id, state=parsed.state, at=at, reason=reason)
     else:
-        _store_heartbeat(conn, device_id=device_id, beat=parsed, received_at=msg.received_at)
+        repo.update_heartbeat(conn, device_id=device_id, beat=parsed, at=msg.received_at)
     return None
-
-
-def _store_status(conn: psycopg.Connection, *, device_id: int, status: StatusV1, received_at: datetime) -> None:
-    # A retained copy replayed at a later subscribe carries the meter's old `at`: older than what the store
-    # knows, it changes nothing. A will has no `at`; the broker sends it when the meter vanished, i.e. now.
-    at = min(status.at, received_at) if status.at else received_at
-    reason = "will" if status.will else "status"
-    conn.execute(
-        "update device set status = %(state)s, status_at = %(at)s, status_reason = %(reason)s,"
-        " last_seen_at = case when %(state)s = 'online' then greatest(last_seen_at, %(at)s) else last_seen_at end"
-        " where id = %(id)s and status is distinct from %(state)s and coalesce(status_at, '-infinity') < %(at)s",
-        {"state": status.state, "at": at, "reason": reason, "id": device_id},
-    )
-
-
-def _store_heartbeat(conn: psycopg.Connection, *, device_id: int, beat: HeartbeatV1, received_at: datetime) -> None:
-    conn.execute(
-        "update device set last_heartbeat_at = %(at)s, last_seen_at = greatest(last_seen_at, %(at)s),"
-        " battery_pct = coalesce(%(battery)s, battery_pct), signal_dbm = coalesce(%(signal)s, signal_dbm),"
-        " heartbeat_interval_s = coalesce(%(interval)s, heartbeat_interval_s),"
-        " status_reason = case when status = 'online' then status_reason else 'heartbeat' end,"
-        " status_at = case when status = 'online' then status_at else %(at)s end, status = 'online'"
-        " where id = %(id)s and coalesce(last_heartbeat_at, '-infinity') < %(at)s",
-        {
-            "at": received_at,
-            "battery": beat.battery_pct,
-            "signal": beat.signal_dbm,
-            "interval": beat.interval_s,
-            "id": device_id,
-        },
-    )
 
 
 def refresh_status(conn: psycopg.Connection, *, now: datetime, grace: float) -> dict[str, list[str]]:
     """Meters heard from again since they went offline -> online ('reading'); meters silent longer than their
     heartbeat interval x `grace` -> offline ('silent'), even if no last will arrived. Returns the meter ids."""
-    silence = "make_interval(secs => heartbeat_interval_s * %(grace)s)"
-    back = conn.execute(
-        "update device set status = 'online', status_at = last_seen_at, status_reason = 'reading'"
-        " where revoked_at is null and status <> 'online' and last_seen_at > coalesce(status_at, '-infinity')"
-        f" and last_seen_at >= %(now)s - {silence} returning uid",
-        {"now": now, "grace": grace},
-    ).fetchall()
-    silent = conn.execute(
-        "update device set status = 'offline', status_at = %(now)s, status_reason = 'silent'"
-        " where revoked_at is null and status <> 'offline'"
-        " and greatest(last_seen_at, last_heartbeat_at, case when status = 'online' then status_at end)"
-        f" < %(now)s - {silence} returning uid",
-        {"now": now, "grace": grace},
-    ).fetchall()
-    return {"online": sorted(r[0] for r in back), "offline": sorted(r[0] for r in silent)}
-
-
-def silence_limit(interval_s: int, grace: float) -> timedelta:
-    """How long a meter with this heartbeat interval may stay silent before it is flagged offline."""
-    return timedelta(seconds=interval_s * grace)
+    back = repo.mark_heard_again(conn, now=now, grace=grace)
+    silent = repo.mark_silent(conn, now=now, grace=grace)
+    return {"online": sorted(back), "offline": sorted(silent)}

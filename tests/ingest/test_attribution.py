@@ -16,8 +16,9 @@ from cdm.identity import check_character, id_card_hash, mask_id_number, parse_id
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from cdm.settings import Settings
 from ingest.attribution.service import AttributionError, NewPatient, Reassess, attribute, register_patient
-from ingest.batch import InboundMessage, IngestContext, process_batch
+from ingest.batch import IngestContext, process_batch
 from ingest.devices import service as devices
+from ingest.message import InboundMessage
 from tests.support.registry import SmallCounty, build
 
 pytestmark = pytest.mark.integration

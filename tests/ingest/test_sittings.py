@@ -12,7 +12,8 @@ import time_machine
 from alerts.service import settle_sittings
 from cdm.payload import PatientRef, glucose_payload, reading_topic
 from cdm.settings import Settings
-from ingest.batch import InboundMessage, IngestContext, process_batch
+from ingest.batch import IngestContext, process_batch
+from ingest.message import InboundMessage
 from tests.support.registry import bp_message, build
 
 pytestmark = pytest.mark.integration
