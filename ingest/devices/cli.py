@@ -11,12 +11,12 @@ import typer
 from cdm.commands import run_in_store
 from cdm.settings import Settings
 from ingest.devices import service as devices
-from ingest.devices.broker import write_broker_files
+from ingest.devices.logic import Credentials
 
 devices_app = typer.Typer(no_args_is_help=True, help="Meters: provisioning, MQTT credentials, broker files, revocation")
 
 
-def _shown_once(creds: devices.Credentials) -> dict[str, str]:
+def _shown_once(creds: Credentials) -> dict[str, str]:
     out = {"username": creds.username, "password": creds.password}
     if creds.uid:
         out["uid"] = creds.uid
@@ -102,7 +102,7 @@ def broker_files(
     settings: Settings = ctx.obj
     run_in_store(
         ctx,
-        lambda conn: write_broker_files(
+        lambda conn: devices.write_broker_files(
             out, devices.broker_accounts(conn), county_code=settings.county_code, owner=owner
         ),
     )
