@@ -15,9 +15,10 @@ from cdm.domain import Reading
 from cdm.payload import parse_topic
 from cdm.settings import Settings
 from ingest import repo
-from ingest.attribution.resolve import Attribution, resolve
-from ingest.message import InboundMessage
-from ingest.repo import DeviceInfo, DeviceTally, QuarantineRow
+from ingest.attribution.logic import Attribution
+from ingest.attribution.service import resolve
+from ingest.message import DeviceInfo, InboundMessage
+from ingest.repo import DeviceTally, QuarantineRow
 from ingest.validate import Limits, Rejection, decode
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""A message as the worker took it off the broker: what the readings path and the status path both handle."""
+"""What the ingest paths carry: a message as the worker took it off the broker, and the registered meter it names."""
 
 from __future__ import annotations
 
@@ -16,3 +16,12 @@ class InboundMessage:
     payload: bytes
     received_at: datetime
     generation: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """A registered meter: its id, its kind (bp or glucose) and the clinic it stands in."""
+
+    id: int
+    kind: str
+    clinic_id: int

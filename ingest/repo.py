@@ -8,12 +8,7 @@ from datetime import datetime
 
 import psycopg
 
-
-@dataclass(frozen=True, slots=True)
-class DeviceInfo:
-    id: int
-    kind: str
-    clinic_id: int
+from ingest.message import DeviceInfo
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@ and readings kept without a patient — each scoped to the viewer's township thr
 matching one of those readings to a patient.
 
 A reading whose patient reference matched nobody is kept with `patient_id` null and listed in
-`reading_unattributed` (ingest.attribution.resolve); matching one here checks that the patient and the reading are
+`reading_unattributed` (ingest.attribution.service); matching one here checks that the patient and the reading are
 both in the viewer's scope, then goes through the same service as `cdm readings attribute`
 (ingest.attribution.service): the ID card entered at the meter must agree with the patient, the patient is
 reassessed and any alert raised, and the match is audited, all in one transaction.

@@ -13,14 +13,8 @@ import typer
 
 from cdm.commands import run_in_store
 from cdm.settings import Settings
-from ingest.attribution.service import (
-    NewPatient,
-    Reassess,
-    attach_id_card,
-    attribute,
-    list_waiting,
-    register_patient,
-)
+from ingest.attribution.logic import NewPatient
+from ingest.attribution.service import Reassess, attach_id_card, attribute, list_waiting, register_patient
 
 readings_app = typer.Typer(no_args_is_help=True, help="Readings waiting for a patient: list, attribute")
 

@@ -1,33 +1,46 @@
-"""Attributing waiting readings later: when the patient is registered, or when staff match one; then re-assess.
+"""Which patient and which clinic a reading belongs to: decided at ingest, or later for readings kept waiting.
 
-Every move is recorded on the `reading_unattributed` row (attributed_at, patient_id, attributed_by) and, for a
-staff match, in the append-only audit trail (`audit_event`, action 'attribute_reading').
+At ingest (`resolve`, inside the batch's transaction) ID-card references are replaced by their keyed hash, each
+reading is bound to the clinic its meter stood in when it measured (`device_placement`, not today's), and the
+patients are found. A reading whose reference matches nobody (or disagrees) is stored with `patient_id` null and a
+`reading_unattributed` row saying why. Registering the patient (`register_patient`, `attach_id_card`) or a staff
+match (`attribute`) moves it to the patient later and re-assesses them. Every move is recorded on the
+`reading_unattributed` row (attributed_at, patient_id, attributed_by) and, for a staff match, in the append-only
+audit trail (`audit_event`, action 'attribute_reading').
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from alerts.service import AlertContext, assess_and_alert
-from cdm.identity import IdNumberError, disagreement, id_card_hash, mask_id_number, parse_id_number
+from cdm.identity import id_card_hash, mask_id_number
 from cdm.settings import Settings
-
-
-class AttributionError(LookupError):
-    """A match the store refuses; the message says why (never an identity number).
-
-    `identity` is set when the refusal is that the ID-card number entered at the meter is not the patient's.
-    """
-
-    def __init__(self, message: str, *, identity: bool = False) -> None:
-        super().__init__(message)
-        self.identity = identity
+from ingest import repo as ingest_repo
+from ingest.attribution import repo
+from ingest.attribution.logic import (
+    Attribution,
+    AttributionError,
+    Found,
+    NewPatient,
+    Placed,
+    Resolved,
+    bind,
+    by_scheme,
+    check_agrees,
+    check_staff_match,
+    checked_number,
+    duplicate_message,
+    match,
+    references,
+    registration_refs,
+    waiting_rows,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,61 +56,56 @@ class Reassess:
         return cls(AlertContext.from_settings(settings), now)
 
 
-@dataclass(frozen=True, slots=True)
-class NewPatient:
-    health_card_no: str
-    sex: str
-    birth_year: int
-    village_code: str
-    team_code: str | None
-    hypertension: bool
-    diabetes: bool
-    qr_code: str | None = None
+def resolve(conn: psycopg.Connection, readings: Placed, *, attribution: Attribution) -> Resolved:
+    """Pseudonymise ID-card references, bind each reading to its clinic at measurement time, find the patients
+    (absent from the map: unattributed) and keep a `reading_unattributed` row for every reading without one."""
+    placements = repo.placements(conn, {d.id for _, d in readings})
+    protected, numbers = bind(readings, attribution=attribution, placements=placements)
+    patients, waiting = match(protected, numbers, find_patients(conn, references(protected)))
+    repo.insert_waiting(conn, waiting_rows(protected, waiting))
+    return protected, patients
+
+
+def find_patients(conn: psycopg.Connection, refs: set[tuple[str, str]]) -> Found:
+    """(patient id, sex, birth year) for each (scheme, value) reference that names a patient."""
+    grouped = by_scheme(refs)
+    found: Found = {}
+    for scheme in ("health_card", "qr"):
+        if grouped[scheme]:
+            found.update({(scheme, v): p for v, p in repo.patients_by_card(conn, scheme, grouped[scheme]).items()})
+    if grouped["id_card"]:
+        hashes = [bytes.fromhex(h) for h in grouped["id_card"]]
+        found.update({("id_card", h): p for h, p in repo.patients_by_id_card(conn, hashes).items()})
+    return found
 
 
 def register_patient(
     conn: psycopg.Connection, patient: NewPatient, *, id_number: str | None, key: bytes, reassess: Reassess
 ) -> dict[str, Any]:
     """Register a patient (with the ID card's keyed hash) and attribute the readings waiting for them."""
-    hashed = masked = None
+    id_card: tuple[bytes, str] | None = None
     if id_number:
-        try:
-            number = parse_id_number(id_number)
-        except IdNumberError as exc:
-            raise AttributionError(str(exc)) from None
-        problem = disagreement(number, sex=patient.sex, birth_year=patient.birth_year)
-        if problem:
-            raise AttributionError(problem)
-        hashed, masked = id_card_hash(number, key), mask_id_number(number.number)
-    village = conn.execute("select id from region where code = %s and level = 'village'", (patient.village_code,))
-    village_row = village.fetchone()
-    if village_row is None:
+        number = checked_number(id_number)
+        check_agrees(number, sex=patient.sex, birth_year=patient.birth_year)
+        id_card = id_card_hash(number, key), mask_id_number(number.number)
+    village_id = ingest_repo.village_id(conn, patient.village_code)
+    if village_id is None:
         raise AttributionError(f"no village {patient.village_code!r}")
-    team_row = conn.execute("select id from care_team where code = %s", (patient.team_code,)).fetchone()
-    if patient.team_code and team_row is None:
+    team_id = repo.care_team_id(conn, patient.team_code) if patient.team_code else None
+    if patient.team_code and team_id is None:
         raise AttributionError(f"no family-doctor team {patient.team_code!r}")
     try:
         with conn.transaction():
-            row = conn.execute(
-                "insert into patient (health_card_no, qr_code, sex, birth_year, hypertension, diabetes, village_id,"
-                " team_id, id_card_hash, id_card_masked) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " returning id",
-                (patient.health_card_no, patient.qr_code, patient.sex, patient.birth_year, patient.hypertension,
-                 patient.diabetes, village_row[0], team_row[0] if team_row else None, hashed, masked),
-            ).fetchone()  # fmt: skip
+            patient_id = repo.insert_patient(conn, patient, village_id=village_id, team_id=team_id, id_card=id_card)
     except psycopg.errors.UniqueViolation as exc:
-        what = (exc.diag.constraint_name or "").removeprefix("patient_").removesuffix("_key")
-        raise AttributionError(f"another patient already has this {what or 'number'}") from None
+        raise AttributionError(duplicate_message(exc.diag.constraint_name)) from None
     except psycopg.errors.CheckViolation:
         raise AttributionError("a patient has hypertension, diabetes or both, and a birth year 1900-2100") from None
-    patient_id = int(row[0]) if row else 0
-    refs = [("health_card", patient.health_card_no)]
-    refs += [("qr", patient.qr_code)] if patient.qr_code else []
-    refs += [("id_card", hashed.hex())] if hashed else []
-    moved = _move(conn, patient_id=patient_id, by="registration", now=reassess.now, refs=refs)
+    refs = registration_refs(patient, id_card[0] if id_card else None)
+    moved = repo.move_by_refs(conn, patient_id=patient_id, by="registration", now=reassess.now, refs=refs)
     return {
         "patient_id": patient_id,
-        "id_card": masked,
+        "id_card": id_card[1] if id_card else None,
         "readings_attributed": moved,
         **_reassess(conn, patient_id, reassess),
     }
@@ -107,36 +115,27 @@ def attach_id_card(
     conn: psycopg.Connection, *, patient_card: str, id_number: str, key: bytes, reassess: Reassess
 ) -> dict[str, Any]:
     """Record the ID card of a patient registered without one; readings waiting under it are attributed."""
-    try:
-        number = parse_id_number(id_number)
-    except IdNumberError as exc:
-        raise AttributionError(str(exc)) from None
-    found = conn.execute(
-        "select id, sex, birth_year, id_card_hash from patient where health_card_no = %s for update", (patient_card,)
-    ).fetchone()
-    if found is None:
+    number = checked_number(id_number)
+    patient = repo.patient_by_card(conn, patient_card, lock=True)
+    if patient is None:
         raise AttributionError("no patient with that health-card number")
-    patient_id, sex, birth_year, existing = found
     hashed = id_card_hash(number, key)
-    if existing is not None and bytes(existing) != hashed:
+    if patient.id_card_hash is not None and patient.id_card_hash != hashed:
         raise AttributionError("this patient already has another ID-card number on record")
-    problem = disagreement(number, sex=sex, birth_year=birth_year)
-    if problem:
-        raise AttributionError(problem)
+    check_agrees(number, sex=patient.sex, birth_year=patient.birth_year)
+    masked = mask_id_number(number.number)
     try:
         with conn.transaction():
-            conn.execute(
-                "update patient set id_card_hash = %s, id_card_masked = %s where id = %s",
-                (hashed, mask_id_number(number.number), patient_id),
-            )
+            repo.set_id_card(conn, patient_id=patient.id, hashed=hashed, masked=masked)
     except psycopg.errors.UniqueViolation:
         raise AttributionError("another patient already has this ID-card number") from None
-    moved = _move(conn, patient_id=patient_id, by="registration", now=reassess.now, refs=[("id_card", hashed.hex())])
+    refs = [("id_card", hashed.hex())]
+    moved = repo.move_by_refs(conn, patient_id=patient.id, by="registration", now=reassess.now, refs=refs)
     return {
-        "patient_id": patient_id,
-        "id_card": mask_id_number(number.number),
+        "patient_id": patient.id,
+        "id_card": masked,
         "readings_attributed": moved,
-        **_reassess(conn, patient_id, reassess),
+        **_reassess(conn, patient.id, reassess),
     }
 
 
@@ -157,97 +156,37 @@ def attribute(
     """
     if not by.strip():
         raise AttributionError("say who you are (--by): staff matches are audited")
-    found = conn.execute(
-        "select id, sex, birth_year, id_card_hash from patient where health_card_no = %s", (patient_card,)
-    ).fetchone()
-    if found is None:
+    patient = repo.patient_by_card(conn, patient_card)
+    if patient is None:
         raise AttributionError("no patient with that health-card number")
-    patient_id, sex, birth_year, patient_hash = found
     keys = _waiting_keys(conn, reading=reading, ref=ref, key=key)
     if not keys:
         raise AttributionError("no reading waiting for a patient matches that")
-    for k in keys:
-        if k["ref_scheme"] == "id_card":
-            if patient_hash is not None and bytes(patient_hash).hex() != k["ref_key"]:
-                raise AttributionError("the ID-card number entered at the meter is not this patient's", identity=True)
-            if k["ref_sex"] != sex or k["ref_birth_date"].year != birth_year:
-                raise AttributionError(
-                    "the ID-card number entered at the meter disagrees with the patient's sex or birth year",
-                    identity=True,
-                )
-    moved = _move(conn, patient_id=patient_id, by=by, now=reassess.now, keys=keys)
-    conn.execute(
-        "insert into audit_event (user_id, username, action, patient_id, screen, detail)"
-        " values ((select id from app_user where username = %s), %s, 'attribute_reading', %s, %s, %s)",
-        (by, by, patient_id, screen, json.dumps({"readings": moved})),
-    )
-    return {"patient_id": patient_id, "readings_attributed": moved, **_reassess(conn, patient_id, reassess)}
+    check_staff_match(keys, patient)
+    moved = repo.move_by_keys(conn, patient_id=patient.id, by=by, now=reassess.now, keys=keys)
+    # Until the kernel's audit module lands (cdm.audit, issue 11), the attribution repo writes the event itself.
+    repo.audit_attribution(conn, by=by, patient_id=patient.id, screen=screen, readings=moved)
+    return {"patient_id": patient.id, "readings_attributed": moved, **_reassess(conn, patient.id, reassess)}
 
 
 def _waiting_keys(
     conn: psycopg.Connection, *, reading: tuple[str, int] | None, ref: tuple[str, str] | None, key: bytes
-) -> list[dict[str, Any]]:
-    base = (
-        "select u.device_id, u.seq, u.measured_at, u.ref_scheme, u.ref_key, u.ref_sex, u.ref_birth_date"
-        " from reading_unattributed u join device d on d.id = u.device_id where u.attributed_at is null"
-    )
-    with conn.cursor(row_factory=dict_row) as cur:
-        if reading is not None:
-            return cur.execute(base + " and d.uid = %s and u.seq = %s", reading).fetchall()
-        if ref is None:
-            raise AttributionError("name a reading (--meter and --seq) or a reference (--ref-scheme and --ref)")
-        scheme, value = ref
-        if scheme == "id_card":
-            try:
-                value = id_card_hash(parse_id_number(value), key).hex()
-            except IdNumberError as exc:
-                raise AttributionError(str(exc)) from None
-        return cur.execute(base + " and u.ref_scheme = %s and u.ref_key = %s", (scheme, value)).fetchall()
-
-
-def _move(
-    conn: psycopg.Connection,
-    *,
-    patient_id: int,
-    by: str,
-    now: datetime,
-    refs: list[tuple[str, str]] | None = None,
-    keys: list[dict[str, Any]] | None = None,
-) -> int:
-    if refs is not None:
-        where = "u.reason = 'no_match' and (u.ref_scheme, u.ref_key) in (select * from unnest(%s::text[], %s::text[]))"
-        params: tuple[Any, ...] = ([s for s, _ in refs], [v for _, v in refs])
-    else:
-        where = (
-            "(u.device_id, u.seq, u.measured_at) in"
-            " (select * from unnest(%s::integer[], %s::bigint[], %s::timestamptz[]))"
-        )
-        params = tuple([k[c] for k in keys or []] for c in ("device_id", "seq", "measured_at"))
-    cur = conn.execute(
-        "with moved as (update reading_unattributed u set attributed_at = %s, patient_id = %s, attributed_by = %s"
-        f" where u.attributed_at is null and {where} returning u.device_id, u.seq, u.measured_at)"
-        " update reading r set patient_id = %s from moved m where r.device_id = m.device_id and r.seq = m.seq"
-        " and r.measured_at = m.measured_at and r.patient_id is null",
-        (now, patient_id, by, *params, patient_id),
-    )
-    return cur.rowcount
+) -> Sequence[dict[str, Any]]:
+    if reading is not None:
+        return repo.waiting_by_reading(conn, uid=reading[0], seq=reading[1])
+    if ref is None:
+        raise AttributionError("name a reading (--meter and --seq) or a reference (--ref-scheme and --ref)")
+    scheme, value = ref
+    if scheme == "id_card":
+        value = id_card_hash(checked_number(value), key).hex()
+    return repo.waiting_by_ref(conn, scheme=scheme, key=value)
 
 
 def _reassess(conn: psycopg.Connection, patient_id: int, how: Reassess) -> dict[str, Any]:
     alerts = assess_and_alert(conn, patient_ids={patient_id}, fresh={patient_id}, now=how.now, ctx=how.ctx).alerts
-    row = conn.execute("select colour from assessment_current where patient_id = %s", (patient_id,)).fetchone()
-    return {"colour": row[0] if row else None, "alerts": len(alerts)}
+    return {"colour": repo.current_colour(conn, patient_id), "alerts": len(alerts)}
 
 
 def list_waiting(conn: psycopg.Connection, *, clinic_code: str | None, limit: int) -> list[dict[str, Any]]:
     """Readings waiting for a patient, newest first (references masked)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "select d.uid as meter, u.seq, u.measured_at, c.code as clinic, u.kind, u.ref_scheme, u.ref_masked,"
-            " u.reason, r.systolic, r.diastolic, r.glucose_mmol from reading_unattributed u"
-            " join device d on d.id = u.device_id join region c on c.id = u.clinic_id"
-            " left join reading r on (r.device_id, r.seq, r.measured_at) = (u.device_id, u.seq, u.measured_at)"
-            " where u.attributed_at is null and (%(clinic)s::text is null or c.code = %(clinic)s)"
-            " order by u.measured_at desc limit %(limit)s",
-            {"clinic": clinic_code, "limit": limit},
-        ).fetchall()
+    return repo.list_waiting(conn, clinic_code=clinic_code, limit=limit)

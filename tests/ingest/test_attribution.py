@@ -15,7 +15,8 @@ from assess.rules import RuleSettings
 from cdm.identity import check_character, id_card_hash, mask_id_number, parse_id_number
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from cdm.settings import Settings
-from ingest.attribution.service import AttributionError, NewPatient, Reassess, attribute, register_patient
+from ingest.attribution.logic import AttributionError, NewPatient
+from ingest.attribution.service import Reassess, attribute, register_patient
 from ingest.batch import IngestContext, process_batch
 from ingest.devices import service as devices
 from ingest.message import InboundMessage
