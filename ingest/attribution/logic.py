@@ -108,11 +108,11 @@ def bind(readings: Placed, *, attribution: Attribution, placements: Placements) 
                 hashed = attribution.hash_hex(number)
                 numbers[hashed] = number
                 reading = dataclasses.replace(reading, patient_ref=hashed)
-        protected.append((reading, placed(dev, reading.measured_at, placements)))
+        protected.append((reading, placed(dev, at=reading.measured_at, placements=placements)))
     return protected, numbers
 
 
-def placed(dev: DeviceInfo, at: datetime, placements: Placements) -> DeviceInfo:
+def placed(dev: DeviceInfo, *, at: datetime, placements: Placements) -> DeviceInfo:
     """The meter as it stood at `at`: in the clinic of its placement then (its first one before any)."""
     if dev.id not in placements:
         return dev
@@ -136,7 +136,7 @@ def by_scheme(refs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 def match(
-    readings: Placed, numbers: Mapping[str, IdNumber], found: Found
+    readings: Placed, *, numbers: Mapping[str, IdNumber], found: Found
 ) -> tuple[dict[tuple[str, str], int], dict[tuple[int, int], Waiting]]:
     """Patients by reference (an ID card whose sex or birth year disagrees matches nobody), and why each reading
     without one waits, by (device id, seq)."""

@@ -52,7 +52,7 @@ def placements(conn: psycopg.Connection, device_ids: set[int]) -> Placements:
     return out
 
 
-def patients_by_card(conn: psycopg.Connection, scheme: str, values: list[str]) -> dict[str, tuple[int, str, int]]:
+def patients_by_card(conn: psycopg.Connection, *, scheme: str, values: list[str]) -> dict[str, tuple[int, str, int]]:
     """(patient id, sex, birth year) by health-card number or QR code (`scheme`), for those among `values`."""
     return {value: (pid, sex, year) for pid, sex, year, value in conn.execute(_PATIENTS_BY[scheme], (values,))}
 

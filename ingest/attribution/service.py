@@ -61,7 +61,7 @@ def resolve(conn: psycopg.Connection, readings: Placed, *, attribution: Attribut
     (absent from the map: unattributed) and keep a `reading_unattributed` row for every reading without one."""
     placements = repo.placements(conn, {d.id for _, d in readings})
     protected, numbers = bind(readings, attribution=attribution, placements=placements)
-    patients, waiting = match(protected, numbers, find_patients(conn, references(protected)))
+    patients, waiting = match(protected, numbers=numbers, found=find_patients(conn, references(protected)))
     repo.insert_waiting(conn, waiting_rows(protected, waiting))
     return protected, patients
 
@@ -72,7 +72,9 @@ def find_patients(conn: psycopg.Connection, refs: set[tuple[str, str]]) -> Found
     found: Found = {}
     for scheme in ("health_card", "qr"):
         if grouped[scheme]:
-            found.update({(scheme, v): p for v, p in repo.patients_by_card(conn, scheme, grouped[scheme]).items()})
+            found.update(
+                {(scheme, v): p for v, p in repo.patients_by_card(conn, scheme=scheme, values=grouped[scheme]).items()}
+            )
     if grouped["id_card"]:
         hashes = [bytes.fromhex(h) for h in grouped["id_card"]]
         found.update({("id_card", h): p for h, p in repo.patients_by_id_card(conn, hashes).items()})
@@ -107,7 +109,7 @@ def register_patient(
         "patient_id": patient_id,
         "id_card": id_card[1] if id_card else None,
         "readings_attributed": moved,
-        **_reassess(conn, patient_id, reassess),
+        **_reassess(conn, patient_id, how=reassess),
     }
 
 
@@ -135,7 +137,7 @@ def attach_id_card(
         "patient_id": patient.id,
         "id_card": masked,
         "readings_attributed": moved,
-        **_reassess(conn, patient.id, reassess),
+        **_reassess(conn, patient.id, how=reassess),
     }
 
 
@@ -166,7 +168,7 @@ def attribute(
     moved = repo.move_by_keys(conn, patient_id=patient.id, by=by, now=reassess.now, keys=keys)
     # Until the kernel's audit module lands (cdm.audit, issue 11), the attribution repo writes the event itself.
     repo.audit_attribution(conn, by=by, patient_id=patient.id, screen=screen, readings=moved)
-    return {"patient_id": patient.id, "readings_attributed": moved, **_reassess(conn, patient.id, reassess)}
+    return {"patient_id": patient.id, "readings_attributed": moved, **_reassess(conn, patient.id, how=reassess)}
 
 
 def _waiting_keys(
@@ -182,7 +184,7 @@ def _waiting_keys(
     return repo.waiting_by_ref(conn, scheme=scheme, key=value)
 
 
-def _reassess(conn: psycopg.Connection, patient_id: int, how: Reassess) -> dict[str, Any]:
+def _reassess(conn: psycopg.Connection, patient_id: int, *, how: Reassess) -> dict[str, Any]:
     alerts = assess_and_alert(conn, patient_ids={patient_id}, fresh={patient_id}, now=how.now, ctx=how.ctx).alerts
     return {"colour": repo.current_colour(conn, patient_id), "alerts": len(alerts)}
 

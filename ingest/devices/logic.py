@@ -49,7 +49,7 @@ def imei_ok(imei: str) -> bool:
     return total % 10 == 0
 
 
-def meter_uid(kind: Kind, serial: str, uid: str | None = None) -> str:
+def meter_uid(kind: Kind, serial: str, *, uid: str | None = None) -> str:
     """The meter's id in topics: the one given, else BP-<serial> / GLU-<serial>."""
     return uid or f"{UID_PREFIX[kind]}-{serial}"
 

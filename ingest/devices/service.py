@@ -47,7 +47,7 @@ def provision(
     uid: str | None = None,
 ) -> Credentials:
     """Register a meter (or issue credentials to one registered without) and return its new MQTT credentials."""
-    uid = meter_uid(kind, serial, uid)
+    uid = meter_uid(kind, serial, uid=uid)
     check_identity(serial=serial, imei=imei, uid=uid)
     clinic_id = _clinic_id(conn, clinic_code)
     password = new_password()
