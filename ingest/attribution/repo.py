@@ -1,8 +1,7 @@
-"""SQL of attribution: meters' placements, patients by reference, waiting readings and moving them, the audit."""
+"""SQL of attribution: meters' placements, patients by reference, waiting readings and moving them to patients."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -148,15 +147,6 @@ def move_by_keys(
     params = tuple([k[c] for k in keys] for c in ("device_id", "seq", "measured_at"))
     cur = conn.execute(_MOVE.format(where=_BY_KEYS), (now, patient_id, by, *params, patient_id))
     return cur.rowcount
-
-
-def audit_attribution(conn: psycopg.Connection, *, by: str, patient_id: int, screen: str, readings: int) -> None:
-    """Append the staff match to the audit trail (`attribute_reading`)."""
-    conn.execute(
-        "insert into audit_event (user_id, username, action, patient_id, screen, detail)"
-        " values ((select id from app_user where username = %s), %s, 'attribute_reading', %s, %s, %s)",
-        (by, by, patient_id, screen, json.dumps({"readings": readings})),
-    )
 
 
 def current_colour(conn: psycopg.Connection, patient_id: int) -> str | None:

@@ -19,6 +19,8 @@ from typing import Any
 import psycopg
 
 from alerts.service import AlertContext, assess_and_alert
+from cdm import audit
+from cdm.audit import Actor
 from cdm.identity import id_card_hash, mask_id_number
 from cdm.settings import Settings
 from ingest import repo as ingest_repo
@@ -166,8 +168,15 @@ def attribute(
         raise AttributionError("no reading waiting for a patient matches that")
     check_staff_match(keys, patient)
     moved = repo.move_by_keys(conn, patient_id=patient.id, by=by, now=reassess.now, keys=keys)
-    # Until the kernel's audit module lands (cdm.audit, issue 11), the attribution repo writes the event itself.
-    repo.audit_attribution(conn, by=by, patient_id=patient.id, screen=screen, readings=moved)
+    audit.record(
+        conn,
+        actor=Actor(by),
+        action="attribute_reading",
+        patient_id=patient.id,
+        screen=screen,
+        detail={"readings": moved},
+        match_account=True,
+    )
     return {"patient_id": patient.id, "readings_attributed": moved, **_reassess(conn, patient.id, how=reassess)}
 
 
