@@ -1,4 +1,4 @@
-"""SQL of the ingest stage: meters, patient references, readings, quarantine, per-meter counters."""
+"""SQL of the ingest stage shared by its parts: meters, village clinics, readings, quarantine, per-meter counters."""
 
 from __future__ import annotations
 
@@ -9,13 +9,7 @@ from datetime import datetime
 import psycopg
 
 from cdm.privacy import redact, redact_bytes
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceInfo:
-    id: int
-    kind: str
-    clinic_id: int
+from ingest.message import DeviceInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,20 +28,10 @@ def fetch_devices(conn: psycopg.Connection, uids: Iterable[str]) -> dict[str, De
     return {r[0]: DeviceInfo(r[1], r[2], r[3]) for r in rows}
 
 
-def resolve_patients(conn: psycopg.Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Patient ids for (scheme, value) references entered at the meter; unmatched ones are absent."""
-    cards = [v for s, v in refs if s == "health_card"]
-    qrs = [v for s, v in refs if s == "qr"]
-    found: dict[tuple[str, str], int] = {}
-    if cards:
-        for pid, card in conn.execute(
-            "select id, health_card_no from patient where health_card_no = any(%s)", (cards,)
-        ):
-            found[("health_card", card)] = pid
-    if qrs:
-        for pid, qr in conn.execute("select id, qr_code from patient where qr_code = any(%s)", (qrs,)):
-            found[("qr", qr)] = pid
-    return found
+def village_id(conn: psycopg.Connection, code: str) -> int | None:
+    """The id of the village clinic with this code, if there is one."""
+    row = conn.execute("select id from region where code = %s and level = 'village'", (code,)).fetchone()
+    return int(row[0]) if row else None
 
 
 READING_COLUMNS = (
@@ -205,18 +189,3 @@ def update_device_counters(conn: psycopg.Connection, tallies: dict[int, DeviceTa
             [x.skew_s for x in t],
         ),
     )
-
-
-def silent_reds(conn: psycopg.Connection, patient_ids: Iterable[int]) -> dict[int, tuple[list[str], float, list[str]]]:
-    """Red patients whose red raised no alert (a replayed buffer turned them red): id -> reasons, priority,
-    evidence. A fresh urgent reading of theirs must still alert, although their colour does not change."""
-    ids = sorted(set(patient_ids))
-    if not ids:
-        return {}
-    rows = conn.execute(
-        "select a.patient_id, a.reasons, a.priority, a.evidence from assessment_current a"
-        " where a.patient_id = any(%s) and a.colour = 'red' and not exists"
-        " (select 1 from alert x where x.patient_id = a.patient_id and x.opened_at >= a.colour_since)",
-        (ids,),
-    )
-    return {r[0]: (list(r[1]), float(r[2]), list(r[3])) for r in rows}

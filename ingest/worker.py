@@ -28,7 +28,8 @@ from cdm.mqtt import configure
 from cdm.payload import device_filters, readings_filter
 from cdm.privacy import redact
 from cdm.settings import Settings
-from ingest.batch import BatchResult, InboundMessage, IngestContext, process_batch, quarantine_one
+from ingest.batch import BatchResult, IngestContext, process_batch, quarantine_one
+from ingest.message import InboundMessage
 from ingest.status.service import lock_meters, store_device_messages
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ and readings kept without a patient — each scoped to the viewer's township thr
 matching one of those readings to a patient.
 
 A reading whose patient reference matched nobody is kept with `patient_id` null and listed in
-`reading_unattributed` (ingest.attribution.resolve); matching one here checks that the patient and the reading are
+`reading_unattributed` (ingest.attribution.service); matching one here checks that the patient and the reading are
 both in the viewer's scope, then goes through the same service as `cdm readings attribute`
 (ingest.attribution.service): the ID card entered at the meter must agree with the patient, the patient is
 reassessed and any alert raised, and the match is audited, all in one transaction.
@@ -19,7 +19,6 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from assess.scoring import rule_settings
 from cdm.privacy import mask_card, redact
 from cdm.settings import Settings
 from dashboard.access import Principal, scope_filter
@@ -189,9 +188,7 @@ def attribute(
         waiting = conn.execute(_WAITING_IN_SCOPE.format(scope=scope), bound).fetchone()
         if waiting is None:
             raise AttributionError("quality.attribute.gone")
-        how = Reassess(
-            rules=rule_settings(settings), lang=settings.language, routes=settings.notification_routes, now=now
-        )
+        how = Reassess.from_settings(settings, now=now)
         try:
             done = service.attribute(
                 conn,

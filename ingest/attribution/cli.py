@@ -10,33 +10,20 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import typer
-from pydantic import SecretStr
 
-from assess.scoring import rule_settings
 from cdm import secret_files
+from cdm.commands import run_in_store
 from cdm.id_keys import IdCardKeyring
 from cdm.settings import Settings
+from ingest.attribution.logic import NewPatient
 from ingest.attribution.rekey import rekey
-from ingest.attribution.service import (
-    NewPatient,
-    Reassess,
-    attach_id_card,
-    attribute,
-    list_waiting,
-    register_patient,
-)
-from ingest.devices.cli import run_in_store
+from ingest.attribution.service import Reassess, attach_id_card, attribute, list_waiting, register_patient
 
 readings_app = typer.Typer(no_args_is_help=True, help="Readings waiting for a patient: list, attribute")
 
 
 def _reassess(settings: Settings) -> Reassess:
-    return Reassess(
-        rules=rule_settings(settings),
-        lang=settings.language,
-        routes=settings.notification_routes,
-        now=datetime.now(UTC),
-    )
+    return Reassess.from_settings(settings, now=datetime.now(UTC))
 
 
 def _read_id_number() -> str:
@@ -168,8 +155,7 @@ def rotate_key_cmd(ctx: typer.Context) -> None:
         raise typer.Exit(2)
     old = settings.id_card_keyring
     retired, _ = secret_files.rotate_id_card_key(settings.data_dir, key_id=old.current_id)
-    fresh = settings.model_copy(update={"id_card_key": SecretStr(secret_files.read_secret(path))})
-    keyring = IdCardKeyring(current=fresh.id_card_key.get_secret_value().encode(), retired=(*old.retired, old.current))
+    keyring = IdCardKeyring(current=secret_files.read_secret(path).encode(), retired=(*old.retired, old.current))
 
     def work(conn: Any) -> dict[str, Any]:
         return {**rekey(conn, keyring), "retired_key_file": str(retired), "back_up": [str(path), str(retired)]}

@@ -1,63 +1,105 @@
-"""Attributing waiting readings later: when the patient is registered, or when staff match one; then re-assess.
+"""Which patient and which clinic a reading belongs to: decided at ingest, or later for readings kept waiting.
 
-Every move is recorded on the `reading_unattributed` row (attributed_at, patient_id, attributed_by) and, for a
-staff match, in the append-only audit trail (`audit_event`, action 'attribute_reading').
+At ingest (`resolve`, inside the batch's transaction) ID-card references are replaced by their keyed hash, each
+reading is bound to the clinic its meter stood in when it measured (`device_placement`, not today's), and the
+patients are found. A reading whose reference matches nobody (or disagrees) is stored with `patient_id` null and a
+`reading_unattributed` row saying why. Registering the patient (`register_patient`, `attach_id_card`) or a staff
+match (`attribute`) moves it to the patient later and re-assesses them. Every move is recorded on the
+`reading_unattributed` row (attributed_at, patient_id, attributed_by) and, for a staff match, in the append-only
+audit trail (`audit_event`, action 'attribute_reading').
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
-from alerts.repo import raise_alerts
-from assess.rules import RuleSettings
-from assess.scoring import rescore
-from cdm.id_keys import IdCardKeyring, parse_ref
-from cdm.identity import IdNumber, IdNumberError, disagreement, mask_id_number, parse_id_number
-from ingest.attribution import key_repo
-from ingest.attribution.resolve import match_numbers
-
-
-class AttributionError(LookupError):
-    """A match the store refuses; the message says why (never an identity number).
-
-    `identity` is set when the refusal is that the ID-card number entered at the meter is not the patient's.
-    """
-
-    def __init__(self, message: str, *, identity: bool = False) -> None:
-        super().__init__(message)
-        self.identity = identity
+from alerts.service import AlertContext, assess_and_alert
+from cdm import audit
+from cdm.audit import Actor
+from cdm.id_keys import IdCardKeyring
+from cdm.identity import IdNumber, mask_id_number
+from cdm.settings import Settings
+from ingest import repo as ingest_repo
+from ingest.attribution import key_repo, repo
+from ingest.attribution.logic import (
+    Attribution,
+    AttributionError,
+    Found,
+    NewPatient,
+    Placed,
+    Resolved,
+    bind,
+    by_scheme,
+    candidates,
+    check_agrees,
+    check_staff_match,
+    checked_number,
+    duplicate_message,
+    match,
+    matched,
+    references,
+    registration_refs,
+    waiting_rows,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Reassess:
-    """How to re-assess a patient whose readings moved (the settings of the ingest path)."""
+    """How and as of when to re-assess a patient whose readings moved (the rules and routes of the ingest path)."""
 
-    rules: RuleSettings
-    lang: str
-    routes: dict[str, str]
+    ctx: AlertContext
     now: datetime
 
-
-@dataclass(frozen=True, slots=True)
-class NewPatient:
-    health_card_no: str
-    sex: str
-    birth_year: int
-    village_code: str
-    team_code: str | None
-    hypertension: bool
-    diabetes: bool
-    qr_code: str | None = None
+    @classmethod
+    def from_settings(cls, settings: Settings, *, now: datetime) -> Reassess:
+        """The county's rules and alert routes, as of `now`."""
+        return cls(AlertContext.from_settings(settings), now)
 
 
-def _taken(conn: psycopg.Connection, number: IdNumber, keyring: IdCardKeyring) -> int | None:
-    """The patient already holding this ID-card number, under whichever key their hash was made."""
+def resolve(conn: psycopg.Connection, readings: Placed, *, attribution: Attribution) -> Resolved:
+    """Pseudonymise ID-card references, bind each reading to its clinic at measurement time, find the patients
+    (absent from the map: unattributed) and keep a `reading_unattributed` row for every reading without one."""
+    placements = repo.placements(conn, {d.id for _, d in readings})
+    protected, numbers = bind(readings, attribution=attribution, placements=placements)
+    found = find_patients(conn, references(protected), numbers=numbers, keyring=attribution.keyring)
+    patients, waiting = match(protected, numbers=numbers, found=found)
+    repo.insert_waiting(conn, waiting_rows(protected, waiting))
+    return protected, patients
+
+
+def find_patients(
+    conn: psycopg.Connection, refs: set[tuple[str, str]], *, numbers: dict[str, IdNumber], keyring: IdCardKeyring
+) -> Found:
+    """(patient id, sex, birth year) for each (scheme, value) reference that names a patient; an ID card's (its
+    reference a key of `numbers`) under every key and chain of keys still on file."""
+    grouped = by_scheme(refs)
+    found: Found = {}
+    for scheme in ("health_card", "qr"):
+        if grouped[scheme]:
+            found.update(
+                {(scheme, v): p for v, p in repo.patients_by_card(conn, scheme=scheme, values=grouped[scheme]).items()}
+            )
+    if grouped["id_card"]:
+        hits = match_numbers(conn, {ref: numbers[ref] for ref in grouped["id_card"]}, keyring=keyring)
+        found.update({("id_card", ref): p for ref, p in hits.items()})
+    return found
+
+
+def match_numbers(
+    conn: psycopg.Connection, numbers: dict[str, IdNumber], *, keyring: IdCardKeyring
+) -> dict[str, tuple[int, str, int]]:
+    """(patient id, sex, birth year) by reference for the ID-card numbers that name a patient, whichever key or
+    chain of keys made the patient's stored hash."""
+    wanted = candidates(numbers, keyring=keyring, chains=key_repo.chains(conn))
+    return matched(repo.patients_by_id_card(conn, list(wanted)), wanted)
+
+
+def _holder(conn: psycopg.Connection, number: IdNumber, keyring: IdCardKeyring) -> int | None:
     hit = match_numbers(conn, {"n": number}, keyring=keyring).get("n")
     return hit[0] if hit else None
 
@@ -66,51 +108,36 @@ def register_patient(
     conn: psycopg.Connection, patient: NewPatient, *, id_number: str | None, keyring: IdCardKeyring, reassess: Reassess
 ) -> dict[str, Any]:
     """Register a patient (with the ID card's keyed hash) and attribute the readings waiting for them."""
-    hashed = masked = key_id = None
-    waiting_refs: list[str] = []
+    id_card: tuple[bytes, str, str] | None = None
+    forms: list[str] = []
     if id_number:
-        try:
-            number = parse_id_number(id_number)
-        except IdNumberError as exc:
-            raise AttributionError(str(exc)) from None
-        problem = disagreement(number, sex=patient.sex, birth_year=patient.birth_year)
-        if problem:
-            raise AttributionError(problem)
-        if _taken(conn, number, keyring) is not None:
+        number = checked_number(id_number)
+        check_agrees(number, sex=patient.sex, birth_year=patient.birth_year)
+        if _holder(conn, number, keyring) is not None:  # under whichever key their hash was made
             raise AttributionError("another patient already has this ID-card number")
-        (key_id, hashed), masked = keyring.hash(number), mask_id_number(number.number)
-        waiting_refs = keyring.stored_forms(number, key_repo.chains(conn))
-    village = conn.execute("select id from region where code = %s and level = 'village'", (patient.village_code,))
-    village_row = village.fetchone()
-    if village_row is None:
+        key_id, hashed = keyring.hash(number)
+        id_card = hashed, key_id, mask_id_number(number.number)
+        forms = keyring.stored_forms(number, key_repo.chains(conn))
+    village_id = ingest_repo.village_id(conn, patient.village_code)
+    if village_id is None:
         raise AttributionError(f"no village {patient.village_code!r}")
-    team_row = conn.execute("select id from care_team where code = %s", (patient.team_code,)).fetchone()
-    if patient.team_code and team_row is None:
+    team_id = repo.care_team_id(conn, patient.team_code) if patient.team_code else None
+    if patient.team_code and team_id is None:
         raise AttributionError(f"no family-doctor team {patient.team_code!r}")
     try:
         with conn.transaction():
-            row = conn.execute(
-                "insert into patient (health_card_no, qr_code, sex, birth_year, hypertension, diabetes, village_id,"
-                " team_id, id_card_hash, id_card_key_id, id_card_masked)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning id",
-                (patient.health_card_no, patient.qr_code, patient.sex, patient.birth_year, patient.hypertension,
-                 patient.diabetes, village_row[0], team_row[0] if team_row else None, hashed, key_id, masked),
-            ).fetchone()  # fmt: skip
+            patient_id = repo.insert_patient(conn, patient, village_id=village_id, team_id=team_id, id_card=id_card)
     except psycopg.errors.UniqueViolation as exc:
-        what = (exc.diag.constraint_name or "").removeprefix("patient_").removesuffix("_key")
-        raise AttributionError(f"another patient already has this {what or 'number'}") from None
+        raise AttributionError(duplicate_message(exc.diag.constraint_name)) from None
     except psycopg.errors.CheckViolation:
         raise AttributionError("a patient has hypertension, diabetes or both, and a birth year 1900-2100") from None
-    patient_id = int(row[0]) if row else 0
-    refs = [("health_card", patient.health_card_no)]
-    refs += [("qr", patient.qr_code)] if patient.qr_code else []
-    refs += [("id_card", ref) for ref in waiting_refs]
-    moved = _move(conn, patient_id=patient_id, by="registration", now=reassess.now, refs=refs)
+    refs = registration_refs(patient, forms)
+    moved = repo.move_by_refs(conn, patient_id=patient_id, by="registration", now=reassess.now, refs=refs)
     return {
         "patient_id": patient_id,
-        "id_card": masked,
+        "id_card": id_card[2] if id_card else None,
         "readings_attributed": moved,
-        **_reassess(conn, patient_id, reassess),
+        **_reassess(conn, patient_id, how=reassess),
     }
 
 
@@ -118,41 +145,31 @@ def attach_id_card(
     conn: psycopg.Connection, *, patient_card: str, id_number: str, keyring: IdCardKeyring, reassess: Reassess
 ) -> dict[str, Any]:
     """Record the ID card of a patient registered without one; readings waiting under it are attributed."""
-    try:
-        number = parse_id_number(id_number)
-    except IdNumberError as exc:
-        raise AttributionError(str(exc)) from None
-    found = conn.execute(
-        "select id, sex, birth_year, id_card_hash from patient where health_card_no = %s for update", (patient_card,)
-    ).fetchone()
-    if found is None:
+    number = checked_number(id_number)
+    patient = repo.patient_by_card(conn, patient_card, lock=True)
+    if patient is None:
         raise AttributionError("no patient with that health-card number")
-    patient_id, sex, birth_year, existing = found
-    holder = _taken(conn, number, keyring)
-    if existing is not None and holder != patient_id:
+    holder = _holder(conn, number, keyring)
+    if patient.id_card_hash is not None and holder != patient.id:
         raise AttributionError("this patient already has another ID-card number on record")
-    if holder is not None and holder != patient_id:
+    if holder is not None and holder != patient.id:
         raise AttributionError("another patient already has this ID-card number")
-    problem = disagreement(number, sex=sex, birth_year=birth_year)
-    if problem:
-        raise AttributionError(problem)
-    key_id, hashed = keyring.hash(number)
-    if existing is None:
+    check_agrees(number, sex=patient.sex, birth_year=patient.birth_year)
+    masked = mask_id_number(number.number)
+    if patient.id_card_hash is None:
+        key_id, hashed = keyring.hash(number)
         try:
             with conn.transaction():
-                conn.execute(
-                    "update patient set id_card_hash = %s, id_card_key_id = %s, id_card_masked = %s where id = %s",
-                    (hashed, key_id, mask_id_number(number.number), patient_id),
-                )
+                repo.set_id_card(conn, patient_id=patient.id, hashed=hashed, key_id=key_id, masked=masked)
         except psycopg.errors.UniqueViolation:
             raise AttributionError("another patient already has this ID-card number") from None
-    refs = [("id_card", ref) for ref in keyring.stored_forms(number, key_repo.chains(conn))]
-    moved = _move(conn, patient_id=patient_id, by="registration", now=reassess.now, refs=refs)
+    refs = [("id_card", form) for form in keyring.stored_forms(number, key_repo.chains(conn))]
+    moved = repo.move_by_refs(conn, patient_id=patient.id, by="registration", now=reassess.now, refs=refs)
     return {
-        "patient_id": patient_id,
-        "id_card": mask_id_number(number.number),
+        "patient_id": patient.id,
+        "id_card": masked,
         "readings_attributed": moved,
-        **_reassess(conn, patient_id, reassess),
+        **_reassess(conn, patient.id, how=reassess),
     }
 
 
@@ -173,35 +190,24 @@ def attribute(
     """
     if not by.strip():
         raise AttributionError("say who you are (--by): staff matches are audited")
-    found = conn.execute(
-        "select id, sex, birth_year, id_card_hash, id_card_key_id from patient where health_card_no = %s",
-        (patient_card,),
-    ).fetchone()
-    if found is None:
+    patient = repo.patient_by_card(conn, patient_card)
+    if patient is None:
         raise AttributionError("no patient with that health-card number")
-    patient_id, sex, birth_year, patient_hash, patient_chain = found
     keys = _waiting_keys(conn, reading=reading, ref=ref, keyring=keyring)
     if not keys:
         raise AttributionError("no reading waiting for a patient matches that")
-    for k in keys:
-        if k["ref_scheme"] == "id_card":
-            chain, digest = parse_ref(k["ref_key"])
-            # Hashes made along different chains of keys cannot be compared without the number (birth date and
-            # sex still are, below); along the same chain, different hashes are different numbers.
-            if patient_hash is not None and chain == patient_chain and bytes(patient_hash) != digest:
-                raise AttributionError("the ID-card number entered at the meter is not this patient's", identity=True)
-            if k["ref_sex"] != sex or k["ref_birth_date"].year != birth_year:
-                raise AttributionError(
-                    "the ID-card number entered at the meter disagrees with the patient's sex or birth year",
-                    identity=True,
-                )
-    moved = _move(conn, patient_id=patient_id, by=by, now=reassess.now, keys=keys)
-    conn.execute(
-        "insert into audit_event (user_id, username, action, patient_id, screen, detail)"
-        " values ((select id from app_user where username = %s), %s, 'attribute_reading', %s, %s, %s)",
-        (by, by, patient_id, screen, json.dumps({"readings": moved})),
+    check_staff_match(keys, patient)
+    moved = repo.move_by_keys(conn, patient_id=patient.id, by=by, now=reassess.now, keys=keys)
+    audit.record(
+        conn,
+        actor=Actor(by),
+        action="attribute_reading",
+        patient_id=patient.id,
+        screen=screen,
+        detail={"readings": moved},
+        match_account=True,
     )
-    return {"patient_id": patient_id, "readings_attributed": moved, **_reassess(conn, patient_id, reassess)}
+    return {"patient_id": patient.id, "readings_attributed": moved, **_reassess(conn, patient.id, how=reassess)}
 
 
 def _waiting_keys(
@@ -210,72 +216,25 @@ def _waiting_keys(
     reading: tuple[str, int] | None,
     ref: tuple[str, str] | None,
     keyring: IdCardKeyring | None,
-) -> list[dict[str, Any]]:
-    base = (
-        "select u.device_id, u.seq, u.measured_at, u.ref_scheme, u.ref_key, u.ref_sex, u.ref_birth_date"
-        " from reading_unattributed u join device d on d.id = u.device_id where u.attributed_at is null"
-    )
-    with conn.cursor(row_factory=dict_row) as cur:
-        if reading is not None:
-            return cur.execute(base + " and d.uid = %s and u.seq = %s", reading).fetchall()
-        if ref is None:
-            raise AttributionError("name a reading (--meter and --seq) or a reference (--ref-scheme and --ref)")
-        scheme, value = ref
-        forms = [value]
-        if scheme == "id_card":
-            if keyring is None:
-                raise AttributionError("matching by ID-card number needs the ID-card keys")
-            try:
-                forms = keyring.stored_forms(parse_id_number(value), key_repo.chains(conn))
-            except IdNumberError as exc:
-                raise AttributionError(str(exc)) from None
-        return cur.execute(base + " and u.ref_scheme = %s and u.ref_key = any(%s)", (scheme, forms)).fetchall()
+) -> Sequence[dict[str, Any]]:
+    if reading is not None:
+        return repo.waiting_by_reading(conn, uid=reading[0], seq=reading[1])
+    if ref is None:
+        raise AttributionError("name a reading (--meter and --seq) or a reference (--ref-scheme and --ref)")
+    scheme, value = ref
+    forms = [value]
+    if scheme == "id_card":
+        if keyring is None:
+            raise AttributionError("matching by ID-card number needs the ID-card keys")
+        forms = keyring.stored_forms(checked_number(value), key_repo.chains(conn))
+    return repo.waiting_by_ref(conn, scheme=scheme, keys=forms)
 
 
-def _move(
-    conn: psycopg.Connection,
-    *,
-    patient_id: int,
-    by: str,
-    now: datetime,
-    refs: list[tuple[str, str]] | None = None,
-    keys: list[dict[str, Any]] | None = None,
-) -> int:
-    if refs is not None:
-        where = "u.reason = 'no_match' and (u.ref_scheme, u.ref_key) in (select * from unnest(%s::text[], %s::text[]))"
-        params: tuple[Any, ...] = ([s for s, _ in refs], [v for _, v in refs])
-    else:
-        where = (
-            "(u.device_id, u.seq, u.measured_at) in"
-            " (select * from unnest(%s::integer[], %s::bigint[], %s::timestamptz[]))"
-        )
-        params = tuple([k[c] for k in keys or []] for c in ("device_id", "seq", "measured_at"))
-    cur = conn.execute(
-        "with moved as (update reading_unattributed u set attributed_at = %s, patient_id = %s, attributed_by = %s"
-        f" where u.attributed_at is null and {where} returning u.device_id, u.seq, u.measured_at)"
-        " update reading r set patient_id = %s from moved m where r.device_id = m.device_id and r.seq = m.seq"
-        " and r.measured_at = m.measured_at and r.patient_id is null",
-        (now, patient_id, by, *params, patient_id),
-    )
-    return cur.rowcount
-
-
-def _reassess(conn: psycopg.Connection, patient_id: int, how: Reassess) -> dict[str, Any]:
-    changes = rescore(conn, patient_ids={patient_id}, now=how.now, rules=how.rules)
-    alerts = raise_alerts(conn, changes, now=how.now, lang=how.lang, routes=how.routes)
-    row = conn.execute("select colour from assessment_current where patient_id = %s", (patient_id,)).fetchone()
-    return {"colour": row[0] if row else None, "alerts": len(alerts)}
+def _reassess(conn: psycopg.Connection, patient_id: int, *, how: Reassess) -> dict[str, Any]:
+    alerts = assess_and_alert(conn, patient_ids={patient_id}, fresh={patient_id}, now=how.now, ctx=how.ctx).alerts
+    return {"colour": repo.current_colour(conn, patient_id), "alerts": len(alerts)}
 
 
 def list_waiting(conn: psycopg.Connection, *, clinic_code: str | None, limit: int) -> list[dict[str, Any]]:
     """Readings waiting for a patient, newest first (references masked)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "select d.uid as meter, u.seq, u.measured_at, c.code as clinic, u.kind, u.ref_scheme, u.ref_masked,"
-            " u.reason, r.systolic, r.diastolic, r.glucose_mmol from reading_unattributed u"
-            " join device d on d.id = u.device_id join region c on c.id = u.clinic_id"
-            " left join reading r on (r.device_id, r.seq, r.measured_at) = (u.device_id, u.seq, u.measured_at)"
-            " where u.attributed_at is null and (%(clinic)s::text is null or c.code = %(clinic)s)"
-            " order by u.measured_at desc limit %(limit)s",
-            {"clinic": clinic_code, "limit": limit},
-        ).fetchall()
+    return repo.list_waiting(conn, clinic_code=clinic_code, limit=limit)

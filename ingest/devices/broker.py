@@ -51,7 +51,7 @@ import hashlib
 import hmac
 import os
 import secrets
-import shutil
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,34 +172,17 @@ def tls_listener_conf(tls: TlsListener) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_broker_files(
-    out_dir: Path,
-    accounts: list[Account],
-    *,
-    county_code: str,
-    owner: str | None = None,
-    tls: TlsListener | None = None,
-) -> dict[str, object]:
-    """Write passwd, acl and cdm-auth.conf into `out_dir`, each replaced atomically (the broker may reload any time).
-
-    `owner` (e.g. mosquitto): the user the files are given to, for a broker that runs as that user.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = {
+def broker_files(
+    accounts: list[Account], *, county_code: str, out_dir: Path, tls: TlsListener | None = None
+) -> dict[str, str]:
+    """The text of passwd, acl and cdm-auth.conf (with a TLS listener when `tls`) for these accounts, by file name."""
+    return {
         "passwd": password_file(accounts),
         "acl": acl_file(accounts, county_code=county_code),
         "cdm-auth.conf": auth_conf(out_dir) + (tls_listener_conf(tls) if tls else ""),
     }
-    for name, text in files.items():
-        tmp = out_dir / f".{name}.tmp"
-        # Mosquitto refuses (2.1) or warns about (2.0) a password file others can read.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if name != "cdm-auth.conf" else 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        if owner:
-            shutil.chown(tmp, user=owner)
-        os.replace(tmp, out_dir / name)
-    roles: dict[str, int] = {}
-    for a in accounts:
-        roles[a.role] = roles.get(a.role, 0) + 1
-    return {"out": str(out_dir), "accounts": roles}
+
+
+def role_counts(accounts: Iterable[Account]) -> dict[str, int]:
+    """How many accounts of each role."""
+    return dict(Counter(a.role for a in accounts))

@@ -8,66 +8,46 @@ Store representation (what screens read): `device` — one row per meter; `mqtt_
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import os
+import shutil
 from datetime import datetime
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
-from ingest.devices.broker import Account, Role, mosquitto_hash, new_password
-
-_SERIAL = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-_IMEI = re.compile(r"^\d{15}$")
-_UID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-UID_PREFIX = {"bp": "BP", "glucose": "GLU"}
-
-
-class RegistryError(LookupError):
-    """A request the registry refuses; the message says what to change."""
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """What is printed once at provisioning; only the password's hash is kept."""
-
-    uid: str
-    username: str
-    password: str
-
-
-def imei_ok(imei: str) -> bool:
-    """An IMEI is 15 digits whose last is a Luhn check digit."""
-    if not _IMEI.match(imei):
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(imei)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def _check_identity(*, serial: str, imei: str, uid: str) -> None:
-    if not _SERIAL.match(serial):
-        raise RegistryError("the serial number may hold 1-40 letters, digits, '-' or '_'")
-    if not imei_ok(imei):
-        raise RegistryError("the IMEI must be 15 digits with a valid check digit (printed on the meter's label)")
-    if not _UID.match(uid):
-        raise RegistryError("the meter id may hold 1-64 letters, digits, '-' or '_'")
+from ingest import repo as ingest_repo
+from ingest.devices import repo
+from ingest.devices.broker import (
+    Account,
+    Role,
+    TlsListener,
+    broker_files,
+    mosquitto_hash,
+    new_password,
+    role_counts,
+)
+from ingest.devices.logic import (
+    Credentials,
+    Kind,
+    RegistryError,
+    check_identity,
+    check_provisionable,
+    meter_uid,
+)
 
 
 def _clinic_id(conn: psycopg.Connection, clinic_code: str) -> int:
-    row = conn.execute("select id from region where code = %s and level = 'village'", (clinic_code,)).fetchone()
-    if row is None:
+    clinic_id = ingest_repo.village_id(conn, clinic_code)
+    if clinic_id is None:
         raise RegistryError(f"no village clinic with code {clinic_code!r}")
-    return int(row[0])
+    return clinic_id
 
 
 def provision(
     conn: psycopg.Connection,
     *,
-    kind: Literal["bp", "glucose"],
+    kind: Kind,
     clinic_code: str,
     serial: str,
     imei: str,
@@ -75,63 +55,42 @@ def provision(
     uid: str | None = None,
 ) -> Credentials:
     """Register a meter (or issue credentials to one registered without) and return its new MQTT credentials."""
-    uid = uid or f"{UID_PREFIX[kind]}-{serial}"
-    _check_identity(serial=serial, imei=imei, uid=uid)
+    uid = meter_uid(kind, serial, uid=uid)
+    check_identity(serial=serial, imei=imei, uid=uid)
     clinic_id = _clinic_id(conn, clinic_code)
     password = new_password()
     hashed = mosquitto_hash(password)
-    existing = conn.execute(
-        "select id, kind, provisioned_at, revoked_at, imei from device where uid = %s for update", (uid,)
-    ).fetchone()
-    clash = conn.execute("select uid from device where imei = %s and uid <> %s", (imei, uid)).fetchone()
+    existing = repo.meter_for_update(conn, uid)
+    clash = repo.imei_holder(conn, imei=imei, other_than=uid)
     if clash:
-        raise RegistryError(f"IMEI already registered to meter {clash[0]}")
+        raise RegistryError(f"IMEI already registered to meter {clash}")
     if existing is None:
-        row = conn.execute(
-            "insert into device (uid, kind, clinic_id, serial, imei, mqtt_username, mqtt_password_hash,"
-            " provisioned_at) values (%s, %s, %s, %s, %s, %s, %s, %s) returning id",
-            (uid, kind, clinic_id, serial, imei, uid, hashed, now),
-        ).fetchone()
-        device_id = int(row[0]) if row else 0
-    else:
-        device_id, old_kind, provisioned_at, revoked_at, _ = existing
-        if revoked_at is not None:
-            raise RegistryError(f"meter {uid} was revoked; register the replacement under a new serial")
-        if provisioned_at is not None:
-            raise RegistryError(f"meter {uid} is already provisioned; use `cdm devices rotate` for new credentials")
-        if old_kind != kind:
-            raise RegistryError(f"meter {uid} is registered as a {old_kind} meter")
-        conn.execute(
-            "update device set serial = %s, imei = %s, mqtt_username = uid, mqtt_password_hash = %s,"
-            " provisioned_at = %s, clinic_id = %s where id = %s",
-            (serial, imei, hashed, now, clinic_id, device_id),
+        device_id = repo.insert_meter(
+            conn, uid=uid, kind=kind, clinic_id=clinic_id, serial=serial, imei=imei, hashed=hashed, now=now
         )
-    conn.execute(
-        "insert into device_placement (device_id, clinic_id, valid_from) values (%s, %s, %s) on conflict do nothing",
-        (device_id, clinic_id, now),
-    )
+    else:
+        check_provisionable(existing, uid=uid, kind=kind)
+        device_id = existing.id
+        repo.provision_meter(
+            conn, device_id=device_id, clinic_id=clinic_id, serial=serial, imei=imei, hashed=hashed, now=now
+        )
+    repo.add_placement(conn, device_id=device_id, clinic_id=clinic_id, since=now)
     return Credentials(uid=uid, username=uid, password=password)
 
 
 def rotate(conn: psycopg.Connection, *, uid: str) -> Credentials:
     """New credentials for a provisioned meter (the old password stops working once the files are regenerated)."""
     password = new_password()
-    cur = conn.execute(
-        "update device set mqtt_password_hash = %s where uid = %s and provisioned_at is not null"
-        " and revoked_at is null",
-        (mosquitto_hash(password), uid),
-    )
-    if cur.rowcount != 1:
+    if not repo.set_meter_password(conn, uid=uid, hashed=mosquitto_hash(password)):
         raise RegistryError(f"no provisioned, unrevoked meter {uid!r}")
     return Credentials(uid=uid, username=uid, password=password)
 
 
 def revoke(conn: psycopg.Connection, *, uid: str, now: datetime) -> str:
     """Revoke a meter (lost, stolen or replaced) or a service account: the next broker files leave it out."""
-    if conn.execute("update device set revoked_at = %s where uid = %s and revoked_at is null", (now, uid)).rowcount:
+    if repo.revoke_meter(conn, uid=uid, now=now):
         return "meter"
-    cur = conn.execute("update mqtt_account set revoked_at = %s where username = %s and revoked_at is null", (now, uid))
-    if cur.rowcount != 1:
+    if not repo.revoke_account(conn, username=uid, now=now):
         raise RegistryError(f"no unrevoked meter or account {uid!r}")
     return "account"
 
@@ -139,28 +98,15 @@ def revoke(conn: psycopg.Connection, *, uid: str, now: datetime) -> str:
 def move(conn: psycopg.Connection, *, uid: str, clinic_code: str, at: datetime) -> dict[str, object]:
     """Record that a meter stands in another clinic from `at`; readings measured after it belong there."""
     clinic_id = _clinic_id(conn, clinic_code)
-    row = conn.execute("select id from device where uid = %s", (uid,)).fetchone()
-    if row is None:
+    device_id = repo.meter_id(conn, uid)
+    if device_id is None:
         raise RegistryError(f"no meter {uid!r}")
     # A meter registered before placements were kept gets its first one: where it stood until now, since it was
     # registered (readings measured earlier, from its buffer, belong there too).
-    conn.execute(
-        "insert into device_placement (device_id, clinic_id, valid_from)"
-        " select id, clinic_id, least(registered_at, %s - interval '1 second')"
-        " from device where id = %s and not exists (select 1 from device_placement where device_id = %s)",
-        (at, row[0], row[0]),
-    )
-    conn.execute(
-        "insert into device_placement (device_id, clinic_id, valid_from) values (%s, %s, %s)"
-        " on conflict (device_id, valid_from) do update set clinic_id = excluded.clinic_id",
-        (row[0], clinic_id, at),
-    )
+    repo.keep_first_placement(conn, device_id=device_id, before=at)
+    repo.place_meter(conn, device_id=device_id, clinic_id=clinic_id, at=at)
     # `device.clinic_id` is where the meter is now (the latest placement).
-    conn.execute(
-        "update device d set clinic_id = p.clinic_id from (select clinic_id from device_placement"
-        " where device_id = %s order by valid_from desc limit 1) p where d.id = %s",
-        (row[0], row[0]),
-    )
+    repo.set_current_clinic(conn, device_id)
     return {"moved": uid, "clinic": clinic_code, "from": at}
 
 
@@ -168,15 +114,12 @@ def add_account(conn: psycopg.Connection, *, username: str, role: Role, now: dat
     """A service account of the broker (ingest, simulator, monitor); its password is returned once."""
     if role == "meter":
         raise RegistryError("meters are provisioned with `cdm devices provision`")
-    if conn.execute("select 1 from device where mqtt_username = %s", (username,)).fetchone():
+    if repo.is_meter_username(conn, username):
         raise RegistryError(f"{username!r} is a meter's username")
     password = new_password()
     try:
         with conn.transaction():
-            conn.execute(
-                "insert into mqtt_account (username, role, password_hash, created_at) values (%s, %s, %s, %s)",
-                (username, role, mosquitto_hash(password), now),
-            )
+            repo.insert_account(conn, username=username, role=role, hashed=mosquitto_hash(password), now=now)
     except psycopg.errors.UniqueViolation:
         raise RegistryError(f"account {username!r} exists") from None
     except psycopg.errors.CheckViolation:
@@ -186,21 +129,34 @@ def add_account(conn: psycopg.Connection, *, username: str, role: Role, now: dat
 
 def broker_accounts(conn: psycopg.Connection) -> list[Account]:
     """Every account the broker should accept: provisioned, unrevoked meters and unrevoked service accounts."""
-    meters = conn.execute(
-        "select mqtt_username, mqtt_password_hash from device where provisioned_at is not null"
-        " and revoked_at is null and mqtt_password_hash is not null"
-    ).fetchall()
-    services = conn.execute("select username, password_hash, role from mqtt_account where revoked_at is null")
-    return [Account(u, h, "meter") for u, h in meters] + [Account(u, h, r) for u, h, r in services]
+    return repo.meter_accounts(conn) + repo.service_accounts(conn)
 
 
 def list_devices(conn: psycopg.Connection, *, clinic_code: str | None = None) -> list[dict[str, Any]]:
     """Meters with their clinic, provisioning and status (no secrets)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "select d.uid, d.kind, r.code as clinic, d.serial, d.imei, d.provisioned_at, d.revoked_at, d.status,"
-            " d.status_at, d.status_reason, d.last_seen_at, d.last_heartbeat_at, d.battery_pct, d.signal_dbm,"
-            " d.heartbeat_interval_s from device d join region r on r.id = d.clinic_id"
-            " where %(clinic)s::text is null or r.code = %(clinic)s order by d.uid",
-            {"clinic": clinic_code},
-        ).fetchall()
+    return repo.list_meters(conn, clinic_code=clinic_code)
+
+
+def write_broker_files(
+    out_dir: Path,
+    accounts: list[Account],
+    *,
+    county_code: str,
+    owner: str | None = None,
+    tls: TlsListener | None = None,
+) -> dict[str, object]:
+    """Write passwd, acl and cdm-auth.conf into `out_dir`, each replaced atomically (the broker may reload any time).
+
+    `owner` (e.g. mosquitto): the user the files are given to, for a broker that runs as that user.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in broker_files(accounts, county_code=county_code, out_dir=out_dir, tls=tls).items():
+        tmp = out_dir / f".{name}.tmp"
+        # Mosquitto refuses (2.1) or warns about (2.0) a password file others can read.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if name != "cdm-auth.conf" else 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if owner:
+            shutil.chown(tmp, user=owner)
+        os.replace(tmp, out_dir / name)
+    return {"out": str(out_dir), "accounts": role_counts(accounts)}

@@ -12,7 +12,8 @@ from alerts.workflow import repo as workflow_repo
 from alerts.workflow import service as workflow
 from alerts.workflow.logic import TransitionError
 from cdm.payload import PatientRef, bp_payload, reading_topic
-from ingest.batch import InboundMessage, IngestContext, process_batch
+from ingest.batch import IngestContext, process_batch
+from ingest.message import InboundMessage
 from tests.support.registry import SmallCounty, bp_message, build
 
 pytestmark = pytest.mark.integration

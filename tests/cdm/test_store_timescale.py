@@ -249,7 +249,8 @@ def test_the_ingest_transaction_runs_unchanged_on_timescaledb(timescale_store: s
 
     from cdm.payload import PatientRef, bp_payload, reading_topic
     from cdm.settings import Settings
-    from ingest.batch import InboundMessage, IngestContext, process_batch
+    from ingest.batch import IngestContext, process_batch
+    from ingest.message import InboundMessage
     from tests.support.registry import build
 
     with db.connect(timescale_store, client_side=True) as conn:

@@ -10,13 +10,16 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from assess.scoring import rule_settings
+from alerts.service import AlertContext
+from assess.rules import RuleSettings
 from cdm.identity import check_character, mask_id_number, parse_id_number
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from cdm.settings import Settings
-from ingest.attribution.service import AttributionError, NewPatient, Reassess, attribute, register_patient
-from ingest.batch import InboundMessage, IngestContext, process_batch
+from ingest.attribution.logic import AttributionError, NewPatient
+from ingest.attribution.service import Reassess, attribute, register_patient
+from ingest.batch import IngestContext, process_batch
 from ingest.devices import service as devices
+from ingest.message import InboundMessage
 from tests.support.registry import SmallCounty, build
 
 pytestmark = pytest.mark.integration
@@ -65,7 +68,7 @@ def id_ref(number: str) -> PatientRef:
 
 
 def reassess(settings: Settings) -> Reassess:
-    return Reassess(rules=rule_settings(settings), lang="zh", routes={}, now=datetime.now(UTC))
+    return Reassess(AlertContext(RuleSettings.from_settings(settings)), datetime.now(UTC))
 
 
 def rows(conn, sql, *args):

@@ -15,8 +15,9 @@ import pytest
 from cdm.identity import check_character
 from cdm.payload import reading_topic, status_topic
 from cdm.settings import Settings
-from ingest.batch import InboundMessage, quarantine_one
+from ingest.batch import quarantine_one
 from ingest.devices.service import list_devices
+from ingest.message import InboundMessage
 from ingest.worker import IngestWorker
 from tests.support.mqtt import TestPublisher
 from tests.support.registry import SmallCounty, build

@@ -10,7 +10,8 @@ import pytest
 from cdm.payload import glucose_payload, reading_topic
 from cdm.privacy import mask_card
 from cdm.settings import Settings
-from ingest.batch import InboundMessage, IngestContext, process_batch
+from ingest.batch import IngestContext, process_batch
+from ingest.message import InboundMessage
 from tests.support.registry import SmallCounty, bp_message, build
 
 pytestmark = pytest.mark.integration

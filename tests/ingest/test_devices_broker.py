@@ -13,8 +13,9 @@ import pytest
 
 from cdm.payload import heartbeat_topic, reading_topic, status_topic
 from ingest.devices import service as devices
-from ingest.devices.broker import acl_file, mosquitto_hash, verify_mosquitto_hash, write_broker_files
-from ingest.devices.service import RegistryError, imei_ok
+from ingest.devices.broker import acl_file, mosquitto_hash, verify_mosquitto_hash
+from ingest.devices.logic import RegistryError, imei_ok
+from ingest.devices.service import write_broker_files
 from tests.ingest.broker_support import AuthBroker, Client, needs_mosquitto
 from tests.support.registry import build
 

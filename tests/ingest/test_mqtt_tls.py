@@ -23,7 +23,7 @@ from cdm.mqtt import configure
 from cdm.payload import bp_payload, reading_topic
 from cdm.settings import Settings
 from ingest.devices import service as devices
-from ingest.devices.broker import TlsListener, write_broker_files
+from ingest.devices.broker import TlsListener
 from ingest.worker import IngestWorker
 from tests.ingest.broker_support import AuthBroker, needs_mosquitto
 from tests.support.registry import build
@@ -90,7 +90,7 @@ def _broker(
     ca, server = pki["ca"], pki["server"]
     assert isinstance(ca, TestCA) and isinstance(server, Issued)
     tls = TlsListener(free_port(), ca.files.cert, server.cert, server.key, identity_as_username=identity)
-    write_broker_files(tmp_path / "auth", devices.broker_accounts(conn), county_code=code, tls=tls)
+    devices.write_broker_files(tmp_path / "auth", devices.broker_accounts(conn), county_code=code, tls=tls)
     broker = AuthBroker(tmp_path, tmp_path / "auth").start()
     broker.tls_port = tls.port  # type: ignore[attr-defined]
     from app.services import wait_for_port

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cdm.settings import Settings
-from ingest.batch import BatchResult, InboundMessage
+from ingest.batch import BatchResult
+from ingest.message import InboundMessage
 from ingest.worker import IngestWorker, route, topic_handlers
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from cdm.payload import PatientRef, bp_payload, reading_topic
-from ingest.batch import InboundMessage
+from ingest.message import InboundMessage
 
 
 @dataclass(frozen=True)
