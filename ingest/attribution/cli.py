@@ -16,8 +16,7 @@ from cdm.commands import run_in_store
 from cdm.id_keys import IdCardKeyring
 from cdm.settings import Settings
 from ingest.attribution.logic import NewPatient
-from ingest.attribution.rekey import rekey
-from ingest.attribution.service import Reassess, attach_id_card, attribute, list_waiting, register_patient
+from ingest.attribution.service import Reassess, attach_id_card, attribute, list_waiting, register_patient, rekey
 
 readings_app = typer.Typer(no_args_is_help=True, help="Readings waiting for a patient: list, attribute")
 

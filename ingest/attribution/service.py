@@ -11,7 +11,7 @@ audit trail (`audit_event`, action 'attribute_reading').
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,11 +21,11 @@ import psycopg
 from alerts.service import AlertContext, assess_and_alert
 from cdm import audit
 from cdm.audit import Actor
-from cdm.id_keys import IdCardKeyring
+from cdm.id_keys import IdCardKeyring, parse_ref, ref_text
 from cdm.identity import IdNumber, mask_id_number
 from cdm.settings import Settings
 from ingest import repo as ingest_repo
-from ingest.attribution import key_repo, repo
+from ingest.attribution import repo
 from ingest.attribution.logic import (
     Attribution,
     AttributionError,
@@ -95,7 +95,7 @@ def match_numbers(
 ) -> dict[str, tuple[int, str, int]]:
     """(patient id, sex, birth year) by reference for the ID-card numbers that name a patient, whichever key or
     chain of keys made the patient's stored hash."""
-    wanted = candidates(numbers, keyring=keyring, chains=key_repo.chains(conn))
+    wanted = candidates(numbers, keyring=keyring, chains=repo.chains(conn))
     return matched(repo.patients_by_id_card(conn, list(wanted)), wanted)
 
 
@@ -117,7 +117,7 @@ def register_patient(
             raise AttributionError("another patient already has this ID-card number")
         key_id, hashed = keyring.hash(number)
         id_card = hashed, key_id, mask_id_number(number.number)
-        forms = keyring.stored_forms(number, key_repo.chains(conn))
+        forms = keyring.stored_forms(number, repo.chains(conn))
     village_id = ingest_repo.village_id(conn, patient.village_code)
     if village_id is None:
         raise AttributionError(f"no village {patient.village_code!r}")
@@ -163,7 +163,7 @@ def attach_id_card(
                 repo.set_id_card(conn, patient_id=patient.id, hashed=hashed, key_id=key_id, masked=masked)
         except psycopg.errors.UniqueViolation:
             raise AttributionError("another patient already has this ID-card number") from None
-    refs = [("id_card", form) for form in keyring.stored_forms(number, key_repo.chains(conn))]
+    refs = [("id_card", form) for form in keyring.stored_forms(number, repo.chains(conn))]
     moved = repo.move_by_refs(conn, patient_id=patient.id, by="registration", now=reassess.now, refs=refs)
     return {
         "patient_id": patient.id,
@@ -226,7 +226,7 @@ def _waiting_keys(
     if scheme == "id_card":
         if keyring is None:
             raise AttributionError("matching by ID-card number needs the ID-card keys")
-        forms = keyring.stored_forms(checked_number(value), key_repo.chains(conn))
+        forms = keyring.stored_forms(checked_number(value), repo.chains(conn))
     return repo.waiting_by_ref(conn, scheme=scheme, keys=forms)
 
 
@@ -238,3 +238,39 @@ def _reassess(conn: psycopg.Connection, patient_id: int, *, how: Reassess) -> di
 def list_waiting(conn: psycopg.Connection, *, clinic_code: str | None, limit: int) -> list[dict[str, Any]]:
     """Readings waiting for a patient, newest first (references masked)."""
     return repo.list_waiting(conn, clinic_code=clinic_code, limit=limit)
+
+
+def rekey(conn: psycopg.Connection, keyring: IdCardKeyring) -> dict[str, object]:
+    """Wrap every stored ID-card hash not yet under the current key; what changed (the caller commits).
+
+    Re-keying needs no ID numbers: every patient's hash, every waiting reading's and every reading's reference not
+    yet under the current key becomes HMAC(new key, stored hash), its chain of key ids extended, in one
+    transaction, one re-key at a time. Until it has run nothing is unlinked: a number is matched under every key
+    still on file (`cdm id-cards rotate-key` / `rekey`; the README's Security section).
+    """
+    repo.lock_for_rekey(conn)
+    current = keyring.current_id
+    made: set[str] = set()
+    patients = []
+    for patient_id, chain, digest in repo.patients_to_rekey(conn, current):
+        new_chain, new_digest = keyring.wrap(chain, digest)
+        patients.append((patient_id, new_chain, new_digest))
+        made.add(new_chain)
+    repo.save_patient_hashes(conn, patients)
+    counts: dict[str, object] = {"patients": len(patients)}
+    for table in ("reading_unattributed", "reading"):
+        rows = list(_wrapped_refs(repo.refs_to_rekey(conn, table, current), keyring, made))
+        repo.save_refs(conn, table, rows)
+        counts[table] = len(rows)
+    repo.add_chains(conn, made)
+    return {"key_id": current, "rekeyed": counts, "chains": sorted(made)}
+
+
+def _wrapped_refs(
+    rows: Iterable[tuple[object, object, object, str]], keyring: IdCardKeyring, made: set[str]
+) -> Iterable[tuple[object, object, object, str]]:
+    for k1, k2, k3, ref in rows:
+        chain, digest = parse_ref(ref)
+        new_chain, new_digest = keyring.wrap(chain, digest)
+        made.add(new_chain)
+        yield k1, k2, k3, ref_text(new_chain, new_digest)

@@ -18,8 +18,7 @@ from cdm.id_keys import LEGACY, IdCardKeyring, key_id, parse_ref
 from cdm.identity import parse_id_number
 from cdm.settings import Settings
 from ingest.attribution.logic import NewPatient
-from ingest.attribution.rekey import rekey
-from ingest.attribution.service import register_patient
+from ingest.attribution.service import register_patient, rekey
 from ingest.batch import IngestContext, process_batch
 from tests.ingest.test_attribution import COUNTY, MAN_1960, WOMAN_1955, id_ref, msg, reassess, rows
 from tests.support.registry import build
