@@ -22,6 +22,7 @@ app.add_typer(db_app, name="db")
 def _add_workflow_commands() -> None:
     from alerts.cli import alerts_app, contacts_app, followups_app, notifications_app, patients_app
     from dashboard.auth.cli import users_app
+    from registry.importing.cli import registry_app
 
     subs = (
         (alerts_app, "alerts"),
@@ -30,6 +31,7 @@ def _add_workflow_commands() -> None:
         (notifications_app, "notifications"),
         (patients_app, "patients"),
         (users_app, "users"),
+        (registry_app, "registry"),
     )
     for sub, name in subs:
         sub.callback()(_with_settings)
