@@ -100,7 +100,8 @@ order by s.row_no
 
 
 def create_staging(conn: psycopg.Connection) -> None:
-    """The staging table of this transaction."""
+    """The staging table of this transaction (a caller's outer transaction may still hold an earlier run's)."""
+    conn.execute("drop table if exists import_patient")
     conn.execute(_CREATE)
 
 
