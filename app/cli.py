@@ -264,6 +264,18 @@ def bench_dashboard(
     typer.echo(json.dumps(figures, ensure_ascii=False))
 
 
+@bench_app.command("import")
+def bench_import(
+    patients: Annotated[int, typer.Option(help="patients in the county's GB18030 CSV")] = 260_000,
+    baseline_patients: Annotated[int, typer.Option(help="patients the one-at-a-time baseline registers")] = 1_000,
+) -> None:
+    """A county's registry files imported into an empty store (`cdm registry import`), vs one patient at a time."""
+    from bench.import_registry import run
+
+    figures = run(settings=settings_or_exit(need_database=False), patients=patients, baseline_patients=baseline_patients)
+    typer.echo(json.dumps(figures, ensure_ascii=False))
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -44,6 +44,8 @@ def halfwidth(text: str) -> str:
 
 def text(value: object) -> str:
     """A cell as trimmed half-width text ('' for an empty cell); a whole float loses its '.0'."""
+    if type(value) is str:  # every cell of a CSV: the fast path
+        return value.strip() if value.isascii() else value.translate(_TRANSLATE).strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -68,6 +70,8 @@ def _lost_digits(value: object) -> bool:
         return abs(value) >= 10**EXCEL_DIGITS or not value.is_integer()
     if isinstance(value, int) and not isinstance(value, bool):
         return abs(value) >= 10**EXCEL_DIGITS
+    if isinstance(value, str) and "e" not in value and "E" not in value and "Ｅ" not in value and "ｅ" not in value:
+        return False
     return bool(_SCIENTIFIC.match(text(value)))
 
 

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ASSESS_CHUNK = 10_000  # patients per rescore call: one summary query each, bounded memory
+# New patients without readings are assessed at once when an import brings a few (a weekly update); a go-live
+# import of a whole county leaves them to the nightly rescore (app.jobs.rescore_everyone, two processes), which
+# does the same work at about three times the rate, instead of holding the import's transaction open for it.
+ASSESS_NEW_AT_ONCE_MAX = 20_000
 # What the store's checks (patients_repo.conflicts) found, as (column field, reason code).
 _CONFLICT_REASONS = {
     "id_number": ("id_number", "duplicate_in_store"),
@@ -62,7 +66,8 @@ def import_patients(run: Run, table: Table) -> None:
     patients_store.write_details(conn, now=run.now)
     moved = patients_store.attribute_waiting(conn, now=run.now)
     run.attributed = len(moved)
-    _assess(run, set(patients_store.changed_ids(conn)) | set(moved))
+    touched = set(patients_store.changed_ids(conn, stored_only=new > ASSESS_NEW_AT_ONCE_MAX))
+    _assess(run, touched | set(moved))
 
 
 def _stream(run: Run, table: Table) -> None:
@@ -86,9 +91,9 @@ def _stream(run: Run, table: Table) -> None:
                 problems += [_duplicate(table, name, row) for name, row in _unique_values(seen, record)]
             if problems or record is None:
                 run.refuse(table, number, problems)
-                copy.write_row((number, True, record_no) + (None,) * 22)
+                copy.write_row((number, True, record_no) + (None,) * 25)
             else:
-                copy.write_row(_staged(record))
+                copy.write_row(_staged(record, regions[record.village].id, teams[record.team].id))
 
 
 def _record_no(raw: dict[str, object]) -> str | None:
@@ -126,11 +131,12 @@ def _references(record: PatientRow, table: Table, *, regions: dict, teams: dict,
     return problems
 
 
-def _staged(r: PatientRow) -> tuple[object, ...]:
+def _staged(r: PatientRow, village_id: int, team_id: int) -> tuple[object, ...]:
     return (
         r.row, False, r.record_no, r.name, r.sex, r.birth_date, r.id_hash, r.id_masked, r.phone, r.address,
         r.village, r.team, r.hypertension, r.diabetes, r.managed_since, r.card, r.on_bp_treatment,
         r.total_cholesterol, r.hdl, r.waist, r.height, r.weight, r.smoker, r.family_history, r.urban,
+        village_id, team_id, r.card or r.record_no,
     )  # fmt: skip
 
 

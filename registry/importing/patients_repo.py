@@ -17,7 +17,7 @@ import psycopg
 STAGING_COLUMNS = (
     "row_no", "refused", "record_no", "name", "sex", "birth_date", "id_hash", "id_masked", "phone", "address",
     "village", "team", "hypertension", "diabetes", "managed", "card", "on_bp_treatment", "total_cholesterol", "hdl",
-    "waist", "height", "weight", "smoker", "family_history", "urban",
+    "waist", "height", "weight", "smoker", "family_history", "urban", "village_id", "team_id", "want_card",
 )  # fmt: skip
 
 _CREATE = """
@@ -26,7 +26,7 @@ create temp table import_patient (
     id_hash bytea, id_masked text, phone text, address text, village text, team text, hypertension boolean,
     diabetes boolean, managed date, card text, on_bp_treatment boolean, total_cholesterol real, hdl real,
     waist real, height real, weight real, smoker boolean, family_history boolean, urban boolean,
-    patient_id bigint, want_card text, changed boolean not null default false
+    village_id integer, team_id integer, want_card text, patient_id bigint, changed boolean not null default false
 ) on commit drop
 """
 
@@ -36,8 +36,9 @@ _TARGETS = (
     "update import_patient s set patient_id = p.id from patient p where p.record_no = s.record_no and not s.refused",
     "update import_patient s set patient_id = p.id from patient p where s.patient_id is null and not s.refused"
     " and p.record_no is null and p.health_card_no = s.card",
-    "update import_patient s set want_card = coalesce(s.card,"
-    " (select p.health_card_no from patient p where p.id = s.patient_id), s.record_no) where not s.refused",
+    # staged as the row's card, else its record number; a stored patient without a card in the row keeps theirs
+    "update import_patient s set want_card = p.health_card_no from patient p"
+    " where p.id = s.patient_id and s.card is null and not s.refused and s.want_card <> p.health_card_no",
 )
 
 # (row, column field, other record) of every conflict with the store or between rows' health cards.

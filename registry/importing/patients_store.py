@@ -11,8 +11,8 @@ _NEW = """
 insert into patient (record_no, health_card_no, sex, birth_year, hypertension, diabetes, village_id, team_id,
                      registered_at, id_card_hash, id_card_masked)
 select s.record_no, s.want_card, s.sex, extract(year from s.birth_date)::smallint, s.hypertension, s.diabetes,
-       v.id, t.id, s.managed::timestamp at time zone %(tz)s, s.id_hash, s.id_masked
-from import_patient s join region v on v.code = s.village join care_team t on t.code = s.team
+       s.village_id, s.team_id, s.managed::timestamp at time zone %(tz)s, s.id_hash, s.id_masked
+from import_patient s
 where not s.refused and s.patient_id is null
 order by s.row_no
 """
@@ -25,12 +25,12 @@ from patient p where p.record_no = s.record_no and s.patient_id is null and not 
 _UPDATE = """
 update patient p set
     record_no = s.record_no, sex = s.sex, birth_year = extract(year from s.birth_date)::smallint,
-    hypertension = s.hypertension, diabetes = s.diabetes, village_id = v.id, team_id = t.id,
+    hypertension = s.hypertension, diabetes = s.diabetes, village_id = s.village_id, team_id = s.team_id,
     registered_at = case when (p.registered_at at time zone %(tz)s)::date = s.managed then p.registered_at
                          else s.managed::timestamp at time zone %(tz)s end,
     health_card_no = s.want_card,
     id_card_hash = coalesce(s.id_hash, p.id_card_hash), id_card_masked = coalesce(s.id_masked, p.id_card_masked)
-from import_patient s join region v on v.code = s.village join care_team t on t.code = s.team
+from import_patient s
 where p.id = s.patient_id and s.changed and not s.refused
 """
 
@@ -114,6 +114,8 @@ def attribute_waiting(conn: psycopg.Connection, *, now: datetime) -> list[int]:
     return [int(r[0]) for r in conn.execute(_ATTRIBUTE, {"now": now}).fetchall()]
 
 
-def changed_ids(conn: psycopg.Connection) -> list[int]:
-    """Patients the import added or changed."""
-    return [int(r[0]) for r in conn.execute("select patient_id from import_patient where changed and not refused")]
+def changed_ids(conn: psycopg.Connection, *, stored_only: bool = False) -> list[int]:
+    """Patients the import added or changed (`stored_only`: only those it changed, with an assessment already)."""
+    only = " and exists (select 1 from assessment_current a where a.patient_id = s.patient_id)" if stored_only else ""
+    rows = conn.execute("select s.patient_id from import_patient s where s.changed and not s.refused" + only)
+    return [int(r[0]) for r in rows]

@@ -111,9 +111,10 @@ def import_teams(run: Run, table: Table) -> None:
         if found is not None and (found.name, found.township_code) == (record.name, township):
             tally.unchanged += 1
             continue
+        team_id = found.id if found else 0
         if not run.dry_run:
-            repo.upsert_team(run.conn, code=record.code, name=record.name, township_code=township)
-        run.teams[record.code] = repo.Team(found.id if found else 0, record.name, township)
+            team_id = repo.upsert_team(run.conn, code=record.code, name=record.name, township_code=township)
+        run.teams[record.code] = repo.Team(team_id, record.name, township)
         if found is None:
             tally.added += 1
         else:

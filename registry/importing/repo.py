@@ -90,13 +90,14 @@ def update_region(conn: psycopg.Connection, *, code: str, name: str, parent_code
     )
 
 
-def upsert_team(conn: psycopg.Connection, *, code: str, name: str, township_code: str) -> None:
-    """A new team, or an existing one's new name or township."""
-    conn.execute(
+def upsert_team(conn: psycopg.Connection, *, code: str, name: str, township_code: str) -> int:
+    """A new team, or an existing one's new name or township; its id."""
+    row = conn.execute(
         "insert into care_team (code, name, township_id) select %s, %s, id from region where code = %s"
-        " on conflict (code) do update set name = excluded.name, township_id = excluded.township_id",
+        " on conflict (code) do update set name = excluded.name, township_id = excluded.township_id returning id",
         (code, name, township_code),
-    )
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def meters(conn: psycopg.Connection) -> tuple[dict[str, Meter], dict[str, str]]:
