@@ -250,4 +250,23 @@ REGISTRY: dict[str, dict[str, str]] = {
         "en": "Township code for 乡镇, team code for 团队, else empty",
     },
     "registry.format.accounts.phone": {"zh": "手机号", "en": "Mobile"},
+    # FHIR export (registry.fhir)
+    "fhir.identifier.record": {"zh": "健康档案号", "en": "Health-record number"},
+    "fhir.identifier.card": {"zh": "居民健康卡号", "en": "Health card"},
+    "fhir.identifier.id_card_masked": {"zh": "居民身份证号（脱敏）", "en": "ID-card number (masked)"},
+    "fhir.condition.hypertension": {"zh": "高血压", "en": "Hypertension"},
+    "fhir.condition.diabetes": {"zh": "2型糖尿病", "en": "Type 2 diabetes"},
+    "fhir.device.bp": {"zh": "血压计", "en": "Blood-pressure meter"},
+    "fhir.device.glucose": {"zh": "血糖仪", "en": "Glucose meter"},
+    "fhir.encounter.follow_up": {"zh": "慢病随访", "en": "Chronic-disease follow-up"},
+    "fhir.follow_up.controlled": {"zh": "控制满意", "en": "Controlled"},
+    "fhir.follow_up.uncontrolled": {"zh": "控制不满意", "en": "Uncontrolled"},
+    "fhir.follow_up.adverse_reaction": {"zh": "不良反应", "en": "Adverse drug reaction"},
+    "fhir.follow_up.complication": {"zh": "并发症", "en": "Complication"},
+    "fhir.risk.colour_outcome": {"zh": "慢病管理红黄绿分级", "en": "Traffic-light grade of chronic-disease care"},
+    "fhir.risk.ascvd_outcome": {
+        "zh": "10年动脉粥样硬化性心血管病风险（China-PAR）",
+        "en": "10-year ASCVD risk (China-PAR)",
+    },
+    "fhir.risk.method": {"zh": "国家基层高血压、糖尿病管理规则（{edition}版）", "en": "National primary-care rules ({edition})"},
 }
