@@ -22,6 +22,7 @@ app.add_typer(db_app, name="db")
 def _add_workflow_commands() -> None:
     from alerts.cli import alerts_app, contacts_app, followups_app, notifications_app, patients_app
     from dashboard.auth.cli import users_app
+    from dashboard.report.cli import report_app
     from registry.fhir.cli import export_app
     from registry.importing.cli import registry_app
 
@@ -34,6 +35,7 @@ def _add_workflow_commands() -> None:
         (users_app, "users"),
         (registry_app, "registry"),
         (export_app, "export"),
+        (report_app, "report"),
     )
     for sub, name in subs:
         sub.callback()(_with_settings)

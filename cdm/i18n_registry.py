@@ -269,4 +269,62 @@ REGISTRY: dict[str, dict[str, str]] = {
         "en": "10-year ASCVD risk (China-PAR)",
     },
     "fhir.risk.method": {"zh": "国家基层高血压、糖尿病管理规则（{edition}版）", "en": "National primary-care rules ({edition})"},
+    # the monthly report (dashboard.report)
+    "report.sheet.county": {"zh": "全县", "en": "County"},
+    "report.sheet.definitions": {"zh": "指标说明", "en": "Definitions"},
+    "report.title": {"zh": "{area} {month} 高血压、2型糖尿病患者健康管理月报", "en": "{area}: chronic-disease report {month}"},
+    "report.as_of": {"zh": "统计时点：{at}（北京时间）", "en": "Figures as of {at} (China time)"},
+    "report.col.indicator": {"zh": "指标", "en": "Indicator"},
+    "report.col.numerator": {"zh": "分子", "en": "Numerator"},
+    "report.col.denominator": {"zh": "分母", "en": "Denominator"},
+    "report.col.value": {"zh": "数值/率", "en": "Value / rate"},
+    "report.col.definition": {"zh": "定义", "en": "Definition"},
+    "report.row.managed": {"zh": "在管人数", "en": "Patients under management"},
+    "report.row.managed_hypertension": {"zh": "其中高血压", "en": "of whom hypertension"},
+    "report.row.managed_diabetes": {"zh": "其中2型糖尿病", "en": "of whom type 2 diabetes"},
+    "report.row.standard_management": {"zh": "规范管理率", "en": "Standardised management rate"},
+    "report.row.bp_control": {"zh": "血压控制率", "en": "BP control rate"},
+    "report.row.glucose_control": {"zh": "血糖控制率", "en": "Glucose control rate"},
+    "report.row.visits": {"zh": "随访人次", "en": "Follow-up visits"},
+    "report.row.missed_visit_3m": {"zh": "3个月未随访率", "en": "Missed visits (3 months)"},
+    "report.row.lost_12m": {"zh": "失访率（12个月）", "en": "Lost to follow-up (12 months)"},
+    "report.def.managed": {
+        "zh": "统计时点已纳入管理（纳入管理日期不晚于统计时点）的高血压、2型糖尿病患者人数",
+        "en": "Patients whose management began at or before the moment of the figures",
+    },
+    "report.def.managed_hypertension": {"zh": "在管人数中患高血压者", "en": "Of them, with hypertension"},
+    "report.def.managed_diabetes": {"zh": "在管人数中患2型糖尿病者", "en": "Of them, with type 2 diabetes"},
+    "report.def.standard_management": {
+        "zh": "分母：统计时点前已纳入管理满365天的患者；分子：其中近365天内有不少于4个不同日期面对面随访者"
+        "（国家基本公共卫生服务规范第三版“每年至少4次面对面随访”，按滚动一年计）",
+        "en": "Patients managed for 365 days or more; of them, those with follow-up visits on at least 4 days of "
+        "the last 365",
+    },
+    "report.def.bp_control": {
+        "zh": "分母：纳入管理满90天的高血压患者；分子：其中近90天内最近一次血压低于140/90 mmHg者"
+        "（90天内无血压记录按未控制计，同HEARTS/Simple）",
+        "en": "Hypertensive patients managed 90 days or more; of them, those whose latest BP of the last 90 days "
+        "is below 140/90 mmHg (none counts as not controlled)",
+    },
+    "report.def.glucose_control": {
+        "zh": "分母：纳入管理满90天的2型糖尿病患者；分子：其中近90天内最近一次空腹血糖低于7.0 mmol/L者",
+        "en": "Diabetic patients managed 90 days or more; of them, those whose latest fasting glucose of the last "
+        "90 days is below 7.0 mmol/L",
+    },
+    "report.def.visits": {
+        "zh": "本月内（按北京时间日期）记录的面对面随访次数",
+        "en": "Follow-up visits recorded in the month (China dates)",
+    },
+    "report.def.missed_visit_3m": {
+        "zh": "分母：纳入管理满90天的患者；分子：其中近90天既无设备读数也无随访记录者",
+        "en": "Patients managed 90 days or more; of them, those with neither a reading nor a visit in 90 days",
+    },
+    "report.def.lost_12m": {
+        "zh": "分母：纳入管理满365天的患者；分子：其中近365天既无设备读数也无随访记录者",
+        "en": "Patients managed 365 days or more; of them, those with neither a reading nor a visit in 365 days",
+    },
+    "report.download.title": {"zh": "月报下载", "en": "Monthly report"},
+    "report.download.month": {"zh": "月份", "en": "Month"},
+    "report.download.button": {"zh": "下载月报（Excel）", "en": "Download (Excel)"},
+    "report.download.file": {"zh": "慢病管理月报-{month}.xlsx", "en": "monthly-report-{month}.xlsx"},
 }

@@ -9,6 +9,7 @@ from dash import Input, Output, callback, html
 from cdm.i18n import t
 from dashboard.access import current_principal
 from dashboard.overview import layout as screen
+from dashboard.report import download as report_download
 from dashboard.runtime import current
 
 dash.register_page(
@@ -39,6 +40,7 @@ def layout(**_query: str) -> html.Div:
             ),
             screen.trend_row(IDS, lang=lang),
             screen.panel(t("dashboard.townships.title", lang), IDS.townships),
+            report_download.panel(lang=lang),
             *screen.intervals(IDS, refresh_s=refresh_s),
         ],
     )
