@@ -327,4 +327,58 @@ REGISTRY: dict[str, dict[str, str]] = {
     "report.download.month": {"zh": "月份", "en": "Month"},
     "report.download.button": {"zh": "下载月报（Excel）", "en": "Download (Excel)"},
     "report.download.file": {"zh": "慢病管理月报-{month}.xlsx", "en": "monthly-report-{month}.xlsx"},
+    # the administration screen's import (dashboard/pages/registry.py)
+    "nav.registry": {"zh": "登记导入", "en": "Registry import"},
+    "registry.screen.title": {"zh": "导入全县登记数据", "en": "Import the county's registry"},
+    "registry.screen.intro": {
+        "zh": "上传 townships、villages、teams、patients、meters、accounts 文件（.csv 或 .xlsx，可多选）。先试导入检查，"
+        "不改动任何数据；确认无误后再点“确认导入”。",
+        "en": "Upload the townships, villages, teams, patients, meters and accounts files (.csv or .xlsx). They are "
+        "first checked without changing anything; then confirm the import.",
+    },
+    "registry.screen.drop": {"zh": "拖入文件，或点击选择文件", "en": "Drop files here, or click to choose"},
+    "registry.screen.summary": {"zh": "试导入结果", "en": "Dry run"},
+    "registry.screen.problems": {"zh": "问题明细（导入报告）", "en": "Problems (the report)"},
+    "registry.screen.confirm": {"zh": "确认导入", "en": "Confirm the import"},
+    "registry.screen.report": {"zh": "下载导入报告", "en": "Download the report"},
+    "registry.screen.secrets": {"zh": "下载初始密码（仅一次）", "en": "Download the credentials (once)"},
+    "registry.screen.checked": {
+        "zh": "试导入完成，未改动任何数据；报告共 {lines} 条。核对后点“确认导入”。",
+        "en": "Checked without changing anything; {lines} report lines. Confirm to import.",
+    },
+    "registry.screen.done": {
+        "zh": "导入完成；{attributed} 条待匹配读数已归属到新患者。新设备和新账号的初始密码请立即下载，只能下载一次。",
+        "en": "Imported; {attributed} waiting readings attributed. Download the new credentials now: only once.",
+    },
+    "registry.screen.forbidden": {"zh": "无权查看：登记导入仅供管理员使用", "en": "Not permitted: administrators only"},
+    "registry.screen.no_files": {"zh": "请选择要导入的文件", "en": "Choose the files to import"},
+    "registry.screen.bad_file": {
+        "zh": "文件“{name}”不是可导入的文件：文件名应为 {kinds} 之一，扩展名 .csv 或 .xlsx",
+        "en": "'{name}' cannot be imported: name it one of {kinds}, as .csv or .xlsx",
+    },
+    "registry.screen.too_big": {"zh": "文件“{name}”过大", "en": "'{name}' is too large"},
+    "registry.screen.expired": {"zh": "上传已失效，请重新上传文件", "en": "The upload has expired: upload again"},
+    "registry.screen.col.file": {"zh": "文件", "en": "File"},
+    "registry.screen.col.rows": {"zh": "行数", "en": "Rows"},
+    "registry.screen.col.added": {"zh": "新增", "en": "Added"},
+    "registry.screen.col.updated": {"zh": "更新", "en": "Updated"},
+    "registry.screen.col.unchanged": {"zh": "未变", "en": "Unchanged"},
+    "registry.screen.col.refused": {"zh": "拒绝", "en": "Refused"},
+    "registry.screen.col.row": {"zh": "行号", "en": "Row"},
+    "registry.screen.col.column": {"zh": "列", "en": "Column"},
+    "registry.screen.col.reason": {"zh": "原因", "en": "Reason"},
+    # the first sign-in of an imported account (dashboard/auth/first_password.py)
+    "password.change.title": {"zh": "首次登录：请设置您自己的密码", "en": "First sign-in: set your own password"},
+    "password.change.note": {
+        "zh": "初始密码只能用于首次登录。新密码至少{length}位，包含大写字母、小写字母、数字、符号中的三类。",
+        "en": "The first password works only once. The new one: at least {length} characters of three kinds.",
+    },
+    "password.change.current": {"zh": "初始密码", "en": "First password"},
+    "password.change.new": {"zh": "新密码", "en": "New password"},
+    "password.change.again": {"zh": "再次输入新密码", "en": "New password again"},
+    "password.change.submit": {"zh": "保存新密码", "en": "Save the new password"},
+    "password.change.required": {"zh": "请先修改初始密码", "en": "Change your first password first"},
+    "password.change.wrong_current": {"zh": "初始密码不正确", "en": "The first password is wrong"},
+    "password.change.mismatch": {"zh": "两次输入的新密码不一致", "en": "The new passwords differ"},
+    "password.change.same": {"zh": "新密码不能与初始密码相同", "en": "The new password must differ from the first"},
 }

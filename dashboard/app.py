@@ -13,6 +13,7 @@ from cdm.db import open_pool
 from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard.access import Principal, Role, current_principal
+from dashboard.auth.first_password import install_password_change
 from dashboard.auth.web import LOGOUT_PATH, install_login
 from dashboard.runtime import Runtime, attach, current, runtime_of
 
@@ -31,6 +32,7 @@ NAV_ITEMS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/alerts", "nav.alerts", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP})),
     ("/followups", "nav.followups", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP, Role.TEAM})),
     ("/quality", "nav.quality", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP})),
+    ("/registry", "nav.registry", frozenset({Role.ADMIN})),
 )
 
 
@@ -74,6 +76,7 @@ def create_app(settings: Settings, *, pool: ConnectionPool | None = None) -> das
     app.layout = shell
     attach(app.server, Runtime(settings=settings, pool=pool))
     install_login(app.server, settings=settings, pool=pool)
+    install_password_change(app.server, settings=settings, pool=pool)
     return app
 
 

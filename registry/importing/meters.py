@@ -43,7 +43,6 @@ def import_meters(run: Run, table: Table) -> None:
         if not run.dry_run:
             _write(run, record, uid=uid, found=found)
         by_uid[uid] = repo.Meter(uid, record.kind, record.imei, record.clinic, True, False)
-        by_imei[record.imei] = uid
 
 
 def _uid(record: MeterRow) -> str:
@@ -69,7 +68,7 @@ def _checks(
     clinic = run.regions.get(record.clinic)
     if clinic is None or clinic.level != "village" or clinic.county_code != run.county:
         problems.append(Problem(h["clinic"], "unknown_village", {"code": record.clinic}))
-    holder = by_imei.get(record.imei)
+    holder = by_imei.get(record.imei)  # the store's meters; a repeat within the file is named above
     if holder is not None and holder != uid:
         problems.append(Problem(h["imei"], "imei_taken", {"uid": holder}))
     found = by_uid.get(uid)
