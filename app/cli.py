@@ -276,7 +276,8 @@ def bench_import(
     """A county's registry files imported into an empty store (`cdm registry import`), vs one patient at a time."""
     from bench.import_registry import run
 
-    figures = run(settings=settings_or_exit(need_database=False), patients=patients, baseline_patients=baseline_patients)
+    settings = settings_or_exit(need_database=False)
+    figures = run(settings=settings, patients=patients, baseline_patients=baseline_patients)
     typer.echo(json.dumps(figures, ensure_ascii=False))
 
 

@@ -55,8 +55,15 @@ def run(*, settings: Settings, patients: int, baseline_patients: int = 1_000) ->
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _figures(patients: int, patients_file: Path, generate_s: float, read_s: float, first: dict[str, Any],
-             again: dict[str, Any], per_row: float) -> dict[str, Any]:  # fmt: skip
+def _figures(
+    patients: int,
+    patients_file: Path,
+    generate_s: float,
+    read_s: float,
+    first: dict[str, Any],
+    again: dict[str, Any],
+    per_row: float,
+) -> dict[str, Any]:
     seconds = first["seconds"]
     return {
         "patients": patients,
@@ -100,8 +107,21 @@ def _read_only(path: Path) -> float:
 def _child_import(url: str, directory: Path, report: Path) -> dict[str, Any]:
     """`cdm registry import` in its own process: wall time, peak RSS, its JSON line."""
     env = {**os.environ, "CDM_DATABASE_URL": url, "CDM_COUNTY_CODE": COUNTY, "CDM_LOG_LEVEL": "WARNING"}
-    command = [sys.executable, "-m", "app.cli", "--log-level", "WARNING", "registry", "import",
-               "--dir", str(directory), "--report", str(report), "--by", "bench"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "--log-level",
+        "WARNING",
+        "registry",
+        "import",
+        "--dir",
+        str(directory),
+        "--report",
+        str(report),
+        "--by",
+        "bench",
+    ]
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -126,8 +146,9 @@ def _per_row_baseline(url: str, county: Path, count: int) -> float:
     settings = Settings(database_url=url, county_code=COUNTY, _env_file=None)  # type: ignore[call-arg]
     key = settings.id_card_key.get_secret_value().encode()
     with db.connect(url) as conn:
-        import_directory(conn, directory=places, settings=settings, actor=Actor("bench"),
-                         report=county.parent / "places.csv")  # fmt: skip
+        import_directory(
+            conn, directory=places, settings=settings, actor=Actor("bench"), report=county.parent / "places.csv"
+        )
         conn.commit()
         rows = _first_rows(county / "patients.csv", count)
         started = time.perf_counter()
@@ -143,11 +164,20 @@ def _first_rows(path: Path, count: int) -> list[tuple[NewPatient, str | None]]:
     with open_table(Source("patients", path)) as table:
         for _, raw in table.rows:
             diseases = str(raw["diseases"])
-            out.append((NewPatient(
-                health_card_no=str(raw["card"]), sex="M" if raw["sex"] == "男" else "F",
-                birth_year=int(str(raw["birth_date"])[:4]), village_code=str(raw["village"]),
-                team_code=str(raw["team"]), hypertension="高血压" in diseases, diabetes="糖尿病" in diseases,
-            ), str(raw["id_number"]) or None))  # fmt: skip
+            out.append(
+                (
+                    NewPatient(
+                        health_card_no=str(raw["card"]),
+                        sex="M" if raw["sex"] == "男" else "F",
+                        birth_year=int(str(raw["birth_date"])[:4]),
+                        village_code=str(raw["village"]),
+                        team_code=str(raw["team"]),
+                        hypertension="高血压" in diseases,
+                        diabetes="糖尿病" in diseases,
+                    ),
+                    str(raw["id_number"]) or None,
+                )
+            )
             if len(out) >= count:
                 break
     return out

@@ -23,10 +23,14 @@ def write_county(directory: Path, *, patients: int, townships: int = 12, village
     towns = [f"{AREA}{i + 1:03d}" for i in range(townships)]
     clinics = [(f"{towns[i % townships]}{i // townships + 1:03d}", towns[i % townships]) for i in range(villages)]
     _csv(directory / "townships.csv", [["乡镇编码", "乡镇名称"]] + [[c, f"第{i + 1}镇"] for i, c in enumerate(towns)])
-    _csv(directory / "villages.csv", [["村卫生室编码", "村卫生室名称", "乡镇编码"]]
-         + [[c, f"{c[-3:]}村卫生室", t] for c, t in clinics])  # fmt: skip
-    _csv(directory / "teams.csv", [["团队编码", "团队名称", "乡镇编码"]]
-         + [[f"T{t}-{k}", f"{t[-3:]}镇{k}队", t] for t in towns for k in (1, 2)])  # fmt: skip
+    _csv(
+        directory / "villages.csv",
+        [["村卫生室编码", "村卫生室名称", "乡镇编码"]] + [[c, f"{c[-3:]}村卫生室", t] for c, t in clinics],
+    )
+    _csv(
+        directory / "teams.csv",
+        [["团队编码", "团队名称", "乡镇编码"]] + [[f"T{t}-{k}", f"{t[-3:]}镇{k}队", t] for t in towns for k in (1, 2)],
+    )
     path = directory / "patients.csv"
     with path.open("w", encoding="gb18030", newline="") as f:
         out = csv.writer(f)

@@ -42,7 +42,10 @@ REGISTRY: dict[str, dict[str, str]] = {
         "en": "A code holds letters, digits, '-', '_' or '.', at most 40",
     },
     "registry.reason.too_long": {"zh": "超过{max}个字", "en": "Longer than {max} characters"},
-    "registry.reason.bad_sex": {"zh": "性别应为 男/女 或代码 1/2，而不是“{value}”", "en": "Sex must be 男/女 or 1/2, not '{value}'"},
+    "registry.reason.bad_sex": {
+        "zh": "性别应为 男/女 或代码 1/2，而不是“{value}”",
+        "en": "Sex must be 男/女 or 1/2, not '{value}'",
+    },
     "registry.reason.bad_date": {
         "zh": "日期“{value}”无法识别：请用 YYYY-MM-DD、YYYY/M/D、YYYYMMDD 或 Excel 日期格式",
         "en": "Date '{value}' not understood: use YYYY-MM-DD, YYYY/M/D, YYYYMMDD or an Excel date",
@@ -174,7 +177,8 @@ REGISTRY: dict[str, dict[str, str]] = {
     # the JSON line and the template README
     "registry.template.readme_title": {"zh": "县级慢病登记导入模板", "en": "County registry import templates"},
     "registry.template.intro": {
-        "zh": "每类文件可以是 .csv（UTF-8，带或不带BOM，或中文Excel默认的GB18030编码）或 .xlsx。表头为第1行，列的顺序不限；"
+        "zh": "每类文件可以是 .csv（UTF-8，带或不带BOM，或中文Excel默认的GB18030编码）或 .xlsx。"
+        "表头为第1行，列的顺序不限；"
         "空白行忽略。每一行要么全部导入，要么整行不导入，导入报告（CSV：文件、行号、列、原因）逐条列出每个问题。"
         "同样的文件再导入一次不会改变任何数据；之后导出的新文件只更新有变化的内容并保留修改历史；导入从不删除数据。"
         "身份证号只保存加密摘要和脱敏形式。新设备的密码和新账号的初始密码只写入报告旁一个仅本人可读的文件一次。",
@@ -188,7 +192,10 @@ REGISTRY: dict[str, dict[str, str]] = {
     "registry.template.kind.townships": {"zh": "乡镇", "en": "Townships"},
     "registry.template.kind.villages": {"zh": "村卫生室", "en": "Village clinics"},
     "registry.template.kind.teams": {"zh": "家庭医生签约团队", "en": "Family-doctor teams"},
-    "registry.template.kind.patients": {"zh": "高血压、2型糖尿病患者", "en": "Hypertension and type 2 diabetes patients"},
+    "registry.template.kind.patients": {
+        "zh": "高血压、2型糖尿病患者",
+        "en": "Hypertension and type 2 diabetes patients",
+    },
     "registry.template.kind.meters": {"zh": "血压计、血糖仪", "en": "BP meters and glucose meters"},
     "registry.template.kind.accounts": {"zh": "系统账号", "en": "Screen accounts"},
     "registry.template.col.column": {"zh": "列", "en": "Column"},
@@ -219,16 +226,28 @@ REGISTRY: dict[str, dict[str, str]] = {
         "zh": "18位身份证号（末位X大小写均可），须与性别、出生日期一致；请设置为文本格式",
         "en": "18-character ID-card number agreeing with sex and birth date; format as text",
     },
-    "registry.format.patients.phone": {"zh": "手机号或带区号的固定电话，+86、空格、横线可有可无", "en": "Mobile or landline"},
+    "registry.format.patients.phone": {
+        "zh": "手机号或带区号的固定电话，+86、空格、横线可有可无",
+        "en": "Mobile or landline",
+    },
     "registry.format.patients.address": {"zh": "现住址", "en": "Current address"},
     "registry.format.patients.village": {"zh": "管理该患者的村卫生室编码", "en": "Village clinic code"},
-    "registry.format.patients.team": {"zh": "签约团队编码，须属于村卫生室所在乡镇", "en": "Team code, of the village's township"},
+    "registry.format.patients.team": {
+        "zh": "签约团队编码，须属于村卫生室所在乡镇",
+        "en": "Team code, of the village's township",
+    },
     "registry.format.patients.diseases": {
         "zh": "高血压、2型糖尿病（或 糖尿病），两种都有时用 、，,;； 分隔",
         "en": "高血压 and/or 2型糖尿病 (or 糖尿病), separated by 、，,;；",
     },
-    "registry.format.patients.managed_since": {"zh": "纳入管理日期，不能晚于今天", "en": "Management start, not in the future"},
-    "registry.format.patients.card": {"zh": "居民健康卡号（设备上报用），唯一", "en": "Health card the meters send, unique"},
+    "registry.format.patients.managed_since": {
+        "zh": "纳入管理日期，不能晚于今天",
+        "en": "Management start, not in the future",
+    },
+    "registry.format.patients.card": {
+        "zh": "居民健康卡号（设备上报用），唯一",
+        "en": "Health card the meters send, unique",
+    },
     "registry.format.patients.on_bp_treatment": {"zh": "是 / 否", "en": "是 / 否"},
     "registry.format.patients.total_cholesterol": {"zh": "总胆固醇，mmol/L", "en": "Total cholesterol, mmol/L"},
     "registry.format.patients.hdl": {"zh": "高密度脂蛋白胆固醇，mmol/L", "en": "HDL cholesterol, mmol/L"},
@@ -240,7 +259,10 @@ REGISTRY: dict[str, dict[str, str]] = {
     "registry.format.patients.residence": {"zh": "城市 / 农村", "en": "城市 (urban) / 农村 (rural)"},
     "registry.format.meters.kind": {"zh": "血压计 / 血糖仪", "en": "血压计 (BP) / 血糖仪 (glucose)"},
     "registry.format.meters.serial": {"zh": "设备标签上的序列号", "en": "Serial on the label"},
-    "registry.format.meters.imei": {"zh": "15位IMEI（含校验位），请设置为文本格式", "en": "15-digit IMEI; format as text"},
+    "registry.format.meters.imei": {
+        "zh": "15位IMEI（含校验位），请设置为文本格式",
+        "en": "15-digit IMEI; format as text",
+    },
     "registry.format.meters.clinic": {"zh": "设备所在村卫生室编码", "en": "Village clinic where it stands"},
     "registry.format.accounts.username": {"zh": "登录用户名，3–32位小写字母数字", "en": "Username, 3–32 lower-case"},
     "registry.format.accounts.name": {"zh": "姓名", "en": "Name"},
@@ -268,11 +290,17 @@ REGISTRY: dict[str, dict[str, str]] = {
         "zh": "10年动脉粥样硬化性心血管病风险（China-PAR）",
         "en": "10-year ASCVD risk (China-PAR)",
     },
-    "fhir.risk.method": {"zh": "国家基层高血压、糖尿病管理规则（{edition}版）", "en": "National primary-care rules ({edition})"},
+    "fhir.risk.method": {
+        "zh": "国家基层高血压、糖尿病管理规则（{edition}版）",
+        "en": "National primary-care rules ({edition})",
+    },
     # the monthly report (dashboard.report)
     "report.sheet.county": {"zh": "全县", "en": "County"},
     "report.sheet.definitions": {"zh": "指标说明", "en": "Definitions"},
-    "report.title": {"zh": "{area} {month} 高血压、2型糖尿病患者健康管理月报", "en": "{area}: chronic-disease report {month}"},
+    "report.title": {
+        "zh": "{area} {month} 高血压、2型糖尿病患者健康管理月报",
+        "en": "{area}: chronic-disease report {month}",
+    },
     "report.as_of": {"zh": "统计时点：{at}（北京时间）", "en": "Figures as of {at} (China time)"},
     "report.col.indicator": {"zh": "指标", "en": "Indicator"},
     "report.col.numerator": {"zh": "分子", "en": "Numerator"},
@@ -331,7 +359,8 @@ REGISTRY: dict[str, dict[str, str]] = {
     "nav.registry": {"zh": "登记导入", "en": "Registry import"},
     "registry.screen.title": {"zh": "导入全县登记数据", "en": "Import the county's registry"},
     "registry.screen.intro": {
-        "zh": "上传 townships、villages、teams、patients、meters、accounts 文件（.csv 或 .xlsx，可多选）。先试导入检查，"
+        "zh": "上传 townships、villages、teams、patients、meters、accounts 文件（.csv 或 .xlsx，可多选）。"
+        "先试导入检查，"
         "不改动任何数据；确认无误后再点“确认导入”。",
         "en": "Upload the townships, villages, teams, patients, meters and accounts files (.csv or .xlsx). They are "
         "first checked without changing anything; then confirm the import.",

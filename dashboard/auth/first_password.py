@@ -77,10 +77,15 @@ class PasswordChange:
         flask.session[CSRF_KEY] = token
         words = {f"t_{k}": t(f"password.change.{k}", self.lang) for k in ("current", "new", "again", "submit")}
         page = flask.render_template_string(
-            _PAGE, lang=self.lang, title=t("password.change.title", self.lang),
-            note=t("password.change.note", self.lang, length=self.settings.password_min_length), error=error,
-            action=PASSWORD_PATH, csrf=token, **words,
-        )  # fmt: skip
+            _PAGE,
+            lang=self.lang,
+            title=t("password.change.title", self.lang),
+            note=t("password.change.note", self.lang, length=self.settings.password_min_length),
+            error=error,
+            action=PASSWORD_PATH,
+            csrf=token,
+            **words,
+        )
         return flask.Response(page, status=status, headers={"Cache-Control": "no-store"})
 
     def view(self) -> Any:
@@ -100,8 +105,9 @@ class PasswordChange:
             stored = password_repo.password_hash(conn, principal.user_id)
             if not credentials.verify_password(stored, form.get("current", "")):
                 return self.render(error=t("password.change.wrong_current", self.lang), status=400)
-            problems = policy.password_problems(new, username=principal.username,
-                                                min_length=self.settings.password_min_length)  # fmt: skip
+            problems = policy.password_problems(
+                new, username=principal.username, min_length=self.settings.password_min_length
+            )
             if new != again:
                 problems.insert(0, "change.mismatch")
             if new == form.get("current", ""):
@@ -110,7 +116,12 @@ class PasswordChange:
                 error = "；".join(t(f"password.{p}", self.lang) for p in problems)
                 return self.render(error=error, status=400)
             password_repo.set_password(conn, principal.user_id, credentials.hash_password(new))
-            audit.record(conn, principal=principal, action="password_changed", screen="password",
-                         client_addr=flask.request.remote_addr)  # fmt: skip
+            audit.record(
+                conn,
+                principal=principal,
+                action="password_changed",
+                screen="password",
+                client_addr=flask.request.remote_addr,
+            )
         flask.session[SESSION_KEY] = False
         return flask.redirect(HOME_BY_ROLE[principal.role])

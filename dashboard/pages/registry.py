@@ -23,7 +23,10 @@ from registry.importing.service import Actor
 log = logging.getLogger(__name__)
 
 dash.register_page(
-    __name__, path="/registry", name="registry", title=lambda **_: t("registry.screen.title", current().settings.language)
+    __name__,
+    path="/registry",
+    name="registry",
+    title=lambda **_: t("registry.screen.title", current().settings.language),
 )
 
 UPLOAD = "registry-upload"
@@ -68,33 +71,54 @@ def layout(**_query: str) -> html.Div:
         _admin()
     except PermissionError:
         return html.Div(className="screen", children=[html.H1(t("registry.screen.forbidden", lang), id=STATUS)])
-    summary_cols = [{"field": c, "headerName": t(f"registry.screen.col.{c}", lang), "flex": 1, "minWidth": 64}
-                    for c in SUMMARY_COLUMNS]  # fmt: skip
+    summary_cols = [
+        {"field": c, "headerName": t(f"registry.screen.col.{c}", lang), "flex": 1, "minWidth": 64}
+        for c in SUMMARY_COLUMNS
+    ]
     summary_cols[0] |= {"flex": 3, "minWidth": 150}
     # On a phone the grid scrolls sideways rather than wrapping a reason one character a line.
-    problem_cols = [{"field": c, "headerName": t(f"registry.screen.col.{c}", lang), "width": w, "minWidth": w}
-                    for c, w in PROBLEM_COLUMNS]  # fmt: skip
+    problem_cols = [
+        {"field": c, "headerName": t(f"registry.screen.col.{c}", lang), "width": w, "minWidth": w}
+        for c, w in PROBLEM_COLUMNS
+    ]
     problem_cols[2]["flex"] = 1
     return html.Div(
         className="screen work-screen",
         children=[
             html.Header(className="screen-header", children=[html.H1(t("registry.screen.title", lang))]),
             html.P(t("registry.screen.intro", lang), className="login-note"),
-            dcc.Upload(id=UPLOAD, multiple=True, className="registry-upload",
-                       children=html.Div(t("registry.screen.drop", lang)),
-                       style={"border": "2px dashed #8a99a8", "borderRadius": "8px", "padding": "24px",
-                              "textAlign": "center", "cursor": "pointer"}),  # fmt: skip
+            dcc.Upload(
+                id=UPLOAD,
+                multiple=True,
+                className="registry-upload",
+                children=html.Div(t("registry.screen.drop", lang)),
+                style={
+                    "border": "2px dashed #8a99a8",
+                    "borderRadius": "8px",
+                    "padding": "24px",
+                    "textAlign": "center",
+                    "cursor": "pointer",
+                },
+            ),
             html.Div(id=STATUS, className="form-message", role="status"),
-            html.Section(className="panel", children=[html.H2(t("registry.screen.summary", lang)),
-                                                      _grid(SUMMARY, summary_cols, lang)]),  # fmt: skip
-            html.Section(className="panel", children=[html.H2(t("registry.screen.problems", lang)),
-                                                      _grid(PROBLEMS, problem_cols, lang)]),  # fmt: skip
-            html.Div(className="visit-form", children=[
-                html.Button(t("registry.screen.confirm", lang), id=CONFIRM, n_clicks=0, className="primary",
-                            disabled=True),
-                html.Button(t("registry.screen.report", lang), id=REPORT, n_clicks=0, disabled=True),
-                html.Button(t("registry.screen.secrets", lang), id=SECRETS, n_clicks=0, disabled=True),
-            ]),  # fmt: skip
+            html.Section(
+                className="panel",
+                children=[html.H2(t("registry.screen.summary", lang)), _grid(SUMMARY, summary_cols, lang)],
+            ),
+            html.Section(
+                className="panel",
+                children=[html.H2(t("registry.screen.problems", lang)), _grid(PROBLEMS, problem_cols, lang)],
+            ),
+            html.Div(
+                className="visit-form",
+                children=[
+                    html.Button(
+                        t("registry.screen.confirm", lang), id=CONFIRM, n_clicks=0, className="primary", disabled=True
+                    ),
+                    html.Button(t("registry.screen.report", lang), id=REPORT, n_clicks=0, disabled=True),
+                    html.Button(t("registry.screen.secrets", lang), id=SECRETS, n_clicks=0, disabled=True),
+                ],
+            ),
             html.Div(id=RESULT, className="form-message", role="status"),
             dcc.Store(id=TOKEN),
             dcc.Download(id=REPORT_FILE),
@@ -202,6 +226,7 @@ def credentials(_n: int, token: str | None) -> tuple[Any, bool]:
     if found is None:
         return no_update, True
     with runtime.pool.connection() as conn:
-        audit.record(conn, principal=principal, action="registry_credentials", screen="registry",
-                     detail={"file": found[0]})  # fmt: skip
+        audit.record(
+            conn, principal=principal, action="registry_credentials", screen="registry", detail={"file": found[0]}
+        )
     return dcc.send_bytes(found[1], found[0]), True

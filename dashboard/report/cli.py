@@ -37,8 +37,9 @@ def monthly(
             raise typer.Exit(1)
         principal = Principal(user_id=0, username=by or getpass.getuser(), role=Role.COUNTY, county_id=county)
         try:
-            data, period = monthly_workbook(conn, principal=principal, month=month, settings=settings,
-                                            now=datetime.now(UTC), screen="cli")  # fmt: skip
+            data, period = monthly_workbook(
+                conn, principal=principal, month=month, settings=settings, now=datetime.now(UTC), screen="cli"
+            )
         except MonthError as exc:
             typer.echo(f"refused: {exc}", err=True)
             raise typer.Exit(2) from None

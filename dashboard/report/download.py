@@ -36,8 +36,7 @@ def panel(*, lang: str) -> html.Section:
                 className="panel-body visit-form",
                 children=[
                     html.Label(t("report.download.month", lang), htmlFor=MONTH),
-                    dcc.Dropdown(id=MONTH, options=months, value=months[0], clearable=False,
-                                 style={"minWidth": "9em"}),  # fmt: skip
+                    dcc.Dropdown(id=MONTH, options=months, value=months[0], clearable=False, style={"minWidth": "9em"}),
                     html.Button(t("report.download.button", lang), id=BUTTON, n_clicks=0, className="primary"),
                     html.Div(id=MESSAGE, className="form-message", role="status"),
                     dcc.Download(id=DOWNLOAD),
@@ -61,8 +60,14 @@ def download(_n: int, month: str | None) -> tuple[Any, str]:
     lang = settings.language
     try:
         with runtime.pool.connection() as conn, conn.transaction():
-            data, period = monthly_workbook(conn, principal=current_principal(), month=month or "",
-                                            settings=settings, now=datetime.now(UTC), screen="county")  # fmt: skip
+            data, period = monthly_workbook(
+                conn,
+                principal=current_principal(),
+                month=month or "",
+                settings=settings,
+                now=datetime.now(UTC),
+                screen="county",
+            )
     except MonthError as exc:
         return no_update, str(exc)
     except psycopg.Error as exc:

@@ -22,8 +22,17 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 SHEET_TITLE_MAX = 31  # Excel's limit
 # The rows of every area's sheet: counts first, then the indicators in the screens' order.
 COUNTS = ("managed", "managed_hypertension", "managed_diabetes", "visits")
-ROWS = ("managed", "managed_hypertension", "managed_diabetes", "standard_management", "bp_control",
-        "glucose_control", "visits", "missed_visit_3m", "lost_12m")  # fmt: skip
+ROWS = (
+    "managed",
+    "managed_hypertension",
+    "managed_diabetes",
+    "standard_management",
+    "bp_control",
+    "glucose_control",
+    "visits",
+    "missed_visit_3m",
+    "lost_12m",
+)
 
 
 class MonthError(ValueError):
@@ -66,8 +75,9 @@ def period(month: str, *, tz: ZoneInfo, now: datetime) -> Period:
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=tz)
     if start > now:
         raise MonthError(f"{month} has not begun")
-    return Period(month=f"{year:04d}-{number:02d}", start=start, end=end, as_of=min(end - timedelta(microseconds=1),
-                                                                                     now))  # fmt: skip
+    return Period(
+        month=f"{year:04d}-{number:02d}", start=start, end=end, as_of=min(end - timedelta(microseconds=1), now)
+    )
 
 
 def recent_months(now: datetime, *, tz: ZoneInfo, count: int = 12) -> list[str]:
@@ -83,8 +93,9 @@ def recent_months(now: datetime, *, tz: ZoneInfo, count: int = 12) -> list[str]:
 
 def sheet_rows(area: Area, *, lang: str) -> list[list[object]]:
     """One area's table: indicator, numerator, denominator, rate (counts have the count only)."""
-    rows: list[list[object]] = [[t(f"report.col.{c}", lang) for c in ("indicator", "numerator", "denominator",
-                                                                        "value")]]  # fmt: skip
+    rows: list[list[object]] = [
+        [t(f"report.col.{c}", lang) for c in ("indicator", "numerator", "denominator", "value")]
+    ]
     for name in ROWS:
         label = t(f"report.row.{name}", lang)
         if name in COUNTS:

@@ -35,7 +35,8 @@ latest_fasting as (
     where kind = 'glucose' and glucose_context = 'fasting' and glucose is not null order by patient_id, measured_at desc
 ),
 visits as (
-    select patient_id, max(done_on) as last_on, count(distinct done_on) filter (where done_on > %(as_of_day)s - 365) as n
+    select patient_id, max(done_on) as last_on,
+           count(distinct done_on) filter (where done_on > %(as_of_day)s - 365) as n
     from follow_up where done_on <= %(as_of_day)s group by patient_id
 ),
 activity_as_of as (
@@ -96,6 +97,7 @@ def areas(conn: psycopg.Connection, *, principal: Principal, period: Period) -> 
             area.indicators[name] = area.indicators[name] + Indicator(int(row[2 + 2 * i]), int(row[3 + 2 * i]))
     for township, managed, htn, dm, visits in conn.execute(_COUNTS.format(scope=scope), params):
         area = out.setdefault(int(township), Area(str(township)))
-        area.counts.update(managed=int(managed), managed_hypertension=int(htn), managed_diabetes=int(dm),
-                           visits=int(visits))  # fmt: skip
+        area.counts.update(
+            managed=int(managed), managed_hypertension=int(htn), managed_diabetes=int(dm), visits=int(visits)
+        )
     return out

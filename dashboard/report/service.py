@@ -42,9 +42,14 @@ def monthly_workbook(
     definitions.column_dimensions["A"].width, definitions.column_dimensions["B"].width = 22, 110
     out = io.BytesIO()
     book.save(out)
-    audit.record(conn, principal=principal if principal.user_id else None, username=principal.username,
-                 action="export", screen=screen, detail={"report": "monthly", "month": period.month,
-                                                         "townships": len(areas)})  # fmt: skip
+    audit.record(
+        conn,
+        principal=principal if principal.user_id else None,
+        username=principal.username,
+        action="export",
+        screen=screen,
+        detail={"report": "monthly", "month": period.month, "townships": len(areas)},
+    )
     return out.getvalue(), period
 
 

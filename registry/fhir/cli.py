@@ -20,8 +20,9 @@ export_app = typer.Typer(no_args_is_help=True, help="The county's data for other
 def fhir(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="directory for the NDJSON files and manifest.json")],
-    since: Annotated[str | None, typer.Option(help="only readings, visits and assessments from this date (YYYY-MM-DD)")]
-    = None,
+    since: Annotated[
+        str | None, typer.Option(help="only readings, visits and assessments from this date (YYYY-MM-DD)")
+    ] = None,
     township: Annotated[str | None, typer.Option(help="only this township's patients (its code)")] = None,
     include_id_number: Annotated[
         bool, typer.Option("--include-id-number", help="add the (masked) ID-card number to each Patient; audited")
@@ -39,8 +40,9 @@ def fhir(
         except ValueError:
             typer.echo(f"--since must be a date YYYY-MM-DD, got {since!r}", err=True)
             raise typer.Exit(2) from None
-    request = ExportRequest(out=out, by=by or getpass.getuser(), since=start, township=township,
-                            include_id_number=include_id_number)  # fmt: skip
+    request = ExportRequest(
+        out=out, by=by or getpass.getuser(), since=start, township=township, include_id_number=include_id_number
+    )
     with db.connect(settings.database_url or "", app="cdm-export") as conn:
         try:
             manifest = export(conn, request, settings=settings)

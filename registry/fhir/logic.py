@@ -31,8 +31,10 @@ CONDITION_VERIFIED = "http://terminology.hl7.org/CodeSystem/condition-ver-status
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 LOCAL = ZoneInfo("Asia/Shanghai")  # effectiveDateTime is written in +08:00, as the county reads it
 
-CONDITIONS = {"hypertension": ("htn", "I10", "Essential (primary) hypertension"),
-              "diabetes": ("dm", "E11", "Type 2 diabetes mellitus")}  # fmt: skip
+CONDITIONS = {
+    "hypertension": ("htn", "I10", "Essential (primary) hypertension"),
+    "diabetes": ("dm", "E11", "Type 2 diabetes mellitus"),
+}
 # IEEE 11073-10101 device specialisations (MDC_DEV_SPEC_PROFILE_BP, _GLUCOSE: ISO/IEEE 11073-10407 and -10417).
 DEVICE_TYPES = {"bp": ("528391", "MDC_DEV_SPEC_PROFILE_BP"), "glucose": ("528401", "MDC_DEV_SPEC_PROFILE_GLUCOSE")}
 RISK_OF_COLOUR = {"green": "low", "yellow": "moderate", "red": "high"}
@@ -41,8 +43,10 @@ RISK_OF_CATEGORY = {"low": "low", "medium": "moderate", "high": "high"}
 
 def systems(county: str) -> dict[str, str]:
     """The identifier systems of this county's export."""
-    return {name: f"urn:cdm:{county}:{name}" for name in ("health-record", "health-card", "reading", "meter",
-                                                          "id-card-masked", "follow-up")}  # fmt: skip
+    return {
+        name: f"urn:cdm:{county}:{name}"
+        for name in ("health-record", "health-card", "reading", "meter", "id-card-masked", "follow-up")
+    }
 
 
 def ref(kind: str, resource_id: str) -> dict[str, str]:
@@ -67,14 +71,30 @@ def patient(row: Mapping[str, Any], *, county: str, lang: str, include_id: bool)
     s = systems(county)
     identifiers = []
     if row["record_no"]:
-        identifiers.append({"use": "official", "system": s["health-record"], "value": row["record_no"],
-                            "type": {"text": t("fhir.identifier.record", lang)}})  # fmt: skip
+        identifiers.append(
+            {
+                "use": "official",
+                "system": s["health-record"],
+                "value": row["record_no"],
+                "type": {"text": t("fhir.identifier.record", lang)},
+            }
+        )
     if row["health_card_no"] and row["health_card_no"] != row["record_no"]:
-        identifiers.append({"system": s["health-card"], "value": row["health_card_no"],
-                            "type": {"text": t("fhir.identifier.card", lang)}})  # fmt: skip
+        identifiers.append(
+            {
+                "system": s["health-card"],
+                "value": row["health_card_no"],
+                "type": {"text": t("fhir.identifier.card", lang)},
+            }
+        )
     if include_id and row["id_card_masked"]:
-        identifiers.append({"system": s["id-card-masked"], "value": row["id_card_masked"],
-                            "type": {"text": t("fhir.identifier.id_card_masked", lang)}})  # fmt: skip
+        identifiers.append(
+            {
+                "system": s["id-card-masked"],
+                "value": row["id_card_masked"],
+                "type": {"text": t("fhir.identifier.id_card_masked", lang)},
+            }
+        )
     born = row["birth_date"]
     out: dict[str, Any] = {
         "resourceType": "Patient",
@@ -99,17 +119,21 @@ def conditions(row: Mapping[str, Any], *, lang: str) -> list[dict[str, Any]]:
     for flag, (prefix, code, display) in CONDITIONS.items():
         if not row[flag]:
             continue
-        out.append({
-            "resourceType": "Condition",
-            "id": f"{prefix}-{row['id']}",
-            "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
-            "verificationStatus": {"coding": [{"system": CONDITION_VERIFIED, "code": "confirmed"}]},
-            "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "problem-list-item"}]}],
-            "code": {"coding": [{"system": ICD10, "code": code, "display": display}],
-                     "text": t(f"fhir.condition.{flag}", lang)},
-            "subject": ref("Patient", patient_id(row["id"])),
-            "onsetDateTime": row["registered_at"].astimezone(LOCAL).date().isoformat(),
-        })  # fmt: skip
+        out.append(
+            {
+                "resourceType": "Condition",
+                "id": f"{prefix}-{row['id']}",
+                "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
+                "verificationStatus": {"coding": [{"system": CONDITION_VERIFIED, "code": "confirmed"}]},
+                "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "problem-list-item"}]}],
+                "code": {
+                    "coding": [{"system": ICD10, "code": code, "display": display}],
+                    "text": t(f"fhir.condition.{flag}", lang),
+                },
+                "subject": ref("Patient", patient_id(row["id"])),
+                "onsetDateTime": row["registered_at"].astimezone(LOCAL).date().isoformat(),
+            }
+        )
     return out
 
 
@@ -124,7 +148,9 @@ def _reading_base(row: Mapping[str, Any], *, county: str, prefix: str, code: str
         "id": f"{prefix}-{row['device_id']}-{row['seq']}-{int(when.timestamp())}",
         "identifier": [{"system": systems(county)["reading"], "value": f"{row['uid']}:{row['seq']}"}],
         "status": "final",
-        "category": [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs" if prefix != "glu" else "laboratory"}]}],
+        "category": [
+            {"coding": [{"system": OBS_CATEGORY, "code": "vital-signs" if prefix != "glu" else "laboratory"}]}
+        ],
         "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
         "subject": ref("Patient", patient_id(row["patient_id"])),
         "effectiveDateTime": local_time(when),
@@ -136,14 +162,19 @@ def _reading_base(row: Mapping[str, Any], *, county: str, prefix: str, code: str
 def observations(row: Mapping[str, Any], *, county: str) -> list[dict[str, Any]]:
     """The resources of one reading: the BP panel (and heart rate, derived from it), or capillary glucose."""
     if row["kind"] == "bp":
-        panel = _reading_base(row, county=county, prefix="bp", code="85354-9",
-                              display="Blood pressure panel with all children optional")  # fmt: skip
+        panel = _reading_base(
+            row, county=county, prefix="bp", code="85354-9", display="Blood pressure panel with all children optional"
+        )
         panel["component"] = [
-            {"code": {"coding": [{"system": LOINC, "code": "8480-6", "display": "Systolic blood pressure"}]},
-             "valueQuantity": _quantity(row["systolic"], "mm[Hg]")},
-            {"code": {"coding": [{"system": LOINC, "code": "8462-4", "display": "Diastolic blood pressure"}]},
-             "valueQuantity": _quantity(row["diastolic"], "mm[Hg]")},
-        ]  # fmt: skip
+            {
+                "code": {"coding": [{"system": LOINC, "code": "8480-6", "display": "Systolic blood pressure"}]},
+                "valueQuantity": _quantity(row["systolic"], "mm[Hg]"),
+            },
+            {
+                "code": {"coding": [{"system": LOINC, "code": "8462-4", "display": "Diastolic blood pressure"}]},
+                "valueQuantity": _quantity(row["diastolic"], "mm[Hg]"),
+            },
+        ]
         if row["pulse"] is None:
             return [panel]
         rate = _reading_base(row, county=county, prefix="hr", code="8867-4", display="Heart rate")
@@ -154,24 +185,34 @@ def observations(row: Mapping[str, Any], *, county: str) -> list[dict[str, Any]]
 
 
 def _glucose(row: Mapping[str, Any], *, county: str) -> dict[str, Any]:
-    obs = _reading_base(row, county=county, prefix="glu", code="14743-9",
-                        display="Glucose [Moles/volume] in Capillary blood by Glucometer")  # fmt: skip
+    obs = _reading_base(
+        row,
+        county=county,
+        prefix="glu",
+        code="14743-9",
+        display="Glucose [Moles/volume] in Capillary blood by Glucometer",
+    )
     fasting = row["glucose_context"] == "fasting"
-    obs["contained"] = [{
-        "resourceType": "Specimen",
-        "id": "specimen",
-        "type": {"text": "capillary whole blood"},
-        "collection": {"fastingStatusCodeableConcept": {"coding": [
-            {"system": FASTING, "code": "F" if fasting else "NF"}]}},
-    }]  # fmt: skip
+    obs["contained"] = [
+        {
+            "resourceType": "Specimen",
+            "id": "specimen",
+            "type": {"text": "capillary whole blood"},
+            "collection": {
+                "fastingStatusCodeableConcept": {"coding": [{"system": FASTING, "code": "F" if fasting else "NF"}]}
+            },
+        }
+    ]
     obs["specimen"] = {"reference": "#specimen"}
     flag, value = row["glucose_flag"], row["glucose_mmol"]
     if flag is None and value is not None:
         obs["valueQuantity"] = _quantity(round(float(value), 2), "mmol/L")
     else:  # the meter showed HI or LO: beyond what it measures
         high = flag == "HI"
-        obs["dataAbsentReason"] = {"coding": [{"system": ABSENT, "code": "positive-infinity" if high else
-                                               "negative-infinity"}], "text": flag}  # fmt: skip
+        obs["dataAbsentReason"] = {
+            "coding": [{"system": ABSENT, "code": "positive-infinity" if high else "negative-infinity"}],
+            "text": flag,
+        }
         obs["interpretation"] = [{"coding": [{"system": INTERPRETATION, "code": "HH" if high else "LL"}]}]
     return obs
 
@@ -184,9 +225,11 @@ def device(row: Mapping[str, Any], *, county: str, lang: str) -> dict[str, Any]:
         "id": device_id(row["id"]),
         "identifier": [{"system": systems(county)["meter"], "value": row["uid"]}],
         "status": "inactive" if row["revoked"] else "active",
-        "type": {"coding": [{"system": MDC, "code": code, "display": display}], "text": t(f"fhir.device.{row['kind']}",
-                                                                                         lang)},
-    }  # fmt: skip
+        "type": {
+            "coding": [{"system": MDC, "code": code, "display": display}],
+            "text": t(f"fhir.device.{row['kind']}", lang),
+        },
+    }
     if row["imei"]:
         out["identifier"].append({"system": "urn:gsma:imei", "value": row["imei"]})
     if row["serial"]:
@@ -212,17 +255,23 @@ def encounter(row: Mapping[str, Any], *, county: str, lang: str) -> dict[str, An
 def risk_assessment(row: Mapping[str, Any], *, lang: str) -> dict[str, Any]:
     """The patient's current colour with its reasons, and China-PAR's 10-year ASCVD risk where computed."""
     colour = row["colour"]
-    predictions: list[dict[str, Any]] = [{
-        "outcome": {"text": t("fhir.risk.colour_outcome", lang)},
-        "qualitativeRisk": {"coding": [{"system": RISK, "code": RISK_OF_COLOUR[colour]}],
-                            "text": t(f"colour.{colour}", lang)},
-    }]  # fmt: skip
+    predictions: list[dict[str, Any]] = [
+        {
+            "outcome": {"text": t("fhir.risk.colour_outcome", lang)},
+            "qualitativeRisk": {
+                "coding": [{"system": RISK, "code": RISK_OF_COLOUR[colour]}],
+                "text": t(f"colour.{colour}", lang),
+            },
+        }
+    ]
     if row["ascvd_10y_percent"] is not None:
-        predictions.append({
-            "outcome": {"text": t("fhir.risk.ascvd_outcome", lang)},
-            "probabilityDecimal": round(float(row["ascvd_10y_percent"]) / 100, 4),
-            "qualitativeRisk": {"coding": [{"system": RISK, "code": RISK_OF_CATEGORY[row["ascvd_category"]]}]},
-        })  # fmt: skip
+        predictions.append(
+            {
+                "outcome": {"text": t("fhir.risk.ascvd_outcome", lang)},
+                "probabilityDecimal": round(float(row["ascvd_10y_percent"]) / 100, 4),
+                "qualitativeRisk": {"coding": [{"system": RISK, "code": RISK_OF_CATEGORY[row["ascvd_category"]]}]},
+            }
+        )
     out: dict[str, Any] = {
         "resourceType": "RiskAssessment",
         "id": f"ra-{row['patient_id']}",

@@ -4,6 +4,7 @@ assessments, and the meters those readings came from. Readings are streamed thro
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -65,8 +66,13 @@ from assessment_current a join patient p on p.id = a.patient_id
 order by a.patient_id
 """
 
-QUERIES = {"patients": _PATIENTS, "readings": _READINGS, "devices": _DEVICES, "follow_ups": _FOLLOW_UPS,
-           "assessments": _ASSESSMENTS}  # fmt: skip
+QUERIES = {
+    "patients": _PATIENTS,
+    "readings": _READINGS,
+    "devices": _DEVICES,
+    "follow_ups": _FOLLOW_UPS,
+    "assessments": _ASSESSMENTS,
+}
 FETCH = 5_000  # rows per round trip of the server-side cursor
 
 
@@ -84,11 +90,18 @@ def township_exists(conn: psycopg.Connection, *, county: int, code: str) -> bool
     return row is not None
 
 
-def rows(
-    conn: psycopg.Connection, what: str, *, county: int, township: str | None, since: datetime | None
-) -> Iterator[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which patients and which of their data: the county's (or one township's), from `since` on."""
+
+    county: int
+    township: str | None = None
+    since: datetime | None = None
+
+
+def rows(conn: psycopg.Connection, what: str, scope: Scope) -> Iterator[dict[str, Any]]:
     """The rows of one query, streamed (never the whole result in memory)."""
-    params = {"county": county, "township": township, "since": since}
+    params = {"county": scope.county, "township": scope.township, "since": scope.since}
     with conn.cursor(name=f"fhir_{what}", row_factory=dict_row) as cur:
         cur.itersize = FETCH
         cur.execute(QUERIES[what], params)

@@ -7,7 +7,7 @@ masked form the store keeps (the store holds no full number to give: only its ke
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,21 +46,22 @@ def export(conn: psycopg.Connection, request: ExportRequest, *, settings: Settin
         raise ExportError(f"no township {request.township!r} in county {settings.county_code!r}")
     request.out.mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(TYPES, 0)
-    scope = {"county": county, "township": request.township, "since": request.since}
+    scope = repo.Scope(county=county, township=request.township, since=request.since)
     code, lang = settings.county_code, settings.language
     with conn.transaction(), ExitStack() as stack:
-        files = {kind: stack.enter_context((request.out / f"{kind}.ndjson").open("w", encoding="utf-8"))
-                 for kind in TYPES}  # fmt: skip
-        for row in repo.rows(conn, "patients", **scope):
+        files = {
+            kind: stack.enter_context((request.out / f"{kind}.ndjson").open("w", encoding="utf-8")) for kind in TYPES
+        }
+        for row in repo.rows(conn, "patients", scope):
             _write(files, counts, [logic.patient(row, county=code, lang=lang, include_id=request.include_id_number)])
             _write(files, counts, logic.conditions(row, lang=lang))
-        for row in repo.rows(conn, "devices", **scope):
+        for row in repo.rows(conn, "devices", scope):
             _write(files, counts, [logic.device(row, county=code, lang=lang)])
-        for row in repo.rows(conn, "readings", **scope):
+        for row in repo.rows(conn, "readings", scope):
             _write(files, counts, logic.observations(row, county=code))
-        for row in repo.rows(conn, "follow_ups", **scope):
+        for row in repo.rows(conn, "follow_ups", scope):
             _write(files, counts, [logic.encounter(row, county=code, lang=lang)])
-        for row in repo.rows(conn, "assessments", **scope):
+        for row in repo.rows(conn, "assessments", scope):
             _write(files, counts, [logic.risk_assessment(row, lang=lang)])
         manifest = _manifest(request, counts)
         _audit(conn, request, counts)
@@ -68,7 +69,7 @@ def export(conn: psycopg.Connection, request: ExportRequest, *, settings: Settin
     return manifest
 
 
-def _write(files: dict[str, IO[str]], counts: dict[str, int], resources: Iterable[dict[str, Any]]) -> None:
+def _write(files: Mapping[str, IO[str]], counts: dict[str, int], resources: Iterable[dict[str, Any]]) -> None:
     for resource in resources:
         kind = resource["resourceType"]
         files[kind].write(json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n")
@@ -90,10 +91,14 @@ def _manifest(request: ExportRequest, counts: dict[str, int]) -> dict[str, Any]:
 
 
 def _audit(conn: psycopg.Connection, request: ExportRequest, counts: dict[str, int]) -> None:
-    repo.audit_export(conn, by=request.by, detail={
-        "format": "fhir-ndjson",
-        "counts": counts,
-        "township": request.township,
-        "since": request.since.isoformat() if request.since else None,
-        "include_id_number": request.include_id_number,
-    })  # fmt: skip
+    repo.audit_export(
+        conn,
+        by=request.by,
+        detail={
+            "format": "fhir-ndjson",
+            "counts": counts,
+            "township": request.township,
+            "since": request.since.isoformat() if request.since else None,
+            "include_id_number": request.include_id_number,
+        },
+    )

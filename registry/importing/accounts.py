@@ -99,4 +99,3 @@ def _create(run: Run, record: AccountRow) -> None:
     )
     repo.mark_new_account(run.conn, username=record.username, phone=record.phone)
     run.secrets.append(Secret("account", record.username, password, created.totp_uri))
-

@@ -103,6 +103,7 @@ def words(value: object, *, max_length: int, required: bool = True) -> str | Non
 
 def a_date(value: object, *, today: date, required: bool = True) -> date | None:
     """A date from an Excel date cell, an Excel serial number, or text as YYYY-MM-DD, YYYY/M/D or YYYYMMDD."""
+    found: date | None
     if isinstance(value, datetime):
         found = value.date()
     elif isinstance(value, date):

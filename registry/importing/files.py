@@ -74,7 +74,8 @@ def open_table(source: Source) -> Iterator[Table]:
             yield _table(source, raw)
     else:
         with source.path.open(encoding=csv_encoding(source.path), errors="replace", newline="") as f:
-            yield _table(source, enumerate(csv.reader(f), start=1))
+            rows: Iterator[list[object]] = iter(csv.reader(f))  # type: ignore[arg-type]  # lists of str
+            yield _table(source, enumerate(rows, start=1))
 
 
 @contextmanager

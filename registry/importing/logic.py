@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 from cdm.identity import IdNumber, IdNumberError, check_character, id_card_hash, mask_id_number, parse_id_number
@@ -184,7 +185,7 @@ def patient_row(
         c.take(name, cells.yes_no)
     c.take("residence", residence)
     for name, (low, high, unit) in RANGES.items():
-        c.take(name, lambda v, lo=low, hi=high, u=unit: cells.number(v, low=lo, high=hi, unit=u))
+        c.take(name, partial(cells.number, low=low, high=high, unit=unit))
     if number is not None:
         if c.values["sex"] is not None and number.sex != c.values["sex"]:
             c.refuse("id_number", "id_sex_mismatch")

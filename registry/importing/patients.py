@@ -133,11 +133,35 @@ def _references(record: PatientRow, table: Table, *, regions: dict, teams: dict,
 
 def _staged(r: PatientRow, village_id: int, team_id: int) -> tuple[object, ...]:
     return (
-        r.row, False, r.record_no, r.name, r.sex, r.birth_date, r.id_hash, r.id_masked, r.phone, r.address,
-        r.village, r.team, r.hypertension, r.diabetes, r.managed_since, r.card, r.on_bp_treatment,
-        r.total_cholesterol, r.hdl, r.waist, r.height, r.weight, r.smoker, r.family_history, r.urban,
-        village_id, team_id, r.card or r.record_no,
-    )  # fmt: skip
+        r.row,
+        False,
+        r.record_no,
+        r.name,
+        r.sex,
+        r.birth_date,
+        r.id_hash,
+        r.id_masked,
+        r.phone,
+        r.address,
+        r.village,
+        r.team,
+        r.hypertension,
+        r.diabetes,
+        r.managed_since,
+        r.card,
+        r.on_bp_treatment,
+        r.total_cholesterol,
+        r.hdl,
+        r.waist,
+        r.height,
+        r.weight,
+        r.smoker,
+        r.family_history,
+        r.urban,
+        village_id,
+        team_id,
+        r.card or r.record_no,
+    )
 
 
 def _store_checks(run: Run, table: Table) -> None:
@@ -155,7 +179,9 @@ def _store_checks(run: Run, table: Table) -> None:
         run.refuse(table, row, by_row[row])
 
 
-def _history(changes: list[tuple[int, int, str, str | None, str | None]]) -> list[tuple[int, str, str | None, str | None]]:
+def _history(
+    changes: list[tuple[int, int, str, str | None, str | None]],
+) -> list[tuple[int, str, str | None, str | None]]:
     """The history rows of the changes: phone numbers masked, ID-card numbers only ever masked already."""
     out = []
     for _row, patient_id, name, old, new in changes:

@@ -15,10 +15,35 @@ from typing import Any
 import psycopg
 
 STAGING_COLUMNS = (
-    "row_no", "refused", "record_no", "name", "sex", "birth_date", "id_hash", "id_masked", "phone", "address",
-    "village", "team", "hypertension", "diabetes", "managed", "card", "on_bp_treatment", "total_cholesterol", "hdl",
-    "waist", "height", "weight", "smoker", "family_history", "urban", "village_id", "team_id", "want_card",
-)  # fmt: skip
+    "row_no",
+    "refused",
+    "record_no",
+    "name",
+    "sex",
+    "birth_date",
+    "id_hash",
+    "id_masked",
+    "phone",
+    "address",
+    "village",
+    "team",
+    "hypertension",
+    "diabetes",
+    "managed",
+    "card",
+    "on_bp_treatment",
+    "total_cholesterol",
+    "hdl",
+    "waist",
+    "height",
+    "weight",
+    "smoker",
+    "family_history",
+    "urban",
+    "village_id",
+    "team_id",
+    "want_card",
+)
 
 _CREATE = """
 create temp table import_patient (
@@ -176,11 +201,15 @@ def mark_changed(conn: psycopg.Connection, patient_ids: Sequence[int]) -> None:
     conn.execute("update import_patient set changed = true where patient_id = any(%s)", (list(patient_ids),))
 
 
-def write_history(conn: psycopg.Connection, rows: Sequence[tuple[int, str, str | None, str | None]], *, import_id: int,
-                  now: datetime) -> None:  # fmt: skip
+def write_history(
+    conn: psycopg.Connection, rows: Sequence[tuple[int, str, str | None, str | None]], *, import_id: int, now: datetime
+) -> None:
     """One patient_change row per changed field: (patient id, field, old, new), already masked where needed."""
-    with conn.cursor() as cur, cur.copy(
-        "copy patient_change (patient_id, import_id, changed_at, field, old_value, new_value) from stdin"
-    ) as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "copy patient_change (patient_id, import_id, changed_at, field, old_value, new_value) from stdin"
+        ) as copy,
+    ):
         for patient_id, name, old, new in rows:
             copy.write_row((patient_id, import_id, now, name, old, new))

@@ -26,8 +26,9 @@ def _rows(run: Run, table: Table, *, with_township: bool) -> list[tuple[PlaceRow
         if record is not None:
             first = seen.earlier("code", record.code, number)
             if first is not None:
-                problems.append(Problem(table.headers["code"], "duplicate_in_file", {"row": first,
-                                                                                     "column": table.headers["code"]}))
+                problems.append(
+                    Problem(table.headers["code"], "duplicate_in_file", {"row": first, "column": table.headers["code"]})
+                )
         if problems or record is None:
             run.refuse(table, number, problems)
         else:
@@ -68,8 +69,14 @@ def import_villages(run: Run, table: Table) -> None:
     """Village clinics, each under a township of the county (from this import's files or the store)."""
     tally = run.tallies[table.source.kind]
     for record, _ in _rows(run, table, with_township=True):
-        problems = [p for p in (_code_taken(run, table, record.code, level="village"),
-                                _township_problem(run, table, record.township or "")) if p]  # fmt: skip
+        problems = [
+            p
+            for p in (
+                _code_taken(run, table, record.code, level="village"),
+                _township_problem(run, table, record.township or ""),
+            )
+            if p
+        ]
         if problems:
             run.refuse(table, record.row, problems)
             continue
@@ -82,7 +89,9 @@ def _write_region(run: Run, record: PlaceRow, *, level: str, parent: str, tally:
     if found is None:
         region_id = 0
         if not run.dry_run:
-            region_id = repo.insert_region(run.conn, code=record.code, name=record.name, level=level, parent_code=parent)
+            region_id = repo.insert_region(
+                run.conn, code=record.code, name=record.name, level=level, parent_code=parent
+            )
         run.regions[record.code] = repo.Region(region_id, level, record.name, parent, county)
         tally.added += 1  # type: ignore[attr-defined]
     elif (found.name, found.parent_code) == (record.name, parent):
@@ -101,10 +110,10 @@ def import_teams(run: Run, table: Table) -> None:
         township = record.township or ""
         problem = _township_problem(run, table, township)
         found = run.teams.get(record.code)
-        if problem is None and found is not None and run.regions.get(found.township_code, None) is not None:
-            if run.regions[found.township_code].county_code != run.county:
-                words = run.reason("level.other_county", {})
-                problem = Problem(table.headers["code"], "code_taken", {"code": record.code, "level": words})
+        home = run.regions.get(found.township_code) if found is not None else None
+        if problem is None and home is not None and home.county_code != run.county:  # another county's team
+            words = run.reason("level.other_county", {})
+            problem = Problem(table.headers["code"], "code_taken", {"code": record.code, "level": words})
         if problem:
             run.refuse(table, record.row, [problem])
             continue

@@ -150,7 +150,9 @@ def finish_import(conn: psycopg.Connection, *, import_id: int, summary: dict[str
     )
 
 
-def audit(conn: psycopg.Connection, *, by: str, user_id: int | None, role: str | None, action: str, detail: Any) -> None:
+def audit(
+    conn: psycopg.Connection, *, by: str, user_id: int | None, role: str | None, action: str, detail: Any
+) -> None:
     """One append-only audit event for the run (no identity or phone number in `detail`)."""
     conn.execute(
         "insert into audit_event (user_id, username, role, action, screen, detail) values (%s, %s, %s, %s, %s, %s)",

@@ -96,7 +96,9 @@ def imei(value: object) -> str:
     return found
 
 
-def meter_row(row: int, raw: Mapping[str, object], *, headers: Mapping[str, str]) -> tuple[MeterRow | None, list[Problem]]:
+def meter_row(
+    row: int, raw: Mapping[str, object], *, headers: Mapping[str, str]
+) -> tuple[MeterRow | None, list[Problem]]:
     """A meter: type, serial, IMEI, clinic code."""
     c = Collector(raw, headers)
     kind = c.take("kind", meter_kind)
@@ -138,8 +140,14 @@ def account_row(
     found_role = c.take("role", role)
     scope = c.take("scope", lambda v: cells.identifier(v, required=False))
     found_phone = c.take("phone", cells.phone)
-    if found_role in ("township", "team") and scope is None and not any(p.column == c.headers["scope"] for p in c.problems):
+    if (
+        found_role in ("township", "team")
+        and scope is None
+        and not any(p.column == c.headers["scope"] for p in c.problems)
+    ):
         c.refuse("scope", "scope_missing")
     if c.problems:
         return None, c.problems
-    return AccountRow(row, name, display, found_role, scope if found_role in ("township", "team") else None, found_phone), []
+    return AccountRow(
+        row, name, display, found_role, scope if found_role in ("township", "team") else None, found_phone
+    ), []

@@ -142,8 +142,9 @@ def import_directory(
         raise
     if dry_run:  # the run's own transaction was rolled back: the audit of the dry run stands on its own
         with conn.transaction():
-            repo.audit(conn, by=actor.name, user_id=actor.user_id, role=actor.role, action="registry_dry_run",
-                       detail=detail)  # fmt: skip
+            repo.audit(
+                conn, by=actor.name, user_id=actor.user_id, role=actor.role, action="registry_dry_run", detail=detail
+            )
     write_report(report, run.lines, lang=run.lang)
     return Outcome(
         tallies=run.tallies,

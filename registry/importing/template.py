@@ -40,7 +40,13 @@ SAMPLES: dict[str, dict[str, str]] = {
         "residence": "农村",
     },
     "meters": {"kind": "血压计", "serial": "SN2024000001", "imei": "490154203237518", "clinic": "330102001001"},
-    "accounts": {"username": "doc.zhang", "name": "张医生", "role": "团队", "scope": "T330102001-01", "phone": "13900001111"},
+    "accounts": {
+        "username": "doc.zhang",
+        "name": "张医生",
+        "role": "团队",
+        "scope": "T330102001-01",
+        "phone": "13900001111",
+    },
 }
 
 
@@ -65,8 +71,11 @@ def readme_text(lang: str) -> str:
     lines = [f"# {t('registry.template.readme_title', lang)}", "", t("registry.template.intro", lang), ""]
     for kind in KINDS:
         lines += [f"## {kind}.csv / {kind}.xlsx — {t(f'registry.template.kind.{kind}', lang)}", ""]
-        lines += [f"| {t('registry.template.col.column', lang)} | {t('registry.template.col.required', lang)} |"
-                  f" {t('registry.template.col.format', lang)} |", "|---|---|---|"]  # fmt: skip
+        lines += [
+            f"| {t('registry.template.col.column', lang)} | {t('registry.template.col.required', lang)} |"
+            f" {t('registry.template.col.format', lang)} |",
+            "|---|---|---|",
+        ]
         for c in COLUMNS[kind]:
             need = t("registry.template.required" if c.required else "registry.template.optional", lang)
             lines.append(f"| {c.name} | {need} | {t(f'registry.format.{kind}.{c.field}', lang)} |")

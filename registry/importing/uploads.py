@@ -87,20 +87,21 @@ def run(conn: psycopg.Connection, *, settings: Settings, upload: Batch, actor: A
     """A dry run or the import of an upload; its report beside the files."""
     now = datetime.now(UTC)
     report = upload.folder / f"{'dry-run' if dry_run else 'import'}-{now:%Y%m%d-%H%M%S}.csv"
-    return import_directory(conn, directory=upload.folder, settings=settings, actor=actor, dry_run=dry_run,
-                            report=report, now=now)  # fmt: skip
+    return import_directory(
+        conn, directory=upload.folder, settings=settings, actor=actor, dry_run=dry_run, report=report, now=now
+    )
 
 
 def summary_rows(outcome: Outcome, *, lang: str) -> list[dict[str, Any]]:
     """One row per file: rows, added, updated, unchanged, refused (the screen's summary table)."""
-    return [{"file": t(f"registry.template.kind.{kind}", lang), **vars(tally)} for kind, tally in
-            outcome.tallies.items()]  # fmt: skip
+    return [
+        {"file": t(f"registry.template.kind.{kind}", lang), **vars(tally)} for kind, tally in outcome.tallies.items()
+    ]
 
 
 def problem_rows(outcome: Outcome) -> list[dict[str, Any]]:
     """The report's first lines, as the screen's problems table."""
-    return [{"file": x.file, "row": x.row, "column": x.column, "reason": x.reason}
-            for x in outcome.lines[:SHOWN_LINES]]  # fmt: skip
+    return [{"file": x.file, "row": x.row, "column": x.column, "reason": x.reason} for x in outcome.lines[:SHOWN_LINES]]
 
 
 def take_credentials(upload: Batch) -> tuple[str, bytes] | None:
@@ -116,8 +117,11 @@ def take_credentials(upload: Batch) -> tuple[str, bytes] | None:
 
 def report_file(upload: Batch) -> tuple[str, bytes] | None:
     """The latest report of the upload."""
-    found = [p for p in upload.folder.glob("*.csv")
-             if p.name.startswith(("dry-run-", "import-")) and not p.name.endswith("-初始密码.csv")]  # fmt: skip
+    found = [
+        p
+        for p in upload.folder.glob("*.csv")
+        if p.name.startswith(("dry-run-", "import-")) and not p.name.endswith("-初始密码.csv")
+    ]
     if not found:
         return None
     latest = max(found, key=lambda p: p.stat().st_mtime_ns)

@@ -39,8 +39,9 @@ def admin(conn: psycopg.Connection) -> str:
 
 
 @contextmanager
-def session(browser: Browser, url: str, username: str, password: str, *, totp: str = "",
-            viewport: dict[str, int] = BIG_SCREEN) -> Iterator[Page]:  # fmt: skip
+def session(
+    browser: Browser, url: str, username: str, password: str, *, totp: str = "", viewport: dict[str, int] = BIG_SCREEN
+) -> Iterator[Page]:
     """A signed-in page (administrators with their one-time code)."""
     context = browser.new_context(base_url=url, viewport=viewport, locale="zh-CN", accept_downloads=True)  # type: ignore[arg-type]
     context.set_default_timeout(WAIT_MS)

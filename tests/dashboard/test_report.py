@@ -24,9 +24,22 @@ from .test_indicators import COUNTY, NOW, _store
 
 pytestmark = pytest.mark.integration
 LOCAL = ZoneInfo("Asia/Shanghai")
-ROW_OF = {name: 5 + i for i, name in enumerate(("managed", "managed_hypertension", "managed_diabetes",
-                                                 "standard_management", "bp_control", "glucose_control", "visits",
-                                                 "missed_visit_3m", "lost_12m"))}  # fmt: skip
+ROW_OF = {
+    name: 5 + i
+    for i, name in enumerate(
+        (
+            "managed",
+            "managed_hypertension",
+            "managed_diabetes",
+            "standard_management",
+            "bp_control",
+            "glucose_control",
+            "visits",
+            "missed_visit_3m",
+            "lost_12m",
+        )
+    )
+}
 
 
 def _principal(role: Role, ids: dict[str, int], **scope: int | None) -> Principal:
@@ -63,8 +76,9 @@ def test_the_running_month_equals_the_screens_query(conn: psycopg.Connection, db
     refresh_activity(conn, now=NOW, lookback_days=30)
     principal = _principal(Role.COUNTY, ids)
     screen = indicators(conn, principal=principal, now=NOW)
-    data, _ = monthly_workbook(conn, principal=principal, month="2025-03", settings=_settings(db_url), now=NOW,
-                               screen="test")  # fmt: skip
+    data, _ = monthly_workbook(
+        conn, principal=principal, month="2025-03", settings=_settings(db_url), now=NOW, screen="test"
+    )
     book = _open(data, tmp_path)
     assert book.sheetnames == ["全县", "城关镇", "河口乡", "指标说明"]  # type: ignore[attr-defined]
     assert _sheet_indicators(book["全县"]) == screen.total  # type: ignore[index]
@@ -83,8 +97,14 @@ def test_the_running_month_equals_the_screens_query(conn: psycopg.Connection, db
 def test_a_past_month_is_taken_at_its_end(conn: psycopg.Connection, db_url: str, tmp_path: Path) -> None:
     ids = _store(conn)
     refresh_activity(conn, now=NOW, lookback_days=30)  # the live summary knows March; February must not see it
-    data, taken = monthly_workbook(conn, principal=_principal(Role.COUNTY, ids), month="2025-02",
-                                   settings=_settings(db_url), now=NOW, screen="test")  # fmt: skip
+    data, taken = monthly_workbook(
+        conn,
+        principal=_principal(Role.COUNTY, ids),
+        month="2025-02",
+        settings=_settings(db_url),
+        now=NOW,
+        screen="test",
+    )
     assert taken.as_of.isoformat() == "2025-02-28T23:59:59.999999+08:00"
     book = _open(data, tmp_path)
     assert _sheet_indicators(book["全县"]) == compute([p for p, _ in COUNTY.values()], now=taken.as_of)  # type: ignore[index]
@@ -98,8 +118,9 @@ def test_a_past_month_is_taken_at_its_end(conn: psycopg.Connection, db_url: str,
 def test_a_township_gets_its_own_sheet_only(conn: psycopg.Connection, db_url: str, tmp_path: Path) -> None:
     ids = _store(conn)
     principal = _principal(Role.TOWNSHIP, ids, township_id=ids["t2"])
-    data, _ = monthly_workbook(conn, principal=principal, month="2025-03", settings=_settings(db_url), now=NOW,
-                               screen="test")  # fmt: skip
+    data, _ = monthly_workbook(
+        conn, principal=principal, month="2025-03", settings=_settings(db_url), now=NOW, screen="test"
+    )
     book = _open(data, tmp_path)
     assert book.sheetnames == ["全县", "河口乡", "指标说明"]  # type: ignore[attr-defined]
     pure = compute([p for p, t in COUNTY.values() if t == "t2"], now=NOW)

@@ -40,8 +40,13 @@ def write_csv(path: Path, rows: Sequence[Sequence[object]], *, encoding: str) ->
     return path
 
 
-def write_xlsx(path: Path, rows: Sequence[Sequence[object]], *, text_columns: Sequence[int] = (),
-               number_columns: Sequence[int] = ()) -> Path:  # fmt: skip
+def write_xlsx(
+    path: Path,
+    rows: Sequence[Sequence[object]],
+    *,
+    text_columns: Sequence[int] = (),
+    number_columns: Sequence[int] = (),
+) -> Path:
     """Rows as a workbook; dates become Excel date cells; columns may be formatted as text ('@') or number."""
     book = Workbook()
     sheet = book.active
@@ -97,17 +102,42 @@ WAITING_CARD = "H-WAIT-1"
 def clean_patients() -> list[Patient]:
     """Rows 2-6: every accepted way of writing the values a clerk's Excel produces."""
     return [
-        patient("P001", 姓名="张三", 出生日期="1958-03-15", 身份证号=ID_1, 联系电话="+86 138-1234-5678",
-                现住址=" 东村3组12号 ", 健康卡号="H001", 是否服用降压药="是", **{"总胆固醇mmol/L": "5.2",
-                "高密度脂蛋白mmol/L": "1.3", "腰围cm": "88", "身高cm": "168", "体重kg": "70"}, 吸烟="否",
-                心脑血管病家族史="否", 居住地="农村"),
-        patient("Ｐ００２", 姓名="李四", 性别="女", 出生日期="19620709", 身份证号=ID_2.lower(),
-                联系电话="0571-8888 1234", 管理病种="高血压，2型糖尿病", 纳入管理日期="2019/11/20"),
+        patient(
+            "P001",
+            姓名="张三",
+            出生日期="1958-03-15",
+            身份证号=ID_1,
+            联系电话="+86 138-1234-5678",
+            现住址=" 东村3组12号 ",
+            健康卡号="H001",
+            是否服用降压药="是",
+            **{"总胆固醇mmol/L": "5.2", "高密度脂蛋白mmol/L": "1.3", "腰围cm": "88", "身高cm": "168", "体重kg": "70"},
+            吸烟="否",
+            心脑血管病家族史="否",
+            居住地="农村",
+        ),
+        patient(
+            "Ｐ００２",
+            姓名="李四",
+            性别="女",
+            出生日期="19620709",
+            身份证号=ID_2.lower(),
+            联系电话="0571-8888 1234",
+            管理病种="高血压，2型糖尿病",
+            纳入管理日期="2019/11/20",
+        ),
         patient("P003", 姓名="王五", 性别="1", 出生日期="1950/1/1", 管理病种="糖尿病", 纳入管理日期="20210301"),
-        patient("P004", 姓名="赵六", 性别="2", 出生日期="1955-05-05", 村卫生室编码="V2", 管理病种="高血压;2型糖尿病",
-                联系电话="13900001111"),
+        patient(
+            "P004",
+            姓名="赵六",
+            性别="2",
+            出生日期="1955-05-05",
+            村卫生室编码="V2",
+            管理病种="高血压;2型糖尿病",
+            联系电话="13900001111",
+        ),
         patient("P005", 姓名="钱七", 村卫生室编码="V3", 签约团队编码="TM2", 居住地="城市"),
-    ]  # fmt: skip
+    ]
 
 
 def dirty_patients() -> list[tuple[Patient, list[str]]]:
@@ -117,7 +147,10 @@ def dirty_patients() -> list[tuple[Patient, list[str]]]:
     return [
         (patient("P006", 身份证号="1.30130E+17"), ["身份证号"]),
         (patient("P007", 身份证号=wrong_check), ["身份证号"]),
-        (patient("P008", 性别="女", 出生日期="1958-03-15", 身份证号=id_number(BORN_1, male=True, seq=20)), ["身份证号"]),
+        (
+            patient("P008", 性别="女", 出生日期="1958-03-15", 身份证号=id_number(BORN_1, male=True, seq=20)),
+            ["身份证号"],
+        ),
         (patient("P009", 出生日期="1958-03-16", 身份证号=id_number(BORN_1, male=True, seq=21)), ["身份证号"]),
         (patient("P010", 出生日期="1960-13-01"), ["出生日期"]),
         (patient("P011", 纳入管理日期=future), ["纳入管理日期"]),
@@ -129,7 +162,7 @@ def dirty_patients() -> list[tuple[Patient, list[str]]]:
         (patient("P016", 健康卡号="H001"), ["健康卡号"]),
         (patient("P017", 姓名="", 性别="未知", 联系电话="12345"), ["姓名", "性别", "联系电话"]),
         (patient("P018", **{"腰围cm": "880"}), ["腰围cm"]),
-    ]  # fmt: skip
+    ]
 
 
 def patient_rows() -> tuple[list[list[object]], dict[int, list[str]]]:
@@ -152,23 +185,48 @@ def patient_rows() -> tuple[list[list[object]], dict[int, list[str]]]:
 def write_county(directory: Path) -> dict[int, list[str]]:
     """Every file of the county in `directory`; returns the patients file's bad rows and their columns."""
     directory.mkdir(parents=True, exist_ok=True)
-    write_csv(directory / "townships.csv", [["乡镇编码", "乡镇名称"], ["T1", "城关镇"], ["T2", "河口乡"],
-                                            ["T1", "城关镇重复"], ["T3", ""]], encoding="utf-8-sig")  # fmt: skip
-    write_xlsx(directory / "villages.xlsx", [["村卫生室编码", "村卫生室名称", "乡镇编码"], ["V1", "东村卫生室", "T1"],
-                                             ["V2", "西村卫生室", "T1"], ["V3", "河口村卫生室", "T2"],
-                                             ["V4", "无主村", "T9"]])  # fmt: skip
-    write_csv(directory / "teams.csv", [["团队编码", "团队名称", "乡镇编码"], ["TM1", "城关一队", "T1"],
-                                        ["TM2", "河口一队", "T2"]], encoding="gb18030")  # fmt: skip
+    write_csv(
+        directory / "townships.csv",
+        [["乡镇编码", "乡镇名称"], ["T1", "城关镇"], ["T2", "河口乡"], ["T1", "城关镇重复"], ["T3", ""]],
+        encoding="utf-8-sig",
+    )
+    write_xlsx(
+        directory / "villages.xlsx",
+        [
+            ["村卫生室编码", "村卫生室名称", "乡镇编码"],
+            ["V1", "东村卫生室", "T1"],
+            ["V2", "西村卫生室", "T1"],
+            ["V3", "河口村卫生室", "T2"],
+            ["V4", "无主村", "T9"],
+        ],
+    )
+    write_csv(
+        directory / "teams.csv",
+        [["团队编码", "团队名称", "乡镇编码"], ["TM1", "城关一队", "T1"], ["TM2", "河口一队", "T2"]],
+        encoding="gb18030",
+    )
     rows, bad = patient_rows()
     write_csv(directory / "patients.csv", rows, encoding="gb18030")
-    write_csv(directory / "meters.csv", [["设备类型", "序列号", "IMEI", "村卫生室编码"],
-                                         ["血压计", "SN1", "490154203237518", "V1"],
-                                         ["血糖仪", "SN2", "356938035643809", "V2"],
-                                         ["血压计", "SN3", "490154203237519", "V1"],
-                                         ["血压计", "SN4", "490154203237518", "V3"]], encoding="utf-8")  # fmt: skip
-    write_csv(directory / "accounts.csv", [["用户名", "姓名", "角色", "所属编码", "手机号"],
-                                           ["town.chen", "陈站长", "乡镇", "T1", "13700001111"],
-                                           ["doc.li", "李医生", "团队", "TM1", ""],
-                                           ["Bad Name", "坏账号", "团队", "TM1", ""],
-                                           ["boss", "县领导", "县级", "", ""]], encoding="utf-8-sig")  # fmt: skip
+    write_csv(
+        directory / "meters.csv",
+        [
+            ["设备类型", "序列号", "IMEI", "村卫生室编码"],
+            ["血压计", "SN1", "490154203237518", "V1"],
+            ["血糖仪", "SN2", "356938035643809", "V2"],
+            ["血压计", "SN3", "490154203237519", "V1"],
+            ["血压计", "SN4", "490154203237518", "V3"],
+        ],
+        encoding="utf-8",
+    )
+    write_csv(
+        directory / "accounts.csv",
+        [
+            ["用户名", "姓名", "角色", "所属编码", "手机号"],
+            ["town.chen", "陈站长", "乡镇", "T1", "13700001111"],
+            ["doc.li", "李医生", "团队", "TM1", ""],
+            ["Bad Name", "坏账号", "团队", "TM1", ""],
+            ["boss", "县领导", "县级", "", ""],
+        ],
+        encoding="utf-8-sig",
+    )
     return bad

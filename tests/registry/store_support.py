@@ -17,10 +17,13 @@ _TEXT_TYPES = ("text", "character varying", "character", "bytea", "jsonb", "json
 
 def snapshot(conn: psycopg.Connection) -> dict[str, str]:
     """A digest of every table's rows (in a stable order), to show that something changed nothing."""
-    tables = [r[0] for r in conn.execute(
-        "select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'"
-        " and table_name not like 'reading_%%' order by 1"
-    )]  # fmt: skip
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'public'"
+            " and table_type = 'BASE TABLE' and table_name not like 'reading_%%' order by 1"
+        )
+    ]
     out = {}
     for table in tables:
         rows = conn.execute(f'select t::text from "{table}" t order by 1').fetchall()  # names from the catalogue
@@ -41,7 +44,7 @@ def tables_holding(conn: psycopg.Connection, needle: str) -> list[str]:
         if kind == "bytea":
             sql = f'select count(*) from "{table}" where position(convert_to(%s, \'UTF8\') in "{column}") > 0'
         else:
-            sql = f'select count(*) from "{table}" where "{column}"::text like \'%%\' || %s || \'%%\''
+            sql = f"select count(*) from \"{table}\" where \"{column}\"::text like '%%' || %s || '%%'"
         row = conn.execute(sql, (needle,)).fetchone()
         if row and row[0]:
             found.append(f"{table}.{column}")
@@ -71,10 +74,19 @@ def waiting_reading(conn: psycopg.Connection, *, card: str, clinic: str, systoli
 
 def register_before_import(conn: psycopg.Connection, settings: Settings, *, id_number: str, village: str) -> int:
     """A patient registered one at a time (`cdm patients register`), with an ID-card number and no record number."""
-    reassess = Reassess(rules=rule_settings(settings), lang="zh", routes=settings.notification_routes,
-                        now=datetime.now(UTC))  # fmt: skip
-    new = NewPatient(health_card_no="H-OLD", sex="M", birth_year=1949, village_code=village, team_code=None,
-                     hypertension=True, diabetes=False)  # fmt: skip
-    result = register_patient(conn, new, id_number=id_number, key=settings.id_card_key.get_secret_value().encode(),
-                              reassess=reassess)  # fmt: skip
+    reassess = Reassess(
+        rules=rule_settings(settings), lang="zh", routes=settings.notification_routes, now=datetime.now(UTC)
+    )
+    new = NewPatient(
+        health_card_no="H-OLD",
+        sex="M",
+        birth_year=1949,
+        village_code=village,
+        team_code=None,
+        hypertension=True,
+        diabetes=False,
+    )
+    result = register_patient(
+        conn, new, id_number=id_number, key=settings.id_card_key.get_secret_value().encode(), reassess=reassess
+    )
     return int(result["patient_id"])

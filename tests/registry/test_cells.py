@@ -38,9 +38,15 @@ def test_dates_in_every_named_form(raw: object, expected: date) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "code"),
-    [("1958-13-01", "bad_date"), ("58-3-5", "bad_date"), ("2026-06-02", "date_future"), ("1899-12-31", "date_too_early"),
-     ("", "missing"), (None, "missing")],
-)  # fmt: skip
+    [
+        ("1958-13-01", "bad_date"),
+        ("58-3-5", "bad_date"),
+        ("2026-06-02", "date_future"),
+        ("1899-12-31", "date_too_early"),
+        ("", "missing"),
+        (None, "missing"),
+    ],
+)
 def test_dates_refused_with_their_reason(raw: object, code: str) -> None:
     with pytest.raises(CellProblem) as caught:
         cells.a_date(raw, today=TODAY)
@@ -65,7 +71,9 @@ def test_phones_cleaned(raw: object, expected: str | None) -> None:
     assert cells.phone(raw) == expected
 
 
-@pytest.mark.parametrize(("raw", "code"), [("12345", "bad_phone"), ("1.38123E+10", "excel_number"), ("无", "bad_phone")])
+@pytest.mark.parametrize(
+    ("raw", "code"), [("12345", "bad_phone"), ("1.38123E+10", "excel_number"), ("无", "bad_phone")]
+)
 def test_phones_refused(raw: object, code: str) -> None:
     with pytest.raises(CellProblem) as caught:
         cells.phone(raw)
@@ -107,10 +115,18 @@ def test_a_wrong_check_character_is_named() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("高血压", (True, False)), ("2型糖尿病", (False, True)), ("糖尿病", (False, True)),
-     ("高血压、2型糖尿病", (True, True)), ("高血压，糖尿病", (True, True)), ("高血压,2型糖尿病", (True, True)),
-     ("高血压;2型糖尿病", (True, True)), ("高血压；糖尿病", (True, True)), ("２型糖尿病", (False, True))],
-)  # fmt: skip
+    [
+        ("高血压", (True, False)),
+        ("2型糖尿病", (False, True)),
+        ("糖尿病", (False, True)),
+        ("高血压、2型糖尿病", (True, True)),
+        ("高血压，糖尿病", (True, True)),
+        ("高血压,2型糖尿病", (True, True)),
+        ("高血压;2型糖尿病", (True, True)),
+        ("高血压；糖尿病", (True, True)),
+        ("２型糖尿病", (False, True)),
+    ],
+)
 def test_diseases(raw: str, expected: tuple[bool, bool]) -> None:
     assert diseases(raw) == expected
 

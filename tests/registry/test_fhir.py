@@ -30,8 +30,9 @@ def county(db_url: str, tmp_path: Path) -> Settings:
     settings = Settings(database_url=db_url, county_code="xc", _env_file=None)  # type: ignore[call-arg]
     write_county(tmp_path / "county")
     with psycopg.connect(db_url) as conn:
-        import_directory(conn, directory=tmp_path / "county", settings=settings, actor=Actor("t"),
-                         report=tmp_path / "r.csv")  # fmt: skip
+        import_directory(
+            conn, directory=tmp_path / "county", settings=settings, actor=Actor("t"), report=tmp_path / "r.csv"
+        )
         pid, bp, glu = conn.execute(
             "select p.id, (select id from device where uid = 'BP-SN1'), (select id from device where uid = 'GLU-SN2')"
             " from patient p where record_no = 'P001'"
@@ -47,9 +48,17 @@ def county(db_url: str, tmp_path: Path) -> Settings:
                 "insert into reading (device_id, seq, measured_at, received_at, clinic_id, kind, patient_id,"
                 " systolic, diastolic, pulse, glucose_mmol, glucose_flag, glucose_context)"
                 " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (device, seq, MEASURED + timedelta(minutes=seq), MEASURED + timedelta(minutes=seq, seconds=5),
-                 clinic, kind, pid, *values),
-            )  # fmt: skip
+                (
+                    device,
+                    seq,
+                    MEASURED + timedelta(minutes=seq),
+                    MEASURED + timedelta(minutes=seq, seconds=5),
+                    clinic,
+                    kind,
+                    pid,
+                    *values,
+                ),
+            )
         conn.execute(
             "insert into follow_up (patient_id, done_on, class, recorded_by) values (%s, %s, 'controlled', 'doc')",
             (pid, date(2026, 5, 3)),
@@ -61,8 +70,10 @@ def county(db_url: str, tmp_path: Path) -> Settings:
 
 
 def _read(out: Path) -> dict[str, list[dict[str, Any]]]:
-    return {kind: [json.loads(line) for line in (out / f"{kind}.ndjson").read_text(encoding="utf-8").splitlines()]
-            for kind in TYPES}  # fmt: skip
+    return {
+        kind: [json.loads(line) for line in (out / f"{kind}.ndjson").read_text(encoding="utf-8").splitlines()]
+        for kind in TYPES
+    }
 
 
 def _references(value: Any) -> list[str]:
@@ -110,7 +121,10 @@ def test_an_observation_read_back_gives_the_reading(county: Settings, db_url: st
     assert not any(o["id"].startswith("hr-") and o["identifier"][0]["value"] == "BP-SN1:8" for o in observations)
     glucose = model.model_validate(next(o for o in observations if o["identifier"][0]["value"] == "GLU-SN2:3"))
     assert (glucose.code.coding[0].code, float(glucose.valueQuantity.value), glucose.valueQuantity.code) == (
-        "14743-9", 6.4, "mmol/L")
+        "14743-9",
+        6.4,
+        "mmol/L",
+    )
     assert glucose.contained[0].collection.fastingStatusCodeableConcept.coding[0].code == "F"
     high = next(o for o in observations if o["identifier"][0]["value"] == "GLU-SN2:4")
     assert high["interpretation"][0]["coding"][0]["code"] == "HH" and "valueQuantity" not in high
@@ -144,5 +158,7 @@ def test_one_township_and_since(county: Settings, db_url: str, tmp_path: Path) -
     resources = _read(tmp_path / "t1")
     # measured 09:37 and 09:38; the glucose readings (09:33, 09:34) are before --since
     assert sorted(o["identifier"][0]["value"] for o in resources["Observation"] if not o["id"].startswith("hr")) == [
-        "BP-SN1:7", "BP-SN1:8"]  # fmt: skip
+        "BP-SN1:7",
+        "BP-SN1:8",
+    ]
     assert manifest["request"].endswith("_since=" + since.isoformat())

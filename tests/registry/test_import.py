@@ -23,13 +23,13 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, county_code="xc", county_name="西城县", data_dir=tmp_path / "cdm",
-                    _env_file=None)  # type: ignore[call-arg]  # fmt: skip
+    return Settings(
+        database_url=db_url, county_code="xc", county_name="西城县", data_dir=tmp_path / "cdm", _env_file=None
+    )  # type: ignore[call-arg]
 
 
 def _import(conn: psycopg.Connection, directory: Path, settings: Settings, report: Path, **kw: object) -> Outcome:
-    return import_directory(conn, directory=directory, settings=settings, actor=Actor("clerk"), report=report,
-                            **kw)  # type: ignore[arg-type]  # fmt: skip
+    return import_directory(conn, directory=directory, settings=settings, actor=Actor("clerk"), report=report, **kw)  # type: ignore[arg-type]
 
 
 def _report(path: Path) -> list[dict[str, str]]:
@@ -80,13 +80,19 @@ def test_dirty_rows_are_refused_whole_and_named_by_row_and_column(
     assert reasons[16] == "与第2行的健康档案号重复"
     assert "H-OLD" in reasons[24]
     assert {(x["文件"], x["行号"]) for x in lines if x["文件"] != "patients.csv"} == {
-        ("townships.csv", "4"), ("townships.csv", "5"), ("villages.xlsx", "5"), ("meters.csv", "4"),
-        ("meters.csv", "5"), ("accounts.csv", "4")}
+        ("townships.csv", "4"),
+        ("townships.csv", "5"),
+        ("villages.xlsx", "5"),
+        ("meters.csv", "4"),
+        ("meters.csv", "5"),
+        ("accounts.csv", "4"),
+    }
     assert outcome.credentials is not None and stat.S_IMODE(outcome.credentials.stat().st_mode) == 0o600
 
 
-def test_what_the_store_keeps_of_the_rows_taken(county: tuple[Path, dict[int, list[str]]], settings: Settings,
-                                                db_url: str, tmp_path: Path) -> None:  # fmt: skip
+def test_what_the_store_keeps_of_the_rows_taken(
+    county: tuple[Path, dict[int, list[str]]], settings: Settings, db_url: str, tmp_path: Path
+) -> None:
     directory, _ = county
     with psycopg.connect(db_url) as conn:
         _import(conn, directory, settings, tmp_path / "r.csv")
@@ -97,18 +103,35 @@ def test_what_the_store_keeps_of_the_rows_taken(county: tuple[Path, dict[int, li
             " from patient p join health_record h on h.patient_id = p.id join patient_person pp on pp.patient_id = p.id"
             " left join patient_contact c on c.patient_id = p.id where p.record_no = 'P001'"
         ).fetchone()
-        assert row == ("M", 1958, "1958-03-15", True, False, ID_1[:6] + "********" + ID_1[-4:], "13812345678",
-                       "东村3组12号", "H001", pytest.approx(5.2), True, False, "2020-01-05")  # fmt: skip
-        p002 = conn.execute("select p.diabetes, p.health_card_no, c.phone, p.id_card_masked from patient p"
-                            " join patient_contact c on c.patient_id = p.id where record_no = 'P002'").fetchone()
+        assert row == (
+            "M",
+            1958,
+            "1958-03-15",
+            True,
+            False,
+            ID_1[:6] + "********" + ID_1[-4:],
+            "13812345678",
+            "东村3组12号",
+            "H001",
+            pytest.approx(5.2),
+            True,
+            False,
+            "2020-01-05",
+        )
+        p002 = conn.execute(
+            "select p.diabetes, p.health_card_no, c.phone, p.id_card_masked from patient p"
+            " join patient_contact c on c.patient_id = p.id where record_no = 'P002'"
+        ).fetchone()
         assert p002 == (True, "P002", "057188881234", ID_2[:6] + "********" + ID_2[-4:])
         waiting = conn.execute(
             "select a.colour, r.patient_id is not null from reading r join patient p on p.id = r.patient_id"
             " join assessment_current a on a.patient_id = p.id where p.record_no = 'P019'"
         ).fetchone()
         assert waiting == ("red", True)  # the waiting 185 mmHg reading was attributed and assessed
-        assessed = conn.execute("select count(*) from assessment_current a join patient p on p.id = a.patient_id"
-                                " where p.record_no is not null").fetchone()
+        assessed = conn.execute(
+            "select count(*) from assessment_current a join patient p on p.id = a.patient_id"
+            " where p.record_no is not null"
+        ).fetchone()
         assert assessed == (6,)
         for number in (ID_1, ID_2, ID_STORED, ID_2.lower()):
             assert tables_holding(conn, number) == []
@@ -117,8 +140,9 @@ def test_what_the_store_keeps_of_the_rows_taken(county: tuple[Path, dict[int, li
         assert first.fetchone() == (True, "13700001111")
 
 
-def test_a_dry_run_checks_everything_and_changes_nothing(county: tuple[Path, dict[int, list[str]]],
-                                                         settings: Settings, db_url: str, tmp_path: Path) -> None:  # fmt: skip
+def test_a_dry_run_checks_everything_and_changes_nothing(
+    county: tuple[Path, dict[int, list[str]]], settings: Settings, db_url: str, tmp_path: Path
+) -> None:
     directory, _ = county
     with psycopg.connect(db_url) as conn:
         before = snapshot(conn)
@@ -171,8 +195,11 @@ def test_twice_changes_nothing_then_an_updated_export_updates_exactly_what_chang
             "select p.record_no, c.field, c.old_value, c.new_value from patient_change c"
             " join patient p on p.id = c.patient_id order by 1, 2"
         ).fetchall()
-        assert history == [("P001", "phone", "138****678", "139****222"), ("P002", "village", "V1", "V2"),
-                           ("P003", "hypertension", "false", "true")]  # fmt: skip
+        assert history == [
+            ("P001", "phone", "138****678", "139****222"),
+            ("P002", "village", "V1", "V2"),
+            ("P003", "hypertension", "false", "true"),
+        ]
         assert conn.execute("select count(*) from patient where record_no = 'P005'").fetchone() == (1,)
     missing = [x for x in _report(tmp_path / "3.csv") if x["行号"] == ""]
     assert len(missing) == 1 and "P005" in missing[0]["原因"] and "未删除" in missing[0]["原因"]

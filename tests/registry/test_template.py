@@ -31,7 +31,7 @@ def test_template_files_have_the_chinese_headers_and_a_readme(tmp_path: Path) ->
         assert header == [c.name for c in COLUMNS[kind]]
         assert all(sample[i] for i, c in enumerate(COLUMNS[kind]) if c.required)
     readme = (tmp_path / "t" / "README.md").read_text(encoding="utf-8")
-    assert "健康档案号" in readme and "科学计数法" not in readme or "文本" in readme
+    assert "健康档案号" in readme and "文本格式" in readme  # the README says to format ID columns as text
     assert "校验位" in readme  # the refusal reasons are listed
 
 
@@ -40,13 +40,19 @@ def test_the_template_imports_cleanly_and_again_changes_nothing(db_url: str, tmp
     write_template(directory)
     settings = _settings(db_url)
     with psycopg.connect(db_url) as conn:
-        first = import_directory(conn, directory=directory, settings=settings, actor=Actor("tester"),
-                                 report=tmp_path / "r1.csv")  # fmt: skip
-        second = import_directory(conn, directory=directory, settings=settings, actor=Actor("tester"),
-                                  report=tmp_path / "r2.csv")  # fmt: skip
+        first = import_directory(
+            conn, directory=directory, settings=settings, actor=Actor("tester"), report=tmp_path / "r1.csv"
+        )
+        second = import_directory(
+            conn, directory=directory, settings=settings, actor=Actor("tester"), report=tmp_path / "r2.csv"
+        )
     one = first.summary()
-    assert all(one[k] == {"rows": 1, "added": 1, "updated": 0, "unchanged": 0, "refused": 0} | (
-        {"missing": 0} if k == "patients" else {}) for k in KINDS), json.dumps(one, ensure_ascii=False)
+    assert all(
+        one[k]
+        == {"rows": 1, "added": 1, "updated": 0, "unchanged": 0, "refused": 0}
+        | ({"missing": 0} if k == "patients" else {})
+        for k in KINDS
+    ), json.dumps(one, ensure_ascii=False)
     two = second.summary()
     assert all(two[k]["unchanged"] == 1 and two[k]["added"] == 0 for k in KINDS), two
     assert first.credentials is not None and second.credentials is None
