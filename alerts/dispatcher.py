@@ -61,7 +61,7 @@ class Dispatcher:
             db.connect(url, autocommit=True, app="cdm-dispatch") as listen,
             db.connect(url, autocommit=True, app="cdm-dispatch") as conn,
         ):
-            listen.execute(f"listen {repo.OUTBOX_CHANNEL}")
+            repo.listen_for_outbox(listen)
             while not self.stop.is_set():
                 if self.dispatch_once(conn) == 0:
                     for _ in listen.notifies(timeout=POLL_S, stop_after=1):

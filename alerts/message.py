@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from alerts.channels.base import OutboundMessage
+from cdm.i18n import t
 
 SMS_ALERT_TEMPLATE = "CDM_ALERT_RED"  # registered with the SMS provider: 【县慢病中心】${title}：${reasons}
 
@@ -30,3 +31,30 @@ def outbound(*, body: dict[str, Any], address: str, idempotency_key: str) -> Out
         template=SMS_ALERT_TEMPLATE,
         params=params,
     )
+
+
+def notification_body(*, alert: dict[str, Any], recipient: str, place: dict[str, Any], lang: str) -> dict[str, Any]:
+    """What a notification of `alert` tells `recipient` (the webhook's JSON; the other channels are made from it)."""
+    escalated = recipient in ("county_on_duty", "team")
+    title = t(
+        f"alert.{alert['kind']}.title",
+        lang,
+        township=place["township"],
+        village=place["village"],
+        patient=place["card"],
+    )
+    return {
+        "alert_id": alert["id"],
+        "kind": alert["kind"],
+        "severity": alert["severity"],
+        "recipient": recipient,
+        "recipient_name": t(f"alert.recipient.{recipient}", lang),
+        "title": (t("alert.escalated.prefix", lang) + title) if escalated else title,
+        "township": {"code": place["township_code"], "name": place["township"]},
+        "village": place["village"],
+        "patient": {"id": alert["patient_id"], "card": place["card"]},
+        "reasons": [{"code": r, "text": t(f"reason.{r}", lang)} for r in alert["reasons"]],
+        "evidence": list(alert["evidence"]),
+        "opened_at": alert["opened_at"].isoformat(),
+        "escalated": escalated,
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,9 +11,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from alerts.decide import RECIPIENTS, decide
-from assess.scoring import Change
-from cdm.i18n import t
+from alerts.decide import AlertDecision
+from cdm.domain import Change, SittingQuestion, SittingVerdicts
 from cdm.privacy import mask_card
 
 OUTBOX_CHANNEL = "cdm_outbox"  # LISTEN/NOTIFY channel that wakes the dispatcher at commit
@@ -42,74 +41,28 @@ def patient_places(conn: psycopg.Connection, patient_ids: Sequence[int]) -> dict
     }
 
 
-def raise_alerts(
-    conn: psycopg.Connection,
-    changes: Sequence[Change],
-    *,
-    now: datetime,
-    lang: str,
-    routes: dict[str, str] | None = None,
-) -> list[int]:
-    """For each patient who turned red: one alert and one notification per centre. Returns the new alert ids.
-
-    `routes` names the channel of each centre (recipient -> channel; webhook by default).
-    """
-    decided = [(c, d) for c in changes if (d := decide(previous=c.previous, current=c.assessment))]
-    if not decided:
-        return []
-    places = patient_places(conn, [c.patient_id for c, _ in decided])
-    alert_ids = []
-    for change, decision in decided:
-        place = places[change.patient_id]
-        reasons, evidence = list(change.assessment.reasons), list(change.assessment.evidence)
-        row = conn.execute(
-            "insert into alert (patient_id, kind, severity, reasons, evidence, township_id, opened_at, last_seen_at,"
-            " latest_evidence) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " on conflict (patient_id, kind) where status <> 'closed' do nothing returning id",
-            (
-                change.patient_id,
-                decision.kind,
-                decision.severity,
-                reasons,
-                evidence,
-                place["township_id"],
-                now,
-                now,
-                evidence,
-            ),
-        ).fetchone()
-        if row is None:
-            continue  # an open alert of this kind already stands for the patient
-        alert_ids.append(row[0])
-        add_event(conn, alert_id=row[0], actor="system", event="opened", at=now, detail={"reasons": reasons})
-        alert = {
-            "id": row[0],
-            "kind": decision.kind,
-            "severity": decision.severity,
-            "reasons": reasons,
-            "evidence": evidence,
-            "opened_at": now,
-            "patient_id": change.patient_id,
-        }
-        for recipient in RECIPIENTS:
-            region = place["township_id"] if recipient == "township" else place["county_id"]
-            add_notification(
-                conn,
-                alert=alert,
-                place=place,
-                recipient=recipient,
-                region_id=region,
-                channel=(routes or {}).get(recipient, "webhook"),
-                lang=lang,
-            )
-    if alert_ids:
-        wake_dispatcher(conn, alert_ids)
-    return alert_ids
+def insert_alert(
+    conn: psycopg.Connection, *, change: Change, decision: AlertDecision, township_id: int, now: datetime
+) -> int | None:
+    """Open an alert for a patient who turned red; None when an open alert of that kind already stands."""
+    reasons, evidence = list(change.assessment.reasons), list(change.assessment.evidence)
+    row = conn.execute(
+        "insert into alert (patient_id, kind, severity, reasons, evidence, township_id, opened_at, last_seen_at,"
+        " latest_evidence) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " on conflict (patient_id, kind) where status <> 'closed' do nothing returning id",
+        (change.patient_id, decision.kind, decision.severity, reasons, evidence, township_id, now, now, evidence),
+    ).fetchone()
+    return int(row[0]) if row else None
 
 
 def wake_dispatcher(conn: psycopg.Connection, alert_ids: Sequence[int]) -> None:
     """Wake dispatchers at commit; the payload (alert ids) lets a benchmark time the commit."""
     conn.execute("select pg_notify(%s, %s)", (OUTBOX_CHANNEL, ",".join(map(str, alert_ids))))
+
+
+def listen_for_outbox(conn: psycopg.Connection) -> None:
+    """Have this (autocommit) connection hear the outbox's wake-ups."""
+    conn.execute(f"listen {OUTBOX_CHANNEL}")  # a constant of this module, not input
 
 
 def add_event(
@@ -125,48 +78,20 @@ def add_event(
 def add_notification(
     conn: psycopg.Connection,
     *,
-    alert: dict[str, Any],
-    place: dict[str, Any],
+    alert_id: int,
     recipient: str,
     region_id: int,
     channel: str,
-    lang: str,
+    body: dict[str, Any],
     team_id: int | None = None,
     address: str | None = None,
 ) -> None:
-    """Put one notification of `alert` for `recipient` in the outbox (a repeat of the same one is ignored)."""
-    body = _body(alert=alert, recipient=recipient, place=place, lang=lang)
+    """Put one notification of an alert for `recipient` in the outbox (a repeat of the same one is ignored)."""
     conn.execute(
         "insert into notification (alert_id, recipient, region_id, channel, body, team_id, address)"
         " values (%s, %s, %s, %s, %s, %s, %s) on conflict do nothing",
-        (alert["id"], recipient, region_id, channel, Jsonb(body), team_id, address),
+        (alert_id, recipient, region_id, channel, Jsonb(body), team_id, address),
     )
-
-
-def _body(*, alert: dict[str, Any], recipient: str, place: dict[str, Any], lang: str) -> dict[str, Any]:
-    escalated = recipient in ("county_on_duty", "team")
-    title = t(
-        f"alert.{alert['kind']}.title",
-        lang,
-        township=place["township"],
-        village=place["village"],
-        patient=place["card"],
-    )
-    return {
-        "alert_id": alert["id"],
-        "kind": alert["kind"],
-        "severity": alert["severity"],
-        "recipient": recipient,
-        "recipient_name": t(f"alert.recipient.{recipient}", lang),
-        "title": (t("alert.escalated.prefix", lang) + title) if escalated else title,
-        "township": {"code": place["township_code"], "name": place["township"]},
-        "village": place["village"],
-        "patient": {"id": alert["patient_id"], "card": place["card"]},
-        "reasons": [{"code": r, "text": t(f"reason.{r}", lang)} for r in alert["reasons"]],
-        "evidence": list(alert["evidence"]),
-        "opened_at": alert["opened_at"].isoformat(),
-        "escalated": escalated,
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,19 +183,9 @@ def retry_notifications(conn: psycopg.Connection, *, ids: Sequence[int] | None) 
     return cur.rowcount
 
 
-@dataclass(frozen=True, slots=True)
-class PendingSitting:
-    """An open question: did the sitting of this alert's critical BP reading confirm it?"""
-
-    alert_id: int
-    patient_id: int
-    evidence: tuple[str, ...]  # "device_uid:seq" of the readings that raised the alert
-    opened_at: datetime
-
-
 def pending_sittings(
     conn: psycopg.Connection, *, patient_ids: Sequence[int], since: datetime, now: datetime
-) -> list[PendingSitting]:
+) -> list[SittingQuestion]:
     """BP alerts opened since `since` whose sitting is not settled yet: those of `patient_ids` (a new reading may
     have grown or closed the sitting), those not looked at yet, and those whose sitting time alone has closed by
     `now`. Rows another transaction holds are skipped: it is settling them."""
@@ -281,11 +196,12 @@ def pending_sittings(
         " order by id for update skip locked",
         (since, list(patient_ids), now),
     ).fetchall()
-    return [PendingSitting(r[0], r[1], tuple(r[2]), r[3]) for r in rows]
+    return [SittingQuestion(r[0], r[1], tuple(r[2]), r[3]) for r in rows]
 
 
-def set_sittings(conn: psycopg.Connection, *, verdicts: dict[int, bool], open_until: dict[int, datetime]) -> None:
+def set_sittings(conn: psycopg.Connection, answers: SittingVerdicts) -> None:
     """Record, per alert id, whether its sitting confirmed the critical reading, or until when it stays open."""
+    verdicts, open_until = answers.confirmed, answers.open_until
     if verdicts:
         conn.execute(
             "update alert a set sitting_confirmed = v.confirmed, sitting_open_until = null"
@@ -298,3 +214,18 @@ def set_sittings(conn: psycopg.Connection, *, verdicts: dict[int, bool], open_un
             " from unnest(%s::bigint[], %s::timestamptz[]) as v (id, until) where a.id = v.id",
             (list(open_until), list(open_until.values())),
         )
+
+
+def silent_reds(conn: psycopg.Connection, patient_ids: Iterable[int]) -> dict[int, tuple[list[str], float, list[str]]]:
+    """Red patients whose red raised no alert (a replayed buffer turned them red): id -> reasons, priority,
+    evidence. A fresh urgent reading of theirs must still alert, although their colour does not change."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "select a.patient_id, a.reasons, a.priority, a.evidence from assessment_current a"
+        " where a.patient_id = any(%s) and a.colour = 'red' and not exists"
+        " (select 1 from alert x where x.patient_id = a.patient_id and x.opened_at >= a.colour_since)",
+        (ids,),
+    )
+    return {r[0]: (list(r[1]), float(r[2]), list(r[3])) for r in rows}

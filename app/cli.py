@@ -3,47 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
+from alerts.cli import alerts_app, contacts_app, notifications_app
+from alerts.followups.cli import followups_app
+from alerts.reminders.cli import patient_contact
+from assess.cli import assess_command
+from assess.risk.cli import model_app
+from bench.cli import bench_app
 from cdm.settings import Settings, SettingsError, load_settings
+from dashboard.auth.cli import users_app
+from dashboard.report.cli import report_app
+from ingest.attribution.cli import readings_app, register_patient_cmd, set_id_card_cmd
+from ingest.devices.cli import devices_app
+from registry.fhir.cli import export_app
+from registry.importing.cli import registry_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="County chronic-disease monitor (慢病监测)")
 db_app = typer.Typer(no_args_is_help=True, help="The store: migrations")
 app.add_typer(db_app, name="db")
-
-
-def _add_workflow_commands() -> None:
-    from alerts.cli import alerts_app, contacts_app, followups_app, notifications_app, patients_app
-    from dashboard.auth.cli import users_app
-    from dashboard.report.cli import report_app
-    from registry.fhir.cli import export_app
-    from registry.importing.cli import registry_app
-
-    subs = (
-        (alerts_app, "alerts"),
-        (followups_app, "followups"),
-        (contacts_app, "contacts"),
-        (notifications_app, "notifications"),
-        (patients_app, "patients"),
-        (users_app, "users"),
-        (registry_app, "registry"),
-        (export_app, "export"),
-        (report_app, "report"),
-    )
-    for sub, name in subs:
-        sub.callback()(_with_settings)
-        app.add_typer(sub, name=name)
-
-
-def _with_settings(ctx: typer.Context) -> None:
-    ctx.obj = settings_or_exit()
 
 
 log = logging.getLogger("cdm")
@@ -182,129 +169,59 @@ def demo(
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 
-@app.command()
-def assess(file: Annotated[str, typer.Option("--file", help="the case (JSON): patient, readings, follow-ups")]) -> None:
-    """Assess one patient described in a file, without a database; prints one JSON object."""
-    from assess.cli import assess_file
-
-    raise typer.Exit(assess_file(file, settings=settings_or_exit(need_database=False)))
-
-
-bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: each prints one JSON line of figures")
-app.add_typer(bench_app, name="bench")
-
-
-@bench_app.command("alerts")
-def bench_alerts(
-    rate: Annotated[float, typer.Option(help="background readings per second")] = 1000.0,
-    criticals: Annotated[int, typer.Option(help="critical readings, each a different patient")] = 200,
-    interval: Annotated[float, typer.Option(help="seconds between critical readings")] = 0.1,
-) -> None:
-    """Meters -> broker -> ingest -> dispatcher -> both centres, under background load."""
-    from bench.alerts import run
-
-    typer.echo(
-        json.dumps(
-            run(settings=settings_or_exit(need_database=False), rate=rate, criticals=criticals, interval=interval),
-            ensure_ascii=False,
-        )
-    )
-
-
-@bench_app.command("score")
-def bench_score(
-    patients: Annotated[int, typer.Option(help="patients in the synthetic county")] = 1_000_000,
-    reuse: Annotated[bool, typer.Option(help="keep the generated database under /tmp for the next run")] = False,
-) -> None:
-    """A full rescore of a synthetic county, store to store, and the incremental path of ingest."""
-    from bench.score import run
-
-    typer.echo(json.dumps(run(settings=settings_or_exit(need_database=False), patients=patients, reuse=reuse)))
-
-
-@bench_app.command("ingest")
-def bench_ingest(
-    readings: Annotated[int, typer.Option(help="backlog published before ingest starts (QoS 1)")] = 300_000,
-    workers: Annotated[int, typer.Option(help="ingest processes sharing the stream ($share/...)")] = 1,
-    live_rate: Annotated[float, typer.Option(help="readings/s offered in the latency run")] = 2_000.0,
-    live_seconds: Annotated[float, typer.Option(help="length of the latency run")] = 20.0,
-    naive_readings: Annotated[
-        int, typer.Option(help="backlog messages the one-row-per-commit baseline drains")
-    ] = 30_000,
-    patients: Annotated[int, typer.Option(help="patients of the simulated county")] = 3_000,
-) -> None:
-    """A backlog drained by ingest vs a bare paho subscriber and a one-row-per-commit one; live latency."""
-    from bench.ingest import run
-
-    figures = run(
-        settings=settings_or_exit(need_database=False),
-        readings=readings,
-        workers=workers,
-        live_rate=live_rate,
-        live_seconds=live_seconds,
-        naive_readings=naive_readings,
-        patients=patients,
-    )
-    typer.echo(json.dumps(figures, ensure_ascii=False))
-
-
-@bench_app.command("dashboard")
-def bench_dashboard(
-    patients: Annotated[int, typer.Option(help="patients in the synthetic county")] = 260_000,
-    readings_per_patient: Annotated[int, typer.Option(help="readings a year per patient")] = 40,
-    iterations: Annotated[int, typer.Option(help="timed calls per screen")] = 40,
-    reuse: Annotated[bool, typer.Option(help="keep the generated database under /tmp for the next run")] = False,
-) -> None:
-    """The server side of each screen's main callbacks on a county of 260,000 patients."""
-    from bench.dashboard import run
-
-    figures = run(
-        settings=settings_or_exit(need_database=False),
-        patients=patients,
-        readings_per_patient=readings_per_patient,
-        iterations=iterations,
-        reuse=reuse,
-    )
-    typer.echo(json.dumps(figures, ensure_ascii=False))
-
-
-@bench_app.command("import")
-def bench_import(
-    patients: Annotated[int, typer.Option(help="patients in the county's GB18030 CSV")] = 260_000,
-    baseline_patients: Annotated[int, typer.Option(help="patients the one-at-a-time baseline registers")] = 1_000,
-) -> None:
-    """A county's registry files imported into an empty store (`cdm registry import`), vs one patient at a time."""
-    from bench.import_registry import run
-
-    settings = settings_or_exit(need_database=False)
-    figures = run(settings=settings, patients=patients, baseline_patients=baseline_patients)
-    typer.echo(json.dumps(figures, ensure_ascii=False))
-
-
 def main() -> None:
     """Console-script entry point."""
     app()
 
 
-_add_workflow_commands()
+def _with_settings(ctx: typer.Context) -> None:
+    """Load the settings once, for every command of a stage's group (they read `ctx.obj`)."""
+    ctx.obj = settings_or_exit()
 
 
-def _add_model_commands() -> None:
-    from assess.risk.cli import model_app
-
-    app.add_typer(model_app, name="model")
+def _with_settings_no_store(ctx: typer.Context) -> None:
+    ctx.obj = settings_or_exit(need_database=False)
 
 
-_add_model_commands()
+def _assemble() -> None:
+    """Each stage offers its commands; the application gathers them under `cdm` and hands them the settings."""
+    patients_app = typer.Typer(no_args_is_help=True, help="Patients: registration, ID card, reminder contact")
+    patients_app.command("register")(register_patient_cmd)
+    patients_app.command("set-id-card")(set_id_card_cmd)
+    patients_app.command("contact")(patient_contact)
+    groups: tuple[tuple[typer.Typer, str, Callable[[typer.Context], None]], ...] = (
+        (alerts_app, "alerts", _with_settings),
+        (followups_app, "followups", _with_settings),
+        (contacts_app, "contacts", _with_settings),
+        (notifications_app, "notifications", _with_settings),
+        (patients_app, "patients", _with_settings),
+        (users_app, "users", _with_settings),
+        (devices_app, "devices", _with_settings),
+        (readings_app, "readings", _with_settings),
+        (model_app, "model", _with_settings_no_store),
+        (bench_app, "bench", _with_settings_no_store),
+        (registry_app, "registry", _with_settings_no_store),  # `import` checks for the store; `template` needs none
+        (export_app, "export", _with_settings),
+        (report_app, "report", _with_settings),
+    )
+    for sub, name, load in groups:
+        sub.callback()(load)
+        app.add_typer(sub, name=name)
+    app.command("assess")(_no_store(assess_command))
 
 
-def _add_device_commands() -> None:
-    from ingest.cli import register
+def _no_store(command: Callable[..., None]) -> Callable[..., None]:
+    """A top-level command of a stage, with the settings (no store needed) in `ctx.obj`."""
 
-    register(app, _with_settings)
+    @functools.wraps(command)
+    def run(ctx: typer.Context, *args: object, **kwargs: object) -> None:
+        ctx.obj = settings_or_exit(need_database=False)
+        command(ctx, *args, **kwargs)
+
+    return run
 
 
-_add_device_commands()
+_assemble()
 
 
 if __name__ == "__main__":

@@ -16,11 +16,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app import repo
+from app.jobs import rescore_everyone
 from app.services import free_port, port_in_use, wait_for_port
 from app.sink import NotificationSink
 from app.stack import LocalStack
 from cdm import db
 from cdm.settings import Settings
+from dashboard.auth.cli import create_demo_accounts
+from device_sim.county import generate_county
+from device_sim.history import backfill
+from device_sim.repo import register_county
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +46,19 @@ class Demo:
 
     def run(self, *, seconds: float | None) -> dict[str, Any]:
         """Run until `seconds` pass (or Ctrl-C), drain, and return the summary."""
+        log_file = quiet_terminal(Path(self.settings.data_dir) / "logs")
+        _say(f"日志 / logs: {log_file.parent}/")
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stop.set())
+        _say("启动数据库与消息服务器 / starting the store and the broker…")
         with self.stack as stack:
             self._register_county(stack.settings)
             baseline = _counts(stack.url)
+            _say("启动接收、通知与看板进程 / starting ingest, the worker and the dashboard…")
             port = self._start_children()
             _say(f"看板 / dashboard: http://{self.settings.dashboard_host}:{port}/")
+            how_long = f"{seconds:.0f} s" if seconds else "Ctrl-C 停止 / Ctrl-C stops"
+            _say(f"模拟设备上传中 / the meters are publishing, {self.rate:g} readings/s ({how_long})…")
             args = [
                 "--no-register",
                 "--rate",
@@ -64,16 +76,13 @@ class Demo:
                 _say("stopping the meters…")
                 sim.send_signal(signal.SIGTERM)
             published = _last_json(sim.communicate(timeout=60)[0])
+            _say("处理剩余消息与通知 / storing what the broker still holds and sending the last notifications…")
             self._drain(published.get("published", 0), baseline)
-            return _summary(stack.url, baseline, published, stack.sink)
+            summary = _summary(stack.url, baseline, published, stack.sink)
+            _say("停止所有进程 / stopping every process…")
+        return summary
 
     def _register_county(self, settings: Settings) -> None:
-        from app.jobs import rescore_everyone
-        from dashboard.auth.cli import create_demo_accounts
-        from device_sim.county import generate_county
-        from device_sim.history import backfill
-        from device_sim.repo import register_county
-
         county = generate_county(
             code=settings.county_code,
             name=settings.county_name,
@@ -82,12 +91,14 @@ class Demo:
         )
         with db.connect(settings.database_url or "") as conn:
             register_county(conn, county)
-            if conn.execute("select not exists (select 1 from reading)").fetchone() == (True,):
+            _say(f"模拟县 / simulated county: {len(county.patients)} patients, {len(county.meters)} meters")
+            if not repo.has_readings(conn):
                 written = backfill(conn, county, days=HISTORY_DAYS, now=datetime.now(UTC))
-                _say(f"history: {written} readings over the last {HISTORY_DAYS} days")
+                _say(f"历史读数 / history: {written} readings over the last {HISTORY_DAYS} days")
             conn.commit()
             _announce_accounts(create_demo_accounts(conn, county_code=settings.county_code))
             conn.commit()
+        _say("评估每位患者 / assessing every patient…")
         rescore_everyone(settings)
 
     def _start_children(self) -> int:
@@ -111,6 +122,21 @@ class Demo:
         log.warning("drain timed out after %.0f s", DRAIN_TIMEOUT_S)
 
 
+def quiet_terminal(log_dir: Path) -> Path:
+    """Send this process's log records and Python warnings to `log_dir`/demo.log, so the terminal shows only what
+    the demo says to a person (the URL, the accounts, what is happening, the summary). Returns the log file."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "demo.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    logging.captureWarnings(True)  # library warnings (platformdirs, …) go to the file too
+    return path
+
+
 def _announce_accounts(accounts: list[Any]) -> None:
     for account in accounts:
         extra = f"  TOTP: {account.totp_uri}" if account.totp_uri else ""
@@ -130,23 +156,14 @@ def _last_json(output: bytes) -> dict[str, Any]:
 
 def _counts(url: str) -> dict[str, int]:
     with db.connect(url) as conn:
-        row = conn.execute(
-            "select (select coalesce(sum(readings_count), 0) from device),"
-            " (select coalesce(sum(duplicates_count), 0) from device), (select count(*) from quarantine),"
-            " (select count(*) from alert), (select count(*) from notification where status = 'delivered'),"
-            " (select count(*) from notification where status in ('pending', 'sending'))"
-        ).fetchone()
-    keys = ("stored", "duplicates", "quarantined", "alerts", "delivered", "notifications_open")
-    return dict(zip(keys, (int(v) for v in row or (0,) * len(keys)), strict=True))
+        return repo.counts(conn)
 
 
 def _summary(url: str, baseline: dict[str, int], sim: dict[str, Any], sink: NotificationSink | None) -> dict[str, Any]:
     now = _counts(url)
     delta = {k: now[k] - baseline[k] for k in now if k != "notifications_open"}
     with db.connect(url) as conn:
-        colours: dict[str, int] = dict(
-            conn.execute("select colour, count(*) from assessment_current group by colour").fetchall()
-        )
+        colours = repo.colour_counts(conn)
     published = int(sim.get("published", 0))
     return {
         "readings_published": published,

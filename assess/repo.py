@@ -10,8 +10,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from assess.summary import Summary
-from assess.summary_repo import SUMMARY_SQL, SummaryParams, case_from_row
+from assess.summary.logic import Summary
+from assess.summary.repo import SUMMARY_SQL, SummaryParams, case_from_row
 from cdm.domain import (
     Assessment,
     FollowUp,
@@ -37,6 +37,28 @@ def load_cases(
     with conn.cursor() as cur:
         cur.execute(summary_query(by_range=patient_ids is None), bind_summary(params, patient_ids, id_range))
         return [case_from_row(row) for row in cur]
+
+
+def patient_id_range(conn: psycopg.Connection) -> tuple[int, int] | None:
+    """The lowest and highest patient id, or None when there is no patient."""
+    row = conn.execute("select min(id), max(id) from patient").fetchone()
+    return None if row is None or row[0] is None else (int(row[0]), int(row[1]))
+
+
+def summary_rows(
+    conn: psycopg.Connection,
+    params: SummaryParams,
+    id_range: tuple[int, int],
+    *,
+    work_mem: str,
+    parallel_workers: int,
+) -> list[tuple[Any, ...]]:
+    """The summary rows of the patients in `id_range`, with this transaction's sort memory and parallelism."""
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("set local work_mem = {}").format(sql.Literal(work_mem)))
+        cur.execute(sql.SQL("set local max_parallel_workers_per_gather = {}").format(sql.Literal(parallel_workers)))
+        cur.execute(summary_query(by_range=True), bind_summary(params, None, id_range))
+        return cur.fetchall()
 
 
 def summary_query(*, by_range: bool) -> sql.Composed:

@@ -8,7 +8,7 @@ yellow recent mean BP (the mean of sitting means) not below the patient's target
        health record; no reading within the monitoring interval; follow-up overdue
 green  otherwise: at target, monitored, follow-ups on time
 
-`assess` = `decide(summarise(...))`: the decision reads only a Summary (assess.summary), which the store can
+`assess` = `decide(summarise(...))`: the decision reads only a Summary (assess.summary.logic), which the store can
 also compute for a whole county in one query.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from assess.summary import (
+from assess.summary.logic import (
     EVIDENCE_MAX,
     SITTING_GAP,
     Summary,
@@ -31,10 +31,12 @@ from assess.summary import (
     urgent_reasons,
 )
 from cdm.domain import Assessment, Colour, FollowUp, FollowUpClass, PatientProfile, Reading
-from cdm.thresholds import BpTarget, Thresholds
+from cdm.settings import Settings
+from cdm.thresholds import LOOKBACK_DAYS, BpTarget, Thresholds, for_edition
 
 __all__ = [
     "EVIDENCE_MAX",
+    "LOOKBACK",
     "SITTING_GAP",
     "URGENT_REASONS",
     "RuleSettings",
@@ -56,6 +58,9 @@ URGENT_REASONS = frozenset(
         "heart_rate_high",
     }
 )
+# Readings older than the routine follow-up period no longer decide a colour on their own: by then a follow-up is
+# due anyway, and the monitoring-gap and overdue rules take over.
+LOOKBACK = timedelta(days=LOOKBACK_DAYS)
 _BASE_PRIORITY = {Colour.RED: 200.0, Colour.YELLOW: 100.0, Colour.GREEN: 0.0}
 
 
@@ -65,6 +70,16 @@ class RuleSettings:
     window: timedelta = timedelta(days=14)  # means are taken over this many days of readings
     monitoring_interval: timedelta = timedelta(days=30)
     sitting_gap: timedelta = SITTING_GAP  # BP readings of one meter less than this apart form one sitting
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RuleSettings:
+        """The rules as this county configured them."""
+        return cls(
+            thresholds=for_edition(settings.guideline_edition),
+            window=timedelta(days=settings.assessment_window_days),
+            monitoring_interval=timedelta(days=settings.monitoring_interval_days),
+            sitting_gap=timedelta(minutes=settings.sitting_minutes),
+        )
 
 
 def sitting_verdict(*, bp: Sequence[Reading], critical: Reading, now: datetime, rules: RuleSettings) -> bool | None:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from app.services import EmbeddedPostgres, with_database
-from assess.scoring import rule_settings
 from bench.common import machine
 from bench.registry_files import write_county
 from cdm import db
@@ -153,7 +152,7 @@ def _per_row_baseline(url: str, county: Path, count: int) -> float:
         rows = _first_rows(county / "patients.csv", count)
         started = time.perf_counter()
         for row in rows:
-            reassess = Reassess(rules=rule_settings(settings), lang="zh", routes={}, now=datetime.now(UTC))
+            reassess = Reassess.from_settings(settings, now=datetime.now(UTC))
             register_patient(conn, row[0], id_number=row[1], key=key, reassess=reassess)
             conn.commit()
         return len(rows) / (time.perf_counter() - started)

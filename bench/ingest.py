@@ -94,35 +94,14 @@ def run(
         )
         county, device_ids = _county(url, bench, patients=patients)
         backlog = _messages(county, readings, seed=1, first_seq=1)
-        clients = [f"bench-ingest-{i}" for i in range(workers)]
-        for client_id in clients:
-            _open_session(bench, client_id, shared=workers > 1)
-        _open_session(bench, "bench-bare", shared=False)
-        _open_session(bench, "bench-naive", shared=False)
-        _publish(bench, backlog)
-
-        started = time.time()
-        procs = [_spawn_ingest(bench, client_id, home / f"ingest-{i}.log") for i, client_id in enumerate(clients)]
-        done_at = _wait_committed(url, readings, procs)
-        first = _first_received(url)
-        ingest_s = done_at - (first or started)
-
-        bare = bare_drain(bench, readings)
-        naive = naive_drain(bench, url, naive_readings, device_ids)
+        measured = _measure(bench, url, home, backlog=backlog, workers=workers, procs=procs)
+        measured["naive"] = naive_drain(bench, url, naive_readings, device_ids)
         for client_id in ("bench-bare", "bench-naive"):
             _close_session(bench, client_id)
-
         live_messages = _messages(county, max(1, int(live_rate * live_seconds)), seed=2, first_seq=LIVE_SEQ_BASE)
-        latencies = live(bench, live_messages.messages, url, rate=live_rate)
-
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            stop_process(proc, timeout=30)
-        unacked = sum(_leftover(bench, client_id) for client_id in clients)
-        stored = _stored(url)
-        size = _bytes_per_reading(url)
-        postgres = _server_version(url)
+        measured["latencies"] = live(bench, live_messages.messages, url, rate=live_rate)
+        measured["unacked"] = _stop_ingest(bench, procs, workers=workers)
+        measured.update(stored=_stored(url), size=_bytes_per_reading(url), postgres=_server_version(url))
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -133,9 +112,57 @@ def run(
             print(f"logs kept in {home}", file=sys.stderr)
         else:
             shutil.rmtree(home, ignore_errors=True)
+    shape = {"readings": readings, "workers": workers, "live_rate": live_rate, "naive_readings": naive_readings}
+    return _figures(settings, measured, backlog=backlog, county=county, **shape)
 
-    live_total = latencies["published"]
-    rows, keys, counted = stored
+
+def _measure(
+    bench: Settings,
+    url: str,
+    home: Path,
+    *,
+    backlog: _Backlog,
+    workers: int,
+    procs: list[subprocess.Popen[bytes]],
+) -> dict[str, Any]:
+    """Publish the backlog into every subscriber's session, then time ingest draining it, then the bare drain."""
+    readings = len(backlog.messages)
+    clients = [f"bench-ingest-{i}" for i in range(workers)]
+    for client_id in clients:
+        _open_session(bench, client_id, shared=workers > 1)
+    _open_session(bench, "bench-bare", shared=False)
+    _open_session(bench, "bench-naive", shared=False)
+    _publish(bench, backlog)
+    started = time.time()
+    procs.extend(_spawn_ingest(bench, client_id, home / f"ingest-{i}.log") for i, client_id in enumerate(clients))
+    done_at = _wait_committed(url, readings, procs)
+    first = _first_received(url)
+    return {"ingest_s": done_at - (first or started), "bare": bare_drain(bench, readings)}
+
+
+def _stop_ingest(bench: Settings, procs: list[subprocess.Popen[bytes]], *, workers: int) -> int:
+    """Stop the ingest workers; the messages their sessions still hold unacknowledged."""
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        stop_process(proc, timeout=30)
+    return sum(_leftover(bench, f"bench-ingest-{i}") for i in range(workers))
+
+
+def _figures(
+    settings: Settings,
+    measured: dict[str, Any],
+    *,
+    backlog: _Backlog,
+    county: Any,
+    readings: int,
+    workers: int,
+    live_rate: float,
+    naive_readings: int,
+) -> dict[str, Any]:
+    """The benchmark's JSON line from what was measured."""
+    latencies, (rows, keys, counted) = measured["latencies"], measured["stored"]
+    bare, naive, ingest_s = measured["bare"], measured["naive"], measured["ingest_s"]
     ingest_rps = readings / ingest_s if ingest_s > 0 else 0.0
     return {
         "benchmark": "ingest",
@@ -146,15 +173,15 @@ def run(
         "ratio_to_naive": round(ingest_rps / naive, 2) if naive else None,
         "workers": workers,
         "readings": readings,
-        "lost": readings + live_total - keys,
+        "lost": readings + latencies["published"] - keys,
         "duplicated": (rows - keys) + abs(counted - rows),
-        "unacked": unacked,
+        "unacked": measured["unacked"],
         "p50_ms": percentile(latencies["ms"], 50),
         "p99_ms": percentile(latencies["ms"], 99),
         "live_rate": live_rate,
-        "live_readings": live_total,
+        "live_readings": latencies["published"],
         "live_unseen": latencies["unseen"],
-        "bytes_per_reading": size,
+        "bytes_per_reading": measured["size"],
         "publish_rps": round(readings / backlog.published_s, 1) if backlog.published_s else None,
         "naive_readings": naive_readings,
         "batch_size": settings.ingest_batch_size,
@@ -162,7 +189,7 @@ def run(
         "broker_max_inflight": window_for(settings.ingest_batch_size),
         "meters": len(county.meters),
         "patients": len(county.patients),
-        "postgres": postgres,
+        "postgres": measured["postgres"],
         "machine": machine(),
     }
 

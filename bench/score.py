@@ -23,9 +23,8 @@ import psycopg
 
 from app.services import EmbeddedPostgres, with_database
 from assess import repo
-from assess.rescore_all import rescore_all
-from assess.rules import RuleSettings, assess
-from assess.scoring import LOOKBACK, rescore, rule_settings
+from assess.rules import LOOKBACK, RuleSettings, assess
+from assess.service import rescore, rescore_all
 from bench import population
 from bench.common import machine, percentile
 from cdm import db
@@ -93,7 +92,7 @@ def _database(server_url: str, patients: int) -> str:
 def _measure(
     url: str, settings: Settings, patients: int, *, batches: int, batch_size: int, workers: int
 ) -> dict[str, Any]:
-    rules = rule_settings(settings)
+    rules = RuleSettings.from_settings(settings)
     now = datetime.now(UTC)
     built_s = None
     with db.connect(url) as conn:

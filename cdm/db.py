@@ -18,6 +18,22 @@ def connect(
     return psycopg.connect(url, **kwargs)  # type: ignore[arg-type]
 
 
+def try_lock(conn: psycopg.Connection, name: str) -> bool:
+    """Take the session-level advisory lock called `name` if it is free (a singleton job, a scheduler)."""
+    row = conn.execute("select pg_try_advisory_lock(hashtext(%s))", (name,)).fetchone()
+    return bool(row and row[0])
+
+
+def unlock(conn: psycopg.Connection, name: str) -> None:
+    """Release the advisory lock called `name` taken by `try_lock` on this connection."""
+    conn.execute("select pg_advisory_unlock(hashtext(%s))", (name,))
+
+
+def ping(conn: psycopg.Connection) -> None:
+    """Touch the server (a session's advisory locks live as long as its connection)."""
+    conn.execute("select 1")
+
+
 def open_pool(url: str, *, min_size: int = 1, max_size: int = 4, app: str = APP_NAME) -> ConnectionPool:
     """A small pool for request-driven readers such as the dashboard."""
     pool = ConnectionPool(

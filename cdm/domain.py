@@ -115,3 +115,30 @@ class RiskScore:
     probability: float | None
     ascvd_10y_percent: float | None
     ascvd_category: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A patient whose colour or reasons changed in an assessment (previous None: the first assessment)."""
+
+    patient_id: int
+    previous: Colour | None
+    assessment: Assessment
+
+
+@dataclass(frozen=True, slots=True)
+class SittingQuestion:
+    """An open question: did the sitting of this alert's critical BP reading confirm it?"""
+
+    alert_id: int
+    patient_id: int
+    evidence: tuple[str, ...]  # "device_uid:seq" of the readings that raised the alert
+    opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SittingVerdicts:
+    """Answers to SittingQuestions: alert id -> confirmed, and alert id -> until when its sitting stays open."""
+
+    confirmed: dict[int, bool]
+    open_until: dict[int, datetime]

@@ -17,6 +17,13 @@ class BpTarget:
     diastolic: int
 
 
+# Follow-up rhythm (National Basic Public Health Service Specification, 3rd ed., 2017), the same in every edition:
+# routine every 3 months for the controlled; within 2 weeks after an uncontrolled visit, an adverse reaction, a
+# complication or an urgent referral.
+ROUTINE_FOLLOW_UP_DAYS = 90
+SHORT_FOLLOW_UP_DAYS = 14
+
+
 @dataclass(frozen=True)
 class Thresholds:
     edition: str
@@ -39,8 +46,8 @@ class Thresholds:
     hypo_level1: float = 3.9  # < this
     hypo_level2: float = 3.0  # < this
     # Follow-up rhythm (2017 specification): routine every 3 months for the controlled
-    routine_follow_up_days: int = 90
-    short_follow_up_days: int = 14
+    routine_follow_up_days: int = ROUTINE_FOLLOW_UP_DAYS
+    short_follow_up_days: int = SHORT_FOLLOW_UP_DAYS
     # China-PAR risk categories (clinical-reference §4; Chinese guideline on CVD risk assessment 2019): <5 % low,
     # 5–9.9 % medium, >=10 % high. The same in every edition.
     ascvd_medium_percent: float = 5.0  # >= this: medium
@@ -82,6 +89,11 @@ EDITIONS: dict[str, Thresholds] = {
 }
 
 
+# Readings older than the routine follow-up period (3 months, 2017 specification) no longer decide a colour on their
+# own: by then a follow-up is due anyway, and the monitoring-gap and overdue rules take over.
+LOOKBACK_DAYS = 90
+
+
 def for_edition(edition: str) -> Thresholds:
     """The thresholds of one guideline edition."""
     try:
@@ -120,4 +132,13 @@ class Plausibility:
 
 
 PLAUSIBLE = Plausibility()
+
+# Programme indicators (clinical-reference §1; HEARTS / Simple): "controlled" means the same for every age and
+# edition, so that figures compare across counties and years — the treatment target is the rules' business.
+PROGRAMME_BP_CONTROLLED_BELOW = BpTarget(140, 90)
+PROGRAMME_FASTING_CONTROLLED_BELOW_MMOL = 7.0
+PROGRAMME_RECENT_DAYS = 90  # "in the last 3 months" (the national specification's quarterly rhythm)
+
+# The edition a case or a simulator uses when none is named (CDM_GUIDELINE_EDITION's default).
+DEFAULT_EDITION = "2020"
 MG_DL_PER_MMOL_L = 18.016  # glucose mg/dL -> mmol/L (clinical-reference §5)

@@ -1,17 +1,18 @@
-"""The audit trail: every view of a patient's record, every export and every log-in, append-only in the store.
-
-Rows are only ever inserted (the table refuses UPDATE, DELETE and TRUNCATE); `detail` never carries an identity
-or phone number.
-"""
+"""The screens' audit trail: every view of a patient's record, every export and every log-in (cdm.audit)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
 import psycopg
-from psycopg.types.json import Jsonb
 
+from cdm import audit
 from dashboard.access import Principal
+
+
+def actor_of(principal: Principal) -> audit.Actor:
+    """The signed-in person as the audit trail names them."""
+    return audit.Actor(principal.username, principal.user_id, str(principal.role))
 
 
 def record(
@@ -28,19 +29,9 @@ def record(
     """Append one audit event (in the caller's transaction, so it commits with what it records)."""
     if principal is None and username is None:
         raise ValueError("an audit event names who acted: a principal or, for a failed log-in, the username tried")
-    conn.execute(
-        "insert into audit_event (user_id, username, role, action, patient_id, screen, detail, client_addr)"
-        " values (%s, %s, %s, %s, %s, %s, %s, %s)",
-        (
-            principal.user_id if principal else None,
-            principal.username if principal else username,
-            str(principal.role) if principal else None,
-            action,
-            patient_id,
-            screen,
-            Jsonb(dict(detail or {})),
-            client_addr,
-        ),
+    actor = actor_of(principal) if principal else audit.Actor(username or "")
+    audit.record(
+        conn, actor=actor, action=action, patient_id=patient_id, screen=screen, detail=detail, client_addr=client_addr
     )
 
 
@@ -53,11 +44,4 @@ def record_list_view(
     conn: psycopg.Connection, *, principal: Principal, patient_ids: Iterable[int], screen: str
 ) -> None:
     """Audit that `principal` was shown a list naming these patients (one row per patient, in one statement)."""
-    ids = list(patient_ids)
-    if not ids:
-        return
-    conn.execute(
-        "insert into audit_event (user_id, username, role, action, patient_id, screen)"
-        " select %s, %s, %s, 'view_list', pid, %s from unnest(%s::bigint[]) as pid",
-        (principal.user_id, principal.username, str(principal.role), screen, ids),
-    )
+    audit.record_each(conn, actor=actor_of(principal), action="view_list", patient_ids=patient_ids, screen=screen)

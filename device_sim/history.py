@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from device_sim import repo
 from device_sim.county import County, SimPatient
 from device_sim.readings import BpValues, GlucoseValues, is_critical, meter_kind_for, sitting
 
@@ -46,8 +47,8 @@ def _times(patient: SimPatient, *, rng: random.Random, now: datetime, days: int)
 
 def backfill(conn: psycopg.Connection, county: County, *, days: int, now: datetime, seed: int = 1) -> int:
     """Write `days` of stable past sittings for every patient; returns the readings written (caller commits)."""
-    devices = {uid: (i, clinic) for uid, i, clinic in conn.execute("select uid, id, clinic_id from device")}
-    patients: dict[str, int] = dict(conn.execute("select health_card_no, id from patient").fetchall())
+    devices = repo.device_places(conn)
+    patients = repo.patient_ids_by_card(conn)
     rng = random.Random(f"{county.code}:history:{seed}")
     seqs: dict[str, int] = {}
     written = 0

@@ -8,14 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cdm.payload import PatientRef, bp_payload, glucose_payload, reading_topic
+from cdm.thresholds import DEFAULT_EDITION, PLAUSIBLE, for_edition
 from device_sim.county import Meter, MeterKind, SimPatient
 
 # Urgent-referral criteria (clinical-reference §1). Stable patients are kept strictly inside them, so every
 # critical value the simulator sends comes from an unstable patient's episode and alerts stay countable.
-SBP_CRITICAL, DBP_CRITICAL = 180, 110
-GLUCOSE_HIGH_CRITICAL, GLUCOSE_LOW_CRITICAL = 16.7, 3.9
+_URGENT = for_edition(DEFAULT_EDITION)  # the urgent-referral criteria are the same in every edition
+SBP_CRITICAL, DBP_CRITICAL = _URGENT.bp_critical_systolic, _URGENT.bp_critical_diastolic
+GLUCOSE_HIGH_CRITICAL, GLUCOSE_LOW_CRITICAL = _URGENT.glucose_critical_high, _URGENT.glucose_critical_low
 # Physiological plausibility (clinical-reference §6): what a working meter can send.
-SBP_RANGE, DBP_RANGE, PULSE_RANGE, GLUCOSE_RANGE = (50, 300), (30, 200), (25, 250), (1.1, 33.3)
+SBP_RANGE, DBP_RANGE, PULSE_RANGE = PLAUSIBLE.systolic, PLAUSIBLE.diastolic, PLAUSIBLE.pulse
+GLUCOSE_RANGE = PLAUSIBLE.glucose_mmol
 # Guidelines ask for two BP readings 1-2 minutes apart at one sitting.
 BP_GAP_S = (60.0, 120.0)
 # A meter stamps a reading up to this long before it is sent (the 4G modem takes a moment).

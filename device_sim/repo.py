@@ -129,3 +129,13 @@ def _patient_columns(county: County) -> dict[str, list[object]]:
         "villages": [p.village_code for p in ps],
         "teams": [p.team_code for p in ps],
     }
+
+
+def device_places(conn: psycopg.Connection) -> dict[str, tuple[int, int]]:
+    """Every meter's id and clinic, by meter id (uid)."""
+    return {uid: (i, clinic) for uid, i, clinic in conn.execute("select uid, id, clinic_id from device")}
+
+
+def patient_ids_by_card(conn: psycopg.Connection) -> dict[str, int]:
+    """Every patient's id, by health-card number."""
+    return dict(conn.execute("select health_card_no, id from patient").fetchall())

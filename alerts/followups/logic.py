@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from cdm.domain import Colour, FollowUpClass
+from cdm.thresholds import ROUTINE_FOLLOW_UP_DAYS, SHORT_FOLLOW_UP_DAYS
 
-ROUTINE = timedelta(days=90)  # controlled: every 3 months
-SHORT = timedelta(days=14)  # uncontrolled, adverse reaction, complication, urgent referral: within 2 weeks
+ROUTINE = timedelta(days=ROUTINE_FOLLOW_UP_DAYS)  # controlled: every 3 months
+SHORT = timedelta(days=SHORT_FOLLOW_UP_DAYS)  # uncontrolled, adverse reaction, complication, urgent: within 2 weeks
 _NEXT_BY_CLASS = {
     FollowUpClass.CONTROLLED: ROUTINE,
     FollowUpClass.UNCONTROLLED: SHORT,

@@ -9,10 +9,9 @@ import psycopg
 
 from alerts.followups import repo as followup_repo
 from alerts.followups.logic import ListEntry, default_next_due, due_date, order
-from alerts.repo import raise_alerts
+from alerts.service import AlertContext, assess_and_alert
 from alerts.workflow.logic import TransitionError
 from alerts.workflow.service import close
-from assess.scoring import rescore, rule_settings
 from cdm.domain import Colour, FollowUpClass
 from cdm.i18n import t
 from cdm.privacy import mask_card
@@ -97,13 +96,14 @@ def record_follow_up(
             close(conn, alert_id=alert_id, actor=recorded_by, outcome=outcome, now=now)
             followup_repo.link_follow_up(conn, follow_up_id=visit, alert_id=alert_id)
             closed.append(alert_id)
-        changes = rescore(conn, patient_ids=[patient_id], now=now, rules=rule_settings(settings))
-        new_alerts = raise_alerts(conn, changes, now=now, lang=settings.language, routes=settings.notification_routes)
-    colour = changes[0].assessment.colour.value if changes else None
+        assessed = assess_and_alert(
+            conn, patient_ids={patient_id}, fresh={patient_id}, now=now, ctx=AlertContext.from_settings(settings)
+        )
+    colour = assessed.changes[0].assessment.colour.value if assessed.changes else None
     return {
         "follow_up_id": visit,
         "next_due": due.isoformat(),
         "closed_alerts": closed,
-        "new_alerts": new_alerts,
+        "new_alerts": assessed.alerts,
         "colour": colour,
     }

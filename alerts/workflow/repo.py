@@ -126,3 +126,19 @@ def list_alerts(
             " order by a.opened_at desc limit %s",
             (township_code, township_code, status, status, overdue_only, limit),
         ).fetchall()
+
+
+def region_id(conn: psycopg.Connection, code: str) -> int:
+    """The id of the region (county, township or village) with this code."""
+    row = conn.execute("select id from region where code = %s", (code,)).fetchone()
+    if row is None:
+        raise LookupError(f"no region with code {code!r}")
+    return int(row[0])
+
+
+def team_id(conn: psycopg.Connection, code: str) -> int:
+    """The id of the family-doctor team with this code."""
+    row = conn.execute("select id from care_team where code = %s", (code,)).fetchone()
+    if row is None:
+        raise LookupError(f"no care team with code {code!r}")
+    return int(row[0])

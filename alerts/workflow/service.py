@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from alerts import repo
+from alerts.message import notification_body
 from alerts.workflow import repo as workflow_repo
 from alerts.workflow.logic import TransitionError, due_steps, next_status
 from cdm import db
@@ -140,14 +141,13 @@ def _notify_more(
         for channel, address in found or [("sms", None)]:
             repo.add_notification(
                 conn,
-                alert=alert,
-                place=place,
+                alert_id=alert_id,
                 recipient=recipient,
                 channel=channel,
                 address=address,
                 region_id=place["county_id"],
                 team_id=place["team_id"],
-                lang=settings.language,
+                body=notification_body(alert=alert, recipient=recipient, place=place, lang=settings.language),
             )
     repo.wake_dispatcher(conn, [alert_id])
 

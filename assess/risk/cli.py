@@ -17,13 +17,9 @@ log = logging.getLogger(__name__)
 model_app = typer.Typer(no_args_is_help=True, help="The 90-day risk model: train, evaluate, save")
 
 
-@model_app.callback()
-def _callback() -> None:
-    """The 90-day risk model."""
-
-
 @model_app.command("train")
 def train_command(
+    ctx: typer.Context,
     source: Annotated[str, typer.Option(help="sim: the simulated cohort; db: this deployment's own outcomes")] = "sim",
     patients: Annotated[int, typer.Option(min=50, help="cohort size (--source sim)")] = 5000,
     seed: Annotated[int, typer.Option(help="cohort and model seed")] = 1,
@@ -38,7 +34,10 @@ def train_command(
     if source not in {"sim", "db"} or split not in {"patient", "township"}:
         typer.echo("--source must be sim or db, --split patient or township", err=True)
         raise typer.Exit(2)
-    settings = _load(need_database=source == "db")
+    settings: Settings = ctx.obj
+    if source == "db" and not settings.database_url:
+        typer.echo("--source db needs the store: set CDM_DATABASE_URL", err=True)
+        raise typer.Exit(2)
     try:
         result = run_training(
             settings=settings, source=source, patients=patients, seed=seed, out=out, split=split, until=until, cuts=cuts
@@ -96,9 +95,3 @@ def _training_set(
     with db.connect(settings.database_url or "") as conn:
         examples = store_examples(conn, until=end, cuts=cuts)
     return to_training_set(examples, source=f"the store ({cuts} cuts of 90 days up to {end.isoformat()})")
-
-
-def _load(*, need_database: bool) -> Settings:
-    from app.cli import settings_or_exit
-
-    return settings_or_exit(need_database=need_database)

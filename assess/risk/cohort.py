@@ -25,14 +25,12 @@ from assess.risk.trajectory import (
     scheduled_follow_ups,
     sittings,
 )
-from assess.rules import SITTING_GAP, RuleSettings, assess
+from assess.rules import LOOKBACK, SITTING_GAP, RuleSettings, assess
 from cdm.domain import FollowUp, HealthRecord, PatientProfile, Reading
-from cdm.thresholds import for_edition
+from cdm.thresholds import DEFAULT_EDITION, for_edition
 from device_sim.county import County, SimPatient, generate_county
 
 DEFAULT_START = date(2024, 1, 1)  # fixed, so a cohort never depends on the day it is generated
-# As assess.scoring: readings older than the routine follow-up period no longer decide a colour on their own.
-LOOKBACK = timedelta(days=90)
 LIPIDS_RECORDED = 0.75  # share of health records with the blood lipids China-PAR needs
 
 
@@ -78,7 +76,7 @@ def generate_cohort(
     start: date = DEFAULT_START,
     history_days: int = 365,
     cut_spread_days: int = 365,
-    edition: str = "2020",
+    edition: str = DEFAULT_EDITION,
     townships: int = 12,
     unstable_share: float = 0.05,
 ) -> Cohort:

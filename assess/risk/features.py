@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from statistics import fmean, stdev
 
 from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, PatientProfile, Reading, ReadingKind
-from cdm.thresholds import PLAUSIBLE
+from cdm.thresholds import PLAUSIBLE, ROUTINE_FOLLOW_UP_DAYS, SHORT_FOLLOW_UP_DAYS
 
 # Bump when a feature is added, removed, renamed or computed differently: a saved model refuses other versions.
 FEATURE_VERSION = "1"
-SHORT, LONG = timedelta(days=14), timedelta(days=90)  # the rules' default window, and the routine follow-up period
+# the rules' default window, and the routine follow-up period
+SHORT, LONG = timedelta(days=SHORT_FOLLOW_UP_DAYS), timedelta(days=ROUTINE_FOLLOW_UP_DAYS)
 SLOPE_MIN_SPAN = timedelta(days=7)  # a trend from readings of a few days is noise, not a trend
 NAN = math.nan
 
@@ -74,7 +75,7 @@ def build_features(
     ascvd_percent: float | None = None,
 ) -> dict[str, float]:
     """The feature values of one patient at `as_of`, from readings and follow-ups strictly before it."""
-    # Only the last LONG days count, because that is all a rescore loads (assess.scoring.LOOKBACK).
+    # Only the last LONG days count, because that is all a rescore loads (assess.rules.LOOKBACK).
     past = [r for r in readings if as_of - LONG <= r.measured_at < as_of]
     visits = sorted((f for f in follow_ups if f.recorded_at < as_of), key=lambda f: (f.done_on, f.recorded_at))
     out: dict[str, float] = dict.fromkeys(FEATURES, 0.0)

@@ -14,7 +14,7 @@ from assess.repo import reading_from_row
 from assess.risk.data import Example, example
 from assess.risk.features import LONG
 from assess.risk.outcome import HORIZON, State
-from assess.summary_repo import RECORD_SELECT, health_record_from
+from assess.summary.repo import RECORD_SELECT, health_record_from
 from cdm.domain import (
     Colour,
     FollowUp,

@@ -13,7 +13,7 @@ import typer
 from cdm import db
 from cdm.settings import Settings
 from dashboard.access import Role
-from dashboard.auth import service
+from dashboard.auth import repo, service
 
 users_app = typer.Typer(no_args_is_help=True, help="Accounts of the screens (县/乡镇/家庭医生团队/管理员)")
 
@@ -77,14 +77,7 @@ DEMO_PASSWORD = "Demo-2025-cdm"  # development only: the demo store lives under 
 
 def create_demo_accounts(conn: psycopg.Connection, *, county_code: str) -> list[DemoAccount]:
     """One account per role for the demo county (first township, its first team); existing ones are kept."""
-    township = conn.execute(
-        "select t.code from region t join region c on c.id = t.parent_id where c.code = %s and t.level = 'township'"
-        " order by t.code limit 1",
-        (county_code,),
-    ).fetchone()
-    team = conn.execute(
-        "select c.code, t.code from care_team c join region t on t.id = c.township_id order by t.code, c.code limit 1"
-    ).fetchone()
+    township, team = repo.first_township(conn, county_code), repo.first_team(conn)
     wanted = [("county", Role.COUNTY, None, None, county_code), ("admin", Role.ADMIN, None, None, county_code)]
     if township:
         wanted.append(("township", Role.TOWNSHIP, township[0], None, township[0]))

@@ -141,3 +141,19 @@ def first_county(conn: psycopg.Connection) -> int | None:
     """The county region when the store holds exactly one (a deployment holds one county)."""
     rows = conn.execute("select id from region where level = 'county' order by id limit 2").fetchall()
     return int(rows[0][0]) if len(rows) == 1 else None
+
+
+def first_township(conn: psycopg.Connection, county_code: str) -> tuple[str] | None:
+    """The code of the county's first township (by code)."""
+    return conn.execute(
+        "select t.code from region t join region c on c.id = t.parent_id where c.code = %s and t.level = 'township'"
+        " order by t.code limit 1",
+        (county_code,),
+    ).fetchone()
+
+
+def first_team(conn: psycopg.Connection) -> tuple[str, str] | None:
+    """(team code, township code) of the first family-doctor team (by township, then team code)."""
+    return conn.execute(
+        "select c.code, t.code from care_team c join region t on t.id = c.township_id order by t.code, c.code limit 1"
+    ).fetchone()

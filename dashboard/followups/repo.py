@@ -16,7 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from alerts.followups.logic import ROUTINE, SHORT
-from assess.scoring import LOOKBACK
+from assess.rules import LOOKBACK
 from cdm.privacy import mask_card
 from dashboard.access import Principal, Role, scope_filter
 

@@ -42,11 +42,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from cdm.thresholds import (
+    PROGRAMME_BP_CONTROLLED_BELOW,
+    PROGRAMME_FASTING_CONTROLLED_BELOW_MMOL,
+    PROGRAMME_RECENT_DAYS,
+)
+
 # HEARTS / Simple's programme definition of "controlled", the same for every age so that figures compare
 # across counties and years (the treatment target of the guideline edition is the rules' business, not this one).
-BP_CONTROLLED_BELOW = (140, 90)
-FASTING_CONTROLLED_BELOW_MMOL = 7.0
-RECENT_DAYS = 90  # "in the last 3 months"
+BP_CONTROLLED_BELOW = (PROGRAMME_BP_CONTROLLED_BELOW.systolic, PROGRAMME_BP_CONTROLLED_BELOW.diastolic)
+FASTING_CONTROLLED_BELOW_MMOL = PROGRAMME_FASTING_CONTROLLED_BELOW_MMOL
+RECENT_DAYS = PROGRAMME_RECENT_DAYS
 YEAR_DAYS = 365
 STANDARD_VISITS_PER_YEAR = 4
 LOCAL = ZoneInfo("Asia/Shanghai")  # follow-up days are local dates

@@ -191,6 +191,28 @@ def select(selected: list[dict[str, object]] | None) -> tuple[object, object]:
     return f"{card} · {row['colour']} · {row['township']} {row['village']}", row["patient_id"]
 
 
+def _save(visit: followup_form.Visit, *, patient_id: int, now: datetime) -> dict[str, object] | str:
+    """Record the visit; what it did, or why it was not saved (in the viewer's language)."""
+    runtime = current()
+    lang = runtime.settings.language
+    try:
+        with runtime.pool.connection() as conn:
+            return followup_form.save(
+                conn,
+                principal=current_principal(),
+                patient_id=patient_id,
+                visit=visit,
+                settings=runtime.settings,
+                now=now,
+            )
+    except PermissionError as exc:
+        return str(exc)
+    except (psycopg.Error, ValueError) as exc:
+        log.warning("follow-up not saved: %s", type(exc).__name__)
+        reason = str(exc) if isinstance(exc, ValueError) else t("screen.db_error", lang)
+        return t("followups.error.not_saved", lang, reason=reason)
+
+
 @callback(
     [Output(ui.error_id(f), "children") for f in ui.FIELDS],
     Output(ui.MESSAGE, "children"),
@@ -233,19 +255,9 @@ def submit(
     field_errors = tuple(errors.get(f, "") for f in ui.FIELDS)
     if visit is None or patient_id is None:
         return (*field_errors, "", "form-message", no_update, no_update, no_update)
-    principal = current_principal()
-    try:
-        with runtime.pool.connection() as conn:
-            result = followup_form.save(
-                conn, principal=principal, patient_id=int(patient_id), visit=visit, settings=settings, now=now
-            )
-    except PermissionError as exc:
-        return (*field_errors, str(exc), "form-message error", no_update, no_update, no_update)
-    except (psycopg.Error, ValueError) as exc:
-        log.warning("follow-up not saved: %s", type(exc).__name__)
-        reason = str(exc) if isinstance(exc, ValueError) else t("screen.db_error", lang)
-        failed = t("followups.error.not_saved", lang, reason=reason)
-        return (*field_errors, failed, "form-message error", no_update, no_update, no_update)
+    result = _save(visit, patient_id=int(patient_id), now=now)
+    if isinstance(result, str):
+        return (*field_errors, result, "form-message error", no_update, no_update, no_update)
     message = t(
         "followups.form.saved",
         lang,

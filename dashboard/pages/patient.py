@@ -12,8 +12,7 @@ import dash
 import psycopg
 from dash import dcc, html
 
-from assess.rules import bp_target
-from assess.scoring import LOOKBACK
+from assess.rules import LOOKBACK, bp_target
 from cdm.domain import PatientProfile
 from cdm.i18n import t
 from cdm.settings import Settings

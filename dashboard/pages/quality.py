@@ -44,14 +44,7 @@ def _panel(title: str, body: Any) -> html.Section:
     return html.Section(className="panel", children=[html.H2(title), html.Div(body, className="panel-body")])
 
 
-def layout(**_query: str) -> html.Div:
-    """The screen's frame; its tables fill as soon as the page loads and again after each match."""
-    settings = current().settings
-    lang = settings.language
-    try:
-        current_principal()
-    except PermissionError:
-        return html.Div(className="screen", children=[html.H1(t("screen.not_signed_in", lang))])
+def _unattributed_grid(lang: str) -> dag.AgGrid:
     cols = [
         ("measured", 150),
         ("device", 130),
@@ -59,7 +52,7 @@ def layout(**_query: str) -> html.Div:
         ("reference", 190),
         ("value", 140),
     ]
-    grid = dag.AgGrid(
+    return dag.AgGrid(
         id=UNATTRIBUTED,
         columnDefs=[{"field": c, "headerName": t(f"quality.col.{c}", lang), "width": w} for c, w in cols],
         rowData=[],
@@ -74,7 +67,10 @@ def layout(**_query: str) -> html.Div:
         style={"width": "100%"},
         className="ag-theme-alpine followups-grid",
     )
-    attribute = html.Div(
+
+
+def _attribute_form(lang: str) -> html.Div:
+    return html.Div(
         className="visit-form",
         children=[
             html.Div(
@@ -91,6 +87,15 @@ def layout(**_query: str) -> html.Div:
             html.Button(t("quality.attribute.submit", lang), id=SUBMIT, n_clicks=0, className="primary"),
         ],
     )
+
+
+def layout(**_query: str) -> html.Div:
+    """The screen's frame; its tables fill as soon as the page loads and again after each match."""
+    lang = current().settings.language
+    try:
+        current_principal()
+    except PermissionError:
+        return html.Div(className="screen", children=[html.H1(t("screen.not_signed_in", lang))])
     return html.Div(
         className="screen work-screen",
         children=[
@@ -112,7 +117,11 @@ def layout(**_query: str) -> html.Div:
             ),
             _panel(
                 t("quality.unattributed.title", lang),
-                [grid, attribute, html.Div(id=MESSAGE, className="form-message", role="status")],
+                [
+                    _unattributed_grid(lang),
+                    _attribute_form(lang),
+                    html.Div(id=MESSAGE, className="form-message", role="status"),
+                ],
             ),
             dcc.Store(id=DONE, data=0),
         ],

@@ -110,7 +110,7 @@ def colour_changing_evidence(history: list[dict[str, Any]]) -> set[str]:
 
 
 def reading_key(reading: dict[str, Any]) -> str:
-    """A reading's evidence key, as assessments record it (assess.summary: "device_uid:seq")."""
+    """A reading's evidence key, as assessments record it (assess.summary.logic: "device_uid:seq")."""
     return f"{reading['device_uid']}:{reading['seq']}"
 
 

@@ -20,7 +20,6 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from assess.scoring import rule_settings
 from cdm.privacy import mask_card
 from cdm.settings import Settings
 from dashboard.access import Principal, scope_filter
@@ -195,9 +194,7 @@ def attribute(
         waiting = conn.execute(_WAITING_IN_SCOPE.format(scope=scope), bound).fetchone()
         if waiting is None:
             raise AttributionError("quality.attribute.gone")
-        how = Reassess(
-            rules=rule_settings(settings), lang=settings.language, routes=settings.notification_routes, now=now
-        )
+        how = Reassess.from_settings(settings, now=now)
         try:
             done = service.attribute(
                 conn,

@@ -35,8 +35,7 @@ def refresh_screens(conn: psycopg.Connection, *, now: datetime, lookback_days: i
 def refresh_indicators(settings: Settings) -> dict[str, int]:
     """The scheduled job: one refresher at a time (another running one means this run is skipped)."""
     with db.connect(settings.database_url or "", app="cdm-indicators", autocommit=True) as conn:
-        row = conn.execute("select pg_try_advisory_lock(hashtext(%s))", (LOCK,)).fetchone()
-        if not row or not row[0]:
+        if not db.try_lock(conn, LOCK):
             log.info("screen summaries: another refresh is running; skipped")
             return {}
         try:
@@ -45,6 +44,6 @@ def refresh_indicators(settings: Settings) -> dict[str, int]:
             with conn.transaction():
                 counts = refresh_screens(conn, now=datetime.now(UTC), lookback_days=settings.max_buffer_age_days)
         finally:
-            conn.execute("select pg_advisory_unlock(hashtext(%s))", (LOCK,))
+            db.unlock(conn, LOCK)
     log.debug("screen summaries: %s", counts)
     return counts

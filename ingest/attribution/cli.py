@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from assess.scoring import rule_settings
+from cdm.commands import run_in_store
 from cdm.settings import Settings
 from ingest.attribution.service import (
     NewPatient,
@@ -21,18 +21,12 @@ from ingest.attribution.service import (
     list_waiting,
     register_patient,
 )
-from ingest.devices.cli import run_in_store
 
 readings_app = typer.Typer(no_args_is_help=True, help="Readings waiting for a patient: list, attribute")
 
 
 def _reassess(settings: Settings) -> Reassess:
-    return Reassess(
-        rules=rule_settings(settings),
-        lang=settings.language,
-        routes=settings.notification_routes,
-        now=datetime.now(UTC),
-    )
+    return Reassess.from_settings(settings, now=datetime.now(UTC))
 
 
 def _read_id_number() -> str:

@@ -14,10 +14,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from alerts.repo import raise_alerts
-from assess.rules import RuleSettings
-from assess.scoring import rescore
+from alerts.service import AlertContext, assess_and_alert
 from cdm.identity import IdNumberError, disagreement, id_card_hash, mask_id_number, parse_id_number
+from cdm.settings import Settings
 
 
 class AttributionError(LookupError):
@@ -33,12 +32,15 @@ class AttributionError(LookupError):
 
 @dataclass(frozen=True, slots=True)
 class Reassess:
-    """How to re-assess a patient whose readings moved (the settings of the ingest path)."""
+    """How and as of when to re-assess a patient whose readings moved (the rules and routes of the ingest path)."""
 
-    rules: RuleSettings
-    lang: str
-    routes: dict[str, str]
+    ctx: AlertContext
     now: datetime
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, now: datetime) -> Reassess:
+        """The county's rules and alert routes, as of `now`."""
+        return cls(AlertContext.from_settings(settings), now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,8 +234,7 @@ def _move(
 
 
 def _reassess(conn: psycopg.Connection, patient_id: int, how: Reassess) -> dict[str, Any]:
-    changes = rescore(conn, patient_ids={patient_id}, now=how.now, rules=how.rules)
-    alerts = raise_alerts(conn, changes, now=how.now, lang=how.lang, routes=how.routes)
+    alerts = assess_and_alert(conn, patient_ids={patient_id}, fresh={patient_id}, now=how.now, ctx=how.ctx).alerts
     row = conn.execute("select colour from assessment_current where patient_id = %s", (patient_id,)).fetchone()
     return {"colour": row[0] if row else None, "alerts": len(alerts)}
 

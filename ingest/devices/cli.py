@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import typer
 
-from cdm import db
+from cdm.commands import run_in_store
 from cdm.settings import Settings
 from ingest.devices import service as devices
 from ingest.devices.broker import write_broker_files
 
 devices_app = typer.Typer(no_args_is_help=True, help="Meters: provisioning, MQTT credentials, broker files, revocation")
-
-
-def run_in_store(ctx: typer.Context, work: Callable[[Any], Any]) -> None:
-    """Run `work(conn)` in one transaction and print its result as JSON; a refusal exits 1 with the reason."""
-    settings: Settings = ctx.obj
-    with db.connect(settings.database_url or "", app="cdm-cli") as conn:
-        try:
-            result = work(conn)
-        except LookupError as exc:
-            typer.echo(f"refused: {exc}", err=True)
-            raise typer.Exit(1) from None
-        conn.commit()
-    typer.echo(json.dumps(result, ensure_ascii=False, default=str, indent=1))
 
 
 def _shown_once(creds: devices.Credentials) -> dict[str, str]:

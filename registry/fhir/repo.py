@@ -10,7 +10,6 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 # The patients in scope: of the county's townships, or of one township (its code), by the village they live in.
 _SCOPE = """
@@ -107,11 +106,3 @@ def rows(conn: psycopg.Connection, what: str, scope: Scope) -> Iterator[dict[str
         cur.execute(QUERIES[what], params)
         yield from cur
 
-
-def audit_export(conn: psycopg.Connection, *, by: str, detail: dict[str, Any]) -> None:
-    """The export's audit event (append-only; `detail` holds counts and options, never a patient's identity)."""
-    conn.execute(
-        "insert into audit_event (user_id, username, action, screen, detail)"
-        " values ((select id from app_user where username = %s), %s, 'export_fhir', 'cli', %s)",
-        (by, by, Jsonb(detail)),
-    )

@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import psycopg
 
+from cdm import audit
 from cdm.settings import Settings
 from registry.fhir import logic, repo
 
@@ -91,14 +92,12 @@ def _manifest(request: ExportRequest, counts: dict[str, int]) -> dict[str, Any]:
 
 
 def _audit(conn: psycopg.Connection, request: ExportRequest, counts: dict[str, int]) -> None:
-    repo.audit_export(
-        conn,
-        by=request.by,
-        detail={
-            "format": "fhir-ndjson",
-            "counts": counts,
-            "township": request.township,
-            "since": request.since.isoformat() if request.since else None,
-            "include_id_number": request.include_id_number,
-        },
-    )
+    detail = {
+        "format": "fhir-ndjson",
+        "counts": counts,
+        "township": request.township,
+        "since": request.since.isoformat() if request.since else None,
+        "include_id_number": request.include_id_number,
+    }
+    audit.record(conn, actor=audit.Actor(request.by), action="export_fhir", screen="cli", detail=detail,
+                 match_account=True)

@@ -1,6 +1,6 @@
 """Importing patients, the big file (a county holds some 260,000): rows are streamed from the file through the
 checks straight into a COPY, never held in memory together; the store's checks, the comparison with what is
-stored and the writes are set-based statements (patients_repo, patients_store). Readings waiting for the new
+stored and the writes are set-based statements (patients_repo, patients_write_repo). Readings waiting for the new
 patients are attributed, and every new or changed patient is assessed, as registering one patient does."""
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from alerts.repo import raise_alerts
-from assess.scoring import rescore, rule_settings
+from alerts.service import AlertContext, assess_and_alert
 from cdm.privacy import mask_phone
-from registry.importing import cells, patients_repo, patients_store
+from registry.importing import cells, patients_repo, patients_write_repo
 from registry.importing.cells import CellProblem
 from registry.importing.files import Table, has_bad_characters
 from registry.importing.logic import FirstSeen, PatientRow, Problem, patient_row
@@ -61,12 +60,12 @@ def import_patients(run: Run, table: Table) -> None:
     if run.import_id is not None:
         patients_repo.write_history(conn, _history(changes), import_id=run.import_id, now=run.now)
     tz = run.settings.timezone
-    patients_store.update_changed(conn, tz=tz)
-    patients_store.insert_new(conn, tz=tz)
-    patients_store.write_details(conn, now=run.now)
-    moved = patients_store.attribute_waiting(conn, now=run.now)
+    patients_write_repo.update_changed(conn, tz=tz)
+    patients_write_repo.insert_new(conn, tz=tz)
+    patients_write_repo.write_details(conn, now=run.now)
+    moved = patients_write_repo.attribute_waiting(conn, now=run.now)
     run.attributed = len(moved)
-    touched = set(patients_store.changed_ids(conn, stored_only=new > ASSESS_NEW_AT_ONCE_MAX))
+    touched = set(patients_write_repo.changed_ids(conn, stored_only=new > ASSESS_NEW_AT_ONCE_MAX))
     _assess(run, touched | set(moved))
 
 
@@ -194,9 +193,9 @@ def _history(
 
 def _assess(run: Run, patient_ids: set[int]) -> None:
     """Assess the new and changed patients (and those given readings), alerting where one turned red."""
-    rules = rule_settings(run.settings)
+    ctx = AlertContext.from_settings(run.settings)
     ids = sorted(patient_ids)
     for start in range(0, len(ids), ASSESS_CHUNK):
         chunk = ids[start : start + ASSESS_CHUNK]
-        changes = rescore(run.conn, patient_ids=chunk, now=run.now, rules=rules)
-        raise_alerts(run.conn, changes, now=run.now, lang=run.lang, routes=run.settings.notification_routes)
+        # as registering one patient does: the readings they are given may alert (ingest.attribution.service)
+        assess_and_alert(run.conn, patient_ids=chunk, fresh=chunk, now=run.now, ctx=ctx)

@@ -148,13 +148,3 @@ def finish_import(conn: psycopg.Connection, *, import_id: int, summary: dict[str
     conn.execute(
         "update registry_import set finished_at = %s, summary = %s where id = %s", (now, Jsonb(summary), import_id)
     )
-
-
-def audit(
-    conn: psycopg.Connection, *, by: str, user_id: int | None, role: str | None, action: str, detail: Any
-) -> None:
-    """One append-only audit event for the run (no identity or phone number in `detail`)."""
-    conn.execute(
-        "insert into audit_event (user_id, username, role, action, screen, detail) values (%s, %s, %s, %s, %s, %s)",
-        (user_id, by, role, action, "registry", Jsonb(detail)),
-    )

@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from cdm import audit
 from cdm.i18n import t
 from cdm.settings import Settings
 from registry.importing import files, places, repo
@@ -142,9 +143,7 @@ def import_directory(
         raise
     if dry_run:  # the run's own transaction was rolled back: the audit of the dry run stands on its own
         with conn.transaction():
-            repo.audit(
-                conn, by=actor.name, user_id=actor.user_id, role=actor.role, action="registry_dry_run", detail=detail
-            )
+            _audit(conn, actor, "registry_dry_run", detail)
     write_report(report, run.lines, lang=run.lang)
     return Outcome(
         tallies=run.tallies,
@@ -187,6 +186,12 @@ def _run_files(run: Run, sources: dict[str, files.Source], actor: Actor) -> dict
     if run.import_id is not None:
         repo.finish_import(conn, import_id=run.import_id, summary=summary, now=datetime.now(UTC))
     if not run.dry_run:
-        repo.audit(conn, by=actor.name, user_id=actor.user_id, role=actor.role, action="registry_import", detail=detail)
+        _audit(conn, actor, "registry_import", detail)
     log.info("registry import (dry run: %s): %s", run.dry_run, json.dumps(summary))
     return detail
+
+
+def _audit(conn: psycopg.Connection, actor: Actor, action: str, detail: dict[str, Any]) -> None:
+    """The run's audit event (counts only: never an identity or phone number)."""
+    who = audit.Actor(actor.name, actor.user_id, actor.role)
+    audit.record(conn, actor=who, action=action, screen="registry", detail=detail, match_account=True)

@@ -10,14 +10,17 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from alerts.repo import raise_alerts
+from alerts.service import AlertContext, alert_changes
 from assess.repo import save
-from assess.scoring import Change
-from cdm.domain import Assessment, Colour
+from assess.rules import RuleSettings
+from cdm.domain import Assessment, Change, Colour
+from cdm.thresholds import for_edition
 from tests.support.processes import env_for
 from tests.support.registry import build
 
 pytestmark = pytest.mark.integration
+
+ALERTING = AlertContext(RuleSettings(for_edition("2020")))
 
 
 def cdm(settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -37,7 +40,7 @@ def test_staff_acknowledge_act_and_close_from_the_command_line(settings):
         card, pid = next(iter(county.patients.items()))
         red = Assessment(Colour.RED, ("bp_critical",), 210.0, ("BP-x:1",))
         save(conn, assessed=[(pid, red)], changed=[(pid, red, None)], now=datetime.now(UTC), edition="2020")
-        raise_alerts(conn, [Change(pid, None, red)], now=datetime.now(UTC), lang="zh")
+        alert_changes(conn, [Change(pid, None, red)], now=datetime.now(UTC), ctx=ALERTING)
         conn.commit()
         alert_id = conn.execute("select id from alert").fetchone()[0]
 
@@ -79,11 +82,11 @@ def test_failed_notifications_are_listed_with_their_reason_and_can_be_sent_again
     with psycopg.connect(settings.database_url) as conn:
         county = build(conn, code=settings.county_code, patients=1)
         pid = next(iter(county.patients.values()))
-        raise_alerts(
+        alert_changes(
             conn,
             [Change(pid, None, Assessment(Colour.RED, ("bp_critical",), 210.0, ("BP-x:1",)))],
             now=datetime.now(UTC),
-            lang="zh",
+            ctx=ALERTING,
         )
         conn.execute("update notification set status = 'failed', last_error = 'HTTP 503: unavailable'")
         conn.commit()

@@ -8,12 +8,15 @@ import psycopg
 import pytest
 
 from alerts.dispatcher import Dispatcher, backoff
-from alerts.repo import raise_alerts
-from assess.scoring import Change
-from cdm.domain import Assessment, Colour
+from alerts.service import AlertContext, alert_changes
+from assess.rules import RuleSettings
+from cdm.domain import Assessment, Change, Colour
+from cdm.thresholds import for_edition
 from tests.support.registry import build
 
 pytestmark = pytest.mark.integration
+
+ALERTING = AlertContext(RuleSettings(for_edition("2020")))
 
 
 @pytest.fixture
@@ -23,7 +26,7 @@ def outbox(settings):
         county = build(conn, code=settings.county_code)
         pid = next(iter(county.patients.values()))
         change = Change(pid, Colour.YELLOW, Assessment(Colour.RED, ("bp_critical",), 210.0, ("BP-1:1",)))
-        raise_alerts(conn, [change], now=datetime.now(UTC), lang="zh")
+        alert_changes(conn, [change], now=datetime.now(UTC), ctx=ALERTING)
         conn.commit()
     return county
 

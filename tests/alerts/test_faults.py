@@ -10,14 +10,20 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from alerts.service import AlertContext, alert_changes
+from assess.rules import RuleSettings
+from cdm.domain import Assessment, Change, Colour
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from cdm.settings import Settings
+from cdm.thresholds import for_edition
 from tests.support.mqtt import TestPublisher
 from tests.support.processes import spawn
 from tests.support.registry import build
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
+
+ALERTING = AlertContext(RuleSettings(for_edition("2020")))
 
 
 def scalar(url: str, sql: str):
@@ -77,17 +83,13 @@ def test_an_alert_storm_gives_one_open_alert_per_patient_and_no_repeated_notific
 
 def _alerts_for(settings: Settings, count: int) -> None:
     """`count` patients turn red at once: `count` alerts, two notifications each, in the outbox."""
-    from alerts.repo import raise_alerts
-    from assess.scoring import Change
-    from cdm.domain import Assessment, Colour
-
     with psycopg.connect(settings.database_url) as conn:
         county = build(conn, code=settings.county_code, patients=count)
         changes = [
             Change(pid, Colour.GREEN, Assessment(Colour.RED, ("bp_critical",), 210.0, (f"BP-x:{pid}",)))
             for pid in county.patients.values()
         ]
-        raise_alerts(conn, changes, now=datetime.now(UTC), lang="zh")
+        alert_changes(conn, changes, now=datetime.now(UTC), ctx=ALERTING)
         conn.commit()
 
 

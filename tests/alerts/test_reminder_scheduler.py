@@ -74,7 +74,8 @@ def test_jobs_live_in_postgres_and_a_second_scheduler_stands_by_until_the_first_
         )
         with psycopg.connect(url) as conn:
             holders = conn.execute(
-                "select count(*) from pg_locks where locktype = 'advisory' and objid = %s and granted"
+                "select count(*) from pg_locks where locktype = 'advisory' and granted"
+                " and objid::bigint = (hashtext(%s)::bigint & 4294967295)"
                 " and database = (select oid from pg_database where datname = current_database())",
                 (SCHEDULER_LOCK,),
             ).fetchone()[0]

@@ -8,9 +8,8 @@ import psycopg
 import pytest
 
 from assess import repo
-from assess.rescore_all import rescore_all
-from assess.rules import RuleSettings, assess
-from assess.scoring import LOOKBACK, rescore
+from assess.rules import LOOKBACK, RuleSettings, assess
+from assess.service import rescore, rescore_all
 from cdm.domain import Colour
 from cdm.thresholds import for_edition
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from assess.rescore_all import rescore_all
-from assess.scoring import rescore, rule_settings
+from assess.rules import RuleSettings
+from assess.service import rescore, rescore_all
 from tests.support.registry import build
 
 pytestmark = pytest.mark.integration
@@ -49,7 +49,7 @@ def current(url):
 def test_the_model_turns_green_to_yellow_and_never_lowers_red(settings, patients):
     green, red, unscored = patients
     with psycopg.connect(settings.database_url) as conn, conn.transaction():
-        rescore(conn, patient_ids=[green, red, unscored], now=NOW, rules=rule_settings(settings))
+        rescore(conn, patient_ids=[green, red, unscored], now=NOW, rules=RuleSettings.from_settings(settings))
     rows = current(settings.database_url)
     assert rows[green] == ("yellow", ["model_risk"], "m1", pytest.approx(0.9), "high")
     assert rows[red][:3] == ("red", ["bp_critical"], "m1")
@@ -61,7 +61,7 @@ def test_the_model_turns_green_to_yellow_and_never_lowers_red(settings, patients
 
 def test_the_full_rescore_applies_the_same_scores(settings, patients):
     green, red, unscored = patients
-    totals = rescore_all(settings.database_url, now=NOW, rules=rule_settings(settings), workers=1)
+    totals = rescore_all(settings.database_url, now=NOW, rules=RuleSettings.from_settings(settings), workers=1)
     assert totals.patients == 3
     rows = current(settings.database_url)
     assert rows[green][:3] == ("yellow", ["model_risk"], "m1")

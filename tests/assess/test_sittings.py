@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from assess.rules import RuleSettings, sitting_verdict
-from assess.summary import sittings, summarise
+from assess.summary.logic import sittings, summarise
 from cdm.thresholds import for_edition
 from tests.assess.factories import NOW, bp, controlled_visit
 

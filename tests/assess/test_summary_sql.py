@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from assess import repo
-from assess.rules import RuleSettings, decide
-from assess.scoring import LOOKBACK, summary_params
-from assess.summary import summarise
+from assess.rules import LOOKBACK, RuleSettings, decide
+from assess.service import summary_params
+from assess.summary.logic import summarise
 from cdm.domain import HealthRecord
 from cdm.thresholds import for_edition
 

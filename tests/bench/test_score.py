@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from assess.rescore_all import rescore_all
-from assess.scoring import rule_settings
+from assess.rules import RuleSettings
+from assess.service import rescore_all
 from bench import score
 from cdm.settings import Settings
 
@@ -41,7 +41,7 @@ def test_bench_score_figures_and_what_the_full_rescore_wrote(bench_url, monkeypa
     # Again, later: every patient reassessed, history only where colour or reasons changed.
     with psycopg.connect(url) as conn:
         before = dict(conn.execute("select patient_id, (colour, reasons)::text from assessment_current").fetchall())
-    totals = rescore_all(url, now=datetime.now(UTC), rules=rule_settings(settings), workers=2, chunk=300)
+    totals = rescore_all(url, now=datetime.now(UTC), rules=RuleSettings.from_settings(settings), workers=2, chunk=300)
     with psycopg.connect(url) as conn:
         after = dict(conn.execute("select patient_id, (colour, reasons)::text from assessment_current").fetchall())
         history = conn.execute("select count(*) from assessment_history").fetchone()[0]

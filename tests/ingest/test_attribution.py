@@ -10,7 +10,8 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from assess.scoring import rule_settings
+from alerts.service import AlertContext
+from assess.rules import RuleSettings
 from cdm.identity import check_character, id_card_hash, mask_id_number, parse_id_number
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from cdm.settings import Settings
@@ -64,7 +65,7 @@ def id_ref(number: str) -> PatientRef:
 
 
 def reassess(settings: Settings) -> Reassess:
-    return Reassess(rules=rule_settings(settings), lang="zh", routes={}, now=datetime.now(UTC))
+    return Reassess(AlertContext(RuleSettings.from_settings(settings)), datetime.now(UTC))
 
 
 def rows(conn, sql, *args):

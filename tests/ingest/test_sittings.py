@@ -9,7 +9,7 @@ import psycopg
 import pytest
 import time_machine
 
-from alerts.sittings import settle_sittings
+from alerts.service import settle_sittings
 from cdm.payload import PatientRef, glucose_payload, reading_topic
 from cdm.settings import Settings
 from ingest.batch import InboundMessage, IngestContext, process_batch
@@ -68,7 +68,7 @@ def test_a_later_batch_of_the_same_sitting_settles_the_alert_once_the_gap_has_pa
     assert batch(conn, county, ctx, (2, *second, 8 * MIN), card=card).alerts == 0
     assert confirmed(conn) is None
     with conn.transaction():
-        settled = settle_sittings(conn, patient_ids=[], now=datetime.now(UTC) + 2 * MIN, rules=ctx.rules)
+        settled = settle_sittings(conn, patient_ids=[], now=datetime.now(UTC) + 2 * MIN, rules=ctx.alerting.rules)
     assert list(settled.values()) == [expected]
     assert confirmed(conn) is expected
 

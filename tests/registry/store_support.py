@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from assess.scoring import rule_settings
 from cdm.settings import Settings
 from ingest.attribution.service import NewPatient, Reassess, register_patient
 
@@ -74,9 +73,7 @@ def waiting_reading(conn: psycopg.Connection, *, card: str, clinic: str, systoli
 
 def register_before_import(conn: psycopg.Connection, settings: Settings, *, id_number: str, village: str) -> int:
     """A patient registered one at a time (`cdm patients register`), with an ID-card number and no record number."""
-    reassess = Reassess(
-        rules=rule_settings(settings), lang="zh", routes=settings.notification_routes, now=datetime.now(UTC)
-    )
+    reassess = Reassess.from_settings(settings, now=datetime.now(UTC))
     new = NewPatient(
         health_card_no="H-OLD",
         sex="M",

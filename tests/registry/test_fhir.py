@@ -13,7 +13,8 @@ import psycopg
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
-from assess.scoring import rescore, rule_settings
+from assess.rules import RuleSettings
+from assess.service import rescore
 from cdm.settings import Settings
 from registry.fhir.service import TYPES, ExportRequest, export
 from registry.importing.service import Actor, import_directory
@@ -64,7 +65,7 @@ def county(db_url: str, tmp_path: Path) -> Settings:
             (pid, date(2026, 5, 3)),
         )
         ids = [r[0] for r in conn.execute("select id from patient")]
-        rescore(conn, patient_ids=ids, now=MEASURED + timedelta(days=2), rules=rule_settings(settings))
+        rescore(conn, patient_ids=ids, now=MEASURED + timedelta(days=2), rules=RuleSettings.from_settings(settings))
         conn.commit()
     return settings
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from statistics import fmean
 from typing import Any
 
-from assess.summary import EVIDENCE_MAX, SITTING_GAP, Summary
+from assess.summary.logic import EVIDENCE_MAX, SITTING_GAP, Summary
 from cdm.domain import FollowUpClass, HealthRecord, PatientProfile
 from cdm.thresholds import Thresholds
 
@@ -60,7 +60,7 @@ class SummaryParams:
 # r: the readings that can matter (the recent ones; urgent ones, and ones with a pulse after the last follow-up,
 # back to the lookback), each with its sortable evidence item and urgent code; u: urgent readings after the last
 # follow-up, with the hypoglycaemia level; b/bs: BP in the window, its sittings (a break wherever the meter changes
-# or the sitting gap or more passes; assess.summary) and the latest one. Each sitting's mean is read at its oldest
+# or the sitting gap or more passes; assess.summary.logic) and the latest one. Each sitting's mean is read at its oldest
 # reading (`last`, in newest-first order) from running sums: the sums there less the sums at the previous sitting's
 # oldest reading; all windows share r's order, so none sorts. The means of the sittings are added newest first, as
 # summarise adds them; a: glucose in the window, every recent reading, and the last

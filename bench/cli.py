@@ -1,0 +1,100 @@
+"""`cdm bench …`: the benchmarks, each printing one JSON line of figures (the README records them)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: each prints one JSON line of figures")
+
+
+@bench_app.command("alerts")
+def bench_alerts(
+    ctx: typer.Context,
+    rate: Annotated[float, typer.Option(help="background readings per second")] = 1000.0,
+    criticals: Annotated[int, typer.Option(help="critical readings, each a different patient")] = 200,
+    interval: Annotated[float, typer.Option(help="seconds between critical readings")] = 0.1,
+) -> None:
+    """Meters -> broker -> ingest -> dispatcher -> both centres, under background load."""
+    from bench.alerts import run
+
+    typer.echo(
+        json.dumps(
+            run(settings=ctx.obj, rate=rate, criticals=criticals, interval=interval),
+            ensure_ascii=False,
+        )
+    )
+
+
+@bench_app.command("score")
+def bench_score(
+    ctx: typer.Context,
+    patients: Annotated[int, typer.Option(help="patients in the synthetic county")] = 1_000_000,
+    reuse: Annotated[bool, typer.Option(help="keep the generated database under /tmp for the next run")] = False,
+) -> None:
+    """A full rescore of a synthetic county, store to store, and the incremental path of ingest."""
+    from bench.score import run
+
+    typer.echo(json.dumps(run(settings=ctx.obj, patients=patients, reuse=reuse)))
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    ctx: typer.Context,
+    readings: Annotated[int, typer.Option(help="backlog published before ingest starts (QoS 1)")] = 300_000,
+    workers: Annotated[int, typer.Option(help="ingest processes sharing the stream ($share/...)")] = 1,
+    live_rate: Annotated[float, typer.Option(help="readings/s offered in the latency run")] = 2_000.0,
+    live_seconds: Annotated[float, typer.Option(help="length of the latency run")] = 20.0,
+    naive_readings: Annotated[
+        int, typer.Option(help="backlog messages the one-row-per-commit baseline drains")
+    ] = 30_000,
+    patients: Annotated[int, typer.Option(help="patients of the simulated county")] = 3_000,
+) -> None:
+    """A backlog drained by ingest vs a bare paho subscriber and a one-row-per-commit one; live latency."""
+    from bench.ingest import run
+
+    figures = run(
+        settings=ctx.obj,
+        readings=readings,
+        workers=workers,
+        live_rate=live_rate,
+        live_seconds=live_seconds,
+        naive_readings=naive_readings,
+        patients=patients,
+    )
+    typer.echo(json.dumps(figures, ensure_ascii=False))
+
+
+@bench_app.command("dashboard")
+def bench_dashboard(
+    ctx: typer.Context,
+    patients: Annotated[int, typer.Option(help="patients in the synthetic county")] = 260_000,
+    readings_per_patient: Annotated[int, typer.Option(help="readings a year per patient")] = 40,
+    iterations: Annotated[int, typer.Option(help="timed calls per screen")] = 40,
+    reuse: Annotated[bool, typer.Option(help="keep the generated database under /tmp for the next run")] = False,
+) -> None:
+    """The server side of each screen's main callbacks on a county of 260,000 patients."""
+    from bench.dashboard import run
+
+    figures = run(
+        settings=ctx.obj,
+        patients=patients,
+        readings_per_patient=readings_per_patient,
+        iterations=iterations,
+        reuse=reuse,
+    )
+    typer.echo(json.dumps(figures, ensure_ascii=False))
+
+
+@bench_app.command("import")
+def bench_import(
+    ctx: typer.Context,
+    patients: Annotated[int, typer.Option(help="patients in the county's GB18030 CSV")] = 260_000,
+    baseline_patients: Annotated[int, typer.Option(help="patients the one-at-a-time baseline registers")] = 1_000,
+) -> None:
+    """A county's registry files imported into an empty store (`cdm registry import`), vs one patient at a time."""
+    from bench.import_registry import run
+
+    typer.echo(json.dumps(run(settings=ctx.obj, patients=patients, baseline_patients=baseline_patients)))
