@@ -64,13 +64,12 @@ def _grid(grid_id: str, columns: list[dict[str, Any]], lang: str) -> dag.AgGrid:
     )
 
 
-def layout(**_query: str) -> html.Div:
-    """Upload, dry-run tables, confirm; refused to anyone but an administrator."""
-    lang = current().settings.language
-    try:
-        _admin()
-    except PermissionError:
-        return html.Div(className="screen", children=[html.H1(t("registry.screen.forbidden", lang), id=STATUS)])
+UPLOAD_STYLE = {"border": "2px dashed #8a99a8", "borderRadius": "8px", "padding": "24px", "textAlign": "center",
+                "cursor": "pointer"}  # fmt: skip
+
+
+def _tables_panels(lang: str) -> list[html.Section]:
+    """The dry run's summary (one row a file) and its problems (the report's lines)."""
     summary_cols = [
         {"field": c, "headerName": t(f"registry.screen.col.{c}", lang), "flex": 1, "minWidth": 64}
         for c in SUMMARY_COLUMNS
@@ -82,43 +81,44 @@ def layout(**_query: str) -> html.Div:
         for c, w in PROBLEM_COLUMNS
     ]
     problem_cols[2]["flex"] = 1
+    return [
+        html.Section(className="panel", children=[html.H2(t("registry.screen.summary", lang)),
+                                                  _grid(SUMMARY, summary_cols, lang)]),
+        html.Section(className="panel", children=[html.H2(t("registry.screen.problems", lang)),
+                                                  _grid(PROBLEMS, problem_cols, lang)]),
+    ]  # fmt: skip
+
+
+def _actions(lang: str) -> html.Div:
+    """Confirm, the report, the credentials: each enabled once it has something to act on."""
+    return html.Div(
+        className="visit-form",
+        children=[
+            html.Button(t("registry.screen.confirm", lang), id=CONFIRM, n_clicks=0, className="primary", disabled=True),
+            html.Button(t("registry.screen.report", lang), id=REPORT, n_clicks=0, disabled=True),
+            html.Button(t("registry.screen.secrets", lang), id=SECRETS, n_clicks=0, disabled=True),
+        ],
+    )
+
+
+def layout(**_query: str) -> html.Div:
+    """Upload, dry-run tables, confirm; refused to anyone but an administrator."""
+    lang = current().settings.language
+    try:
+        _admin()
+    except PermissionError:
+        return html.Div(className="screen", children=[html.H1(t("registry.screen.forbidden", lang), id=STATUS)])
+    upload = dcc.Upload(id=UPLOAD, multiple=True, className="registry-upload", style=UPLOAD_STYLE,
+                        children=html.Div(t("registry.screen.drop", lang)))  # fmt: skip
     return html.Div(
         className="screen work-screen",
         children=[
             html.Header(className="screen-header", children=[html.H1(t("registry.screen.title", lang))]),
             html.P(t("registry.screen.intro", lang), className="login-note"),
-            dcc.Upload(
-                id=UPLOAD,
-                multiple=True,
-                className="registry-upload",
-                children=html.Div(t("registry.screen.drop", lang)),
-                style={
-                    "border": "2px dashed #8a99a8",
-                    "borderRadius": "8px",
-                    "padding": "24px",
-                    "textAlign": "center",
-                    "cursor": "pointer",
-                },
-            ),
+            upload,
             html.Div(id=STATUS, className="form-message", role="status"),
-            html.Section(
-                className="panel",
-                children=[html.H2(t("registry.screen.summary", lang)), _grid(SUMMARY, summary_cols, lang)],
-            ),
-            html.Section(
-                className="panel",
-                children=[html.H2(t("registry.screen.problems", lang)), _grid(PROBLEMS, problem_cols, lang)],
-            ),
-            html.Div(
-                className="visit-form",
-                children=[
-                    html.Button(
-                        t("registry.screen.confirm", lang), id=CONFIRM, n_clicks=0, className="primary", disabled=True
-                    ),
-                    html.Button(t("registry.screen.report", lang), id=REPORT, n_clicks=0, disabled=True),
-                    html.Button(t("registry.screen.secrets", lang), id=SECRETS, n_clicks=0, disabled=True),
-                ],
-            ),
+            *_tables_panels(lang),
+            _actions(lang),
             html.Div(id=RESULT, className="form-message", role="status"),
             dcc.Store(id=TOKEN),
             dcc.Download(id=REPORT_FILE),

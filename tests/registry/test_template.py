@@ -60,3 +60,29 @@ def test_the_template_imports_cleanly_and_again_changes_nothing(db_url: str, tmp
     with first.credentials.open(encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
     assert [r[1] for r in rows[1:]] == ["BP-SN2024000001", "doc.zhang"]
+
+
+def test_the_commands_print_one_json_line(db_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    env = {"CDM_DATABASE_URL": db_url, "CDM_COUNTY_CODE": "xc", "CDM_COUNTY_NAME": "西城县"}
+    runner = CliRunner()
+    made = runner.invoke(app, ["registry", "template", "--out", str(tmp_path / "t")], env=env)
+    assert made.exit_code == 0, made.output
+    report = tmp_path / "report.csv"
+    args = ["registry", "import", "--dir", str(tmp_path / "t"), "--report", str(report), "--by", "clerk"]
+    dry = runner.invoke(app, [*args, "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    line = json.loads(dry.stdout.strip().splitlines()[-1])
+    assert line["patients"]["added"] == 1 and line["dry_run"] is True and line["report"] == str(report)
+    real = runner.invoke(app, args, env=env)
+    printed = json.loads(real.stdout.strip().splitlines()[-1])
+    assert printed["patients"]["added"] == 1
+    with Path(printed["credentials"]).open(encoding="utf-8-sig") as f:
+        passwords = [row[2] for row in csv.reader(f)][1:]
+    assert len(passwords) == 2 and not any(p in real.output for p in passwords)  # only in the 0600 file
+    out = runner.invoke(app, ["export", "fhir", "--out", str(tmp_path / "fhir")], env=env)
+    manifest = json.loads(out.stdout.strip().splitlines()[-1])
+    assert {o["type"]: o["count"] for o in manifest["output"]}["Patient"] == 1
