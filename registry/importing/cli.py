@@ -36,6 +36,9 @@ def import_files(
     from registry.importing.service import Actor, import_directory
 
     settings: Settings = ctx.obj
+    if not settings.database_url:
+        typer.echo("CDM_DATABASE_URL is not set: the import needs the store", err=True)
+        raise typer.Exit(2)
     if not directory.is_dir():
         typer.echo(f"no such directory: {directory}", err=True)
         raise typer.Exit(2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,12 +20,14 @@ import psycopg
 
 from cdm import audit
 from cdm.i18n import t
+from cdm.identity import mask_id_number
 from cdm.settings import Settings
 from registry.importing import files, places, repo
 from registry.importing.logic import Problem
 from registry.importing.report import Line, Secret, default_report_path, secrets_path, write_report, write_secrets
 
 log = logging.getLogger(__name__)
+_ID_LIKE = re.compile(r"\d{17}[\dXx]")
 
 
 @dataclass
@@ -102,8 +105,10 @@ class Run:
         return self.settings.county_code
 
     def reason(self, code: str, values: dict[str, object] | Any) -> str:
-        """A refusal in words."""
-        return t(f"registry.reason.{code}", self.lang, **dict(values))
+        """A refusal in words; a cell quoted in it never shows an ID-card number (one typed in the wrong column)."""
+        shown = {k: _ID_LIKE.sub(lambda m: mask_id_number(m[0]), v) if isinstance(v, str) else v
+                 for k, v in dict(values).items()}  # fmt: skip
+        return t(f"registry.reason.{code}", self.lang, **shown)
 
     def refuse(self, table: files.Table, row: int, problems: list[Problem]) -> None:
         """Count a row refused and put each of its problems in the report."""

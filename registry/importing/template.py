@@ -5,6 +5,7 @@ The sample rows import cleanly together."""
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from cdm.i18n import CATALOGUE, t
@@ -12,6 +13,7 @@ from cdm.identity import check_character
 from registry.importing.columns import COLUMNS, KINDS
 
 _SAMPLE_ID = "33010219600315123"
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")  # the values a reason names, shown as … in the README
 SAMPLES: dict[str, dict[str, str]] = {
     "townships": {"code": "330102001", "name": "城关镇"},
     "villages": {"code": "330102001001", "name": "东村卫生室", "township": "330102001"},
@@ -82,5 +84,5 @@ def readme_text(lang: str) -> str:
         lines.append("")
     lines += [f"## {t('registry.template.reasons', lang)}", ""]
     reasons = sorted(k for k in CATALOGUE if k.startswith("registry.reason.") and ".level." not in k)
-    lines += [f"- {t(k, lang).replace('{', '').replace('}', '')}" for k in reasons]
+    lines += [f"- {_PLACEHOLDER.sub('…', CATALOGUE[k].get(lang) or CATALOGUE[k]['zh'])}" for k in reasons]
     return "\n".join(lines) + "\n"

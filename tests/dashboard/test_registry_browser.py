@@ -82,13 +82,14 @@ def test_an_administrator_imports_the_county_from_the_screen(
                 assert conn.execute("select count(*) from patient").fetchone() == (0,)  # the dry run changed nothing
             page.click("#registry-confirm")
             expect(page.locator("#registry-result")).to_contain_text("导入完成")
-            with page.expect_download() as download:
+            with page.expect_download(timeout=60_000) as download:
                 page.click("#registry-secrets")
             secrets = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
             expect(page.locator("#registry-secrets")).to_be_disabled()
             screenshot(page, "registry-imported.png", full_page=True)
-            with page.expect_download() as report:
-                page.goto(dashboard.url + "/")
+            page.goto(dashboard.url + "/")
+            expect(page.locator("#county-updated-at")).not_to_be_empty()  # the screen's callbacks are live
+            with page.expect_download(timeout=60_000) as report:
                 page.click("#report-download")
             assert report.value.suggested_filename.startswith("慢病管理月报-")
             book = load_workbook(io.BytesIO(Path(report.value.path()).read_bytes()))

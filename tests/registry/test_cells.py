@@ -143,3 +143,14 @@ def test_identifiers_refuse_what_excel_made_a_number() -> None:
         with pytest.raises(CellProblem) as caught:
             cells.identifier(raw)
         assert caught.value.code == "excel_number"
+
+
+def test_a_cell_quoted_in_the_report_never_shows_an_id_number() -> None:
+    from datetime import UTC
+
+    from cdm.settings import Settings
+    from registry.importing.service import Run
+
+    run = Run(conn=None, settings=Settings(_env_file=None), dry_run=True, now=datetime.now(UTC))  # type: ignore[arg-type, call-arg]
+    text = run.reason("bad_date", {"value": ID_1})  # an ID number typed into the birth-date column
+    assert ID_1 not in text and ID_1[:6] + "********" + ID_1[-4:] in text
