@@ -66,3 +66,9 @@ def refresh(_n_intervals: int) -> tuple[object, ...]:
 def refresh_mix(_n_intervals: int) -> object:
     """Redraw the 90-day colour mix."""
     return screen.draw_mix(current_principal())
+
+
+@callback(*report_download.OUTPUTS, *report_download.INPUTS, prevent_initial_call=True)
+def download_report(n_clicks: int, month: str | None) -> tuple[object, str]:
+    """The monthly report of the month picked (dashboard.report.download)."""
+    return report_download.download(n_clicks, month)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from cdm.i18n import t
 from dashboard.access import current_principal
@@ -36,7 +36,8 @@ def panel(*, lang: str) -> html.Section:
                 className="panel-body visit-form",
                 children=[
                     html.Label(t("report.download.month", lang), htmlFor=MONTH),
-                    dcc.Dropdown(id=MONTH, options=months, value=months[0], clearable=False, style={"minWidth": "9em"}),
+                    # a native month picker: no lazily loaded component that re-renders the panel under a click
+                    dcc.Input(id=MONTH, type="month", value=months[0], max=months[0], debounce=True),
                     html.Button(t("report.download.button", lang), id=BUTTON, n_clicks=0, className="primary"),
                     html.Div(id=MESSAGE, className="form-message", role="status"),
                     dcc.Download(id=DOWNLOAD),
@@ -46,13 +47,12 @@ def panel(*, lang: str) -> html.Section:
     )
 
 
-@callback(
-    Output(DOWNLOAD, "data"),
-    Output(MESSAGE, "children"),
-    Input(BUTTON, "n_clicks"),
-    State(MONTH, "value"),
-    prevent_initial_call=True,
-)
+# The callback is declared by the page that shows the panel (dashboard/pages/county.py): Dash re-reads page modules
+# for every app it builds, so a callback registered here, once per process, would be missing from a second app.
+OUTPUTS = (Output(DOWNLOAD, "data"), Output(MESSAGE, "children"))
+INPUTS = (Input(BUTTON, "n_clicks"), State(MONTH, "value"))
+
+
 def download(_n: int, month: str | None) -> tuple[Any, str]:
     """The workbook of the month picked, scoped to the signed-in person."""
     runtime = current()

@@ -45,7 +45,10 @@ def halfwidth(text: str) -> str:
 def text(value: object) -> str:
     """A cell as trimmed half-width text ('' for an empty cell); a whole float loses its '.0'."""
     if type(value) is str:  # every cell of a CSV: the fast path
-        return value.strip() if value.isascii() else value.translate(_TRANSLATE).strip()
+        clean = value.strip() if value.isascii() else value.translate(_TRANSLATE).strip()
+        if clean.startswith('="') and clean.endswith('"'):  # ="0123", the way some exports keep digits as text
+            clean = clean[2:-1].strip()
+        return clean
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -79,7 +82,7 @@ def identifier(value: object, *, required: bool = True) -> str | None:
     """A code or number written as text: letters, digits, '-', '_', '.'; refused when Excel made it a number."""
     if _lost_digits(value):
         raise CellProblem("excel_number")
-    clean = text(value).replace(" ", "")
+    clean = text(value).replace(" ", "").lstrip("'")  # Excel's text prefix, when it survives into a CSV
     if not clean:
         if required:
             raise CellProblem("missing")

@@ -138,7 +138,7 @@ def id_number(value: object, *, today: date) -> IdNumber | None:
     """A checked 18-character ID-card number (lower-case x accepted), None when empty."""
     if value is not None and not isinstance(value, str):  # an Excel number cell: the tail is gone
         raise CellProblem("excel_number")
-    raw = cells.text(value).replace(" ", "").upper()
+    raw = cells.text(value).replace(" ", "").lstrip("'").upper()
     if not raw:
         return None
     if cells.looks_scientific(raw):

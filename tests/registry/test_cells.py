@@ -85,6 +85,8 @@ def test_id_numbers_cleaned_and_checked() -> None:
     full_width = ID_1.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
     assert id_number(full_width, today=TODAY).number == ID_1  # type: ignore[union-attr]
     assert id_number("", today=TODAY) is None
+    assert id_number("'" + ID_1, today=TODAY).number == ID_1  # type: ignore[union-attr]  # Excel's text prefix
+    assert id_number(f'="{ID_1}"', today=TODAY).number == ID_1  # type: ignore[union-attr]  # an export's ="…"
 
 
 @pytest.mark.parametrize(
