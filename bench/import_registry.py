@@ -79,6 +79,7 @@ def _figures(
         "per_row_baseline_patients_per_s": round(per_row, 1),
         "ratio_to_per_row": round(patients / seconds / per_row, 1),
         "generate_s": round(generate_s, 1),
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),  # other work on the same two cores
         "goal_met": seconds <= GOAL_SECONDS and first["peak_rss_mb"] <= GOAL_RSS_MB,
         "machine": machine(),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -61,11 +61,11 @@ def import_patients(run: Run, table: Table) -> None:
         patients_repo.write_history(conn, _history(changes), import_id=run.import_id, now=run.now)
     tz = run.settings.timezone
     patients_write_repo.update_changed(conn, tz=tz)
-    patients_write_repo.insert_new(conn, tz=tz)
     patients_write_repo.write_details(conn, now=run.now)
+    patients_write_repo.insert_new(conn, tz=tz, now=run.now)
     moved = patients_write_repo.attribute_waiting(conn, now=run.now)
     run.attributed = len(moved)
-    touched = set(patients_write_repo.changed_ids(conn, stored_only=new > ASSESS_NEW_AT_ONCE_MAX))
+    touched = set(patients_write_repo.changed_ids(conn, with_new=new <= ASSESS_NEW_AT_ONCE_MAX))
     _assess(run, touched | set(moved))
 
 

@@ -128,7 +128,9 @@ order by s.row_no
 def create_staging(conn: psycopg.Connection) -> None:
     """The staging table of this transaction (a caller's outer transaction may still hold an earlier run's)."""
     conn.execute("drop table if exists import_patient")
+    conn.execute("drop table if exists import_new")
     conn.execute(_CREATE)
+    conn.execute("create temp table import_new (patient_id bigint primary key) on commit drop")
 
 
 @contextmanager

@@ -7,19 +7,37 @@ from datetime import datetime
 
 import psycopg
 
+# New patients in one statement: the patient rows, then their health record, name and address, and phone from the
+# same staged rows, and their ids kept in `import_new` — no pass over the staging table to write the ids back.
 _NEW = """
-insert into patient (record_no, health_card_no, sex, birth_year, hypertension, diabetes, village_id, team_id,
-                     registered_at, id_card_hash, id_card_masked)
-select s.record_no, s.want_card, s.sex, extract(year from s.birth_date)::smallint, s.hypertension, s.diabetes,
-       s.village_id, s.team_id, s.managed::timestamp at time zone %(tz)s, s.id_hash, s.id_masked
-from import_patient s
-where not s.refused and s.patient_id is null
-order by s.row_no
-"""
-
-_NEW_IDS = """
-update import_patient s set patient_id = p.id, changed = true
-from patient p where p.record_no = s.record_no and s.patient_id is null and not s.refused
+with ins as (
+    insert into patient (record_no, health_card_no, sex, birth_year, hypertension, diabetes, village_id, team_id,
+                         registered_at, id_card_hash, id_card_masked)
+    select s.record_no, s.want_card, s.sex, extract(year from s.birth_date)::smallint, s.hypertension, s.diabetes,
+           s.village_id, s.team_id, s.managed::timestamp at time zone %(tz)s, s.id_hash, s.id_masked
+    from import_patient s
+    where not s.refused and s.patient_id is null
+    order by s.row_no
+    returning id, record_no
+),
+staged as materialized (
+    select i.id, s.* from ins i join import_patient s on s.record_no = i.record_no and not s.refused
+),
+records as (
+    insert into health_record (patient_id, birth_date, total_cholesterol_mmol, hdl_mmol, waist_cm, height_cm,
+                               weight_kg, smoker, family_history_ascvd, urban, on_bp_treatment, updated_at)
+    select id, birth_date, total_cholesterol, hdl, waist, height, weight, smoker, family_history, urban,
+           on_bp_treatment, %(now)s
+    from staged
+),
+people as (
+    insert into patient_person (patient_id, name, address, updated_at) select id, name, address, %(now)s from staged
+),
+contacts as (
+    insert into patient_contact (patient_id, phone, updated_at)
+    select id, phone, %(now)s from staged where phone is not null
+)
+insert into import_new (patient_id) select id from staged
 """
 
 _UPDATE = """
@@ -70,13 +88,16 @@ on conflict (patient_id) do update set phone = excluded.phone, updated_at = excl
 # Readings waiting under a new patient's health card or ID-card hash (or a stored patient's new ones) move to them,
 # as registering one patient does (ingest.attribution.service.register_patient): only those that matched nobody.
 _ATTRIBUTE = """
-with refs as (
-    select p.id, 'health_card' as scheme, p.health_card_no as ref_key
-    from import_patient s join patient p on p.id = s.patient_id where s.changed and not s.refused
+with touched as (
+    select patient_id as id from import_new
+    union all
+    select patient_id from import_patient where changed and not refused
+),
+refs as (
+    select p.id, 'health_card' as scheme, p.health_card_no as ref_key from touched t join patient p on p.id = t.id
     union all
     select p.id, 'id_card', encode(p.id_card_hash, 'hex')
-    from import_patient s join patient p on p.id = s.patient_id
-    where s.changed and not s.refused and p.id_card_hash is not null
+    from touched t join patient p on p.id = t.id where p.id_card_hash is not null
 ),
 moved as (
     update reading_unattributed u set attributed_at = %(now)s, patient_id = r.id, attributed_by = 'registration'
@@ -90,11 +111,9 @@ returning r.patient_id
 """
 
 
-def insert_new(conn: psycopg.Connection, *, tz: str) -> int:
-    """Insert the rows about new patients; their ids go back into the staging table. Patients inserted."""
-    inserted = conn.execute(_NEW, {"tz": tz}).rowcount
-    conn.execute(_NEW_IDS)
-    return inserted
+def insert_new(conn: psycopg.Connection, *, tz: str, now: datetime) -> int:
+    """Insert the new patients with their health record, name, address and phone; patients inserted."""
+    return conn.execute(_NEW, {"tz": tz, "now": now}).rowcount
 
 
 def update_changed(conn: psycopg.Connection, *, tz: str) -> None:
@@ -103,8 +122,8 @@ def update_changed(conn: psycopg.Connection, *, tz: str) -> None:
 
 
 def write_details(conn: psycopg.Connection, *, now: datetime) -> None:
-    """Health record, name and address, phone of every new or changed patient; a blank in the file keeps what is
-    stored."""
+    """Health record, name and address, phone of every stored patient the file changes; a blank in the file keeps
+    what is stored."""
     for statement in (_HEALTH_RECORD, _PERSON, _CONTACT):
         conn.execute(statement, {"now": now})
 
@@ -114,8 +133,11 @@ def attribute_waiting(conn: psycopg.Connection, *, now: datetime) -> list[int]:
     return [int(r[0]) for r in conn.execute(_ATTRIBUTE, {"now": now}).fetchall()]
 
 
-def changed_ids(conn: psycopg.Connection, *, stored_only: bool = False) -> list[int]:
-    """Patients the import added or changed (`stored_only`: only those it changed, with an assessment already)."""
-    only = " and exists (select 1 from assessment_current a where a.patient_id = s.patient_id)" if stored_only else ""
-    rows = conn.execute("select s.patient_id from import_patient s where s.changed and not s.refused" + only)
+def changed_ids(conn: psycopg.Connection, *, with_new: bool = True) -> list[int]:
+    """Patients the import changed, and (`with_new`) those it added."""
+    rows = conn.execute(
+        "select s.patient_id from import_patient s where s.changed and not s.refused"
+        " union all select patient_id from import_new where %s",
+        (with_new,),
+    )
     return [int(r[0]) for r in rows]
