@@ -105,4 +105,3 @@ def rows(conn: psycopg.Connection, what: str, scope: Scope) -> Iterator[dict[str
         cur.itersize = FETCH
         cur.execute(QUERIES[what], params)
         yield from cur
-

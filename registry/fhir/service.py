@@ -99,5 +99,6 @@ def _audit(conn: psycopg.Connection, request: ExportRequest, counts: dict[str, i
         "since": request.since.isoformat() if request.since else None,
         "include_id_number": request.include_id_number,
     }
-    audit.record(conn, actor=audit.Actor(request.by), action="export_fhir", screen="cli", detail=detail,
-                 match_account=True)
+    audit.record(
+        conn, actor=audit.Actor(request.by), action="export_fhir", screen="cli", detail=detail, match_account=True
+    )
