@@ -23,8 +23,11 @@ from bench.cli import bench_app
 from cdm.privacy import install_log_redaction
 from cdm.settings import Settings, SettingsError, load_settings
 from dashboard.auth.cli import users_app
+from dashboard.report.cli import report_app
 from ingest.attribution.cli import id_cards_app, readings_app, register_patient_cmd, set_id_card_cmd
 from ingest.devices.cli import devices_app
+from registry.fhir.cli import export_app
+from registry.importing.cli import registry_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="County chronic-disease monitor (慢病监测)")
 db_app = typer.Typer(no_args_is_help=True, help="The store: migrations")
@@ -239,6 +242,9 @@ def _assemble() -> None:
         (id_cards_app, "id-cards", _with_settings),
         (model_app, "model", _with_settings_no_store),
         (bench_app, "bench", _with_settings_no_store),
+        (registry_app, "registry", _with_settings_no_store),  # `import` checks for the store; `template` needs none
+        (export_app, "export", _with_settings),
+        (report_app, "report", _with_settings),
     )
     for sub, name, load in groups:
         sub.callback()(load)

@@ -86,3 +86,15 @@ def bench_dashboard(
         reuse=reuse,
     )
     typer.echo(json.dumps(figures, ensure_ascii=False))
+
+
+@bench_app.command("import")
+def bench_import(
+    ctx: typer.Context,
+    patients: Annotated[int, typer.Option(help="patients in the county's GB18030 CSV")] = 260_000,
+    baseline_patients: Annotated[int, typer.Option(help="patients the one-at-a-time baseline registers")] = 1_000,
+) -> None:
+    """A county's registry files imported into an empty store (`cdm registry import`), vs one patient at a time."""
+    from bench.import_registry import run
+
+    typer.echo(json.dumps(run(settings=ctx.obj, patients=patients, baseline_patients=baseline_patients)))

@@ -6,6 +6,8 @@ the screens live in `cdm.i18n_screens`; both parts form the one catalogue, and a
 
 from __future__ import annotations
 
+from cdm.i18n_exports import EXPORTS
+from cdm.i18n_registry import REGISTRY
 from cdm.i18n_screens import SCREENS
 from cdm.i18n_security import SECURITY
 
@@ -167,7 +169,7 @@ def _merged(*parts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     return merged
 
 
-CATALOGUE: dict[str, dict[str, str]] = _merged(_MESSAGES, SCREENS, SECURITY)
+CATALOGUE: dict[str, dict[str, str]] = _merged(_MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS)
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

@@ -14,6 +14,7 @@ from cdm.db import open_pool
 from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard.access import Principal, Role, current_principal
+from dashboard.auth.first_password import install_password_change
 from dashboard.auth.web import LOGOUT_EVERYWHERE_PATH, LOGOUT_PATH, form_token, install_login
 from dashboard.runtime import Runtime, attach, current, runtime_of
 from dashboard.web_server import install_security, make_server
@@ -33,6 +34,7 @@ NAV_ITEMS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/alerts", "nav.alerts", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP})),
     ("/followups", "nav.followups", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP, Role.TEAM})),
     ("/quality", "nav.quality", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP})),
+    ("/registry", "nav.registry", frozenset({Role.ADMIN})),
 )
 
 
@@ -97,6 +99,7 @@ def create_app(settings: Settings, *, pool: ConnectionPool | None = None) -> das
     attach(app.server, Runtime(settings=settings, pool=pool))
     install_security(app.server, settings=settings, script_hashes=lambda: list(app.csp_hashes()))
     install_login(app.server, settings=settings, pool=pool)
+    install_password_change(app.server, settings=settings, pool=pool)
     return app
 
 

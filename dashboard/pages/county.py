@@ -9,6 +9,7 @@ from dash import Input, Output, callback, html
 from cdm.i18n import t
 from dashboard.access import current_principal
 from dashboard.overview import layout as screen
+from dashboard.report import download as report_download
 from dashboard.runtime import current
 
 dash.register_page(
@@ -39,6 +40,7 @@ def layout(**_query: str) -> html.Div:
             ),
             screen.trend_row(IDS, lang=lang),
             screen.panel(t("dashboard.townships.title", lang), IDS.townships),
+            report_download.panel(lang=lang),
             *screen.intervals(IDS, refresh_s=refresh_s),
         ],
     )
@@ -64,3 +66,9 @@ def refresh(_n_intervals: int) -> tuple[object, ...]:
 def refresh_mix(_n_intervals: int) -> object:
     """Redraw the 90-day colour mix."""
     return screen.draw_mix(current_principal())
+
+
+@callback(*report_download.OUTPUTS, *report_download.INPUTS, prevent_initial_call=True)
+def download_report(n_clicks: int, month: str | None) -> tuple[object, str]:
+    """The monthly report of the month picked (dashboard.report.download)."""
+    return report_download.download(n_clicks, month)

@@ -1,0 +1,217 @@
+"""SQL of importing patients, set-based: the file's clean rows are COPYed into a staging table; conflicts with the
+store, what changed and what is new are found by a few statements over it; the store is written by a few more.
+
+The staging table lives for the import's transaction. A refused row stays in it (refused = true) so that a
+patient whose row was refused is not reported as missing from the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+STAGING_COLUMNS = (
+    "row_no",
+    "refused",
+    "record_no",
+    "name",
+    "sex",
+    "birth_date",
+    "id_hash",
+    "id_masked",
+    "phone",
+    "address",
+    "village",
+    "team",
+    "hypertension",
+    "diabetes",
+    "managed",
+    "card",
+    "on_bp_treatment",
+    "total_cholesterol",
+    "hdl",
+    "waist",
+    "height",
+    "weight",
+    "smoker",
+    "family_history",
+    "urban",
+    "village_id",
+    "team_id",
+    "want_card",
+)
+
+_CREATE = """
+create temp table import_patient (
+    row_no integer primary key, refused boolean not null, record_no text, name text, sex text, birth_date date,
+    id_hash bytea, id_masked text, phone text, address text, village text, team text, hypertension boolean,
+    diabetes boolean, managed date, card text, on_bp_treatment boolean, total_cholesterol real, hdl real,
+    waist real, height real, weight real, smoker boolean, family_history boolean, urban boolean,
+    village_id integer, team_id integer, want_card text, patient_id bigint, changed boolean not null default false
+) on commit drop
+"""
+
+# The patient each row is about: the one with its record number; else one registered before imports existed
+# (no record number) under the row's health card, which the import then takes over.
+_TARGETS = (
+    "update import_patient s set patient_id = p.id from patient p where p.record_no = s.record_no and not s.refused",
+    "update import_patient s set patient_id = p.id from patient p where s.patient_id is null and not s.refused"
+    " and p.record_no is null and p.health_card_no = s.card",
+    # staged as the row's card, else its record number; a stored patient without a card in the row keeps theirs
+    "update import_patient s set want_card = p.health_card_no from patient p"
+    " where p.id = s.patient_id and s.card is null and not s.refused and s.want_card <> p.health_card_no",
+)
+
+# (row, column field, other record) of every conflict with the store or between rows' health cards.
+_CONFLICTS = """
+select s.row_no, 'id_number', coalesce(p.record_no, p.health_card_no)
+from import_patient s join patient p on p.id_card_hash = s.id_hash
+where not s.refused and p.id is distinct from s.patient_id
+union all
+select s.row_no, 'id_on_record', null
+from import_patient s join patient p on p.id = s.patient_id
+where not s.refused and s.id_hash is not null and p.id_card_hash is not null and p.id_card_hash <> s.id_hash
+union all
+select s.row_no, 'card', coalesce(p.record_no, p.health_card_no)
+from import_patient s join patient p on p.health_card_no = s.want_card
+where not s.refused and p.id is distinct from s.patient_id
+union all
+select x.row_no, 'card_in_file', x.first_row::text
+from (select row_no, min(row_no) over (partition by want_card) as first_row from import_patient where not refused) x
+where x.row_no <> x.first_row
+"""
+
+_FIELDS = """
+('record_no', p.record_no, s.record_no),
+('name', pp.name, s.name),
+('sex', p.sex, s.sex),
+('birth_date', h.birth_date::text, s.birth_date::text),
+('id_card', p.id_card_masked, coalesce(s.id_masked, p.id_card_masked)),
+('phone', c.phone, coalesce(s.phone, c.phone)),
+('address', pp.address, coalesce(s.address, pp.address)),
+('village', v.code, s.village),
+('team', t.code, s.team),
+('hypertension', p.hypertension::text, s.hypertension::text),
+('diabetes', p.diabetes::text, s.diabetes::text),
+('managed_since', (p.registered_at at time zone %(tz)s)::date::text, s.managed::text),
+('health_card', p.health_card_no, s.want_card),
+('on_bp_treatment', h.on_bp_treatment::text, coalesce(s.on_bp_treatment, h.on_bp_treatment)::text),
+('total_cholesterol', h.total_cholesterol_mmol::text, coalesce(s.total_cholesterol, h.total_cholesterol_mmol)::text),
+('hdl', h.hdl_mmol::text, coalesce(s.hdl, h.hdl_mmol)::text),
+('waist', h.waist_cm::text, coalesce(s.waist, h.waist_cm)::text),
+('height', h.height_cm::text, coalesce(s.height, h.height_cm)::text),
+('weight', h.weight_kg::text, coalesce(s.weight, h.weight_kg)::text),
+('smoker', h.smoker::text, coalesce(s.smoker, h.smoker)::text),
+('family_history', h.family_history_ascvd::text, coalesce(s.family_history, h.family_history_ascvd)::text),
+('urban', h.urban::text, coalesce(s.urban, h.urban)::text)
+"""
+
+_CHANGES = f"""
+select s.row_no, s.patient_id, f.field, f.old, f.new
+from import_patient s
+join patient p on p.id = s.patient_id
+join region v on v.id = p.village_id
+left join care_team t on t.id = p.team_id
+left join health_record h on h.patient_id = p.id
+left join patient_contact c on c.patient_id = p.id
+left join patient_person pp on pp.patient_id = p.id
+cross join lateral (values {_FIELDS}) f (field, old, new)
+where not s.refused and f.old is distinct from f.new
+order by s.row_no
+"""
+
+
+def create_staging(conn: psycopg.Connection) -> None:
+    """The staging table of this transaction (a caller's outer transaction may still hold an earlier run's)."""
+    conn.execute("drop table if exists import_patient")
+    conn.execute("drop table if exists import_new")
+    conn.execute(_CREATE)
+    conn.execute("create temp table import_new (patient_id bigint primary key) on commit drop")
+
+
+@contextmanager
+def staging_copy(conn: psycopg.Connection) -> Iterator[Any]:
+    """A COPY into the staging table: call `write_row` with values in STAGING_COLUMNS order."""
+    with conn.cursor() as cur, cur.copy(f"copy import_patient ({', '.join(STAGING_COLUMNS)}) from stdin") as copy:
+        yield copy
+
+
+def resolve_targets(conn: psycopg.Connection) -> None:
+    """Which stored patient each row is about, and the health card each row will have."""
+    conn.execute("create index on import_patient (record_no)")
+    conn.execute("create index on import_patient (want_card)")
+    conn.execute("analyze import_patient")
+    for statement in _TARGETS:
+        conn.execute(statement)
+    conn.execute("analyze import_patient")
+
+
+def conflicts(conn: psycopg.Connection) -> list[tuple[int, str, str | None]]:
+    """(row, what, other record or row) for every row that clashes with the store or an earlier row's card."""
+    return [(int(r[0]), str(r[1]), r[2]) for r in conn.execute(_CONFLICTS).fetchall()]
+
+
+def refuse(conn: psycopg.Connection, rows: Sequence[int]) -> None:
+    """Mark rows refused after the store's checks."""
+    conn.execute("update import_patient set refused = true where row_no = any(%s)", (list(rows),))
+
+
+def changes(conn: psycopg.Connection, *, tz: str) -> list[tuple[int, int, str, str | None, str | None]]:
+    """(row, patient id, field, old, new) of every field the file changes on a stored patient (as text)."""
+    rows = conn.execute(_CHANGES, {"tz": tz}).fetchall()
+    return [(int(r[0]), int(r[1]), r[2], r[3], r[4]) for r in rows]
+
+
+def counts(conn: psycopg.Connection) -> tuple[int, int]:
+    """(rows about a stored patient, rows about a new patient), refused rows left out."""
+    row = conn.execute(
+        "select count(*) filter (where patient_id is not null), count(*) filter (where patient_id is null)"
+        " from import_patient where not refused"
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def missing(conn: psycopg.Connection, *, county_id: int) -> list[str]:
+    """Record numbers of the county's patients that no row of the file names (refused rows count as naming)."""
+    rows = conn.execute(
+        "select p.record_no from patient p join region v on v.id = p.village_id"
+        " left join region t on t.id = v.parent_id"
+        " where p.record_no is not null and coalesce(t.parent_id, v.parent_id) = %s"
+        " and not exists (select 1 from import_patient s where s.record_no = p.record_no) order by p.record_no",
+        (county_id,),
+    )
+    return [r[0] for r in rows]
+
+
+def waiting_readings(conn: psycopg.Connection) -> int:
+    """Readings waiting for a patient that the new rows' health card or ID-card hash would match (dry run)."""
+    row = conn.execute(
+        "select count(*) from reading_unattributed u join import_patient s on not s.refused"
+        " and s.patient_id is null and ((u.ref_scheme = 'health_card' and u.ref_key = s.want_card)"
+        " or (u.ref_scheme = 'id_card' and u.ref_key = encode(s.id_hash, 'hex')))"
+        " where u.attributed_at is null and u.reason = 'no_match'"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def mark_changed(conn: psycopg.Connection, patient_ids: Sequence[int]) -> None:
+    """Rows whose stored patient the file changes."""
+    conn.execute("update import_patient set changed = true where patient_id = any(%s)", (list(patient_ids),))
+
+
+def write_history(
+    conn: psycopg.Connection, rows: Sequence[tuple[int, str, str | None, str | None]], *, import_id: int, now: datetime
+) -> None:
+    """One patient_change row per changed field: (patient id, field, old, new), already masked where needed."""
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "copy patient_change (patient_id, import_id, changed_at, field, old_value, new_value) from stdin"
+        ) as copy,
+    ):
+        for patient_id, name, old, new in rows:
+            copy.write_row((patient_id, import_id, now, name, old, new))
