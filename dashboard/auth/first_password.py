@@ -8,7 +8,6 @@ import secrets
 from typing import Any
 
 import flask
-import flask_login
 from psycopg_pool import ConnectionPool
 
 from cdm.i18n import t
@@ -58,13 +57,13 @@ class PasswordChange:
 
     def require_change(self) -> Any:
         """Before every request of a signed-in account: on to the change page while its change is due."""
-        user = flask_login.current_user
-        if not user.is_authenticated or flask.request.path.startswith(OPEN_PREFIXES):
+        principal = getattr(flask.g, "principal", None)  # set by the log-in layer, which runs first
+        if principal is None or flask.request.path.startswith(OPEN_PREFIXES):
             return None
         due = flask.session.get(SESSION_KEY)
         if due is None:
             with self.pool.connection() as conn:
-                due = password_repo.change_required(conn, user.principal.user_id)
+                due = password_repo.change_required(conn, principal.user_id)
             flask.session[SESSION_KEY] = due
         if not due:
             return None
@@ -90,8 +89,8 @@ class PasswordChange:
 
     def view(self) -> Any:
         """GET: the form; POST: check the current password and the new one, store its hash, audit, go home."""
-        user = flask_login.current_user
-        if not user.is_authenticated:
+        principal = getattr(flask.g, "principal", None)
+        if principal is None:
             return flask.redirect("/login")
         if flask.request.method == "GET":
             return self.render()
@@ -99,7 +98,6 @@ class PasswordChange:
         expected = flask.session.pop(CSRF_KEY, None)
         if not expected or not hmac.compare_digest(expected, form.get("csrf", "")):
             return self.render(error=t("login.error.expired", self.lang), status=400)
-        principal = user.principal
         new, again = form.get("new", ""), form.get("again", "")
         with self.pool.connection() as conn, conn.transaction():
             stored = password_repo.password_hash(conn, principal.user_id)

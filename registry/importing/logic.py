@@ -9,13 +9,14 @@ with 性别 and 出生日期) and leaves this module only as its keyed hash and 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from typing import Any
 
-from cdm.identity import IdNumber, IdNumberError, check_character, id_card_hash, mask_id_number, parse_id_number
+from cdm.id_keys import IdCardKeyring
+from cdm.identity import IdNumber, IdNumberError, check_character, mask_id_number, parse_id_number
 from registry.importing import cells
 from registry.importing.cells import CellProblem
 
@@ -60,8 +61,7 @@ class PatientRow:
     hypertension: bool
     diabetes: bool
     managed_since: date
-    id_hash: bytes | None = None
-    id_masked: str | None = None
+    id_card: ProtectedId | None = None
     phone: str | None = None
     address: str | None = None
     card: str | None = None
@@ -165,13 +165,33 @@ def id_number(value: object, *, today: date) -> IdNumber | None:
         raise CellProblem("id_birth_invalid") from None
 
 
-def protect_id(number: IdNumber, key: bytes) -> tuple[bytes, str]:
-    """The keyed hash and the masked form: all the store keeps of an ID-card number (one call, one place)."""
-    return id_card_hash(number, key), mask_id_number(number.number)
+@dataclass(frozen=True, slots=True)
+class ProtectedId:
+    """All the store keeps of an ID-card number, made in one place: the hash under the current key with that key's
+    id, the masked form, and every stored form the same number may already have (under each chain of keys on file)
+    to find it in the store."""
+
+    key_id: str
+    digest: bytes
+    masked: str
+    stored: tuple[tuple[bytes, str], ...]  # (hash, chain) a stored patient of this number may hold
+
+
+def protect_id(number: IdNumber, keyring: IdCardKeyring, chains: Iterable[str]) -> ProtectedId:
+    """The keyed hash, its key id, the masked form and the stored forms to match (cdm.id_keys)."""
+    key_id, digest = keyring.hash(number)
+    stored = tuple((d, c) for d, cs in keyring.candidates(number, chains).items() for c in sorted(cs))
+    return ProtectedId(key_id, digest, mask_id_number(number.number), stored)
 
 
 def patient_row(
-    row: int, raw: Mapping[str, object], *, headers: Mapping[str, str], today: date, key: bytes
+    row: int,
+    raw: Mapping[str, object],
+    *,
+    headers: Mapping[str, str],
+    today: date,
+    keyring: IdCardKeyring,
+    chains: Iterable[str] = (),
 ) -> tuple[PatientRow | None, list[Problem]]:
     """Clean and check one patient row: the record, or None and every problem found."""
     c = Collector(raw, headers)
@@ -202,7 +222,7 @@ def patient_row(
     if c.problems:
         return None, c.problems
     v = c.values
-    hashed, masked = protect_id(number, key) if number is not None else (None, None)
+    protected = protect_id(number, keyring, chains) if number is not None else None
     return PatientRow(
         row=row,
         record_no=v["record_no"],
@@ -214,8 +234,7 @@ def patient_row(
         hypertension=managed_by[0],
         diabetes=managed_by[1],
         managed_since=since,
-        id_hash=hashed,
-        id_masked=masked,
+        id_card=protected,
         phone=v["phone"],
         address=v["address"],
         card=v["card"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ingest.devices import service as devices
+from ingest.devices.logic import meter_uid
 from registry.importing import repo
 from registry.importing.files import Table, has_bad_characters
 from registry.importing.logic import FirstSeen, Problem
@@ -46,7 +47,7 @@ def import_meters(run: Run, table: Table) -> None:
 
 
 def _uid(record: MeterRow) -> str:
-    return f"{devices.UID_PREFIX[record.kind]}-{record.serial}"
+    return meter_uid(record.kind, record.serial)
 
 
 def _checks(

@@ -73,12 +73,14 @@ def _stream(run: Run, table: Table) -> None:
     """Every row checked and copied into staging (a refused row with its record number only)."""
     tally = run.tallies[table.source.kind]
     seen = FirstSeen()
-    key = run.settings.id_card_key.get_secret_value().encode()
+    keyring, chains = run.settings.id_card_keyring, patients_repo.key_chains(run.conn)
     regions, teams, county = run.regions, run.teams, run.county
     with patients_repo.staging_copy(run.conn) as copy:
         for number, raw in table.rows:
             tally.rows += 1
-            record, problems = patient_row(number, raw, headers=table.headers, today=run.today, key=key)
+            record, problems = patient_row(
+                number, raw, headers=table.headers, today=run.today, keyring=keyring, chains=chains
+            )
             if has_bad_characters(raw):
                 problems.append(Problem("", "bad_encoding"))
             record_no = record.record_no if record else _record_no(raw)
@@ -90,7 +92,7 @@ def _stream(run: Run, table: Table) -> None:
                 problems += [_duplicate(table, name, row) for name, row in _unique_values(seen, record)]
             if problems or record is None:
                 run.refuse(table, number, problems)
-                copy.write_row((number, True, record_no) + (None,) * 25)
+                copy.write_row((number, True, record_no) + (None,) * (len(patients_repo.STAGING_COLUMNS) - 3))
             else:
                 copy.write_row(_staged(record, regions[record.village].id, teams[record.team].id))
 
@@ -108,7 +110,8 @@ def _duplicate(table: Table, name: str, row: int) -> Problem:
 
 
 def _unique_values(seen: FirstSeen, record: PatientRow) -> Iterable[tuple[str, int]]:
-    for name, value in (("id_number", record.id_hash), ("card", record.card)):
+    id_digest = record.id_card.digest if record.id_card else None
+    for name, value in (("id_number", id_digest), ("card", record.card)):
         first = seen.earlier(name, value, record.row)
         if first is not None:
             yield name, first
@@ -138,8 +141,11 @@ def _staged(r: PatientRow, village_id: int, team_id: int) -> tuple[object, ...]:
         r.name,
         r.sex,
         r.birth_date,
-        r.id_hash,
-        r.id_masked,
+        r.id_card.digest if r.id_card else None,
+        r.id_card.key_id if r.id_card else None,
+        [d for d, _ in r.id_card.stored] if r.id_card else None,
+        [c for _, c in r.id_card.stored] if r.id_card else None,
+        r.id_card.masked if r.id_card else None,
         r.phone,
         r.address,
         r.village,

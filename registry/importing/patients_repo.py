@@ -22,6 +22,9 @@ STAGING_COLUMNS = (
     "sex",
     "birth_date",
     "id_hash",
+    "id_key_id",
+    "id_digests",
+    "id_chains",
     "id_masked",
     "phone",
     "address",
@@ -48,7 +51,8 @@ STAGING_COLUMNS = (
 _CREATE = """
 create temp table import_patient (
     row_no integer primary key, refused boolean not null, record_no text, name text, sex text, birth_date date,
-    id_hash bytea, id_masked text, phone text, address text, village text, team text, hypertension boolean,
+    id_hash bytea, id_key_id text, id_digests bytea[], id_chains text[], id_masked text, phone text, address text,
+    village text, team text, hypertension boolean,
     diabetes boolean, managed date, card text, on_bp_treatment boolean, total_cholesterol real, hdl real,
     waist real, height real, weight real, smoker boolean, family_history boolean, urban boolean,
     village_id integer, team_id integer, want_card text, patient_id bigint, changed boolean not null default false
@@ -66,15 +70,23 @@ _TARGETS = (
     " where p.id = s.patient_id and s.card is null and not s.refused and s.want_card <> p.health_card_no",
 )
 
+# A stored patient holds the row's ID-card number: its hash is one of the forms the number may be stored in, under
+# the chain of keys that made it (cdm.id_keys: a re-key wraps stored hashes without the numbers).
+_HOLDS_ID = (
+    "exists (select 1 from unnest(s.id_digests, s.id_chains) as c (digest, chain)"
+    " where c.digest = p.id_card_hash and c.chain = p.id_card_key_id)"
+)
+
 # (row, column field, other record) of every conflict with the store or between rows' health cards.
-_CONFLICTS = """
+_CONFLICTS = f"""
 select s.row_no, 'id_number', coalesce(p.record_no, p.health_card_no)
-from import_patient s join patient p on p.id_card_hash = s.id_hash
+from import_patient s cross join lateral unnest(s.id_digests, s.id_chains) as c (digest, chain)
+join patient p on p.id_card_hash = c.digest and p.id_card_key_id = c.chain
 where not s.refused and p.id is distinct from s.patient_id
 union all
 select s.row_no, 'id_on_record', null
 from import_patient s join patient p on p.id = s.patient_id
-where not s.refused and s.id_hash is not null and p.id_card_hash is not null and p.id_card_hash <> s.id_hash
+where not s.refused and s.id_hash is not null and p.id_card_hash is not null and not {_HOLDS_ID}
 union all
 select s.row_no, 'card', coalesce(p.record_no, p.health_card_no)
 from import_patient s join patient p on p.health_card_no = s.want_card
@@ -150,6 +162,11 @@ def resolve_targets(conn: psycopg.Connection) -> None:
     conn.execute("analyze import_patient")
 
 
+def key_chains(conn: psycopg.Connection) -> list[str]:
+    """The chains of ID-card keys re-keys have made (stored hashes may be under any of them)."""
+    return [r[0] for r in conn.execute("select chain from id_card_key_chain order by chain")]
+
+
 def conflicts(conn: psycopg.Connection) -> list[tuple[int, str, str | None]]:
     """(row, what, other record or row) for every row that clashes with the store or an earlier row's card."""
     return [(int(r[0]), str(r[1]), r[2]) for r in conn.execute(_CONFLICTS).fetchall()]
@@ -192,7 +209,9 @@ def waiting_readings(conn: psycopg.Connection) -> int:
     row = conn.execute(
         "select count(*) from reading_unattributed u join import_patient s on not s.refused"
         " and s.patient_id is null and ((u.ref_scheme = 'health_card' and u.ref_key = s.want_card)"
-        " or (u.ref_scheme = 'id_card' and u.ref_key = encode(s.id_hash, 'hex')))"
+        " or (u.ref_scheme = 'id_card' and u.ref_key in"
+        " (select c.chain || ':' || encode(c.digest, 'hex')"
+        " from unnest(s.id_digests, s.id_chains) as c (digest, chain))))"
         " where u.attributed_at is null and u.reason = 'no_match'"
     ).fetchone()
     return int(row[0]) if row else 0

@@ -12,9 +12,9 @@ import psycopg
 _NEW = """
 with ins as (
     insert into patient (record_no, health_card_no, sex, birth_year, hypertension, diabetes, village_id, team_id,
-                         registered_at, id_card_hash, id_card_masked)
+                         registered_at, id_card_hash, id_card_key_id, id_card_masked)
     select s.record_no, s.want_card, s.sex, extract(year from s.birth_date)::smallint, s.hypertension, s.diabetes,
-           s.village_id, s.team_id, s.managed::timestamp at time zone %(tz)s, s.id_hash, s.id_masked
+           s.village_id, s.team_id, s.managed::timestamp at time zone %(tz)s, s.id_hash, s.id_key_id, s.id_masked
     from import_patient s
     where not s.refused and s.patient_id is null
     order by s.row_no
@@ -47,7 +47,9 @@ update patient p set
     registered_at = case when (p.registered_at at time zone %(tz)s)::date = s.managed then p.registered_at
                          else s.managed::timestamp at time zone %(tz)s end,
     health_card_no = s.want_card,
-    id_card_hash = coalesce(s.id_hash, p.id_card_hash), id_card_masked = coalesce(s.id_masked, p.id_card_masked)
+    id_card_hash = coalesce(s.id_hash, p.id_card_hash),
+    id_card_key_id = case when s.id_hash is null then p.id_card_key_id else s.id_key_id end,
+    id_card_masked = coalesce(s.id_masked, p.id_card_masked)
 from import_patient s
 where p.id = s.patient_id and s.changed and not s.refused
 """
@@ -96,8 +98,12 @@ with touched as (
 refs as (
     select p.id, 'health_card' as scheme, p.health_card_no as ref_key from touched t join patient p on p.id = t.id
     union all
-    select p.id, 'id_card', encode(p.id_card_hash, 'hex')
-    from touched t join patient p on p.id = t.id where p.id_card_hash is not null
+    -- every form a waiting reading of the row's ID-card number may be kept in (its chain of keys, then the hash)
+    select p.id, 'id_card', c.chain || ':' || encode(c.digest, 'hex')
+    from touched t join patient p on p.id = t.id
+    join import_patient s on s.patient_id = p.id or (s.patient_id is null and s.record_no = p.record_no)
+    cross join lateral unnest(s.id_digests, s.id_chains) as c (digest, chain)
+    where not s.refused and s.id_digests is not null
 ),
 moved as (
     update reading_unattributed u set attributed_at = %(now)s, patient_id = r.id, attributed_by = 'registration'

@@ -84,6 +84,6 @@ def register_before_import(conn: psycopg.Connection, settings: Settings, *, id_n
         diabetes=False,
     )
     result = register_patient(
-        conn, new, id_number=id_number, key=settings.id_card_key.get_secret_value().encode(), reassess=reassess
+        conn, new, id_number=id_number, keyring=settings.id_card_keyring, reassess=reassess
     )
     return int(result["patient_id"])

@@ -203,3 +203,34 @@ def test_twice_changes_nothing_then_an_updated_export_updates_exactly_what_chang
         assert conn.execute("select count(*) from patient where record_no = 'P005'").fetchone() == (1,)
     missing = [x for x in _report(tmp_path / "3.csv") if x["行号"] == ""]
     assert len(missing) == 1 and "P005" in missing[0]["原因"] and "未删除" in missing[0]["原因"]
+
+
+def test_after_an_id_card_key_rotation_the_same_files_change_nothing_and_a_number_stays_taken(
+    county: tuple[Path, dict[int, list[str]]], settings: Settings, db_url: str, tmp_path: Path
+) -> None:
+    """Re-keying wraps every stored hash under the new key without the numbers (cdm.id_keys): an import after it
+    still recognises each patient's ID-card number, and another record with the same number is still refused."""
+    from ingest.attribution.service import rekey
+
+    directory, _ = county
+    rotated = Settings(
+        database_url=db_url, county_code="xc", county_name="西城县", data_dir=tmp_path / "cdm",
+        id_card_key="a-new-id-card-key-" * 3, id_card_retired_keys=(settings.id_card_key.get_secret_value(),),
+        _env_file=None,
+    )  # type: ignore[call-arg]  # fmt: skip
+    with psycopg.connect(db_url) as conn:
+        _import(conn, directory, settings, tmp_path / "1.csv")
+        rekey(conn, rotated.id_card_keyring)
+        conn.commit()
+        chains = {r[0] for r in conn.execute("select id_card_key_id from patient where id_card_hash is not null")}
+        assert all(">" in chain for chain in chains), chains  # every stored hash is wrapped under the new key
+        again = _import(conn, directory, rotated, tmp_path / "2.csv").summary()
+        assert again["patients"]["added"] == 0 and again["patients"]["updated"] == 0
+        rows, _ = patient_rows()
+        header = rows[0]
+        clash = dict(zip(header, rows[1], strict=True))  # the first patient's ID number under a new record
+        clash["健康档案号"], clash["健康卡号"] = "P900", "H900"
+        write_csv(directory / "patients.csv", [header, [clash[h] for h in header]], encoding="gb18030")
+        third = _import(conn, directory, rotated, tmp_path / "3.csv").summary()
+        assert third["patients"]["refused"] == 1 and third["patients"]["added"] == 0
+    assert any("身份证号" in line["列"] for line in _report(tmp_path / "3.csv") if line["行号"] == "2")
