@@ -26,7 +26,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CDM_", env_file=".env", extra="ignore", frozen=True)
 
-    env: Literal["development", "production"] = "development"
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses the development secrets (webhook, ID-card key, session)",
+    )
     database_url: str | None = Field(
         default=None, description="postgresql://… of the store; unset: `cdm demo` starts an embedded PostgreSQL"
     )
@@ -45,8 +48,13 @@ class Settings(BaseSettings):
         " only on the audit trail",
     )
     mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt://host:port of the broker")
-    mqtt_username: str | None = None
-    mqtt_password: SecretStr | None = None
+    mqtt_secondary_url: str | None = Field(
+        default=None,
+        description="a second broker (mqtt:// or mqtts://, same accounts): meters that cannot reach the first"
+        " publish here, and ingest subscribes to both (the readings' keys make the overlap harmless)",
+    )
+    mqtt_username: str | None = Field(default=None, description="broker account of this process (overrides the URL's)")
+    mqtt_password: SecretStr | None = Field(default=None, description="its password (overrides the URL's)")
     mqtt_ca_file: Path | None = Field(
         default=None,
         description="PEM file of the CA(s) the broker's certificate must chain to (mqtts://); unset: the system's"
@@ -57,10 +65,12 @@ class Settings(BaseSettings):
     )
     mqtt_key_file: Path | None = Field(default=None, description="PEM private key of CDM_MQTT_CERT_FILE")
     county_code: str = Field(default="demo", description="short code of the county; part of every MQTT topic")
-    county_name: str = "示范县"
+    county_name: str = Field(default="示范县", description="the county's name, shown on screens")
     timezone: str = Field(default="Asia/Shanghai", description="time zone of screens and messages")
-    guideline_edition: Literal["2017", "2020", "2025"] = "2020"
-    language: Literal["zh", "en"] = "zh"
+    guideline_edition: Literal["2017", "2020", "2025"] = Field(
+        default="2020", description="edition of the national guideline whose targets the rules use"
+    )
+    language: Literal["zh", "en"] = Field(default="zh", description="`zh` or `en`: screens and messages")
 
     notify_township_url: str | None = Field(
         default=None, description="webhook of the township centres; `{township}` is replaced by its code"
@@ -80,21 +90,24 @@ class Settings(BaseSettings):
     notify_lease_s: float = Field(default=60.0, gt=0, le=3600, description="a dead dispatcher's claim lapses")
 
     sms_gateway_url: str | None = Field(default=None, description="HTTP API of the SMS gateway")
-    sms_api_key: SecretStr | None = None
+    sms_api_key: SecretStr | None = Field(default=None, description="API key of the SMS gateway")
     sms_sign_name: str = Field(default="县慢病中心", description="signature the gateway puts on every SMS")
-    smtp_host: str | None = None
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
-    smtp_from: str = "cdm@localhost"
+    smtp_host: str | None = Field(default=None, description="mail server of e-mail notifications")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="its port")
+    smtp_username: str | None = Field(default=None, description="account on the mail server")
+    smtp_password: SecretStr | None = Field(default=None, description="its password")
+    smtp_starttls: bool = Field(default=False, description="upgrade the mail connection with STARTTLS")
+    smtp_from: str = Field(default="cdm@localhost", description="sender address of e-mail notifications")
 
     reminder_quiet_start: time = Field(default=time(21, 0), description="no patient message from this hour…")
     reminder_quiet_end: time = Field(default=time(8, 0), description="…until this hour (CDM_TIMEZONE)")
     reminder_daily_cap: int = Field(default=2, ge=1, le=20, description="messages a patient gets a day at most")
     reminder_measure_after_days: int = Field(default=7, ge=1, le=365, description="no reading this long: remind")
 
-    ingest_client_id: str = "cdm-ingest-1"
+    ingest_client_id: str = Field(
+        default="cdm-ingest-1",
+        description="this ingest worker's persistent MQTT session (one per worker, kept across restarts)",
+    )
     ingest_batch_size: int = Field(
         default=500,
         ge=1,
@@ -115,9 +128,11 @@ class Settings(BaseSettings):
         description="messages received and not yet committed, at most; when full, the network thread waits and"
         " the broker holds the rest (backpressure). Keep it above the broker's in-flight window",
     )
-    max_payload_bytes: int = Field(default=4096, ge=256, le=1_048_576)
-    max_clock_skew_s: int = Field(default=300, ge=0, le=86_400)
-    max_buffer_age_days: int = Field(default=30, ge=1, le=3650)
+    max_payload_bytes: int = Field(default=4096, ge=256, le=1_048_576, description="larger messages are refused")
+    max_clock_skew_s: int = Field(
+        default=300, ge=0, le=86_400, description="how far in the future a reading's measured_at may be"
+    )
+    max_buffer_age_days: int = Field(default=30, ge=1, le=3650, description="how old a replayed reading may be")
     id_card_key: SecretStr = Field(
         default=NOT_SET,
         description="key of the HMAC-SHA256 kept in place of ID-card numbers; unset: <data dir>/secrets/id_card.key."
@@ -145,8 +160,12 @@ class Settings(BaseSettings):
         " own CDM_INGEST_CLIENT_ID split the meters' stream; unset, one worker takes every message",
     )
 
-    assessment_window_days: int = Field(default=14, ge=1, le=365)
-    monitoring_interval_days: int = Field(default=30, ge=1, le=365)
+    assessment_window_days: int = Field(
+        default=14, ge=1, le=365, description="window of the means the rules compare with targets"
+    )
+    monitoring_interval_days: int = Field(
+        default=30, ge=1, le=365, description="no reading for longer: yellow (monitoring gap)"
+    )
     sitting_minutes: int = Field(
         default=10,
         ge=1,
@@ -156,9 +175,9 @@ class Settings(BaseSettings):
         " whether its sitting's mean confirmed it",
     )
 
-    dashboard_host: str = "127.0.0.1"
+    dashboard_host: str = Field(default="127.0.0.1", description="address the screens are served on")
     dashboard_port: int = Field(default=8050, ge=0, le=65535, description="0: any free port (`cdm demo`)")
-    dashboard_refresh_s: int = Field(default=5, ge=1, le=3600)
+    dashboard_refresh_s: int = Field(default=5, ge=1, le=3600, description="live refresh of the county screen")
     id_card_retired_keys: tuple[SecretStr, ...] = Field(
         default=(),
         description="earlier ID-card keys (JSON list), kept to match hashes re-keyed under a later one; the files of"
@@ -190,6 +209,18 @@ class Settings(BaseSettings):
     )
     password_min_length: int = Field(default=10, ge=8, le=128, description="shortest password an account may set")
 
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="folder where every process of this machine writes its Prometheus metrics (prometheus_client's"
+        " multiprocess mode: a tmpfs folder emptied at boot, e.g. /run/cdm/metrics); `cdm metrics` serves them all"
+        " on one endpoint. Unset: no process writes metrics",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="address `cdm metrics` serves /metrics on")
+    metrics_port: int = Field(default=9464, ge=0, le=65535, description="its port (0: any free port)")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="`json`: one JSON object a line on stderr (for journald and log collectors)"
+    )
+
     data_dir: Path = Field(
         default=Path(".cdm"), description="embedded PostgreSQL, broker config and logs of `cdm demo`"
     )
@@ -203,6 +234,11 @@ class Settings(BaseSettings):
         if scheme not in {"postgresql", "postgres"}:
             raise ValueError(f"must start with postgresql://, got {scheme or 'no scheme'}://")
         return value
+
+    @field_validator("mqtt_secondary_url")
+    @classmethod
+    def _mqtt_secondary_url(cls, value: str | None) -> str | None:
+        return cls._mqtt_url(value) if value else None
 
     @field_validator("mqtt_url")
     @classmethod
@@ -311,6 +347,11 @@ class Settings(BaseSettings):
     @property
     def mqtt_tls(self) -> bool:
         return urlsplit(self.mqtt_url).scheme == "mqtts"
+
+    @property
+    def mqtt_urls(self) -> list[str]:
+        """The brokers in order of preference: CDM_MQTT_URL, then CDM_MQTT_SECONDARY_URL when set."""
+        return [self.mqtt_url, *([self.mqtt_secondary_url] if self.mqtt_secondary_url else [])]
 
 
 def _check_mqtt_tls(settings: Settings) -> None:
