@@ -16,6 +16,7 @@ from alerts.channels.registry import build_channels, close_all
 from alerts.channels.webhook import fill_township
 from alerts.message import outbound
 from cdm import db
+from cdm.metrics import observe_delivery
 from cdm.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,13 @@ POLL_S = 1.0
 def backoff(attempts: int, *, base_s: float = 2.0, max_s: float = 600.0) -> timedelta:
     """Wait before the next attempt: base, 2 x base, 4 x base … seconds, at most `max_s`."""
     return timedelta(seconds=min(base_s * 2 ** (attempts - 1), max_s))
+
+
+def _observe(due: repo.Due, attempt: repo.Attempt) -> None:
+    """Count a recorded attempt; a delivery also times commit (the notification's creation) to delivered."""
+    result = "delivered" if attempt.ok else ("retry" if attempt.retry_in is not None else "failed")
+    seconds = (attempt.finished - due.created_at).total_seconds() if attempt.ok else None
+    observe_delivery(channel=due.channel, centre=due.recipient, result=result, seconds=seconds)
 
 
 class Dispatcher:
@@ -72,7 +80,9 @@ class Dispatcher:
         lease = timedelta(seconds=self.settings.notify_lease_s)
         due = repo.claim_due(conn, limit=CLAIM_LIMIT, lease=lease)
         for d, future in [(d, self._pool.submit(self._send, d)) for d in due]:
-            repo.record_attempt(conn, d, future.result())
+            attempt = future.result()
+            repo.record_attempt(conn, d, attempt)
+            _observe(d, attempt)
         return len(due)
 
     def _address(self, due: repo.Due) -> str:

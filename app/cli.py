@@ -7,7 +7,6 @@ import functools
 import json
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from typing import Annotated
@@ -39,12 +38,10 @@ log = logging.getLogger("cdm")
 
 @app.callback()
 def _main(log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR")] = "INFO") -> None:
-    logging.basicConfig(
-        level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from app.logs import configure
+
+    configure(log_level)
     install_log_redaction()  # no identity or mobile number in clear in any log line of any process
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def settings_or_exit(*, need_database: bool = True) -> Settings:
@@ -54,6 +51,9 @@ def settings_or_exit(*, need_database: bool = True) -> Settings:
     except SettingsError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    from app.logs import use_format
+
+    use_format(settings.log_format)
     if need_database and not settings.database_url:
         typer.echo(
             "CDM_DATABASE_URL is not set (e.g. postgresql://cdm@127.0.0.1:5432/cdm); "
@@ -62,6 +62,20 @@ def settings_or_exit(*, need_database: bool = True) -> Settings:
         )
         raise typer.Exit(2)
     return settings
+
+
+def process_settings(process: str) -> Settings:
+    """The settings of a long-running process, its metrics enabled before anything is counted (cdm.metrics)."""
+    from cdm.metrics import enable
+
+    settings = settings_or_exit()
+    enable(settings, process=process)
+    return settings
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or Ctrl-C (for the commands of other modules)."""
+    return _stop_on_signals()
 
 
 def _stop_on_signals() -> threading.Event:
@@ -124,7 +138,7 @@ def ingest() -> None:
     """Subscribe to the county's meters and store their readings (ack after commit)."""
     from ingest.worker import run
 
-    totals = run(settings_or_exit(), stop=_stop_on_signals())
+    totals = run(process_settings("ingest"), stop=_stop_on_signals())
     typer.echo(json.dumps(dataclasses.asdict(totals)))
 
 
@@ -133,7 +147,7 @@ def worker() -> None:
     """Send notifications from the outbox and run the scheduled jobs."""
     from app.worker import run
 
-    run(settings_or_exit(), stop=_stop_on_signals())
+    run(process_settings("worker"), stop=_stop_on_signals())
 
 
 @app.command()
@@ -141,7 +155,7 @@ def dashboard() -> None:
     """Serve the Dash screens."""
     from dashboard.app import serve
 
-    serve(settings_or_exit(), stop=_stop_on_signals())
+    serve(process_settings("dashboard"), stop=_stop_on_signals())
 
 
 @app.command()
@@ -264,6 +278,15 @@ def _no_store(command: Callable[..., None]) -> Callable[..., None]:
 
 
 _assemble()
+
+
+def _add_operations_commands() -> None:
+    from app.monitor.cli import register
+
+    register(app)
+
+
+_add_operations_commands()
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ class Demo:
             port = self._start_children()
             _say(f"看板 / dashboard: http://{self.settings.dashboard_host}:{port}/")
             _say(f"数据库 / store (administrator): {stack.url}")
+            _say(f"metrics: {self._start_metrics()}")
             how_long = f"{seconds:.0f} s" if seconds else "Ctrl-C 停止 / Ctrl-C stops"
             _say(f"模拟设备上传中 / the meters are publishing, {self.rate:g} readings/s ({how_long})…")
             args = [
@@ -111,6 +112,15 @@ class Demo:
         dashboard = self.stack.spawn("dashboard", env={"CDM_DASHBOARD_PORT": str(port)})
         wait_for_port(port, timeout=60, proc=dashboard)
         return port
+
+    def _start_metrics(self) -> str:
+        """Start `cdm metrics` (every process's metrics and the store's gauges on one endpoint); its URL."""
+        port = self.settings.metrics_port
+        if port == 0 or port_in_use(port):
+            port = free_port()
+        proc = self.stack.spawn("metrics", env={"CDM_METRICS_PORT": str(port)})
+        wait_for_port(port, timeout=60, proc=proc)
+        return f"http://{self.settings.metrics_host}:{port}/metrics"
 
     def _drain(self, published: int, baseline: dict[str, int]) -> None:
         deadline = time.monotonic() + DRAIN_TIMEOUT_S

@@ -17,6 +17,7 @@ from alerts.workflow.service import run_escalation
 from assess.risk.service import score_everyone
 from assess.service import rescore_all
 from cdm import db, store
+from cdm.metrics import observe_job
 from cdm.settings import Settings
 from dashboard.summaries.service import refresh_indicators as refresh
 from ingest.status.service import refresh_status
@@ -111,7 +112,12 @@ def run_job(name: str) -> None:
     settings = _bound.get("settings")
     if settings is None:
         raise RuntimeError("app.jobs.declare() was not called in this process; the job has no settings")
-    JOBS[name](settings)
+    try:
+        JOBS[name](settings)
+    except BaseException:
+        observe_job(name, ok=False)
+        raise
+    observe_job(name, ok=True)
 
 
 def declare(scheduler: BaseScheduler, settings: Settings) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -72,12 +73,14 @@ class LocalStack:
                 "notify_township_url": f"{self.sink.url}/township/{{township}}",
                 "notify_county_url": f"{self.sink.url}/county",
             }
+        update["metrics_dir"] = self._metrics_dir()
         self.settings = self._given.model_copy(update=update)
         # Children resolve their secrets from the same files as this process (cdm.secret_files), wherever they run.
         data_dir = str(Path(self._given.data_dir).resolve())
         # The children connect as the runtime role, like production services; this process (registering the
         # county, the summary) keeps the administrator's connection.
         self.env = {**os.environ, "CDM_DATABASE_URL": services_url, "CDM_MQTT_URL": mqtt_url, "CDM_DATA_DIR": data_dir}
+        self.env["CDM_METRICS_DIR"] = str(self.settings.metrics_dir)
         for key in ("notify_township_url", "notify_county_url"):
             self.env[f"CDM_{key.upper()}"] = str(getattr(self.settings, key))
         upgrade_store(url, roles=roles)
@@ -91,6 +94,15 @@ class LocalStack:
         roles = DbRoles(owner=given.db_owner_role, runtime=given.db_runtime_role)
         admin = given.database_admin_url or self._fresh_embedded_database()
         return admin, given.database_url or runtime_url(admin, roles), roles
+
+    def _metrics_dir(self) -> Path:
+        """CDM_METRICS_DIR when given, else a folder of this stack's own, emptied (counts start at zero)."""
+        if self._given.metrics_dir is not None:
+            return self._given.metrics_dir
+        folder = self.data_dir / "metrics"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        return folder
 
     def _fresh_embedded_database(self) -> str:
         self._pg = EmbeddedPostgres(self.data_dir / "pg")

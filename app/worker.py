@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from alerts.dispatcher import Dispatcher
 from app import jobs
 from cdm import db
+from cdm.metrics import metrics
 from cdm.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,11 +87,13 @@ class SchedulerGuard:
                 log.info("removed stored jobs no longer declared: %s", ", ".join(stale))
             scheduler.resume()
             self.active.set()
+            metrics().scheduler_active.set(1)
             log.info("scheduler active: %s", ", ".join(j.id for j in scheduler.get_jobs()))
             while not self.stop.wait(HEARTBEAT_S):
                 db.ping(conn)  # the lock lives as long as this connection
         finally:
             self.active.clear()
+            metrics().scheduler_active.set(0)
             scheduler.shutdown(wait=False)
 
 

@@ -37,7 +37,14 @@ def ping(conn: psycopg.Connection) -> None:
 def open_pool(url: str, *, min_size: int = 1, max_size: int = 4, app: str = APP_NAME) -> ConnectionPool:
     """A small pool for request-driven readers such as the dashboard."""
     pool = ConnectionPool(
-        url, min_size=min_size, max_size=max_size, kwargs={"application_name": app, "autocommit": True}, open=False
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"application_name": app, "autocommit": True},
+        # A connection is checked as it is handed out: after a store restart or a failover the pool drops the dead
+        # ones instead of failing one request for each (one round trip; the screens make few requests).
+        check=ConnectionPool.check_connection,
+        open=False,
     )
     pool.open(wait=True, timeout=30)
     return pool

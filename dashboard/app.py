@@ -16,6 +16,7 @@ from cdm.settings import Settings
 from dashboard.access import Principal, Role, current_principal
 from dashboard.auth.first_password import install_password_change
 from dashboard.auth.web import LOGOUT_EVERYWHERE_PATH, LOGOUT_PATH, form_token, install_login
+from dashboard.health import HealthMiddleware
 from dashboard.runtime import Runtime, attach, current, runtime_of
 from dashboard.web_server import install_security, make_server
 
@@ -100,6 +101,7 @@ def create_app(settings: Settings, *, pool: ConnectionPool | None = None) -> das
     install_security(app.server, settings=settings, script_hashes=lambda: list(app.csp_hashes()))
     install_login(app.server, settings=settings, pool=pool)
     install_password_change(app.server, settings=settings, pool=pool)
+    app.server.wsgi_app = HealthMiddleware(app.server.wsgi_app, pool)  # type: ignore[method-assign]
     return app
 
 

@@ -32,6 +32,7 @@ class BatchResult:
     quarantined: int = 0
     alerts: int = 0
     stale: int = 0  # of `stored`: late readings (a replayed buffer) that re-assessed but could not alert
+    unattributed: int = 0  # of `stored`: readings no patient matched (kept waiting for a match)
 
     def __add__(self, other: BatchResult) -> BatchResult:
         return BatchResult(
@@ -40,6 +41,7 @@ class BatchResult:
             self.quarantined + other.quarantined,
             self.alerts + other.alerts,
             self.stale + other.stale,
+            self.unattributed + other.unattributed,
         )
 
 
@@ -126,6 +128,7 @@ def process_batch(conn: psycopg.Connection, messages: Sequence[InboundMessage], 
         quarantined=len(quarantine),
         alerts=len(assessed.alerts),
         stale=stale,
+        unattributed=sum(1 for _, _, pid in inserted if pid is None),
     )
 
 

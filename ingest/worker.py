@@ -24,6 +24,7 @@ from paho.mqtt.matcher import MQTTMatcher
 from tenacity import retry, retry_if_exception_type, stop_never, wait_exponential
 
 from cdm import db
+from cdm.metrics import observe_batch
 from cdm.mqtt import configure
 from cdm.payload import device_filters, readings_filter
 from cdm.privacy import redact
@@ -88,6 +89,16 @@ def _matcher(filters: tuple[str, ...]) -> MQTTMatcher:
     for index in reversed(range(len(filters))):  # a filter listed twice keeps its first index
         matcher[filters[index]] = index
     return matcher
+
+
+def outcomes(result: BatchResult) -> dict[str, int]:
+    """A batch's messages by the outcome label of `cdm_ingest_readings_total` (each message counted once)."""
+    return {
+        "stored": result.stored - result.unattributed,
+        "unattributed": result.unattributed,
+        "duplicate": result.duplicates,
+        "quarantined": result.quarantined,
+    }
 
 
 def subscription(settings: Settings, topic_filter: str) -> str:
@@ -218,8 +229,10 @@ class IngestWorker:
 
     def _commit_and_ack(self, batch: list[InboundMessage]) -> None:
         started = time.monotonic()
-        self.totals += self._commit(batch)
+        result = self._commit(batch)
+        self.totals += result
         took = time.monotonic() - started
+        observe_batch(outcomes=outcomes(result), alerts=result.alerts, seconds=took, queue_depth=self._queue.qsize())
         if took > SLOW_BATCH_S:
             log.warning("slow batch: %s messages took %.0f ms", len(batch), took * 1000)
         for msg in batch:
