@@ -281,9 +281,16 @@ _assemble()
 
 
 def _add_operations_commands() -> None:
+    from app.deploy.cli import deploy_app
     from app.monitor.cli import register
 
     register(app)
+    deploy_app.callback()(_with_settings_any_store)
+    app.add_typer(deploy_app, name="deploy")
+
+
+def _with_settings_any_store(ctx: typer.Context) -> None:
+    ctx.obj = settings_or_exit(need_database=False)
 
 
 _add_operations_commands()

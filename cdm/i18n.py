@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from cdm.i18n_exports import EXPORTS
 from cdm.i18n_registry import REGISTRY
+from cdm.i18n_ops import OPS
 from cdm.i18n_screens import SCREENS
 from cdm.i18n_security import SECURITY
 
@@ -169,7 +170,7 @@ def _merged(*parts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     return merged
 
 
-CATALOGUE: dict[str, dict[str, str]] = _merged(_MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS)
+CATALOGUE: dict[str, dict[str, str]] = _merged(_MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS)
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

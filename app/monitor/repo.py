@@ -27,7 +27,9 @@ def store_figures(conn: psycopg.Connection) -> StoreFigures:
     devices = conn.execute(
         "select count(*) filter (where status = 'offline'), count(*) from device where revoked_at is null"
     ).fetchone()
-    colours = dict(conn.execute("select colour, count(*) from assessment_current group by colour").fetchall())
+    colours: dict[str, int] = dict(
+        conn.execute("select colour, count(*) from assessment_current group by colour").fetchall()
+    )
     return StoreFigures(
         outbox_pending=int(outbox[0]) if outbox else 0,
         outbox_oldest_s=float(outbox[1]) if outbox else 0.0,
