@@ -1,0 +1,172 @@
+"""Backups that restore: continuous archiving with pgBackRest as `cdm deploy render` configures it, a base backup
+taken while readings flow, and a point-in-time restore into a fresh server that finds every reading, alert and
+audit row committed before that point (and none begun after it).
+
+Debian's PostgreSQL 15 and pgbackrest, run as the postgres user, in temporary folders on free ports.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from app.deploy.logic import Deployment, paths
+from app.deploy.service import render_to
+from app.deploy.sizing import Machine
+from app.services import free_port
+from cdm.settings import Settings
+from cdm.store import upgrade_store
+from dashboard import audit
+from ingest.batch import IngestContext, process_batch
+from tests.support import pg15
+from tests.support.registry import SmallCounty, bp_message, build
+
+REASON = pg15.missing("pgbackrest")
+pytestmark = [pytest.mark.integration, pytest.mark.heavy, pytest.mark.skipif(REASON is not None, reason=str(REASON))]
+PATIENTS = 400
+
+
+@dataclass
+class Writer:
+    """Ingest's own batch transaction, again and again: readings (one critical, so an alert) and an audit row."""
+
+    url: str
+    county: SmallCounty
+    settings: Settings
+    stop: threading.Event = field(default_factory=threading.Event)
+    started: int = 0  # batches begun (set before the transaction starts)
+    committed: int = 0  # batches whose commit has returned
+    batches: dict[int, tuple[list[int], int]] = field(default_factory=dict)  # batch -> (reading seqs, patient id)
+    error: BaseException | None = None
+
+    def run(self) -> None:
+        cards = list(self.county.patients)
+        ctx = IngestContext.from_settings(self.settings)
+        try:
+            with psycopg.connect(self.url) as conn:
+                while not self.stop.is_set() and self.started < PATIENTS:
+                    k = self.started + 1
+                    seqs = [k * 10 + i for i in range(3)]
+                    card = cards[k - 1]
+                    msgs = [
+                        bp_message(self.county, county_code=self.settings.county_code, card=card, seq=s, sbp=sbp, dbp=95)
+                        for s, sbp in zip(seqs, (132, 141, 186), strict=True)
+                    ]
+                    self.started = k
+                    with conn.transaction():
+                        process_batch(conn, msgs, ctx=ctx)
+                        audit.record(conn, principal=None, username="backup-test", action="login_failed", detail={"batch": k})
+                    self.committed = k
+                    self.batches[k] = (seqs, self.county.patients[card])
+                    time.sleep(0.01)
+        except BaseException as exc:  # the test reports it
+            self.error = exc
+
+
+def found(url: str, writer: Writer, batches: range) -> dict[str, int]:
+    """How many of these batches' readings, alerts and audit rows the store at `url` holds."""
+    seqs = [s for k in batches for s in writer.batches[k][0]]
+    patients = [writer.batches[k][1] for k in batches]
+    with psycopg.connect(url) as conn:
+        readings = conn.execute("select count(*) from reading where seq = any(%s)", (seqs,)).fetchone()[0]
+        alerts = conn.execute("select count(*) from alert where patient_id = any(%s)", (patients,)).fetchone()[0]
+        audits = conn.execute(
+            "select count(*) from audit_event where username = 'backup-test' and (detail->>'batch')::int = any(%s)",
+            (list(batches),),
+        ).fetchone()[0]
+    return {"readings": readings, "alerts": alerts, "audit": audits}
+
+
+def pgbackrest(cluster: pg15.Cluster, conf: str, *args: str) -> str:
+    done = cluster.run("pgbackrest", f"--config={conf}", "--stanza=cdm", *args, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_a_backup_taken_under_load_restores_to_a_point_in_time(settings: Settings):
+    folder = pg15.home("cdm-test-backup-")
+    port = free_port()
+    d = Deployment(root=str(folder / "root"), pg_port=port, machine=Machine(memory_gb=1, cores=2))
+    render_to(folder / "root", settings, d)
+    where = paths(d)
+    for key in ("backup_repo", "backup_logs"):
+        Path(where[key]).mkdir(parents=True, exist_ok=True)
+    pg15.give_to_postgres(folder)
+    primary = pg15.Cluster(Path(where["pg_data"]), socket_dir=Path(where["pg_socket"]), port=port)
+    restored = pg15.Cluster(folder / "restored" / "data", socket_dir=Path(where["pg_socket"]))
+    writer: Writer | None = None
+    try:
+        primary.init(include_dir=folder / "root/etc/postgresql/15/main/conf.d").start()
+        with psycopg.connect(primary.url(), autocommit=True) as conn:
+            assert conn.execute("show archive_mode").fetchone() == ("on",), "the rendered settings are in force"
+            conn.execute("create database cdm")
+        url = primary.url("cdm")
+        upgrade_store(url)
+        with psycopg.connect(url) as conn:
+            county = build(conn, code=settings.county_code, patients=PATIENTS)
+            conn.commit()
+        conf = where["pgbackrest_conf"]
+        pgbackrest(primary, conf, "stanza-create")
+        writer = Writer(url, county, settings)
+        thread = threading.Thread(target=writer.run)
+        thread.start()
+        time.sleep(1.0)
+        during = writer.committed
+        pgbackrest(primary, conf, "--type=full", "backup")  # readings go on flowing meanwhile
+        assert writer.committed > during + 5, "the writer kept committing during the backup"
+        time.sleep(1.0)
+        before = writer.committed
+        assert before >= 20
+        with psycopg.connect(url) as conn:
+            target: datetime = conn.execute("select clock_timestamp()").fetchone()[0]
+        after = writer.started + 1  # batches from here on began after the target
+        time.sleep(1.0)
+        writer.stop.set()
+        thread.join(30)
+        assert writer.error is None and writer.committed >= after + 5, (writer.error, writer.committed, after)
+        pgbackrest(primary, conf, "check")  # switches the WAL segment and waits until it is archived
+        primary.stop()
+
+        restored.data_dir.parent.mkdir(parents=True)
+        pg15.give_to_postgres(restored.data_dir.parent)
+        pgbackrest(
+            restored, conf, f"--pg1-path={restored.data_dir}", "--type=time", f"--target={target.isoformat(sep=' ')}",
+            "--target-action=promote", "restore",
+        )  # fmt: skip
+        # The copy must not archive into the repository of the server it was restored from.
+        restored.start("-c archive_mode=off")
+        restored_url = restored.url("cdm")
+        with psycopg.connect(restored_url) as conn:
+            assert pg15_wait_promoted(conn)
+        assert found(restored_url, writer, range(1, before + 1)) == {
+            "readings": 3 * before,
+            "alerts": before,
+            "audit": before,
+        }, "everything committed before the target"
+        assert found(restored_url, writer, range(after, writer.committed + 1)) == {
+            "readings": 0,
+            "alerts": 0,
+            "audit": 0,
+        }, "nothing begun after it"
+    finally:
+        if writer is not None:
+            writer.stop.set()
+        restored.stop("immediate")
+        primary.stop("immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def pg15_wait_promoted(conn: psycopg.Connection, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if conn.execute("select not pg_is_in_recovery()").fetchone() == (True,):
+            return True
+        time.sleep(0.2)
+    return False
