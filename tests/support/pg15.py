@@ -77,7 +77,11 @@ class Cluster:
             folder.mkdir(parents=True, exist_ok=True)
             give_to_postgres(folder)
         self.run(str(PG_BIN / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        lines = [f"port = {self.port}", "listen_addresses = '127.0.0.1'", f"unix_socket_directories = '{self.socket_dir}'"]
+        lines = [
+            f"port = {self.port}",
+            "listen_addresses = '127.0.0.1'",
+            f"unix_socket_directories = '{self.socket_dir}'",
+        ]
         if include_dir is not None:
             lines.append(f"include_dir = '{include_dir}'")
         with (self.data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:

@@ -47,27 +47,29 @@ class Writer:
     error: BaseException | None = None
 
     def run(self) -> None:
-        cards = list(self.county.patients)
         ctx = IngestContext.from_settings(self.settings)
         try:
             with psycopg.connect(self.url) as conn:
                 while not self.stop.is_set() and self.started < PATIENTS:
-                    k = self.started + 1
-                    seqs = [k * 10 + i for i in range(3)]
-                    card = cards[k - 1]
-                    msgs = [
-                        bp_message(self.county, county_code=self.settings.county_code, card=card, seq=s, sbp=sbp, dbp=95)
-                        for s, sbp in zip(seqs, (132, 141, 186), strict=True)
-                    ]
-                    self.started = k
-                    with conn.transaction():
-                        process_batch(conn, msgs, ctx=ctx)
-                        audit.record(conn, principal=None, username="backup-test", action="login_failed", detail={"batch": k})
-                    self.committed = k
-                    self.batches[k] = (seqs, self.county.patients[card])
+                    self._one(conn, ctx, self.started + 1)
                     time.sleep(0.01)
         except BaseException as exc:  # the test reports it
             self.error = exc
+
+    def _one(self, conn: psycopg.Connection, ctx: IngestContext, k: int) -> None:
+        seqs = [k * 10 + i for i in range(3)]
+        card = list(self.county.patients)[k - 1]
+        code = self.settings.county_code
+        msgs = [
+            bp_message(self.county, county_code=code, card=card, seq=s, sbp=sbp, dbp=95)
+            for s, sbp in zip(seqs, (132, 141, 186), strict=True)
+        ]
+        self.started = k
+        with conn.transaction():
+            process_batch(conn, msgs, ctx=ctx)
+            audit.record(conn, principal=None, username="backup-test", action="login_failed", detail={"batch": k})
+        self.committed = k
+        self.batches[k] = (seqs, self.county.patients[card])
 
 
 def found(url: str, writer: Writer, batches: range) -> dict[str, int]:
