@@ -29,11 +29,21 @@ JOBSTORE_TABLE = "apscheduler_jobs"
 
 
 def sqlalchemy_url(url: str) -> str:
-    """The store's URL for SQLAlchemy's psycopg 3 driver (a unix socket's `?host=/dir` passes through as is)."""
+    """The store's URL for SQLAlchemy's psycopg 3 driver (a unix socket's `?host=/dir` passes through as is).
+
+    A multi-host URL (postgresql://u@h1:p1,h2:p2/db?target_session_attrs=read-write, a Patroni pair) is spelled
+    the way SQLAlchemy accepts it: `postgresql+psycopg://u@/db?host=h1:p1&host=h2:p2&…`.
+    """
     _, sep, rest = url.partition("://")
     if not sep:
         raise ValueError("CDM_DATABASE_URL is not a URL")
-    return "postgresql+psycopg://" + rest
+    netloc, slash, path = rest.partition("/")
+    auth, at, hosts = netloc.rpartition("@")
+    if "," not in hosts:
+        return "postgresql+psycopg://" + rest
+    dbname, question, query = path.partition("?")
+    params = "&".join(f"host={h}" for h in hosts.split(","))
+    return f"postgresql+psycopg://{auth}{at}/{dbname}?{params}" + (f"&{query}" if query else "")
 
 
 def build_scheduler(settings: Settings) -> BackgroundScheduler:

@@ -39,6 +39,9 @@ KEEPALIVE_S = 30
 SLOW_BATCH_S = 0.5  # worth a warning: at the default flush interval a batch should take a few tens of ms
 RECONNECT_MAX_S = 30  # meters keep publishing into the broker's queue meanwhile; no need to hammer it
 CATCH_ALL_FILTER = "cdm/#"  # every topic of this system: another county's or a malformed one is kept, not lost
+# A store that went away is tried again after 0.2 s, doubling up to this: a failover to the standby takes a few
+# seconds, and ingest should be back within a second or two of it (a retry is one connection attempt).
+STORE_RETRY_MAX_S = 2.0
 
 # Stores one kind of message inside the batch's transaction; the worker commits, then acknowledges.
 Handler = Callable[[psycopg.Connection, Sequence[InboundMessage], IngestContext], BatchResult]
@@ -243,7 +246,7 @@ class IngestWorker:
 
     @retry(
         retry=retry_if_exception_type(psycopg.OperationalError),
-        wait=wait_exponential(0.2, max=10),
+        wait=wait_exponential(0.2, max=STORE_RETRY_MAX_S),
         stop=stop_never,
         reraise=True,
         before_sleep=lambda state: log.warning(

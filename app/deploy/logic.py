@@ -50,9 +50,12 @@ class PatroniCluster:
     scope: str = "cdm"
     database: str = "cdm"
     service_user: str = "cdm"
-    ttl: int = 30
-    loop_wait: int = 10
-    retry_timeout: int = 10
+    # Patroni checks its node every loop_wait seconds, so a crashed primary is noticed within that; the leader key
+    # lapses after ttl seconds of silence (Patroni wants ttl >= loop_wait + 2 x retry_timeout). Measured failover
+    # with these values: docs/deploying.md.
+    ttl: int = 20
+    loop_wait: int = 5
+    retry_timeout: int = 5
     bin_dir: str = PATRONI_BIN_DIR
     network: str = "0.0.0.0/0"
     log_dir: str | None = None

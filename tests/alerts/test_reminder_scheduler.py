@@ -49,6 +49,17 @@ def test_the_unix_socket_url_becomes_a_psycopg3_sqlalchemy_url():
     assert sqlalchemy_url("postgres://u:p@db:5432/cdm") == "postgresql+psycopg://u:p@db:5432/cdm"
 
 
+def test_a_multi_host_url_becomes_host_parameters_sqlalchemy_accepts():
+    from sqlalchemy.engine import make_url
+
+    url = sqlalchemy_url("postgresql://cdm:pw@10.0.0.1:5432,10.0.0.2:5433/cdm?target_session_attrs=read-write")
+    assert url == (
+        "postgresql+psycopg://cdm:pw@/cdm?host=10.0.0.1:5432&host=10.0.0.2:5433&target_session_attrs=read-write"
+    )
+    parsed = make_url(url)
+    assert parsed.query["host"] == ("10.0.0.1:5432", "10.0.0.2:5433") and parsed.database == "cdm"
+
+
 def test_jobs_live_in_postgres_and_a_second_scheduler_stands_by_until_the_first_stops(wsettings):
     url = wsettings.database_url
     # A job left in the store by an older version of the code: the active scheduler must remove it.

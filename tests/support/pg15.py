@@ -35,8 +35,11 @@ def missing(*programs: str) -> str | None:
 
 
 def as_postgres(cmd: list[str]) -> list[str]:
-    """`cmd` run as the postgres user when we are root (as ourselves otherwise)."""
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+    """`cmd` run as the postgres user when we are root (as ourselves otherwise); setpriv execs the program itself,
+    so the process started is the program (signals reach it) and it gets the postgres user's plain environment."""
+    if os.geteuid() != 0:
+        return cmd
+    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--reset-env", "--", *cmd]
 
 
 def give_to_postgres(path: Path) -> None:
