@@ -37,11 +37,11 @@ def sqlalchemy_url(url: str) -> str:
     _, sep, rest = url.partition("://")
     if not sep:
         raise ValueError("CDM_DATABASE_URL is not a URL")
-    netloc, slash, path = rest.partition("/")
+    netloc, _, path = rest.partition("/")
     auth, at, hosts = netloc.rpartition("@")
     if "," not in hosts:
         return "postgresql+psycopg://" + rest
-    dbname, question, query = path.partition("?")
+    dbname, _, query = path.partition("?")
     params = "&".join(f"host={h}" for h in hosts.split(","))
     return f"postgresql+psycopg://{auth}{at}/{dbname}?{params}" + (f"&{query}" if query else "")
 

@@ -10,13 +10,14 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 import paho.mqtt.client as mqtt
 
-from cdm.mqtt import configure
+from cdm.mqtt import configure, endpoint
 from cdm.payload import (
     PatientRef,
     bp_payload,
@@ -60,8 +61,13 @@ class MeterPublisher:
         client_id: str | None = None,
         first_seq: int | None = None,
         credentials: tuple[str, str] | None = None,
+        brokers: Sequence[str] | None = None,
     ) -> None:
         self._settings = settings
+        # Like a real 4G meter's firmware: a list of brokers (same accounts, same scheme); a lost or refused
+        # connection moves on to the next one, round the list (default: CDM_MQTT_URL, then CDM_MQTT_SECONDARY_URL).
+        self._brokers = [endpoint(url)[:2] for url in (brokers or settings.mqtt_urls)]
+        self._broker = 0
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id or f"cdm-sim-{settings.county_code}",
@@ -74,6 +80,8 @@ class MeterPublisher:
             self._client.username_pw_set(*credentials)
         self._client.on_connect = self._on_connect
         self._client.on_publish = self._on_publish
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_connect_fail = self._next_broker
         self._connected = threading.Event()
         self._acks = threading.Condition()
         self._sent = 0
@@ -101,20 +109,43 @@ class MeterPublisher:
         """
         if self._connected.is_set():
             return self
-        try:
-            self._client.connect(self._settings.mqtt_host, self._settings.mqtt_port, keepalive=30)
-        except OSError as exc:
-            raise ConnectionError(
-                f"MQTT broker {self._settings.mqtt_host}:{self._settings.mqtt_port} refused the simulator: {exc}"
-            ) from exc
+        refusals = []
+        for _ in self._brokers:
+            host, port = self._brokers[self._broker]
+            try:
+                self._client.connect(host, port, keepalive=30)
+                break
+            except OSError as exc:
+                refusals.append(f"{host}:{port}: {exc}")
+                self._broker = (self._broker + 1) % len(self._brokers)
+        else:
+            raise ConnectionError(f"no MQTT broker accepted the simulator ({'; '.join(refusals)})")
         self._client.loop_start()
         if not self._connected.wait(timeout):
             self._client.loop_stop()
-            raise ConnectionError(
-                f"MQTT broker {self._settings.mqtt_host}:{self._settings.mqtt_port} did not "
-                f"accept the simulator within {timeout:.0f} s"
-            )
+            raise ConnectionError(f"MQTT broker {host}:{port} did not accept the simulator within {timeout:.0f} s")
         return self
+
+    @property
+    def broker(self) -> tuple[str, int]:
+        """(host, port) of the broker this publisher uses (or tries) now."""
+        return self._brokers[self._broker]
+
+    def _next_broker(self, client: mqtt.Client, userdata: object = None) -> None:
+        """Point the client at the next broker of the list; paho's reconnect loop goes there next."""
+        if len(self._brokers) > 1:
+            self._broker = (self._broker + 1) % len(self._brokers)
+            host, port = self._brokers[self._broker]
+            # connect_async only records where to connect (paho refuses a plain host change mid-reconnect); the
+            # network thread's reconnect goes there, and resends what was in flight (the keys make repeats harmless).
+            client.connect_async(host, port, keepalive=client.keepalive)
+            log.info("simulator falls back to broker %s:%s", host, port)
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object
+    ) -> None:
+        if getattr(reason, "is_failure", False):  # lost, not a disconnect of our own
+            self._next_broker(client)
 
     def next_seq(self, meter_uid: str) -> int:
         """The next sequence number of a meter."""
@@ -227,7 +258,7 @@ class MeterPublisher:
         if getattr(reason, "is_failure", False):
             log.warning("MQTT broker refused the simulator: %s", reason)
             return
-        log.info("simulator connected to %s:%s", self._settings.mqtt_host, self._settings.mqtt_port)
+        log.info("simulator connected to %s:%s", *self.broker)
         self._connected.set()
 
     def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, reason: object, props: object) -> None:

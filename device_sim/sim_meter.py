@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections.abc import Sequence
 
 import paho.mqtt.client as mqtt
 
@@ -28,11 +29,17 @@ class SimMeter(MeterPublisher):
         heartbeat_s: float = 3600.0,
         seed: int = 0,
         first_seq: int | None = None,
+        brokers: Sequence[str] | None = None,
     ) -> None:
         # The client id is the meter's id: the broker then keeps one session per meter, and a second connection
-        # of the same meter (a reboot before the old one timed out) replaces the first.
+        # of the same meter (a reboot before the old one timed out) replaces the first. `brokers`: the meter's
+        # list, tried in turn when one cannot be reached (default: the settings' first and second broker).
         super().__init__(
-            settings, client_id=uid, first_seq=first_seq, credentials=(uid, password) if password else None
+            settings,
+            client_id=uid,
+            first_seq=first_seq,
+            credentials=(uid, password) if password else None,
+            brokers=brokers,
         )
         self.uid = uid
         self.heartbeat_s = heartbeat_s

@@ -8,7 +8,8 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
-    """A message as it came off the broker; `generation` names the MQTT connection it arrived on."""
+    """A message as it came off the broker; `generation` names the MQTT connection it arrived on, `broker` which of
+    the brokers (CDM_MQTT_URL 0, CDM_MQTT_SECONDARY_URL 1) it came from."""
 
     mid: int
     qos: int
@@ -16,6 +17,7 @@ class InboundMessage:
     payload: bytes
     received_at: datetime
     generation: int = 0
+    broker: int = 0
 
 
 @dataclass(frozen=True, slots=True)

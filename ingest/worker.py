@@ -9,6 +9,7 @@ with the broker, which redelivers them to the persistent session; the idempotent
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import queue
 import threading
@@ -25,7 +26,7 @@ from tenacity import retry, retry_if_exception_type, stop_never, wait_exponentia
 
 from cdm import db
 from cdm.metrics import observe_batch
-from cdm.mqtt import configure
+from cdm.mqtt import configure, endpoint
 from cdm.payload import device_filters, readings_filter
 from cdm.privacy import redact
 from cdm.settings import Settings
@@ -122,22 +123,28 @@ class IngestWorker:
         self._queue: queue.Queue[InboundMessage] = queue.Queue(maxsize=settings.ingest_queue_max)
         self._ctx = IngestContext.from_settings(settings)
         self.handlers = topic_handlers(settings)
-        self._generation = 0
+        self._generations = itertools.count(1)
         self._catch_all = settings.ingest_catch_all
-        self._catch_all_mid: int | None = None
+        self._catch_all_mid: dict[int, int] = {}  # per broker: the mid of its catch-all SUBSCRIBE
         self._conn: psycopg.Connection | None = None
-        self._client = self._make_client()
-        self.connected = threading.Event()
+        # One client per broker (a second one when CDM_MQTT_SECONDARY_URL is set: meters fall back to it), each with
+        # its session and the connection generation its messages arrived on; the same reading heard from both is
+        # stored once (its key).
+        self._clients = [self._make_client(index, url) for index, url in enumerate(settings.mqtt_urls)]
+        self._current = [0] * len(self._clients)
+        self._client = self._clients[0]
+        self.connected = threading.Event()  # connected to the first broker
 
-    def _make_client(self) -> mqtt.Client:
+    def _make_client(self, index: int, url: str) -> mqtt.Client:
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=self.settings.ingest_client_id,
             clean_session=False,
             protocol=mqtt.MQTTv311,
             manual_ack=True,
+            userdata=index,
         )
-        configure(client, self.settings)
+        configure(client, self.settings, url=url)
         client.reconnect_delay_set(1, RECONNECT_MAX_S)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -145,24 +152,23 @@ class IngestWorker:
         client.on_subscribe = self._on_subscribe
         return client
 
-    def _on_connect(
-        self, client: mqtt.Client, _userdata: object, _flags: object, reason: object, _props: object
-    ) -> None:
+    def _on_connect(self, client: mqtt.Client, index: int, _flags: object, reason: object, _props: object) -> None:
         if getattr(reason, "is_failure", False):
             log.error("broker refused the connection: %s", reason)
             return
-        self._generation += 1
-        filters = self._subscribe(client)  # again on every reconnect
-        self.connected.set()
+        self._current[index] = next(self._generations)
+        filters = self._subscribe(client, index)  # again on every reconnect
+        if index == 0:
+            self.connected.set()
         log.info(
             "connected to %s:%s as %s, subscribed to %s",
-            self.settings.mqtt_host,
-            self.settings.mqtt_port,
+            client.host,
+            client.port,
             self.settings.ingest_client_id,
             ", ".join(filters),
         )
 
-    def _subscribe(self, client: mqtt.Client) -> list[str]:
+    def _subscribe(self, client: mqtt.Client, index: int) -> list[str]:
         """Every topic under cdm/ when the settings ask for it (strays are kept as other_county / bad_topic), else
         the county's meter topics; the filters subscribed."""
         specific = [subscription(self.settings, f) for f, _ in self.handlers]
@@ -170,47 +176,49 @@ class IngestWorker:
             client.subscribe([(f, 1) for f in specific])
             return specific
         catch_all = subscription(self.settings, CATCH_ALL_FILTER)
-        _, self._catch_all_mid = client.subscribe([(catch_all, 1)])
+        _, self._catch_all_mid[index] = client.subscribe([(catch_all, 1)])
         # A persistent session from before may still hold the narrower filters, which would deliver each reading
         # twice; dropped after the wider one is in place, so nothing falls between the two.
         client.unsubscribe(specific)
         return [catch_all]
 
     def _on_subscribe(
-        self, client: mqtt.Client, _userdata: object, mid: int, reason_codes: list[Any], _props: object
+        self, client: mqtt.Client, index: int, mid: int, reason_codes: list[Any], _props: object
     ) -> None:
-        if mid == self._catch_all_mid and any(getattr(rc, "is_failure", False) for rc in reason_codes):
+        if mid == self._catch_all_mid.get(index) and any(getattr(rc, "is_failure", False) for rc in reason_codes):
             log.warning("the broker does not let this account read all of cdm/; subscribing to the county's topics")
             self._catch_all = False
-            self._subscribe(client)
+            self._subscribe(client, index)
 
-    def _on_disconnect(
-        self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object, _props: object
-    ) -> None:
-        self.connected.clear()
+    def _on_disconnect(self, client: mqtt.Client, index: int, _flags: object, reason: object, _props: object) -> None:
+        if index == 0:
+            self.connected.clear()
         if not self.stop.is_set():
-            log.warning("lost the broker (%s); reconnecting", reason)
+            log.warning("lost the broker %s:%s (%s); reconnecting", client.host, client.port, reason)
 
-    def _on_message(self, _client: mqtt.Client, _userdata: object, msg: mqtt.MQTTMessage) -> None:
+    def _on_message(self, _client: mqtt.Client, index: int, msg: mqtt.MQTTMessage) -> None:
         try:
-            self._queue.put(
-                InboundMessage(msg.mid, msg.qos, msg.topic, bytes(msg.payload), datetime.now(UTC), self._generation)
-            )
+            received, generation = datetime.now(UTC), self._current[index]
+            payload = bytes(msg.payload)
+            self._queue.put(InboundMessage(msg.mid, msg.qos, msg.topic, payload, received, generation, index))
         except Exception:  # nothing may escape into paho's network loop
             log.exception("could not queue a message")
 
     def run(self) -> None:
         """Serve until `stop` is set; on stop, commit and acknowledge what was already taken, then disconnect."""
-        self._client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=KEEPALIVE_S)
-        self._client.loop_start()
+        for client, url in zip(self._clients, self.settings.mqtt_urls, strict=True):
+            host, port, _ = endpoint(url)
+            client.connect_async(host, port, keepalive=KEEPALIVE_S)
+            client.loop_start()
         try:
             while not self.stop.is_set():
                 batch = self._take_batch()
                 if batch:
                     self._commit_and_ack(batch)
         finally:
-            self._client.disconnect()
-            self._client.loop_stop()
+            for client in self._clients:
+                client.disconnect()
+                client.loop_stop()
             if self._conn is not None:
                 self._conn.close()
             log.info("ingest stopped: %s", self.totals)
@@ -241,8 +249,8 @@ class IngestWorker:
         for msg in batch:
             # A message from an earlier connection has been (or will be) redelivered under a new id; its old id
             # may now name another message, so it is not acknowledged here. The redelivery is a duplicate.
-            if msg.qos > 0 and msg.generation == self._generation:
-                self._client.ack(msg.mid, msg.qos)
+            if msg.qos > 0 and msg.generation == self._current[msg.broker]:
+                self._clients[msg.broker].ack(msg.mid, msg.qos)
 
     @retry(
         retry=retry_if_exception_type(psycopg.OperationalError),

@@ -3,6 +3,7 @@ configured by the files `cdm deploy render` writes, all in a temporary folder on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -92,10 +93,8 @@ class Member:
             self.proc.wait(10)
         pid_file = Path(self.node.data_dir) / "postmaster.pid"
         if pid_file.exists():
-            try:
+            with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(self.postmaster_pid(), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
 
 
 def cluster_nodes(folder: Path, names: tuple[str, ...] = ("pg1", "pg2")) -> tuple[PatroniNode, ...]:

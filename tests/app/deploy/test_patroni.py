@@ -10,13 +10,17 @@ timings included); skipped with the reason where they are absent.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import shutil
 import signal
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -129,12 +133,13 @@ def _bootstrap(folder: Path, settings: Settings) -> tuple[PatroniCluster, list[M
     for node in cluster.nodes:
         Path(node.socket_dir).mkdir(parents=True, exist_ok=True)
     pg15.give_to_postgres(folder)
-    members = [
-        Member(n, folder / "root/etc/patroni" / f"{n.name}.yml", folder / f"{n.name}.log").start() for n in cluster.nodes
-    ]
+    configs = folder / "root/etc/patroni"
+    members = [Member(n, configs / f"{n.name}.yml", folder / f"{n.name}.log").start() for n in cluster.nodes]
     synced = wait_until(
-        lambda: {m.get("role") for m in cluster_state(cluster) if m.get("state") in ("running", "streaming")}
-        >= {"leader", "sync_standby"},
+        lambda: (
+            {m.get("role") for m in cluster_state(cluster) if m.get("state") in ("running", "streaming")}
+            >= {"leader", "sync_standby"}
+        ),
         120,
         every=0.5,
     )
@@ -163,74 +168,102 @@ def _counts(url: str) -> dict[str, int]:
     return dict(zip(("rows", "keys", "counted", "alerts", "delivered", "notifications"), row, strict=True))
 
 
-def test_a_killed_primary_fails_over_and_nothing_is_lost_or_doubled(settings: Settings, sink: NotificationSink):
+@dataclass
+class Store:
+    """The Patroni pair, ready: the members (primary first), the services' multi-host URL, the county."""
+
+    cluster: PatroniCluster
+    primary: Member
+    standby: Member
+    url: str
+    county: SmallCounty
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
     folder = pg15.home("cdm-test-patroni-")
     cluster, members, etcd = _bootstrap(folder, settings)
-    procs, probe = [], None
     try:
         primary = next(m for m in members if m.is_primary())
-        standby = next(m for m in members if m is not primary)
         url = _service_database(cluster, primary)
         upgrade_store(url)
         with psycopg.connect(url) as conn:
             county = build(conn, code=settings.county_code, patients=PATIENTS)
             conn.commit()
-        dashboard_port = free_port()
-        services = settings.model_copy(update={"database_url": url, "dashboard_port": dashboard_port})
-        logs = {name: folder / f"{name}.log" for name in ("ingest", "worker", "dashboard")}
-        procs = [spawn(services, name, log=log) for name, log in logs.items()]
-        assert wait_until(lambda: "subscribed" in logs["ingest"].read_text(), 60), logs["ingest"].read_text()
-        probe = Probe(url, f"http://127.0.0.1:{dashboard_port}/healthz")
-        assert wait_until(lambda: probe.health and probe.health[-1][1] == 200, 60), logs["dashboard"].read_text()
-
-        stream = Stream(settings, county, n=int(RATE * 18)).start()
-        assert wait_until(lambda: _counts(url)["delivered"] >= 2, 30), "alerts flow before the failover"
-        killed_at = time.monotonic()
-        os.kill(primary.postmaster_pid(), signal.SIGKILL)
-        assert wait_until(standby.is_primary, 60, every=0.2), cluster_state(cluster)
-        assert stream.finish() == 0, "every reading reached the broker"
-        direct = f"postgresql://cdm:{SERVICE_PASSWORD}@127.0.0.1:{standby.node.pg_port}/cdm"
-        alerts = len(stream.criticals)
-        settled = wait_until(
-            lambda: (c := _counts(direct))["keys"] >= stream.n and c["delivered"] >= 2 * alerts, 90, every=0.5
-        )
-        time.sleep(1.0)  # a late redelivery or resend would show now
-        final = _counts(direct)
-        assert settled, (final, stream.n, alerts)
-        assert (final["rows"], final["keys"], final["counted"]) == (stream.n, stream.n, stream.n), "0 lost, none doubled"
-        assert (final["alerts"], final["notifications"], final["delivered"]) == (alerts, 2 * alerts, 2 * alerts)
-        centres = {(r.path.split("/")[1], r.body.get("alert_id")) for r in sink.received()}
-        assert len(sink.received()) == 2 * alerts and len(centres) == 2 * alerts, "each alert reached both centres once"
-        assert wait_until(lambda: probe.health[-1][1] == 200, 30), "the dashboard's pool reconnected"
-        assert wait_until(lambda: _scheduler_active(direct), 60), "a scheduler holds its lock on the new primary"
-        writable_again = probe.first(probe.writable, killed_at, standby.node.pg_port)
-        figures = {
-            "failover_s": round((writable_again or float("nan")) - killed_at, 2),
-            "dashboard_503_seen": any(status != 200 for t, status in probe.health if t > killed_at),
-            "dashboard_healthy_again_s": round((probe.first(probe.health, killed_at, 200) or 0) - killed_at, 2),
-            "readings": stream.n,
-            "alerts": alerts,
-            "sink_repeats": sink.repeats,
-            "patroni": {"ttl": cluster.ttl, "loop_wait": cluster.loop_wait, "retry_timeout": cluster.retry_timeout},
-        }
-        ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "failover.json").write_text(json.dumps(figures) + "\n", encoding="utf-8")
-        print("failover:", json.dumps(figures))
-        assert writable_again is not None and figures["failover_s"] <= 30, figures
+        yield Store(cluster, primary, next(m for m in members if m is not primary), url, county)
     finally:
-        if probe is not None:
-            probe.stop.set()
+        for member in members:
+            member.stop()
+        etcd.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def services(settings: Settings, folder: Path) -> Iterator[Probe]:
+    """`cdm ingest`, `cdm worker` and `cdm dashboard` as real processes, running; a probe watching the store and
+    the dashboard's /healthz."""
+    port = free_port()
+    logs = {name: folder / f"{name}.log" for name in ("ingest", "worker", "dashboard")}
+    procs = [spawn(settings.model_copy(update={"dashboard_port": port}), name, log=log) for name, log in logs.items()]
+    probe = Probe(settings.database_url or "", f"http://127.0.0.1:{port}/healthz")
+    try:
+        assert wait_until(lambda: "subscribed" in logs["ingest"].read_text(), 60), logs["ingest"].read_text()
+        assert wait_until(lambda: probe.health and probe.health[-1][1] == 200, 60), logs["dashboard"].read_text()
+        yield probe
+    finally:
+        probe.stop.set()
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
         for proc in procs:
             try:
                 proc.wait(20)
-            except Exception:
+            except subprocess.TimeoutExpired:
                 proc.kill()
-        for member in members:
-            member.stop()
-        etcd.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_killed_primary_fails_over_and_nothing_is_lost_or_doubled(
+    settings: Settings, sink: NotificationSink, store: Store, tmp_path: Path
+):
+    with services(settings.model_copy(update={"database_url": store.url}), tmp_path) as probe:
+        stream = Stream(settings, store.county, n=int(RATE * 18)).start()
+        assert wait_until(lambda: _counts(store.url)["delivered"] >= 2, 30), "alerts flow before the failover"
+        killed_at = time.monotonic()
+        os.kill(store.primary.postmaster_pid(), signal.SIGKILL)
+        assert wait_until(store.standby.is_primary, 60, every=0.2), cluster_state(store.cluster)
+        assert stream.finish() == 0, "every reading reached the broker"
+        direct = f"postgresql://cdm:{SERVICE_PASSWORD}@127.0.0.1:{store.standby.node.pg_port}/cdm"
+        alerts, n = len(stream.criticals), stream.n
+        settled = wait_until(
+            lambda: (c := _counts(direct))["keys"] >= n and c["delivered"] >= 2 * alerts, 90, every=0.5
+        )
+        time.sleep(1.0)  # a late redelivery or resend would show now
+        final = _counts(direct)
+        assert settled, (final, n, alerts)
+        assert (final["rows"], final["keys"], final["counted"]) == (n, n, n), "0 lost, none doubled"
+        assert (final["alerts"], final["notifications"], final["delivered"]) == (alerts, 2 * alerts, 2 * alerts)
+        centres = {(r.path.split("/")[1], r.body.get("alert_id")) for r in sink.received()}
+        assert len(sink.received()) == len(centres) == 2 * alerts, "each alert reached both centres once"
+        assert wait_until(lambda: probe.health[-1][1] == 200, 30), "the dashboard's pool reconnected"
+        assert wait_until(lambda: _scheduler_active(direct), 60), "a scheduler holds its lock on the new primary"
+        figures = _figures(probe, killed_at, store, readings=n, alerts=alerts, repeats=sink.repeats)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "failover.json").write_text(json.dumps(figures) + "\n", encoding="utf-8")
+    print("failover:", json.dumps(figures))
+    assert 0 < figures["failover_s"] <= 30, figures
+
+
+def _figures(probe: Probe, killed_at: float, store: Store, **counts: int) -> dict[str, object]:
+    """What the failover cost: seconds until the URL found a writable server again, and the dashboard healthy."""
+    writable = probe.first(probe.writable, killed_at, store.standby.node.pg_port)
+    healthy = probe.first(probe.health, killed_at, 200)
+    c = store.cluster
+    return {
+        "failover_s": round(writable - killed_at, 2) if writable else -1,
+        "dashboard_503_seen": any(status != 200 for t, status in probe.health if t > killed_at),
+        "dashboard_healthy_again_s": round(healthy - killed_at, 2) if healthy else -1,
+        **counts,
+        "patroni": {"ttl": c.ttl, "loop_wait": c.loop_wait, "retry_timeout": c.retry_timeout},
+    }
 
 
 def _scheduler_active(url: str) -> bool:
