@@ -47,6 +47,10 @@ class Mosquitto:
         return f"mqtt://127.0.0.1:{self.port}"
 
     @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 

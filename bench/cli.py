@@ -98,3 +98,28 @@ def bench_import(
     from bench.import_registry import run
 
     typer.echo(json.dumps(run(settings=ctx.obj, patients=patients, baseline_patients=baseline_patients)))
+
+
+@bench_app.command("storage")
+def bench_storage(
+    patients: Annotated[int, typer.Option(help="patients of the simulated county")] = 3_000,
+    days: Annotated[int, typer.Option(help="days of past readings")] = 90,
+) -> None:
+    """Bytes a reading takes on PostgreSQL and on TimescaleDB (compressed), disk per 100,000 patients a year."""
+    from bench.storage import run
+
+    typer.echo(json.dumps(run(patients=patients, days=days), ensure_ascii=False))
+
+
+@bench_app.command("capacity")
+def bench_capacity(
+    ctx: typer.Context,
+    readings: Annotated[int, typer.Option(help="readings the meters publish to a running ingest")] = 30_000,
+    alerts: Annotated[int, typer.Option(help="critical readings, each a new alert for a patient of its own")] = 1_000,
+    patients: Annotated[int, typer.Option(help="patients of the simulated county")] = 3_000,
+) -> None:
+    """Readings and alerts per CPU-second of the server's processes (ingest, worker, PostgreSQL, Mosquitto)."""
+    from bench.capacity import run
+
+    figures = run(settings=ctx.obj, readings=readings, alerts=alerts, patients=patients)
+    typer.echo(json.dumps(figures, ensure_ascii=False))

@@ -1,6 +1,6 @@
 """The store on real TimescaleDB code: migrations, hypertable, policies, idempotent writes, the daily aggregate.
 
-The server is PGlite with TimescaleDB 2.23 (tests/support/timescale.py): one connection at a time and no COPY,
+The server is PGlite with TimescaleDB 2.23 (bench/pglite.py): one connection at a time and no COPY,
 so every connection to it here is `client_side=True` (the contract the architecture notes promise) and rows go
 in as multi-row INSERTs.
 """

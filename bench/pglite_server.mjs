@@ -3,7 +3,7 @@
 // postgres, one connection at a time; later connections queue until the current one closes).
 //
 // Usage: node pglite_server.mjs PORT
-// The packages are resolved from the working directory's node_modules (tests/support/timescale.py runs this
+// The packages are resolved from the working directory's node_modules (bench/pglite.py runs this
 // script with cwd = the npm prefix it installed them into). Prints "listening" once it accepts connections and
 // exits on SIGTERM / SIGINT. When the WASM server dies (COPY FROM STDIN does that) the process exits too, so a
 // test fails at once instead of waiting on a dead socket.
