@@ -68,7 +68,7 @@ class Member:
     def start(self) -> Member:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                pg15.as_postgres(["/usr/bin/patroni", str(self.config)]), stdout=out, stderr=subprocess.STDOUT
+                pg15.as_postgres([str(shutil.which("patroni")), str(self.config)]), stdout=out, stderr=subprocess.STDOUT
             )
         return self
 
