@@ -16,6 +16,8 @@ import typer
 from alerts.cli import alerts_app, contacts_app, notifications_app
 from alerts.followups.cli import followups_app
 from alerts.reminders.cli import patient_contact
+from app.deploy.cli import deploy_app
+from app.monitor.cli import health_cmd, metrics_cmd
 from assess.cli import assess_command
 from assess.risk.cli import model_app
 from bench.cli import bench_app
@@ -259,11 +261,14 @@ def _assemble() -> None:
         (registry_app, "registry", _with_settings_no_store),  # `import` checks for the store; `template` needs none
         (export_app, "export", _with_settings),
         (report_app, "report", _with_settings),
+        (deploy_app, "deploy", _with_settings_no_store),
     )
     for sub, name, load in groups:
         sub.callback()(load)
         app.add_typer(sub, name=name)
     app.command("assess")(_no_store(assess_command))
+    app.command("metrics")(metrics_cmd)
+    app.command("health")(health_cmd)
 
 
 def _no_store(command: Callable[..., None]) -> Callable[..., None]:
@@ -278,22 +283,6 @@ def _no_store(command: Callable[..., None]) -> Callable[..., None]:
 
 
 _assemble()
-
-
-def _add_operations_commands() -> None:
-    from app.deploy.cli import deploy_app
-    from app.monitor.cli import register
-
-    register(app)
-    deploy_app.callback()(_with_settings_any_store)
-    app.add_typer(deploy_app, name="deploy")
-
-
-def _with_settings_any_store(ctx: typer.Context) -> None:
-    ctx.obj = settings_or_exit(need_database=False)
-
-
-_add_operations_commands()
 
 
 if __name__ == "__main__":

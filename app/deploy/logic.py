@@ -18,11 +18,13 @@ import jinja2
 
 from app.deploy.envfile import env_file
 from app.deploy.sizing import Machine, parameters
-from app.services import BROKER_MAX_INFLIGHT, BROKER_MAX_QUEUED
 from cdm.settings import Settings
 
 SHARE_GROUP = "cdm-ingest"
 STATE_DIR = "/var/lib/cdm"  # the units' WorkingDirectory and StateDirectory
+# What an offline persistent session (an ingest worker restarting) may queue at the broker: about a minute of a
+# province's peak, far beyond Mosquitto's default of 1,000 (the demo's broker uses the same, app/services.py).
+BROKER_QUEUED = 1_000_000
 PATRONI_BIN_DIR = "/usr/lib/postgresql/15/bin"
 _SAFE_YAML = re.compile(r"^[A-Za-z0-9_./:-]+$")
 # Words YAML 1.1 (PyYAML, which Patroni uses) reads as booleans or null: quoted, so `on` stays the string "on".
@@ -182,8 +184,10 @@ def context(settings: Settings, d: Deployment) -> dict[str, Any]:
         "docs": "/opt/cdm/docs/deploying.md",
         "state_dir": STATE_DIR,
         "share_group": settings.ingest_share_group or SHARE_GROUP,
-        "inflight": max(BROKER_MAX_INFLIGHT, 2 * settings.ingest_batch_size),
-        "queued": BROKER_MAX_QUEUED,
+        # Ingest acknowledges after commit: the broker's window must hold a batch, and twice that keeps it streaming
+        # the next batch while ingest commits (bench/broker.py measured it).
+        "inflight": 2 * settings.ingest_batch_size,
+        "queued": BROKER_QUEUED,
         "max_packet": max(256 * 1024, 64 * settings.max_payload_bytes),
         "upstream_host": "127.0.0.1" if host in ("0.0.0.0", "::", "") else host,
         "assets": d.assets_dir,

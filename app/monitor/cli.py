@@ -16,12 +16,6 @@ class Process(StrEnum):
     dashboard = "dashboard"
 
 
-def register(app: typer.Typer) -> None:
-    """Add `cdm metrics` and `cdm health` to `cdm`."""
-    app.command("metrics")(metrics_cmd)
-    app.command("health")(health_cmd)
-
-
 def metrics_cmd() -> None:
     """Serve every process's metrics and the store's gauges on one /metrics endpoint (CDM_METRICS_PORT)."""
     from app.cli import process_settings, stop_on_signals

@@ -21,9 +21,9 @@ from app.deploy.logic import Deployment, paths
 from app.deploy.service import render_to
 from app.deploy.sizing import Machine
 from app.services import free_port
+from cdm import audit
 from cdm.settings import Settings
 from cdm.store import upgrade_store
-from dashboard import audit
 from ingest.batch import IngestContext, process_batch
 from tests.support import pg15
 from tests.support.registry import SmallCounty, bp_message, build
@@ -31,6 +31,7 @@ from tests.support.registry import SmallCounty, bp_message, build
 REASON = pg15.missing("pgbackrest")
 pytestmark = [pytest.mark.integration, pytest.mark.heavy, pytest.mark.skipif(REASON is not None, reason=str(REASON))]
 PATIENTS = 400
+BACKUP_TEST = audit.Actor(username="backup-test")
 
 
 @dataclass
@@ -67,7 +68,7 @@ class Writer:
         self.started = k
         with conn.transaction():
             process_batch(conn, msgs, ctx=ctx)
-            audit.record(conn, principal=None, username="backup-test", action="login_failed", detail={"batch": k})
+            audit.record(conn, actor=BACKUP_TEST, action="login_failed", detail={"batch": k})
         self.committed = k
         self.batches[k] = (seqs, self.county.patients[card])
 

@@ -23,7 +23,6 @@ from cdm.payload import PatientRef
 from cdm.settings import Settings
 from device_sim.sim_meter import SimMeter
 from ingest.devices import service as devices
-from ingest.devices.broker import write_broker_files
 from ingest.worker import IngestWorker
 from tests.support.certs import make_server_certificate
 from tests.support.registry import build
@@ -76,7 +75,9 @@ def test_meters_reach_ingest_over_tls_through_the_rendered_broker(settings: Sett
             uid=county.bp_meter,
         )  # fmt: skip
         ingest = devices.add_account(conn, username="cdm-ingest", role="ingest", now=NOW)
-        write_broker_files(root / "etc/mosquitto/cdm", devices.broker_accounts(conn), county_code=settings.county_code)
+        devices.write_broker_files(
+            root / "etc/mosquitto/cdm", devices.broker_accounts(conn), county_code=settings.county_code
+        )
         conn.commit()
     broker = subprocess.Popen([str(tool("mosquitto")), "-c", str(root / "etc/mosquitto/mosquitto.conf")])
     stop = threading.Event()

@@ -9,19 +9,21 @@ import psycopg
 import pytest
 
 from alerts.dispatcher import Dispatcher
-from alerts.repo import raise_alerts
+from alerts.service import AlertContext, alert_changes
 from app.monitor.collector import StoreCollector
-from assess.scoring import Change
-from cdm.domain import Assessment, Colour
+from assess.rules import RuleSettings
+from cdm.domain import Assessment, Change, Colour
 from cdm.metrics import metrics
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from cdm.settings import Settings
+from cdm.thresholds import for_edition
 from ingest.worker import IngestWorker
 from tests.support.mqtt import TestPublisher
 from tests.support.registry import SmallCounty, build
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
+ALERTING = AlertContext(RuleSettings(for_edition("2020")))
 
 
 def sample(name: str, **labels: str) -> float:
@@ -83,7 +85,7 @@ def test_deliveries_are_counted_per_channel_and_timed_per_centre(settings: Setti
     with psycopg.connect(settings.database_url) as conn:
         pid = next(iter(county.patients.values()))
         change = Change(pid, Colour.YELLOW, Assessment(Colour.RED, ("bp_critical",), 210.0, ("BP-1:1",)))
-        raise_alerts(conn, [change], now=datetime.now(UTC), lang="zh")
+        alert_changes(conn, [change], now=datetime.now(UTC), ctx=ALERTING)
         conn.commit()
     delivered = sample("cdm_notifications_total", channel="webhook", result="delivered")
     retried = sample("cdm_notifications_total", channel="webhook", result="retry")
@@ -116,7 +118,7 @@ def test_the_store_gauges_are_read_at_scrape_time(settings: Settings, county: Sm
         conn.execute("update device set status = 'offline' where uid = %s", (county.bp_meter,))
         pid = next(iter(county.patients.values()))
         change = Change(pid, Colour.YELLOW, Assessment(Colour.RED, ("bp_critical",), 210.0, ("BP-1:1",)))
-        raise_alerts(conn, [change], now=datetime.now(UTC), lang="zh")
+        alert_changes(conn, [change], now=datetime.now(UTC), ctx=ALERTING)
         conn.execute(
             "insert into assessment_current (patient_id, colour, reasons, priority, evidence, assessed_at,"
             " colour_since, rules_edition) values (%s, 'red', '{bp_critical}', 210, '{}', now(), now(), '2020')",
