@@ -90,9 +90,15 @@ def metrics() -> Metrics:
 
 
 def _create() -> Metrics:
-    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+    from prometheus_client import CollectorRegistry
 
     reg = CollectorRegistry(auto_describe=True)
+    return Metrics(registry=reg, **_ingest(reg), **_delivery(reg), **_processes(reg))
+
+
+def _ingest(reg: Any) -> dict[str, Any]:
+    from prometheus_client import Counter, Gauge, Histogram
+
     readings = Counter(
         "cdm_ingest_readings",
         "Messages ingest committed, by outcome: stored (with a patient), unattributed (stored, waiting for a"
@@ -102,63 +108,72 @@ def _create() -> Metrics:
     )
     for outcome in OUTCOMES:  # every outcome shows from the start, at 0, so rate() and alerts see it
         readings.labels(outcome)
-    return Metrics(
-        registry=reg,
-        readings=readings,
-        batch_seconds=Histogram(
+    return {
+        "readings": readings,
+        "batch_seconds": Histogram(
             "cdm_ingest_batch_seconds", "Time to store and commit one batch", buckets=BATCH_BUCKETS, registry=reg
         ),
-        queue_depth=Gauge(
+        "queue_depth": Gauge(
             "cdm_ingest_queue_depth",
             "Messages received from the broker and not yet committed (all ingest workers of the machine)",
             multiprocess_mode="livesum",
             registry=reg,
         ),
-        ingest_alerts=Counter("cdm_ingest_alerts", "Alerts raised by ingest", registry=reg),
-        delivery_seconds=Histogram(
+        "ingest_alerts": Counter("cdm_ingest_alerts", "Alerts raised by ingest", registry=reg),
+    }
+
+
+def _delivery(reg: Any) -> dict[str, Any]:
+    from prometheus_client import Counter, Histogram
+
+    return {
+        "delivery_seconds": Histogram(
             "cdm_alert_delivery_seconds",
             "From the alert's commit (its notification's creation) to its delivery, per centre",
             ["centre"],
             buckets=DELIVERY_BUCKETS,
             registry=reg,
         ),
-        notifications=Counter(
+        "notifications": Counter(
             "cdm_notifications",
             "Delivery attempts by channel and result: delivered, retry (failed, tried again later), failed (left"
             " for staff)",
             ["channel", "result"],
             registry=reg,
         ),
-        job_last_success=Gauge(
+    }
+
+
+def _processes(reg: Any) -> dict[str, Any]:
+    from prometheus_client import Counter, Gauge, Histogram
+
+    return {
+        "job_last_success": Gauge(
             "cdm_scheduler_job_last_success_timestamp_seconds",
             "When each scheduled job last finished without an error (Unix time)",
             ["job"],
             multiprocess_mode="max",
             registry=reg,
         ),
-        job_failures=Counter(
-            "cdm_scheduler_job_failures", "Runs of a scheduled job that failed", ["job"], registry=reg
-        ),
-        scheduler_active=Gauge(
+        "job_failures": Counter("cdm_scheduler_job_failures", "Runs of a job that failed", ["job"], registry=reg),
+        "scheduler_active": Gauge(
             "cdm_scheduler_active",
             "1 in the worker whose scheduler holds the lock (exactly one per store should)",
             multiprocess_mode="livesum",
             registry=reg,
         ),
-        requests=Counter(
-            "cdm_dashboard_requests", "Requests the dashboard answered, by status", ["code"], registry=reg
-        ),
-        request_seconds=Histogram(
+        "requests": Counter("cdm_dashboard_requests", "Requests answered, by status", ["code"], registry=reg),
+        "request_seconds": Histogram(
             "cdm_dashboard_request_seconds", "Time to answer a request", buckets=REQUEST_BUCKETS, registry=reg
         ),
-        heartbeat=Gauge(
+        "heartbeat": Gauge(
             "cdm_process_heartbeat_timestamp_seconds",
             "Last sign of life of each process (Unix time), every few seconds",
             ["process"],
             multiprocess_mode="liveall",
             registry=reg,
         ),
-    )
+    }
 
 
 def observe_batch(*, outcomes: dict[str, int], alerts: int, seconds: float, queue_depth: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -93,77 +94,90 @@ def pgbackrest(cluster: pg15.Cluster, conf: str, *args: str) -> str:
     return done.stdout
 
 
-def test_a_backup_taken_under_load_restores_to_a_point_in_time(settings: Settings):
+@dataclass
+class Primary:
+    """PostgreSQL 15 running on the rendered settings, its backup stanza made, a county registered."""
+
+    folder: Path
+    cluster: pg15.Cluster
+    conf: str  # the rendered pgbackrest.conf
+    url: str
+    county: SmallCounty
+
+
+@pytest.fixture
+def primary(settings: Settings) -> Iterator[Primary]:
     folder = pg15.home("cdm-test-backup-")
-    port = free_port()
-    d = Deployment(root=str(folder / "root"), pg_port=port, machine=Machine(memory_gb=1, cores=2))
+    d = Deployment(root=str(folder / "root"), pg_port=free_port(), machine=Machine(memory_gb=1, cores=2))
     render_to(folder / "root", settings, d)
     where = paths(d)
     for key in ("backup_repo", "backup_logs"):
         Path(where[key]).mkdir(parents=True, exist_ok=True)
     pg15.give_to_postgres(folder)
-    primary = pg15.Cluster(Path(where["pg_data"]), socket_dir=Path(where["pg_socket"]), port=port)
-    restored = pg15.Cluster(folder / "restored" / "data", socket_dir=Path(where["pg_socket"]))
-    writer: Writer | None = None
+    cluster = pg15.Cluster(Path(where["pg_data"]), socket_dir=Path(where["pg_socket"]), port=d.pg_port)
     try:
-        primary.init(include_dir=folder / "root/etc/postgresql/15/main/conf.d").start()
-        with psycopg.connect(primary.url(), autocommit=True) as conn:
+        cluster.init(include_dir=folder / "root/etc/postgresql/15/main/conf.d").start()
+        with psycopg.connect(cluster.url(), autocommit=True) as conn:
             assert conn.execute("show archive_mode").fetchone() == ("on",), "the rendered settings are in force"
             conn.execute("create database cdm")
-        url = primary.url("cdm")
+        url = cluster.url("cdm")
         upgrade_store(url)
         with psycopg.connect(url) as conn:
             county = build(conn, code=settings.county_code, patients=PATIENTS)
             conn.commit()
-        conf = where["pgbackrest_conf"]
-        pgbackrest(primary, conf, "stanza-create")
-        writer = Writer(url, county, settings)
-        thread = threading.Thread(target=writer.run)
-        thread.start()
+        pgbackrest(cluster, where["pgbackrest_conf"], "stanza-create")
+        yield Primary(folder, cluster, where["pgbackrest_conf"], url, county)
+    finally:
+        cluster.stop("immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_backup_taken_under_load_restores_to_a_point_in_time(settings: Settings, primary: Primary):
+    writer = Writer(primary.url, primary.county, settings)
+    thread = threading.Thread(target=writer.run)
+    thread.start()
+    try:
         time.sleep(1.0)
         during = writer.committed
-        pgbackrest(primary, conf, "--type=full", "backup")  # readings go on flowing meanwhile
+        pgbackrest(primary.cluster, primary.conf, "--type=full", "backup")  # readings go on flowing meanwhile
         assert writer.committed > during + 5, "the writer kept committing during the backup"
         time.sleep(1.0)
         before = writer.committed
-        assert before >= 20
-        with psycopg.connect(url) as conn:
+        with psycopg.connect(primary.url) as conn:
             target: datetime = conn.execute("select clock_timestamp()").fetchone()[0]
         after = writer.started + 1  # batches from here on began after the target
         time.sleep(1.0)
+    finally:
         writer.stop.set()
         thread.join(30)
-        assert writer.error is None and writer.committed >= after + 5, (writer.error, writer.committed, after)
-        pgbackrest(primary, conf, "check")  # switches the WAL segment and waits until it is archived
-        primary.stop()
-
-        restored.data_dir.parent.mkdir(parents=True)
-        pg15.give_to_postgres(restored.data_dir.parent)
-        pgbackrest(
-            restored, conf, f"--pg1-path={restored.data_dir}", "--type=time", f"--target={target.isoformat(sep=' ')}",
-            "--target-action=promote", "restore",
-        )  # fmt: skip
-        # The copy must not archive into the repository of the server it was restored from.
-        restored.start("-c archive_mode=off")
+    assert before >= 20 and writer.error is None and writer.committed >= after + 5, (writer.error, before, after)
+    pgbackrest(primary.cluster, primary.conf, "check")  # switches the WAL segment and waits until it is archived
+    primary.cluster.stop()
+    restored = restore(primary, target)
+    try:
         restored_url = restored.url("cdm")
-        with psycopg.connect(restored_url) as conn:
-            assert pg15_wait_promoted(conn)
-        assert found(restored_url, writer, range(1, before + 1)) == {
-            "readings": 3 * before,
-            "alerts": before,
-            "audit": before,
-        }, "everything committed before the target"
-        assert found(restored_url, writer, range(after, writer.committed + 1)) == {
-            "readings": 0,
-            "alerts": 0,
-            "audit": 0,
-        }, "nothing begun after it"
+        committed = found(restored_url, writer, range(1, before + 1))
+        assert committed == {"readings": 3 * before, "alerts": before, "audit": before}, "all before the target"
+        begun_after = found(restored_url, writer, range(after, writer.committed + 1))
+        assert begun_after == {"readings": 0, "alerts": 0, "audit": 0}, "nothing begun after it"
     finally:
-        if writer is not None:
-            writer.stop.set()
         restored.stop("immediate")
-        primary.stop("immediate")
-        shutil.rmtree(folder, ignore_errors=True)
+
+
+def restore(primary: Primary, target: datetime) -> pg15.Cluster:
+    """The backup restored to `target` into a fresh data folder, started (not archiving) and promoted."""
+    restored = pg15.Cluster(primary.folder / "restored" / "data", socket_dir=primary.cluster.socket_dir)
+    restored.data_dir.parent.mkdir(parents=True)
+    pg15.give_to_postgres(restored.data_dir.parent)
+    pgbackrest(
+        restored, primary.conf, f"--pg1-path={restored.data_dir}", "--type=time",
+        f"--target={target.isoformat(sep=' ')}", "--target-action=promote", "restore",
+    )  # fmt: skip
+    # The copy must not archive into the repository of the server it was restored from.
+    restored.start("-c archive_mode=off")
+    with psycopg.connect(restored.url()) as conn:
+        assert pg15_wait_promoted(conn)
+    return restored
 
 
 def pg15_wait_promoted(conn: psycopg.Connection, timeout: float = 60) -> bool:
