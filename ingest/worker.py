@@ -182,9 +182,7 @@ class IngestWorker:
         client.unsubscribe(specific)
         return [catch_all]
 
-    def _on_subscribe(
-        self, client: mqtt.Client, index: int, mid: int, reason_codes: list[Any], _props: object
-    ) -> None:
+    def _on_subscribe(self, client: mqtt.Client, index: int, mid: int, reason_codes: list[Any], _props: object) -> None:
         if mid == self._catch_all_mid.get(index) and any(getattr(rc, "is_failure", False) for rc in reason_codes):
             log.warning("the broker does not let this account read all of cdm/; subscribing to the county's topics")
             self._catch_all = False

@@ -85,6 +85,7 @@ def render_cmd(
         patroni = PatroniCluster(
             nodes=_nodes(db_node, lang),
             etcd_hosts=tuple(etcd or ["127.0.0.1:2379"]),
+            service_user=settings.db_runtime_role,
             superuser_password=kept["superuser_password"],
             replication_password=kept["replication_password"],
             rewind_password=kept["rewind_password"],

@@ -52,7 +52,7 @@ class PatroniCluster:
     etcd_hosts: tuple[str, ...]
     scope: str = "cdm"
     database: str = "cdm"
-    service_user: str = "cdm"
+    service_user: str = "cdm_runtime"  # the runtime role (CDM_DB_RUNTIME_ROLE) the services connect as
     # Patroni checks its node every loop_wait seconds, so a crashed primary is noticed within that; the leader key
     # lapses after ttl seconds of silence (Patroni wants ttl >= loop_wait + 2 x retry_timeout). Measured failover
     # with these values: docs/deploying.md.
@@ -165,6 +165,9 @@ def env_overrides(settings: Settings, d: Deployment) -> dict[str, Any]:
     """What the deployment decides for the services whatever the settings said (the rest is the settings')."""
     # The services' state (secret files, models) under systemd's StateDirectory, whatever the folder rendered from.
     overrides: dict[str, Any] = {"metrics_dir": Path(paths(d)["metrics_dir"]), "data_dir": Path(STATE_DIR)}
+    # nginx is in front of the dashboard: one proxy whose X-Forwarded-For / -Proto to trust (client addresses in the
+    # audit trail and the log-in throttle; https for HSTS and secure cookies).
+    overrides["dashboard_proxy_hops"] = max(1, settings.dashboard_proxy_hops)
     if d.ingest_instances > 1 and not settings.ingest_share_group:
         overrides["ingest_share_group"] = SHARE_GROUP
     if d.patroni is not None and settings.database_url is None:

@@ -31,6 +31,7 @@ from app.deploy.logic import Deployment, PatroniCluster, multi_host_url
 from app.deploy.service import render_to
 from app.services import free_port
 from app.sink import NotificationSink
+from cdm.db_roles import DbRoles, runtime_url
 from cdm.payload import PatientRef
 from cdm.settings import Settings
 from cdm.store import upgrade_store
@@ -148,13 +149,16 @@ def _bootstrap(folder: Path, settings: Settings) -> tuple[PatroniCluster, list[M
 
 
 def _service_database(cluster: PatroniCluster, primary: Member) -> str:
-    """The cdm database, owned by a role of its own (no service connects as the superuser); its multi-host URL."""
+    """The cdm database, made as `cdm db upgrade` makes it through the same multi-host URL with the administrator's
+    account: an owner role the migrations run as, a runtime role the services connect as (never the superuser)."""
     su = f"postgresql://postgres:{cluster.superuser_password}@127.0.0.1:{primary.node.pg_port}/postgres"
     with psycopg.connect(su, autocommit=True) as conn:
-        conn.execute(f"create role cdm login password '{SERVICE_PASSWORD}'")
-        conn.execute("create database cdm owner cdm")
+        conn.execute("create database cdm")
     hosts = [(n.host, n.pg_port) for n in cluster.nodes]
-    return multi_host_url(hosts, database="cdm", user="cdm", password=SERVICE_PASSWORD)
+    admin = multi_host_url(hosts, database="cdm", user="postgres", password=cluster.superuser_password)
+    roles = DbRoles(runtime_password=SERVICE_PASSWORD)
+    upgrade_store(admin, roles=roles)
+    return runtime_url(admin, roles)
 
 
 def _counts(url: str) -> dict[str, int]:
@@ -186,7 +190,6 @@ def store(settings: Settings) -> Iterator[Store]:
     try:
         primary = next(m for m in members if m.is_primary())
         url = _service_database(cluster, primary)
-        upgrade_store(url)
         with psycopg.connect(url) as conn:
             county = build(conn, code=settings.county_code, patients=PATIENTS)
             conn.commit()
@@ -231,7 +234,7 @@ def test_a_killed_primary_fails_over_and_nothing_is_lost_or_doubled(
         os.kill(store.primary.postmaster_pid(), signal.SIGKILL)
         assert wait_until(store.standby.is_primary, 60, every=0.2), cluster_state(store.cluster)
         assert stream.finish() == 0, "every reading reached the broker"
-        direct = f"postgresql://cdm:{SERVICE_PASSWORD}@127.0.0.1:{store.standby.node.pg_port}/cdm"
+        direct = f"postgresql://cdm_runtime:{SERVICE_PASSWORD}@127.0.0.1:{store.standby.node.pg_port}/cdm"
         alerts, n = len(stream.criticals), stream.n
         settled = wait_until(
             lambda: (c := _counts(direct))["keys"] >= n and c["delivered"] >= 2 * alerts, 90, every=0.5

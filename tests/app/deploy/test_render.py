@@ -35,7 +35,7 @@ def tricky_settings() -> Settings:
         county_name="安吉县 慢病中心",
         webhook_secret=SecretStr('a "quoted" secret with \\ backslash, $dollar and # hash'),
         id_card_key=SecretStr("k" * 40),
-        dashboard_secret_key=SecretStr("s3cret with spaces"),
+        dashboard_secret_key=SecretStr("a session secret with spaces, long enough to sign cookies"),
         reminder_quiet_start=time(20, 30),
         smtp_starttls=True,
         metrics_dir=Path("/run/cdm/metrics"),

@@ -13,6 +13,7 @@ import pytest
 from prometheus_client import generate_latest
 
 from app.monitor.service import build_registry
+from cdm.db_roles import DbRoles, runtime_url
 from cdm.settings import Settings
 from tests.support.processes import env_for, spawn
 from tests.support.waiting import wait_until
@@ -106,8 +107,18 @@ def test_cdm_health_says_whether_ingest_runs_here(settings: Settings, tmp_path: 
 
 
 @pytest.mark.integration
-def test_json_log_lines_are_one_object_each(settings: Settings):
-    done = run_cdm(settings, "db", "upgrade", CDM_LOG_FORMAT="json")
+def test_json_log_lines_are_one_object_each(empty_db_url: str):
+    roles = DbRoles(owner="json_log_owner", runtime="json_log_runtime")
+    settings = Settings(_env_file=None, database_url=runtime_url(empty_db_url, roles))  # type: ignore[call-arg]
+    done = run_cdm(
+        settings,
+        "db",
+        "upgrade",
+        CDM_LOG_FORMAT="json",
+        CDM_DATABASE_ADMIN_URL=empty_db_url,
+        CDM_DB_OWNER_ROLE=roles.owner,
+        CDM_DB_RUNTIME_ROLE=roles.runtime,
+    )
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stderr.splitlines() if line.strip()]
     assert lines and all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
