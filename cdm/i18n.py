@@ -7,8 +7,8 @@ the screens live in `cdm.i18n_screens`; both parts form the one catalogue, and a
 from __future__ import annotations
 
 from cdm.i18n_exports import EXPORTS
-from cdm.i18n_registry import REGISTRY
 from cdm.i18n_ops import OPS
+from cdm.i18n_registry import REGISTRY
 from cdm.i18n_screens import SCREENS
 from cdm.i18n_security import SECURITY
 
