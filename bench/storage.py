@@ -5,9 +5,9 @@ the disk 100,000 patients need a year.
    two sittings a week for an unstable patient, fewer for a stable one) goes into an embedded PostgreSQL with the
    native schema (monthly partitions): table, indexes and TOAST of every partition, per reading.
 2. The same rows go into PGlite with TimescaleDB 2.23 (bench/pglite.py; the build the tests use) with the
-   TimescaleDB schema (1-day chunks, compression segmented by meter), measured before and after compressing every
-   chunk; then once more into a hypertable with 30-day chunks, to show what the chunk length does to compression
-   when each meter sends only a few readings a day.
+   TimescaleDB schema as migrated (30-day chunks since migration 0031, compression segmented by meter), measured
+   before and after compressing every chunk; then once more into a hypertable with the 1-day chunks the schema had
+   before, to show what the chunk length does to compression when each meter sends only a few readings a day.
 3. Disk per 100,000 patients a year = bytes per reading x readings per patient a year (at the simulated density,
    and at a home meter's two readings a day).
 """
@@ -126,25 +126,27 @@ def _timescale(home: Path, rows: list[tuple[Any, ...]]) -> dict[str, Any]:
             raw = _hypertable_bytes(conn, "reading") / len(rows)
             _compress(conn, "reading")
             compressed = _hypertable_bytes(conn, "reading") / len(rows)
-            conn.execute("create table reading_30d (like reading including all)")  # same key and indexes
+            conn.execute("create table reading_1d (like reading including all)")  # same key and indexes
             conn.execute(
-                "select create_hypertable('reading_30d', 'measured_at', chunk_time_interval => interval '30 days')"
+                "select create_hypertable('reading_1d', 'measured_at', chunk_time_interval => interval '1 day')"
             )
             conn.execute(
-                "alter table reading_30d set (timescaledb.compress, timescaledb.compress_segmentby = 'device_id',"
+                "alter table reading_1d set (timescaledb.compress, timescaledb.compress_segmentby = 'device_id',"
                 " timescaledb.compress_orderby = 'measured_at desc, seq')"
             )
-            conn.execute("insert into reading_30d select * from reading")
-            _compress(conn, "reading_30d")
-            month = _hypertable_bytes(conn, "reading_30d") / len(rows)
+            conn.execute("insert into reading_1d select * from reading")
+            raw_day = _hypertable_bytes(conn, "reading_1d") / len(rows)
+            _compress(conn, "reading_1d")
+            day = _hypertable_bytes(conn, "reading_1d") / len(rows)
             version = conn.execute("select extversion from pg_extension where extname = 'timescaledb'").fetchone()
     finally:
         server.stop()
     return {
         "version": version[0] if version else None,
-        "timescale_1d_uncompressed": round(raw, 1),
-        "timescale_1d_compressed": round(compressed, 1),
-        "timescale_30d_compressed": round(month, 1),
+        "timescale_30d_uncompressed": round(raw, 1),
+        "timescale_30d_compressed": round(compressed, 1),
+        "timescale_1d_uncompressed": round(raw_day, 1),
+        "timescale_1d_compressed": round(day, 1),
     }
 
 

@@ -31,4 +31,6 @@ def test_storage_measures_both_engines_and_the_disk_they_need():
     ts = figures["timescale"]
     if "skipped" in ts:
         pytest.skip(ts["skipped"])
-    assert ts["timescale_30d_compressed"] < ts["timescale_1d_uncompressed"], "longer chunks compress"
+    # the schema as migrated (30-day chunks) compresses; one-day chunks hold too few rows a meter to
+    assert ts["timescale_30d_compressed"] < ts["timescale_30d_uncompressed"], "the migrated schema compresses"
+    assert ts["timescale_30d_compressed"] < ts["timescale_1d_compressed"], "longer chunks compress better"

@@ -146,7 +146,7 @@ def test_upgrade_applies_the_timescale_migrations_once(empty_timescale_url: str)
     assert {table for table, _, _ in snapshot["columns"]} >= {"region", "device", "patient", "reading", "reading_daily"}
 
 
-def test_reading_is_a_hypertable_with_one_day_chunks(ts_conn: psycopg.Connection) -> None:
+def test_reading_is_a_hypertable_with_thirty_day_chunks(ts_conn: psycopg.Connection) -> None:
     hypertable = ts_conn.execute(
         "select num_dimensions, compression_enabled from timescaledb_information.hypertables"
         " where hypertable_schema = 'public' and hypertable_name = 'reading'"
@@ -156,7 +156,7 @@ def test_reading_is_a_hypertable_with_one_day_chunks(ts_conn: psycopg.Connection
     ).fetchall()
 
     assert hypertable == (1, True)
-    assert dimension == [("measured_at", timedelta(days=1))]
+    assert dimension == [("measured_at", timedelta(days=30))]  # 0031: one day held too few rows a meter
 
 
 def test_compression_is_segmented_by_device_and_ordered_by_time(ts_conn: psycopg.Connection) -> None:
