@@ -70,6 +70,7 @@ class Dispatcher:
             db.connect(url, autocommit=True, app="cdm-dispatch") as conn,
         ):
             repo.listen_for_outbox(listen)
+            log.info("dispatcher listening")
             while not self.stop.is_set():
                 if self.dispatch_once(conn) == 0:
                     for _ in listen.notifies(timeout=POLL_S, stop_after=1):

@@ -1,4 +1,5 @@
-"""The 90-day risk model: train and evaluate on held-out patients, save versioned with a model card, load, predict.
+"""The 90-day risk model: train and evaluate on held-out patients, save versioned with a model card (loading and
+predicting: `assess.risk.saved`).
 
 Gradient-boosted trees (they take missing values and non-linear thresholds such as "above target" as they come),
 calibrated with CalibratedClassifierCV because the probability itself is used: the policy compares it with a
@@ -14,14 +15,12 @@ import io
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import joblib
-import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupShuffleSplit
@@ -29,7 +28,8 @@ from sklearn.model_selection import GroupShuffleSplit
 from assess.risk.card import card_markdown, make_card
 from assess.risk.data import TrainingSet
 from assess.risk.evaluate import evaluate
-from assess.risk.features import FEATURE_VERSION, FEATURES, vector
+from assess.risk.features import FEATURE_VERSION, FEATURES
+from assess.risk.saved import LoadedModel
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +46,6 @@ class TrainedModel:
     estimator: CalibratedClassifierCV
     evaluation: dict[str, Any]
     card: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A saved model, ready to predict."""
-
-    version: str
-    estimator: CalibratedClassifierCV
-    card: dict[str, Any]
-    path: Path
 
 
 def split(data: TrainingSet, *, by: str = "patient", test_share: float = TEST_SHARE, seed: int = 0) -> tuple:
@@ -136,57 +126,3 @@ def _write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
-
-
-def load_latest(directory: Path) -> LoadedModel | None:
-    """The most recently trained model in `directory` that this code can use; None when there is none.
-
-    Only load from a directory the deployment controls: a joblib file is a pickle, and loading one runs its code.
-    """
-    cards = []
-    for path in directory.glob("risk-*.model-card.json"):
-        try:
-            cards.append(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            log.warning("unreadable model card %s", path.name)
-    for card in sorted(cards, key=lambda c: str(c.get("trained_at", "")), reverse=True):
-        loaded = _load(directory, card)
-        if loaded is not None:
-            return loaded
-    return None
-
-
-def _load(directory: Path, card: dict[str, Any]) -> LoadedModel | None:
-    version = str(card.get("version"))
-    path = directory / f"{version}.joblib"
-    if card.get("features", {}).get("version") != FEATURE_VERSION:
-        log.warning(
-            "model %s was trained on feature version %s, not %s: skipped",
-            version,
-            card.get("features", {}).get("version"),
-            FEATURE_VERSION,
-        )
-        return None
-    try:
-        blob = path.read_bytes()
-    except OSError:
-        log.warning("model file %s is missing", path.name)
-        return None
-    if hashlib.sha256(blob).hexdigest() != card.get("sha256"):
-        log.warning("model file %s does not match its card's hash: skipped", path.name)
-        return None
-    payload = joblib.load(io.BytesIO(blob))
-    return LoadedModel(version=version, estimator=payload["estimator"], card=card, path=path)
-
-
-def predict(model: LoadedModel, features: Mapping[str, float]) -> float:
-    """The probability that this patient becomes red, or stays uncontrolled, within the next 90 days."""
-    return float(predict_many(model, [features])[0])
-
-
-def predict_many(model: LoadedModel, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
-    """Probabilities for many patients at once (a nightly rescore)."""
-    if not rows:
-        return np.zeros(0)
-    X = np.array([vector(r) for r in rows], dtype=float)
-    return np.asarray(model.estimator.predict_proba(X)[:, 1], dtype=float)

@@ -15,7 +15,7 @@ import psycopg
 from assess.chinapar import risk_systolic, ten_year_risk
 from assess.risk import repo as risk_repo
 from assess.risk.features import build_features
-from assess.risk.model import LoadedModel, load_latest, predict_many
+from assess.risk.saved import LoadedModel, load_latest, predict_many
 from cdm import db
 from cdm.settings import Settings
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assess.risk.features import build_features
-from assess.risk.model import LoadedModel, load_latest, predict_many
+from assess.risk.saved import LoadedModel, load_latest, predict_many
 from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, PatientProfile, Reading, ReadingKind
 from cdm.i18n import t
 from cdm.settings import Settings

@@ -10,7 +10,8 @@ import pytest
 
 from assess.risk.cohort import generate_cohort, training_set
 from assess.risk.features import FEATURES, build_features
-from assess.risk.model import load_latest, predict, predict_many, save, split, train
+from assess.risk.model import save, split, train
+from assess.risk.saved import load_latest, predict, predict_many
 
 
 @pytest.fixture(scope="module")
