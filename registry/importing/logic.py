@@ -212,13 +212,7 @@ def patient_row(
     c.take("residence", residence, optional=True)
     for name, (low, high, unit) in RANGES.items():
         c.take(name, partial(cells.number, low=low, high=high, unit=unit), optional=True)
-    if number is not None:
-        if c.values["sex"] is not None and number.sex != c.values["sex"]:
-            c.refuse("id_number", "id_sex_mismatch")
-        if born is not None and number.birth_date != born:
-            c.refuse("id_number", "id_birth_mismatch")
-    if born is not None and since is not None and since < born:
-        c.refuse("managed_since", "managed_before_birth")
+    _cross_check(c, number, born, since)
     if c.problems:
         return None, c.problems
     v = c.values
@@ -248,6 +242,17 @@ def patient_row(
         family_history=v["family_history"],
         urban=v["residence"],
     ), []
+
+
+def _cross_check(c: Collector, number: IdNumber | None, born: date | None, since: date | None) -> None:
+    """Refuse a row whose ID number disagrees with its sex or birth date, or managed before birth."""
+    if number is not None:
+        if c.values["sex"] is not None and number.sex != c.values["sex"]:
+            c.refuse("id_number", "id_sex_mismatch")
+        if born is not None and number.birth_date != born:
+            c.refuse("id_number", "id_birth_mismatch")
+    if born is not None and since is not None and since < born:
+        c.refuse("managed_since", "managed_before_birth")
 
 
 class FirstSeen:
