@@ -59,3 +59,14 @@ class BenchStack(LocalStack):
         with db.connect(self.url) as conn:
             row = conn.execute("select coalesce(sum(readings_count), 0) from device").fetchone()
         return int(row[0]) if row else 0
+
+
+def bytes_per_reading(url: str) -> float | None:
+    """Table, indexes and TOAST of every readings partition, per stored reading (None while there is none)."""
+    with db.connect(url) as conn:
+        row = conn.execute(
+            "select (select coalesce(sum(pg_total_relation_size(inhrelid)), 0) from pg_inherits"
+            " where inhparent = 'reading'::regclass) + pg_total_relation_size('reading'),"
+            " (select count(*) from reading)"
+        ).fetchone()
+    return round(int(row[0]) / int(row[1]), 1) if row and row[1] else None

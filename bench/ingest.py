@@ -41,7 +41,7 @@ from pydantic import SecretStr
 
 from app.services import EmbeddedPostgres, stop_process, with_database
 from bench.broker import Mosquitto, window_for
-from bench.common import machine, percentile
+from bench.common import bytes_per_reading, machine, percentile
 from bench.ingest_baselines import DRAIN_TIMEOUT_S, bare_drain, naive_drain
 from bench.ingest_baselines import client as _client
 from bench.ingest_live import LIVE_SEQ_BASE, POLL_S, live
@@ -101,7 +101,7 @@ def run(
         live_messages = _messages(county, max(1, int(live_rate * live_seconds)), seed=2, first_seq=LIVE_SEQ_BASE)
         measured["latencies"] = live(bench, live_messages.messages, url, rate=live_rate)
         measured["unacked"] = _stop_ingest(bench, procs, workers=workers)
-        measured.update(stored=_stored(url), size=_bytes_per_reading(url), postgres=_server_version(url))
+        measured.update(stored=_stored(url), size=bytes_per_reading(url), postgres=_server_version(url))
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -348,17 +348,6 @@ def _stored(url: str) -> tuple[int, int, int]:
         counted = conn.execute("select coalesce(sum(readings_count), 0) from device").fetchone()
     assert row is not None and counted is not None
     return int(row[0]), int(row[1]), int(counted[0])
-
-
-def _bytes_per_reading(url: str) -> float | None:
-    """Table plus indexes (and TOAST) of every readings partition, per stored row."""
-    with db.connect(url) as conn:
-        row = conn.execute(
-            "select (select coalesce(sum(pg_total_relation_size(inhrelid)), 0) from pg_inherits"
-            " where inhparent = 'reading'::regclass) + pg_total_relation_size('reading'),"
-            " (select count(*) from reading)"
-        ).fetchone()
-    return round(int(row[0]) / int(row[1]), 1) if row and row[1] else None
 
 
 def _server_version(url: str) -> str:

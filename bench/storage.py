@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 
 from app.services import EmbeddedPostgres, with_database
-from bench.common import machine
+from bench.common import bytes_per_reading, machine
 from bench.pglite import PgliteTimescale, install_packages, missing_tools
 from cdm import db
 from cdm.store import upgrade_store
@@ -45,7 +45,8 @@ def run(*, patients: int = 3_000, days: int = 90) -> dict[str, Any]:
     try:
         url = _native(pg, patients=patients, days=days)
         rows = _rows(url)
-        native = _native_bytes(url)
+        native = bytes_per_reading(url)
+        assert native is not None, "the storage benchmark stored no reading"
         timescale = _timescale(home, rows) if missing_tools() is None else {"skipped": missing_tools()}
     finally:
         pg.stop()
@@ -101,18 +102,6 @@ def _native(pg: EmbeddedPostgres, *, patients: int, days: int) -> str:
 def _rows(url: str) -> list[tuple[Any, ...]]:
     with db.connect(url) as conn:
         return conn.execute(f"select {COLUMNS} from reading order by measured_at").fetchall()
-
-
-def _native_bytes(url: str) -> float:
-    """Table, indexes and TOAST of every readings partition, per reading."""
-    with db.connect(url) as conn:
-        row = conn.execute(
-            "select (select coalesce(sum(pg_total_relation_size(inhrelid)), 0) from pg_inherits"
-            " where inhparent = 'reading'::regclass) + pg_total_relation_size('reading'),"
-            " (select count(*) from reading)"
-        ).fetchone()
-    assert row is not None
-    return round(int(row[0]) / int(row[1]), 1)
 
 
 def _timescale(home: Path, rows: list[tuple[Any, ...]]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from app.services import EmbeddedPostgres, LocalBroker, with_database
@@ -20,6 +21,7 @@ from app.sink import NotificationSink
 from cdm import db
 from cdm.db_roles import DbRoles, runtime_url
 from cdm.settings import Settings
+from tests.support.registry import SmallCounty, build
 
 
 @pytest.fixture(scope="session")
@@ -155,3 +157,12 @@ def settings(db_url: str, mqtt_url: str, county_code: str, sink: NotificationSin
         data_dir=tmp_path / "cdm",
         _env_file=None,  # type: ignore[call-arg]
     )
+
+
+@pytest.fixture
+def county(settings: Settings) -> SmallCounty:
+    """The small county of tests.support.registry, in this test's database (its meters, clinics and patients)."""
+    with psycopg.connect(settings.database_url) as conn:
+        county = build(conn, code=settings.county_code)
+        conn.commit()
+    return county

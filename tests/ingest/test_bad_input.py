@@ -19,18 +19,10 @@ from cdm.settings import Settings
 from ingest.worker import IngestWorker
 from tests.ingest.test_fuzz import encoded, messages
 from tests.support.mqtt import TestPublisher
-from tests.support.registry import SmallCounty, build
+from tests.support.registry import SmallCounty
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def county(settings: Settings) -> SmallCounty:
-    with psycopg.connect(settings.database_url) as conn:
-        county = build(conn, code=settings.county_code)
-        conn.commit()
-    return county
 
 
 @pytest.fixture

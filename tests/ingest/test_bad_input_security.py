@@ -20,7 +20,7 @@ from ingest.devices.service import list_devices
 from ingest.message import InboundMessage
 from ingest.worker import IngestWorker
 from tests.support.mqtt import TestPublisher
-from tests.support.registry import SmallCounty, build
+from tests.support.registry import SmallCounty
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -28,14 +28,6 @@ pytestmark = pytest.mark.integration
 ID = "33010219800101124" + check_character("33010219800101124")
 WRONG_CHECK = ID[:17] + ("0" if ID[17] != "0" else "1")
 PHONE = "13812345678"
-
-
-@pytest.fixture
-def county(settings: Settings) -> SmallCounty:
-    with psycopg.connect(settings.database_url) as conn:
-        county = build(conn, code=settings.county_code)
-        conn.commit()
-    return county
 
 
 @pytest.fixture

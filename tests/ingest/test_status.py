@@ -17,18 +17,9 @@ from device_sim.sim_meter import SimMeter
 from ingest.status.service import refresh_status
 from ingest.worker import IngestWorker
 from tests.support.mqtt import TestPublisher
-from tests.support.registry import SmallCounty, build
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def county(settings: Settings) -> SmallCounty:
-    with psycopg.connect(settings.database_url) as conn:
-        county = build(conn, code=settings.county_code)
-        conn.commit()
-    return county
 
 
 @contextmanager

@@ -12,22 +12,13 @@ import psycopg
 import pytest
 
 from cdm.payload import PatientRef, bp_payload, reading_topic
-from cdm.settings import Settings
 from ingest.worker import IngestWorker
 from tests.support.mqtt import TestPublisher
 from tests.support.processes import spawn
-from tests.support.registry import SmallCounty, build
+from tests.support.registry import SmallCounty
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def county(settings: Settings) -> SmallCounty:
-    with psycopg.connect(settings.database_url) as conn:
-        county = build(conn, code=settings.county_code)
-        conn.commit()
-    return county
 
 
 def payload(county: SmallCounty, seq: int, sbp: int = 130) -> bytes:

@@ -19,7 +19,7 @@ from cdm.settings import Settings
 from cdm.thresholds import for_edition
 from ingest.worker import IngestWorker
 from tests.support.mqtt import TestPublisher
-from tests.support.registry import SmallCounty, build
+from tests.support.registry import SmallCounty
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -28,14 +28,6 @@ ALERTING = AlertContext(RuleSettings(for_edition("2020")))
 
 def sample(name: str, **labels: str) -> float:
     return metrics().registry.get_sample_value(name, labels) or 0.0
-
-
-@pytest.fixture
-def county(settings: Settings) -> SmallCounty:
-    with psycopg.connect(settings.database_url) as conn:
-        county = build(conn, code=settings.county_code)
-        conn.commit()
-    return county
 
 
 def reading(county: SmallCounty, seq: int, card: str) -> bytes:
