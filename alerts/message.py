@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from alerts.channels.base import OutboundMessage
+from assess.reasons import reason_texts
 from cdm.i18n import t
 
 SMS_ALERT_TEMPLATE = "CDM_ALERT_RED"  # registered with the SMS provider: 【县慢病中心】${title}：${reasons}
@@ -53,7 +54,12 @@ def notification_body(*, alert: dict[str, Any], recipient: str, place: dict[str,
         "township": {"code": place["township_code"], "name": place["township"]},
         "village": place["village"],
         "patient": {"id": alert["patient_id"], "card": place["card"]},
-        "reasons": [{"code": r, "text": t(f"reason.{r}", lang)} for r in alert["reasons"]],
+        "reasons": [
+            {"code": r, "text": text}
+            for r, text in zip(
+                alert["reasons"], reason_texts(alert["reasons"], alert.get("facts"), lang=lang), strict=True
+            )
+        ],
         "evidence": list(alert["evidence"]),
         "opened_at": alert["opened_at"].isoformat(),
         "escalated": escalated,

@@ -85,12 +85,13 @@ def add_notification(
     body: dict[str, Any],
     team_id: int | None = None,
     address: str | None = None,
+    purpose: str = "alert",
 ) -> None:
     """Put one notification of an alert for `recipient` in the outbox (a repeat of the same one is ignored)."""
     conn.execute(
-        "insert into notification (alert_id, recipient, region_id, channel, body, team_id, address)"
-        " values (%s, %s, %s, %s, %s, %s, %s) on conflict do nothing",
-        (alert_id, recipient, region_id, channel, Jsonb(body), team_id, address),
+        "insert into notification (alert_id, recipient, region_id, channel, body, team_id, address, purpose)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s) on conflict do nothing",
+        (alert_id, recipient, region_id, channel, Jsonb(body), team_id, address, purpose),
     )
 
 
@@ -214,6 +215,19 @@ def set_sittings(conn: psycopg.Connection, answers: SittingVerdicts) -> None:
             " from unnest(%s::bigint[], %s::timestamptz[]) as v (id, until) where a.id = v.id",
             (list(open_until), list(open_until.values())),
         )
+
+
+def lower_unconfirmed(conn: psycopg.Connection, alert_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Lower the critical alerts whose sitting did not confirm them to 'warning'; the rows lowered, with their
+    status (an alert lowered once is not lowered, nor notified, again)."""
+    if not alert_ids:
+        return []
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "update alert set severity = 'warning' where id = any(%s) and severity = 'critical'"
+            " returning id, patient_id, kind, severity, status, reasons, evidence, opened_at",
+            (list(alert_ids),),
+        ).fetchall()
 
 
 def silent_reds(conn: psycopg.Connection, patient_ids: Iterable[int]) -> dict[int, tuple[list[str], float, list[str]]]:

@@ -19,11 +19,12 @@ import psycopg
 from alerts import repo
 from alerts.decide import RECIPIENTS, decide
 from alerts.message import notification_body
-from alerts.workflow.service import fold_repeats
+from alerts.workflow.service import close, fold_repeats
 from assess.rules import RuleSettings
 from assess.service import SITTING_HORIZON as HORIZON
 from assess.service import rescore, sitting_verdicts
 from cdm.domain import Assessment, Change, Colour
+from cdm.i18n import t
 from cdm.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def assess_and_alert(
     alerting = [c for c in changes if c.patient_id in fresh] + _silent_reds(conn, urgent.keys() - changed)
     alert_ids = alert_changes(conn, alerting, now=now, ctx=ctx)
     fold_repeats(conn, {pid: list(keys) for pid, keys in urgent.items()}, now=now, new_alerts=alert_ids)
-    settled = settle_sittings(conn, patient_ids=ids, now=now, rules=ctx.rules)
+    settled = settle_sittings(conn, patient_ids=ids, now=now, rules=ctx.rules, ctx=ctx)
     return Outcome(changes, alert_ids, settled)
 
 
@@ -101,6 +102,7 @@ def alert_changes(
             "severity": decision.severity,
             "reasons": reasons,
             "evidence": list(change.assessment.evidence),
+            "facts": change.assessment.facts,
             "opened_at": now,
             "patient_id": change.patient_id,
         }
@@ -119,7 +121,12 @@ def alert_changes(
 
 
 def settle_sittings(
-    conn: psycopg.Connection, *, patient_ids: Iterable[int], now: datetime, rules: RuleSettings
+    conn: psycopg.Connection,
+    *,
+    patient_ids: Iterable[int],
+    now: datetime,
+    rules: RuleSettings,
+    ctx: AlertContext | None = None,
 ) -> dict[int, bool]:
     """Record the verdict of every pending critical-BP alert whose sitting is complete; {alert id: confirmed}.
 
@@ -133,10 +140,54 @@ def settle_sittings(
         return {}
     answers = sitting_verdicts(conn, pending, now=now, rules=rules)
     repo.set_sittings(conn, answers)
+    unconfirmed = [alert_id for alert_id, confirmed in answers.confirmed.items() if not confirmed]
+    lower_unconfirmed(conn, unconfirmed, now=now, ctx=ctx or AlertContext(rules))
     if answers.confirmed:
         confirmed = sum(answers.confirmed.values())
         log.info("settled the sittings of %s alerts (%s confirmed)", len(answers.confirmed), confirmed)
     return answers.confirmed
+
+
+def lower_unconfirmed(conn: psycopg.Connection, alert_ids: Sequence[int], *, now: datetime, ctx: AlertContext) -> None:
+    """复测未证实 (clinical-reference §3): the alert raised at once stays on record, lowered to 'warning'; both centres
+    hear of it through the outbox in this transaction; it closes by itself unless someone already acknowledged it
+    (then it stays for them to close)."""
+    lowered = repo.lower_unconfirmed(conn, alert_ids)
+    if not lowered:
+        return
+    places = repo.patient_places(conn, [a["patient_id"] for a in lowered])
+    for alert in lowered:
+        place = places[alert["patient_id"]]
+        status = alert["status"]
+        repo.add_event(
+            conn, alert_id=alert["id"], actor="system", event="sitting_unconfirmed", at=now, detail={"status": status}
+        )
+        if status == "open":
+            outcome = t("alert.sitting_unconfirmed.outcome", ctx.lang)
+            close(conn, alert_id=alert["id"], actor="system", outcome=outcome, now=now)
+        title = t(
+            "alert.sitting_unconfirmed.title",
+            ctx.lang,
+            township=place["township"],
+            village=place["village"],
+            patient=place["card"],
+        )
+        for recipient in RECIPIENTS:
+            body = notification_body(alert=alert, recipient=recipient, place=place, lang=ctx.lang)
+            body |= {"title": title, "purpose": "sitting_unconfirmed", "sitting_confirmed": False}
+            repo.add_notification(
+                conn,
+                alert_id=alert["id"],
+                recipient=recipient,
+                region_id=place["township_id"] if recipient == "township" else place["county_id"],
+                channel=ctx.routes.get(recipient, "webhook"),
+                body=body,
+                purpose="sitting_unconfirmed",
+            )
+    repo.wake_dispatcher(conn, [a["id"] for a in lowered])
+    # The colour follows the sitting's mean from now on (assess.summary.logic.unconfirmed), not at the next reading.
+    rescore(conn, patient_ids={a["patient_id"] for a in lowered}, now=now, rules=ctx.rules)
+    log.info("lowered %s alerts not confirmed by their sitting", len(lowered))
 
 
 def _silent_reds(conn: psycopg.Connection, patient_ids: Iterable[int]) -> list[Change]:

@@ -1,6 +1,7 @@
 """`cdm demo`: the whole system on one machine (app.stack), with a simulated county, watched and stopped as one.
 
-The county opens with four weeks of history; then ingest, worker, dashboard and the simulator run until
+The county opens with its past (app.demo_past: 90 days of readings and colours, visits, closed alerts); then
+ingest, worker, dashboard and the simulator run until
 `--seconds` pass or Ctrl-C; the meters stop, ingest drains, the outbox empties, and a JSON summary is printed.
 """
 
@@ -17,21 +18,27 @@ from pathlib import Path
 from typing import Any
 
 from app import repo
+from app.demo_past import HISTORY_DAYS, write_past
 from app.jobs import rescore_everyone
 from app.services import free_port, port_in_use, wait_for_port
 from app.sink import NotificationSink
 from app.stack import LocalStack
 from cdm import db
 from cdm.settings import Settings
+from dashboard.access import Principal, Role
 from dashboard.auth.cli import create_demo_accounts
+from dashboard.indicators.repo import indicators, refresh_activity
 from device_sim.county import generate_county
-from device_sim.history import backfill
+from device_sim.fleet import Fleet
 from device_sim.repo import register_county
 
 log = logging.getLogger(__name__)
 
 DEMO_DATABASE = "cdm_demo"
-HISTORY_DAYS = 28  # the demo county opens with four weeks of readings, so every patient has a colour
+FLEET_SIZE = 24  # meters on their own connections with status and heartbeats (the rest share the simulator's)
+FLEET_HEARTBEAT_S = 15.0  # often enough that a minute's demo shows heartbeats arriving
+FLEET_VANISH = 3  # meters that lose power early in the run
+FLEET_VANISH_AFTER_S = 10.0  # soon enough that a short run (or an early Ctrl-C) shows them go offline
 DRAIN_TIMEOUT_S = 60.0  # after the meters stop: time for ingest to store what the broker still holds
 
 
@@ -42,6 +49,7 @@ class Demo:
         self.unstable_share = unstable_share
         self.rate = rate
         self.stop = threading.Event()
+        self._fleet_uids: list[str] = []
         self.stack = LocalStack(settings, data_dir=Path(settings.data_dir), database=DEMO_DATABASE)
 
     def run(self, *, seconds: float | None) -> dict[str, Any]:
@@ -72,12 +80,16 @@ class Demo:
                 *(["--seconds", str(seconds)] if seconds else []),
             ]
             sim = stack.spawn("sim", "sim", *args, capture=True)
+            fleet = Fleet(stack.settings, self._fleet_uids, heartbeat_s=FLEET_HEARTBEAT_S).start()
+            vanish_at = time.monotonic() + min((seconds or 60) / 2, FLEET_VANISH_AFTER_S)
             while sim.poll() is None and not self.stop.wait(0.2):
-                pass
+                if vanish_at and time.monotonic() >= vanish_at:
+                    fleet.vanish(FLEET_VANISH)  # lose power: the broker's last will turns them offline
+                    vanish_at = 0.0
             if sim.poll() is None:
                 _say("stopping the meters…")
                 sim.send_signal(signal.SIGTERM)
-            published = _last_json(sim.communicate(timeout=60)[0])
+            published = {**_last_json(sim.communicate(timeout=60)[0]), **fleet.close()}
             _say("处理剩余消息与通知 / storing what the broker still holds and sending the last notifications…")
             self._drain(published.get("published", 0), baseline)
             summary = _summary(stack.url, baseline, published, stack.sink)
@@ -91,12 +103,18 @@ class Demo:
             patients=self.patients,
             unstable_share=self.unstable_share,
         )
+        # Meters on connections of their own (status, heartbeats, last will): a few per township.
+        self._fleet_uids = [m.uid for m in county.meters[:: max(1, len(county.meters) // FLEET_SIZE)]][:FLEET_SIZE]
         with db.connect(settings.database_url or "") as conn:
             register_county(conn, county)
             _say(f"模拟县 / simulated county: {len(county.patients)} patients, {len(county.meters)} meters")
             if not repo.has_readings(conn):
-                written = backfill(conn, county, days=HISTORY_DAYS, now=datetime.now(UTC))
-                _say(f"历史读数 / history: {written} readings over the last {HISTORY_DAYS} days")
+                _say("写入过去 90 天 / writing the county's past (readings, colours, visits, alerts)…")
+                past = write_past(conn, county, settings=settings, now=datetime.now(UTC))
+                _say(
+                    f"历史 / history: {past.readings} readings and colours over {HISTORY_DAYS} days,"
+                    f" {past.follow_ups} visits, {past.alerts_closed} alerts closed"
+                )
             conn.commit()
             _announce_accounts(create_demo_accounts(conn, county_code=settings.county_code))
             conn.commit()
@@ -175,6 +193,8 @@ def _summary(url: str, baseline: dict[str, int], sim: dict[str, Any], sink: Noti
     delta = {k: now[k] - baseline[k] for k in now if k != "notifications_open"}
     with db.connect(url) as conn:
         colours = repo.colour_counts(conn)
+        indicators = _indicators(conn)
+        history_days = repo.colour_history_days(conn)
     published = int(sim.get("published", 0))
     return {
         "readings_published": published,
@@ -186,7 +206,25 @@ def _summary(url: str, baseline: dict[str, int], sim: dict[str, Any], sink: Noti
         "notifications_delivered": delta["delivered"],
         "notifications_pending": now["notifications_open"],
         "colours": {c: int(colours.get(c, 0)) for c in ("green", "yellow", "red")},
+        "indicators": indicators,
+        "colour_history_days": history_days,
         "sink_received": len(sink.received()) if sink else None,
         "sink_repeats": sink.repeats if sink else None,
         "simulator": sim,
     }
+
+
+def _indicators(conn: Any) -> dict[str, float | None]:
+    """The county's three programme rates now (fractions), from the same queries as the screens."""
+    now = datetime.now(UTC)
+    refresh_activity(conn, now=now, lookback_days=HISTORY_DAYS)
+    conn.commit()
+    system = Principal(user_id=0, username="system", role=Role.COUNTY, county_id=repo.first_county_id(conn))
+    total = indicators(conn, principal=system, now=now).total
+    names = {"bp_control_rate": "bp_control", "glucose_control_rate": "glucose_control",
+             "standardised_management_rate": "standard_management"}  # fmt: skip
+    return {key: _rounded(total[name].rate) for key, name in names.items()}
+
+
+def _rounded(rate: float | None) -> float | None:
+    return None if rate is None else round(rate, 3)

@@ -69,9 +69,9 @@ def escalate_alerts(settings: Settings) -> None:
 def settle_sittings(settings: Settings) -> None:
     """Record whether the sitting of each critical BP alert confirmed it, once the gap alone has closed the sitting
     (ingest does this with every batch; this covers a county whose meters have gone quiet)."""
-    rules = AlertContext.from_settings(settings).rules
+    ctx = AlertContext.from_settings(settings)
     with db.connect(settings.database_url or "", app="cdm-jobs") as conn:
-        settled = settle(conn, patient_ids=(), now=datetime.now(UTC), rules=rules)
+        settled = settle(conn, patient_ids=(), now=datetime.now(UTC), rules=ctx.rules, ctx=ctx)
         conn.commit()
     if settled:
         log.info("sittings settled for %s alerts", len(settled))

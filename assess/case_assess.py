@@ -8,6 +8,7 @@ from typing import Any
 
 from assess import chinapar
 from assess.case import BpIn, Case, FollowUpIn, GlucoseIn, PatientIn
+from assess.reasons import reason_texts
 from assess.rules import RuleSettings, assess
 from cdm.domain import (
     FollowUp,
@@ -106,7 +107,8 @@ def evaluate(case: Case, *, rules: RuleSettings, lang: str = "zh") -> dict[str, 
         "colour": result.colour.value,
         "colour_text": t(f"colour.{result.colour.value}", lang),
         "reasons": list(result.reasons),
-        "reason_texts": [t(f"reason.{code}", lang) for code in result.reasons],
+        "reason_texts": reason_texts(result.reasons, result.facts, lang=lang),
+        "reason_facts": {code: dict(facts) for code, facts in result.facts.items()},
         "priority": result.priority,
         "evidence": list(result.evidence),
         "ascvd_10y_percent": risk.percent,

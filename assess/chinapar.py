@@ -100,6 +100,40 @@ class AscvdRisk:
     category: str | None  # "low" / "medium" / "high"
     missing: tuple[str, ...] = ()  # health-record fields (or "systolic") that China-PAR needs and the record lacks
     age_out_of_range: int | None = None  # the age, when outside AGE_RANGE
+    established: bool = False  # established ASCVD recorded: China-PAR (a first event) does not apply
+
+
+# China-PAR predicts a *first* ASCVD event; a patient with a recorded stroke, myocardial infarction or
+# revascularisation already has ASCVD and is very high risk by definition (Chinese guideline on the assessment and
+# management of cardiovascular risk, 2019; clinical-reference §4). The health record's complications are free
+# text from counties' files and case files: these fragments, in English codes or Chinese, name ASCVD. Transient
+# ischaemic attack is not counted (not ASCVD in China-PAR's outcome definition).
+ASCVD_TERMS = (
+    "stroke",
+    "cerebral_infarction",
+    "myocardial_infarction",
+    "coronary",
+    "revascular",
+    "pci",
+    "cabg",
+    "ascvd",
+    "卒中",
+    "脑梗",
+    "脑出血",
+    "心肌梗",
+    "心梗",
+    "冠心病",
+    "冠状动脉",
+    "血运重建",
+    "支架",
+    "搭桥",
+)
+
+
+def has_established_ascvd(complications: Sequence[str]) -> bool:
+    """Whether the recorded complications name established ASCVD (stroke, myocardial infarction, CHD, ...)."""
+    text = " ".join(c.lower() for c in complications)
+    return any(term in text for term in ASCVD_TERMS) or any(c.lower() in {"mi", "chd"} for c in complications)
 
 
 def china_par_percent(
@@ -159,6 +193,8 @@ def age_in_years(*, birth_date: date, on: date) -> int:
 def ten_year_risk(*, profile: PatientProfile, systolic: float | None, on: date) -> AscvdRisk:
     """China-PAR for one patient from the profile, its health record and a systolic BP; None where it cannot."""
     record = profile.health_record or HealthRecord()
+    if has_established_ascvd(record.complications):
+        return AscvdRisk(None, None, established=True)
     needed = _NEEDED_BY_ALL + (_NEEDED_BY_MEN if profile.sex == "M" else ())
     missing = tuple(name for name in needed if getattr(record, name) is None)
     if systolic is None:
@@ -201,9 +237,11 @@ def risk_systolic(readings: Sequence[Reading], *, now: datetime, window: timedel
 
 
 def unavailable_note(risk: AscvdRisk, lang: str = "zh") -> str | None:
-    """Why no percentage was computed, in words; None when it was."""
+    """Why no percentage was computed, in words (the missing fields by their Chinese names); None when it was."""
+    if risk.established:
+        return t("ascvd.established", lang)
     if risk.age_out_of_range is not None:
         return t("ascvd.age_out_of_range", lang, age=risk.age_out_of_range, low=AGE_RANGE[0], high=AGE_RANGE[1])
     if risk.missing:
-        return t("ascvd.missing", lang, fields=", ".join(risk.missing))
+        return t("ascvd.missing", lang, fields="、".join(t(f"ascvd.field.{name}", lang) for name in risk.missing))
     return None

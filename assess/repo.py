@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -9,6 +10,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from assess.summary.logic import Summary
 from assess.summary.repo import SUMMARY_SQL, SummaryParams, case_from_row
@@ -98,9 +100,9 @@ def load_profiles(conn: psycopg.Connection, patient_ids: Sequence[int]) -> dict[
 def load_readings(conn: psycopg.Connection, patient_ids: Sequence[int], *, since: datetime) -> dict[int, list[Reading]]:
     """Readings of the given patients measured since `since`, oldest first."""
     rows = conn.execute(
-        "select r.patient_id, d.uid, r.seq, r.kind, r.measured_at, r.received_at, r.systolic, r.diastolic, r.pulse,"
-        " r.glucose_mmol, r.glucose_flag, r.glucose_context"
-        " from reading r join device d on d.id = r.device_id"
+        "select r.patient_id, coalesce(d.uid, r.source), r.seq, r.kind, r.measured_at, r.received_at, r.systolic,"
+        " r.diastolic, r.pulse, r.glucose_mmol, r.glucose_flag, r.glucose_context"
+        " from reading r left join device d on d.id = r.device_id"  # no device: a visit's reading
         " where r.patient_id = any(%s) and r.measured_at >= %s order by r.measured_at",
         (list(patient_ids), since),
     )
@@ -172,9 +174,10 @@ def save(
         if assessed:
             cur.executemany(
                 "insert into assessment_current as a (patient_id, colour, reasons, priority, evidence, assessed_at,"
-                " colour_since, rules_edition, model_version, risk_probability, ascvd_10y_percent, ascvd_category)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " colour_since, rules_edition, model_version, risk_probability, ascvd_10y_percent, ascvd_category,"
+                " reason_facts) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " on conflict (patient_id) do update set colour = excluded.colour, reasons = excluded.reasons,"
+                " reason_facts = excluded.reason_facts,"
                 " priority = excluded.priority, evidence = excluded.evidence, assessed_at = excluded.assessed_at,"
                 " rules_edition = excluded.rules_edition, model_version = excluded.model_version,"
                 " risk_probability = excluded.risk_probability, ascvd_10y_percent = excluded.ascvd_10y_percent,"
@@ -191,6 +194,7 @@ def save(
                         now,
                         edition,
                         *_risk_columns(risks.get(pid)),
+                        Jsonb(a.facts),
                     )
                     for pid, a in assessed
                 ],
@@ -270,11 +274,12 @@ def save_bulk(
         cur.execute(
             "create temp table if not exists assessed_tmp (patient_id bigint, colour text, reasons text[],"
             " priority real, evidence text[], changed boolean, previous text, model_version text,"
-            " risk_probability real, ascvd_10y_percent real, ascvd_category text) on commit delete rows"
+            " risk_probability real, ascvd_10y_percent real, ascvd_category text, reason_facts jsonb)"
+            " on commit delete rows"
         )
         with cur.copy(
             "copy assessed_tmp (patient_id, colour, reasons, priority, evidence, changed, previous, model_version,"
-            " risk_probability, ascvd_10y_percent, ascvd_category) from stdin"
+            " risk_probability, ascvd_10y_percent, ascvd_category, reason_facts) from stdin"
         ) as copy:
             for pid, a in assessed:
                 copy.write_row(
@@ -287,6 +292,7 @@ def save_bulk(
                         pid in changed,
                         changed.get(pid),
                         *_risk_columns(risks.get(pid)),
+                        json.dumps(a.facts, ensure_ascii=False, separators=(",", ":")) if a.facts else "{}",
                     )
                 )
         cur.execute(_UPSERT_FROM_TMP, {"now": now, "edition": edition})
@@ -301,10 +307,12 @@ def text_array(items: Sequence[str]) -> str:
 
 _UPSERT_FROM_TMP = """
 insert into assessment_current as a (patient_id, colour, reasons, priority, evidence, assessed_at, colour_since,
-                                     rules_edition, model_version, risk_probability, ascvd_10y_percent, ascvd_category)
+                                     rules_edition, model_version, risk_probability, ascvd_10y_percent, ascvd_category,
+                                     reason_facts)
 select patient_id, colour, reasons, priority, evidence, %(now)s, %(now)s, %(edition)s, model_version,
-       risk_probability, ascvd_10y_percent, ascvd_category from assessed_tmp
+       risk_probability, ascvd_10y_percent, ascvd_category, reason_facts from assessed_tmp
 on conflict (patient_id) do update set colour = excluded.colour, reasons = excluded.reasons,
+    reason_facts = excluded.reason_facts,
     priority = excluded.priority, evidence = excluded.evidence, assessed_at = excluded.assessed_at,
     rules_edition = excluded.rules_edition, model_version = excluded.model_version,
     risk_probability = excluded.risk_probability, ascvd_10y_percent = excluded.ascvd_10y_percent,

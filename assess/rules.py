@@ -4,9 +4,14 @@ red    an urgent reading (SBP >=180 or DBP >=110; glucose >=16.7 or <=3.9, or th
        hypoglycaemia level) with no follow-up recorded since; heart rate >100/min persisting since the last
        follow-up (diabetes); "uncontrolled" at the last two follow-ups; a complication at the last follow-up
 yellow recent mean BP (the mean of sitting means) not below the patient's target; grade-2 BP on the latest
-       sitting; mean fasting glucose >=7.0 or non-fasting >=10.0, HbA1c >=7.0 % (diabetes); complications in the
-       health record; no reading within the monitoring interval; follow-up overdue
-green  otherwise: at target, monitored, follow-ups on time
+       sitting; mean fasting glucose >=7.0 or <4.4, non-fasting >=10.0, HbA1c >=7.0 % (diabetes); for a managed
+       disease no sitting / glucose reading within the window (green needs evidence), or none within the
+       monitoring interval; follow-up overdue (due by the last visit's class, assess.schedule)
+green  otherwise: at target on evidence, monitored, follow-ups on time. Old complications in the health record
+       raise the priority within the colour, not the colour.
+
+An urgent BP reading whose complete sitting's mean is below the urgent criterion no longer counts (the colour
+follows the mean; assess.summary.logic.unconfirmed).
 
 `assess` = `decide(summarise(...))`: the decision reads only a Summary (assess.summary.logic), which the store can
 also compute for a whole county in one query.
@@ -16,8 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
+from assess import schedule
 from assess.summary.logic import (
     EVIDENCE_MAX,
     SITTING_GAP,
@@ -32,7 +39,7 @@ from assess.summary.logic import (
 )
 from cdm.domain import Assessment, Colour, FollowUp, FollowUpClass, PatientProfile, Reading
 from cdm.settings import Settings
-from cdm.thresholds import LOOKBACK_DAYS, BpTarget, Thresholds, for_edition
+from cdm.thresholds import LOOKBACK_DAYS, ROUTINE_FOLLOW_UP_DAYS, BpTarget, Thresholds, for_edition
 
 __all__ = [
     "EVIDENCE_MAX",
@@ -62,6 +69,8 @@ URGENT_REASONS = frozenset(
 # due anyway, and the monitoring-gap and overdue rules take over.
 LOOKBACK = timedelta(days=LOOKBACK_DAYS)
 _BASE_PRIORITY = {Colour.RED: 200.0, Colour.YELLOW: 100.0, Colour.GREEN: 0.0}
+# Old complications in the health record: a raise within the colour (README, rules section)
+COMPLICATIONS_PRIORITY = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +108,26 @@ def sitting_verdict(*, bp: Sequence[Reading], critical: Reading, now: datetime, 
 
 
 def bp_target(profile: PatientProfile, th: Thresholds, *, on: datetime) -> BpTarget:
-    """The BP target for this patient under the edition: by age first, then diabetes, then the general one."""
-    age = profile.age_on(on.date())
-    # Age before diabetes: the guideline's <130/80 with diabetes applies "if tolerated", while the older patients'
-    # targets exist to guard against over-treatment (falls, hypotension), so an elderly diabetic keeps the age's.
-    if age >= 80:
-        return th.target_80_plus
-    if age >= 65:
-        return th.target_65_79
-    if profile.diabetes and th.target_diabetes is not None:
+    """The BP target for this patient under the edition (clinical-reference §2), by completed age and diabetes.
+
+    With only a birth year the patient may be either of two ages: the stricter of the two targets applies.
+    """
+    targets = [_target_at(age, profile.diabetes, th) for age in profile.ages_on(on.date())]
+    return BpTarget(min(t.systolic for t in targets), min(t.diastolic for t in targets))
+
+
+def _target_at(age: int, diabetes: bool, th: Thresholds) -> BpTarget:
+    by_age = th.target_80_plus if age >= 80 else th.target_65_79 if age >= 65 else th.target_general
+    if not diabetes:
+        return by_age
+    # With diabetes the diabetes target governs below 80 (<130/80: Chinese hypertension guideline 2018, primary-care
+    # hypertension guideline 2020, CDS T2DM guideline 2020); an older diabetic's target is loosened to <140/90 at
+    # most, never to the <150/90 of a non-diabetic elderly patient. An edition without a diabetes target (2017)
+    # keeps its age target, with the same ceiling.
+    loosest = th.target_diabetes_loosest
+    if th.target_diabetes is not None and age < 80:
         return th.target_diabetes
-    return th.target_general
+    return BpTarget(min(by_age.systolic, loosest.systolic), min(by_age.diastolic, loosest.diastolic))
 
 
 def assess(
@@ -127,64 +145,146 @@ def assess(
 
 def decide(*, profile: PatientProfile, summary: Summary, now: datetime, rules: RuleSettings) -> Assessment:
     """The colour of one patient at `now` from the summary of their readings and follow-ups."""
-    reasons: dict[str, tuple[str, ...]] = {code: summary.urgent_evidence for code in summary.urgent_codes}
-    classes = summary.last_classes
+    s = summary
+    reasons: dict[str, tuple[str, ...]] = {code: s.urgent_evidence for code in s.urgent_codes}
+    facts: dict[str, dict[str, Any]] = {code: _urgent_facts(code, s) for code in s.urgent_codes}
+    classes = s.last_classes
     if len(classes) == 2 and all(c is FollowUpClass.UNCONTROLLED for c in classes):
         reasons["uncontrolled_2x"] = ()
     if classes and classes[-1] is FollowUpClass.COMPLICATION:
         reasons["complication"] = ()
-    if profile.diabetes and summary.heart_rate_evidence:
-        reasons["heart_rate_high"] = summary.heart_rate_evidence
+    if profile.diabetes and s.heart_rate_evidence:
+        reasons["heart_rate_high"] = s.heart_rate_evidence
     if reasons:
-        severity = max(summary.urgent_excess, 1.0) if "heart_rate_high" in reasons else summary.urgent_excess
-        return _result(Colour.RED, reasons, severity)
-    _yellow_reasons(reasons, profile=profile, s=summary, now=now, rules=rules)
+        severity = max(s.urgent_excess, 1.0) if "heart_rate_high" in reasons else s.urgent_excess
+        return _result(Colour.RED, reasons, severity, facts)
+    _yellow_reasons(reasons, facts, profile=profile, s=s, now=now, rules=rules)
+    # Old complications in the health record raise the priority within the colour, not the colour: the 2017
+    # specification counts a visit "controlled" when no complication is new or worse, so a stable old one is
+    # routine follow-up (README, rules section).
+    raise_by = COMPLICATIONS_PRIORITY if profile.health_record and profile.health_record.complications else 0.0
     if reasons:
-        return _result(Colour.YELLOW, reasons, _yellow_severity(reasons, profile, summary, now, rules))
-    return _result(Colour.GREEN, {"at_target": summary.recent_evidence}, 0.0)
+        return _result(Colour.YELLOW, reasons, _yellow_severity(reasons, profile, s, now, rules) + raise_by, facts)
+    return _result(Colour.GREEN, {"at_target": s.recent_evidence}, raise_by, facts)
+
+
+def _urgent_facts(code: str, s: Summary) -> dict[str, Any]:
+    if code == "bp_critical" and s.urgent_bp_at is not None:
+        return {"sbp": s.urgent_systolic, "dbp": s.urgent_diastolic, "at": s.urgent_bp_at.isoformat()}
+    if code.startswith("glucose_") and s.urgent_glucose_at is not None:
+        return {"mmol": s.urgent_glucose_mmol, "flag": s.urgent_glucose_flag, "at": s.urgent_glucose_at.isoformat()}
+    return {}
 
 
 def _yellow_reasons(
-    reasons: dict[str, tuple[str, ...]], *, profile: PatientProfile, s: Summary, now: datetime, rules: RuleSettings
+    reasons: dict[str, tuple[str, ...]],
+    facts: dict[str, dict[str, Any]],
+    *,
+    profile: PatientProfile,
+    s: Summary,
+    now: datetime,
+    rules: RuleSettings,
 ) -> None:
     th = rules.thresholds
+    days = rules.window.days
     if s.bp_count and s.sbp_mean is not None and s.dbp_mean is not None:
         target = bp_target(profile, th, on=now)
         if s.sbp_mean >= target.systolic or s.dbp_mean >= target.diastolic:
             reasons["bp_above_target"] = s.bp_evidence
+            facts["bp_above_target"] = {
+                "days": days,
+                "sbp": round(s.sbp_mean),
+                "dbp": round(s.dbp_mean),
+                "target_sbp": target.systolic,
+                "target_dbp": target.diastolic,
+                "why": _target_why(profile, th, now, target),
+            }
         if (s.sitting_sbp_mean or 0) >= th.bp_grade2_systolic or (s.sitting_dbp_mean or 0) >= th.bp_grade2_diastolic:
             reasons["bp_grade2"] = s.sitting_evidence
+            facts["bp_grade2"] = {"sbp": round(s.sitting_sbp_mean or 0), "dbp": round(s.sitting_dbp_mean or 0)}
     if profile.diabetes:
-        if s.fasting_count and (s.fasting_mean or 0) >= th.fasting_glucose_target:
-            reasons["glucose_fasting_high"] = s.fasting_evidence
-        if s.nonfasting_count and (s.nonfasting_mean or 0) >= th.nonfasting_glucose_target:
-            reasons["glucose_nonfasting_high"] = s.nonfasting_evidence
+        _glucose_reasons(reasons, facts, s=s, th=th, days=days)
     record = profile.health_record
-    if record is not None:
-        if profile.diabetes and record.hba1c_percent is not None and record.hba1c_percent >= th.hba1c_target_percent:
-            reasons["hba1c_above_target"] = ()
-        if record.complications:
-            reasons["complications_recorded"] = ()
-    if _monitoring_gap(profile, s, now, rules):
-        reasons["monitoring_gap"] = ()
-    if _follow_up_overdue(profile, s, now, th):
+    hba1c = record.hba1c_percent if record is not None and profile.diabetes else None
+    if hba1c is not None and hba1c >= th.hba1c_target_percent:
+        reasons["hba1c_above_target"] = ()
+        facts["hba1c_above_target"] = {"value": hba1c}
+    _evidence_reasons(reasons, facts, profile=profile, s=s, now=now, rules=rules)
+    due = _follow_up_due(profile, s)
+    if due is not None and now.date() > due:
         reasons["follow_up_overdue"] = ()
+        facts["follow_up_overdue"] = {"due": due.isoformat(), "days": (now.date() - due).days}
 
 
-def _monitoring_gap(profile: PatientProfile, s: Summary, now: datetime, rules: RuleSettings) -> bool:
-    since = now - rules.monitoring_interval
-    if profile.registered_on is not None and profile.registered_on > since.date():
-        return False  # newly registered: the first interval has not passed yet
-    return (profile.hypertension and s.last_bp_at is None) or (profile.diabetes and s.last_glucose_at is None)
+def _glucose_reasons(
+    reasons: dict[str, tuple[str, ...]], facts: dict[str, dict[str, Any]], *, s: Summary, th: Thresholds, days: int
+) -> None:
+    # Capillary fasting target 4.4-7.0 mmol/L, non-fasting <10.0 (CDS T2DM guideline 2020; 2022 primary-care
+    # diabetes guideline). Below 4.4 is not hypoglycaemia (<3.9, urgent) but off target: yellow.
+    if s.fasting_count and s.fasting_mean is not None:
+        if s.fasting_mean >= th.fasting_glucose_target:
+            reasons["glucose_fasting_high"] = s.fasting_evidence
+            facts["glucose_fasting_high"] = {"days": days, "mean": round(s.fasting_mean, 1)}
+        elif s.fasting_mean < th.fasting_glucose_low:
+            reasons["glucose_fasting_low"] = s.fasting_evidence
+            facts["glucose_fasting_low"] = {"days": days, "mean": round(s.fasting_mean, 1)}
+    if s.nonfasting_count and s.nonfasting_mean is not None and s.nonfasting_mean >= th.nonfasting_glucose_target:
+        reasons["glucose_nonfasting_high"] = s.nonfasting_evidence
+        facts["glucose_nonfasting_high"] = {"days": days, "mean": round(s.nonfasting_mean, 1)}
 
 
-def _follow_up_overdue(profile: PatientProfile, s: Summary, now: datetime, th: Thresholds) -> bool:
-    if s.last_done_on is not None:
-        due = s.last_next_due or s.last_done_on + timedelta(days=th.routine_follow_up_days)
-        return now.date() > due
+def _evidence_reasons(
+    reasons: dict[str, tuple[str, ...]],
+    facts: dict[str, dict[str, Any]],
+    *,
+    profile: PatientProfile,
+    s: Summary,
+    now: datetime,
+    rules: RuleSettings,
+) -> None:
+    """Green needs evidence (clinical-reference §3): for each managed disease a sitting (BP) or a reading (glucose)
+    inside the window the means are taken over; without one the patient is yellow, with how long it has been.
+    Beyond the monitoring interval the older monitoring_gap says so instead (not for the newly registered)."""
+    new = profile.registered_on is not None and profile.registered_on > (now - rules.monitoring_interval).date()
+    checks = (
+        (profile.hypertension, s.bp_count, s.last_bp_at, "bp"),
+        (profile.diabetes, s.fasting_count + s.nonfasting_count, s.last_glucose_at, "glucose"),
+    )
+    gap = False
+    for managed, count, last_at, kind in checks:
+        if not managed or count:
+            continue
+        if last_at is None and not new:
+            gap = True
+            continue
+        since = None if last_at is None else (now - last_at).days
+        reasons[f"{kind}_not_recent"] = ()
+        facts[f"{kind}_not_recent"] = {"since_days": since, "days": rules.window.days}
+    if gap:
+        reasons["monitoring_gap"] = ()
+        facts["monitoring_gap"] = {"days": rules.monitoring_interval.days}
+
+
+def _target_why(profile: PatientProfile, th: Thresholds, now: datetime, target: BpTarget) -> str:
+    """Which row of the targets applies, as a catalogue key suffix (assess.reasons words it)."""
+    if profile.diabetes:
+        return "diabetes"
+    age = min(profile.ages_on(now.date()))
+    if age >= 80:
+        return "age_80"
+    if age >= 65 and target == th.target_65_79:
+        return "age_65"
+    return "general"
+
+
+def _follow_up_due(profile: PatientProfile, s: Summary) -> date | None:
+    """The next visit's due date: the last visit's (assess.schedule, as production records it), else a routine
+    period after registration."""
+    if s.last_done_on is not None and s.last_classes:
+        return schedule.next_due(s.last_classes[-1], s.last_done_on, s.last_next_due)
     if profile.registered_on is None:
-        return False
-    return now.date() > profile.registered_on + timedelta(days=th.routine_follow_up_days)
+        return None
+    return profile.registered_on + timedelta(days=ROUTINE_FOLLOW_UP_DAYS)
 
 
 def _yellow_severity(
@@ -196,11 +296,14 @@ def _yellow_severity(
     return score
 
 
-def _result(colour: Colour, reasons: dict[str, tuple[str, ...]], severity: float) -> Assessment:
+def _result(
+    colour: Colour, reasons: dict[str, tuple[str, ...]], severity: float, facts: dict[str, dict[str, Any]]
+) -> Assessment:
     evidence = most_recent(item for items in reasons.values() for item in items)
     return Assessment(
         colour=colour,
         reasons=tuple(sorted(reasons)),
         priority=round(_BASE_PRIORITY[colour] + min(severity, 99.0), 2),
         evidence=tuple(evidence_key(item) for item in evidence),
+        facts={code: facts[code] for code in sorted(reasons) if facts.get(code)},
     )

@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 
 from app.services import EmbeddedPostgres, with_database
-from bench import dashboard_county
+from bench import dashboard_county, dashboard_work
 from bench.common import machine, percentile
 from cdm import db
 from cdm.db import open_pool
@@ -31,6 +31,7 @@ from cdm.store import upgrade_store
 from dashboard.access import Principal, Role
 from dashboard.alerts import repo as alerts_repo
 from dashboard.overview import repo
+from dashboard.quality.repo import quality_report
 from dashboard.summaries.service import refresh_screens
 
 REUSE_DIR = Path(tempfile.gettempdir()) / "cdm-bench-dashboard"
@@ -100,6 +101,7 @@ def _measure(url: str, *, patients: int, readings_per_patient: int, iterations: 
         readings = int(conn.execute("select count(*) from reading").fetchone()[0])  # type: ignore[index]
         first_s, refresh_s = (_refresh(conn, now=now) for _ in range(2))
         changes = _colour_changes_since_the_job(conn, now=now)
+        dashboard_work.add_people(conn)
         principals = _principals(conn)
         version = str(conn.execute("show server_version").fetchone()[0])  # type: ignore[index]
     pool = open_pool(url, app="cdm-bench-dashboard")
@@ -181,9 +183,13 @@ def _screens(pool: Any, principals: dict[str, Principal]) -> dict[str, Callable[
             )
         ),
     }
+    # the data-quality page's one refresh callback: every panel's query, as the county and a township see it
+    screens["quality"] = with_conn(lambda c: quality_report(c, principal=county, now=datetime.now(UTC)))
+    screens["quality_township"] = with_conn(lambda c: quality_report(c, principal=township, now=datetime.now(UTC)))
     followup_rows = _followup_rows()
     if followup_rows is not None:
         screens["followups"] = with_conn(lambda c: followup_rows(c, principal=team))
+    screens.update(dashboard_work.screens(pool, principals))
     return screens
 
 

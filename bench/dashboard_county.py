@@ -12,6 +12,9 @@ import psycopg
 TOWNSHIPS = 20
 PATIENTS_PER_VILLAGE = 300
 READING_DAYS = 365
+QUARANTINE_DAYS = 45  # past the screen's 30-day window, so the window's bound is what the queries rely on
+QUARANTINED_PER_METER = 40  # refused messages a meter over those days: a county's unruly month, many times over
+UNATTRIBUTED_EVERY = 997  # one reading in this many waits for a patient
 
 _STATEMENTS = """
 insert into region (code, name, level) values ('bench', '基准县', 'county');
@@ -74,6 +77,14 @@ insert into notification (alert_id, recipient, region_id, body, status, delivere
 select a.id, r.recipient, a.township_id, '{{}}', case when a.id %% 17 = 0 then 'failed' else 'delivered' end,
        a.opened_at
 from alert a cross join (values ('township'), ('county')) r(recipient);
+insert into quarantine (received_at, topic, device_uid, reason, detail, raw)
+select %(now)s - ((d.id * 7919 + k * 104729) %% ({quarantine_days} * 24 * 60)) * interval '1 minute',
+       'cdm/v1/bench/devices/' || d.uid || '/readings', d.uid,
+       (array['invalid_json', 'implausible_value', 'measured_in_future', 'schema_invalid'])[1 + (d.id + k) %% 4],
+       'bench', convert_to('{{"v": 1, "device_id": "' || d.uid || '", "seq": ' || k || ', "systolic": 400}}', 'UTF8')
+from device d cross join generate_series(1, {quarantined_per_meter}) k;
+update device set last_seen_at = %(now)s - (id %% 90) * interval '1 minute', clock_skew_s = (id %% 50) * 3
+where id %% 10 <> 0;
 """
 
 # About `per_patient` readings a year per patient, spread over the year by hashes of (patient, k).
@@ -96,10 +107,26 @@ where p.id %% 41 <> 0
 """
 
 
+# Readings waiting for a patient (the data-quality screen's grid): their reading rows stay as generated.
+_UNATTRIBUTED = """
+insert into reading_unattributed (device_id, seq, measured_at, received_at, clinic_id, kind, ref_scheme, ref_key,
+                                  ref_masked, reason)
+select device_id, seq, measured_at, received_at, clinic_id, kind, 'health_card', 'X' || seq,
+       'X33****' || right(seq::text, 4), 'no_match'
+from reading where seq %% %(every)s = 0
+"""
+
+
 def build(conn: psycopg.Connection, *, patients: int, readings_per_patient: int, now: datetime) -> int:
     """Fill an empty store with the county; the number of readings."""
     villages = -(-patients // PATIENTS_PER_VILLAGE)
-    sql = _STATEMENTS.format(townships=TOWNSHIPS, villages=villages, per_village=PATIENTS_PER_VILLAGE)
+    sql = _STATEMENTS.format(
+        townships=TOWNSHIPS,
+        villages=villages,
+        per_village=PATIENTS_PER_VILLAGE,
+        quarantine_days=QUARANTINE_DAYS,
+        quarantined_per_meter=QUARANTINED_PER_METER,
+    )
     with conn.cursor() as cur:
         for statement in filter(str.strip, sql.split(";")):
             cur.execute(statement, {"now": now, "patients": patients})
@@ -113,5 +140,6 @@ def build(conn: psycopg.Connection, *, patients: int, readings_per_patient: int,
         cur.execute("set maintenance_work_mem = '512MB'")
         cur.execute("alter table reading add primary key (device_id, seq, measured_at)")
         cur.execute("create index reading_patient_time on reading (patient_id, measured_at desc)")
+        cur.execute(_UNATTRIBUTED, {"now": now, "every": UNATTRIBUTED_EVERY})
     conn.commit()
     return readings

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Colour(StrEnum):
@@ -71,6 +73,11 @@ class HealthRecord:
     updated_at: datetime | None = None
 
 
+def completed_years(born: date, day: date) -> int:
+    """Age in completed years on `day` (a patient born in December 1961 is 64 until then)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 @dataclass(frozen=True, slots=True)
 class PatientProfile:
     """What the rules need to know about a patient."""
@@ -84,7 +91,16 @@ class PatientProfile:
     health_record: HealthRecord | None = None
 
     def age_on(self, day: date) -> int:
-        return day.year - self.birth_year
+        """Completed years on `day` (clinical-reference §2); with only the birth year, the year difference (the older
+        it could mean; the BP target looks at both, assess.rules.bp_target)."""
+        return max(self.ages_on(day))
+
+    def ages_on(self, day: date) -> tuple[int, ...]:
+        """The completed ages the patient may have on `day`: one from a birth date, two from a birth year alone."""
+        born = self.health_record.birth_date if self.health_record is not None else None
+        if born is not None:
+            return (completed_years(born, day),)
+        return (day.year - self.birth_year - 1, day.year - self.birth_year)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +121,8 @@ class Assessment:
     reasons: tuple[str, ...]
     priority: float
     evidence: tuple[str, ...] = field(default=())  # "device_uid:seq" of the readings that decided the colour
+    # Per reason code, its figures and target (JSON-ready), rendered in words by assess.reasons
+    facts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

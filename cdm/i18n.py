@@ -6,11 +6,23 @@ the screens live in `cdm.i18n_screens`; both parts form the one catalogue, and a
 
 from __future__ import annotations
 
+from cdm.i18n_admin import ADMIN
+from cdm.i18n_clinical import CLINICAL
+from cdm.i18n_county import COUNTY
 from cdm.i18n_exports import EXPORTS
 from cdm.i18n_ops import OPS
 from cdm.i18n_registry import REGISTRY
 from cdm.i18n_screens import SCREENS
 from cdm.i18n_security import SECURITY
+from cdm.i18n_work import WORK
+from cdm.thresholds import (
+    MODEL_HORIZON_DAYS,
+    PROGRAMME_BP_CONTROLLED_BELOW,
+    PROGRAMME_FASTING_CONTROLLED_BELOW_MMOL,
+    PROGRAMME_RECENT_DAYS,
+    PROGRAMME_YEAR_DAYS,
+    Thresholds,
+)
 
 _MESSAGES: dict[str, dict[str, str]] = {
     # colours
@@ -19,16 +31,16 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "colour.red": {"zh": "红", "en": "Red"},
     # assessment reason codes (assess.rules)
     "reason.bp_critical": {
-        "zh": "血压达到紧急转诊标准（≥180/110 mmHg）",
-        "en": "BP at urgent-referral level (≥180/110 mmHg)",
+        "zh": "血压达到紧急转诊标准（≥{bp_critical_systolic}/{bp_critical_diastolic} mmHg）",
+        "en": "BP at urgent-referral level (≥{bp_critical_systolic}/{bp_critical_diastolic} mmHg)",
     },
     "reason.glucose_high_critical": {
-        "zh": "血糖≥16.7 mmol/L，需紧急转诊",
-        "en": "Glucose ≥16.7 mmol/L: urgent referral",
+        "zh": "血糖≥{glucose_critical_high} mmol/L，需紧急转诊",
+        "en": "Glucose ≥{glucose_critical_high} mmol/L: urgent referral",
     },
     "reason.glucose_hypo": {
-        "zh": "血糖≤3.9 mmol/L（低血糖），需紧急处理",
-        "en": "Glucose ≤3.9 mmol/L (hypoglycaemia): urgent",
+        "zh": "血糖≤{glucose_critical_low} mmol/L（低血糖），需紧急处理",
+        "en": "Glucose ≤{glucose_critical_low} mmol/L (hypoglycaemia): urgent",
     },
     "reason.uncontrolled_2x": {"zh": "连续两次随访控制不满意", "en": "Uncontrolled at two follow-ups in a row"},
     "reason.complication": {
@@ -38,12 +50,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "reason.bp_above_target": {"zh": "近期血压均值未达标", "en": "Recent mean BP above target"},
     "reason.bp_grade2": {"zh": "最近一次血压为2级高血压", "en": "Latest BP at grade 2"},
     "reason.glucose_fasting_high": {
-        "zh": "近期空腹血糖均值≥7.0 mmol/L",
-        "en": "Recent mean fasting glucose ≥7.0 mmol/L",
+        "zh": "近期空腹血糖均值≥{fasting_glucose_target} mmol/L",
+        "en": "Recent mean fasting glucose ≥{fasting_glucose_target} mmol/L",
     },
     "reason.glucose_nonfasting_high": {
-        "zh": "近期非空腹血糖均值≥10.0 mmol/L",
-        "en": "Recent mean non-fasting glucose ≥10.0 mmol/L",
+        "zh": "近期非空腹血糖均值≥{nonfasting_glucose_target} mmol/L",
+        "en": "Recent mean non-fasting glucose ≥{nonfasting_glucose_target} mmol/L",
     },
     "reason.monitoring_gap": {"zh": "超过监测间隔未测量", "en": "No reading within the monitoring interval"},
     "reason.follow_up_overdue": {"zh": "随访已逾期", "en": "Follow-up overdue"},
@@ -140,22 +152,28 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Age {age}: China-PAR applies to ages {low}–{high} only; not computed",
     },
     # reason codes proposed for the complete rules (issue 4); texts ready for assess.rules
-    "reason.hba1c_above_target": {"zh": "糖化血红蛋白≥7.0%，未达标", "en": "HbA1c ≥7.0 %: above target"},
-    "reason.glucose_hypo_level1": {
-        "zh": "1级低血糖（3.0–3.9 mmol/L）",
-        "en": "Level 1 hypoglycaemia (3.0–3.9 mmol/L)",
+    "reason.hba1c_above_target": {
+        "zh": "糖化血红蛋白≥{hba1c_target_percent}%，未达标",
+        "en": "HbA1c ≥{hba1c_target_percent} %: above target",
     },
-    "reason.glucose_hypo_level2": {"zh": "2级低血糖（<3.0 mmol/L）", "en": "Level 2 hypoglycaemia (<3.0 mmol/L)"},
+    "reason.glucose_hypo_level1": {
+        "zh": "1级低血糖（{hypo_level2}–{hypo_level1} mmol/L）",
+        "en": "Level 1 hypoglycaemia ({hypo_level2}–{hypo_level1} mmol/L)",
+    },
+    "reason.glucose_hypo_level2": {
+        "zh": "2级低血糖（<{hypo_level2} mmol/L）",
+        "en": "Level 2 hypoglycaemia (<{hypo_level2} mmol/L)",
+    },
     "reason.complications_recorded": {"zh": "健康档案记录有并发症", "en": "Complications in the health record"},
     "reason.heart_rate_high": {
-        "zh": "心率持续>100次/分，需紧急转诊",
-        "en": "Heart rate persistently >100/min: urgent referral",
+        "zh": "心率持续>{heart_rate_urgent_per_min}次/分，需紧急转诊",
+        "en": "Heart rate persistently >{heart_rate_urgent_per_min}/min: urgent referral",
     },
     # cdm assess --file (assess.cli)
     "assess.error": {"zh": "病例文件有误：{detail}", "en": "Case file error: {detail}"},
     "reason.model_risk": {
-        "zh": "风险模型提示：90天内转红或持续控制不佳的可能性较高",
-        "en": "Risk model: high chance of turning red or staying uncontrolled within 90 days",
+        "zh": "风险模型提示：{model_horizon_days}天内转红或持续控制不佳的可能性较高",
+        "en": "Risk model: high chance of turning red or staying uncontrolled within {model_horizon_days} days",
     },
 }
 
@@ -170,11 +188,32 @@ def _merged(*parts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     return merged
 
 
-CATALOGUE: dict[str, dict[str, str]] = _merged(_MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS)
+# The numbers texts may name: every threshold that is the same in all editions, and the programme's definitions.
+THRESHOLD_VALUES: dict[str, object] = {
+    **{name: value for name, value in vars(Thresholds).items() if isinstance(value, int | float) and name[0] != "_"},
+    "programme_sbp": PROGRAMME_BP_CONTROLLED_BELOW.systolic,
+    "programme_dbp": PROGRAMME_BP_CONTROLLED_BELOW.diastolic,
+    "programme_fasting": PROGRAMME_FASTING_CONTROLLED_BELOW_MMOL,
+    "programme_days": PROGRAMME_RECENT_DAYS,
+    "programme_year_days": PROGRAMME_YEAR_DAYS,
+    "model_horizon_days": MODEL_HORIZON_DAYS,
+}
+
+CATALOGUE: dict[str, dict[str, str]] = _merged(
+    _MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS, CLINICAL, WORK, COUNTY, ADMIN
+)
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:
-    """The text for `key` in `lang` (falling back to Chinese, then to the key itself), with values filled in."""
+    """The text for `key` in `lang` (falling back to Chinese, then to the key itself), with values filled in; the
+    clinical numbers (`{bp_critical_systolic}`, `{programme_days}` …) come from cdm.thresholds unless given."""
     entry = CATALOGUE.get(key)
     text = key if entry is None else entry.get(lang) or entry["zh"]
-    return text.format(**values) if values else text
+    if "{" not in text:
+        return text
+    if values:
+        return text.format_map({**THRESHOLD_VALUES, **values})
+    try:
+        return text.format_map(THRESHOLD_VALUES)
+    except (KeyError, ValueError, IndexError):  # a text whose own values the caller did not give: as it stands
+        return text

@@ -55,33 +55,42 @@ EXPORTS: dict[str, dict[str, str]] = {
     "report.def.managed_hypertension": {"zh": "在管人数中患高血压者", "en": "Of them, with hypertension"},
     "report.def.managed_diabetes": {"zh": "在管人数中患2型糖尿病者", "en": "Of them, with type 2 diabetes"},
     "report.def.standard_management": {
-        "zh": "分母：统计时点前已纳入管理满365天的患者；分子：其中近365天内有不少于4个不同日期面对面随访者"
+        "zh": "分母：统计时点前已纳入管理满{programme_year_days}天的患者；"
+        "分子：其中近{programme_year_days}天内有不少于4个不同日期面对面随访者"
         "（国家基本公共卫生服务规范第三版“每年至少4次面对面随访”，按滚动一年计）",
-        "en": "Patients managed for 365 days or more; of them, those with follow-up visits on at least 4 days of "
-        "the last 365",
+        "en": "Patients managed for {programme_year_days} days or more; of them, those with follow-up visits"
+        " on at least 4 days of "
+        "the last {programme_year_days}",
     },
     "report.def.bp_control": {
-        "zh": "分母：纳入管理满90天的高血压患者；分子：其中近90天内最近一次血压低于140/90 mmHg者"
-        "（90天内无血压记录按未控制计，同HEARTS/Simple）",
-        "en": "Hypertensive patients managed 90 days or more; of them, those whose latest BP of the last 90 days "
-        "is below 140/90 mmHg (none counts as not controlled)",
+        "zh": "分母：纳入管理满{programme_days}天的高血压患者；"
+        "分子：其中近{programme_days}天内最近一次血压低于{programme_sbp}/{programme_dbp} mmHg者"
+        "（{programme_days}天内无血压记录按未控制计，同HEARTS/Simple）",
+        "en": "Hypertensive patients managed {programme_days} days or more; of them, those whose latest BP of"
+        " the last {programme_days} days "
+        "is below {programme_sbp}/{programme_dbp} mmHg (none counts as not controlled)",
     },
     "report.def.glucose_control": {
-        "zh": "分母：纳入管理满90天的2型糖尿病患者；分子：其中近90天内最近一次空腹血糖低于7.0 mmol/L者",
-        "en": "Diabetic patients managed 90 days or more; of them, those whose latest fasting glucose of the last "
-        "90 days is below 7.0 mmol/L",
+        "zh": "分母：纳入管理满{programme_days}天的2型糖尿病患者；"
+        "分子：其中近{programme_days}天内最近一次空腹血糖低于{programme_fasting} mmol/L者",
+        "en": "Diabetic patients managed {programme_days} days or more; of them, those whose latest fasting"
+        " glucose of the last "
+        "{programme_days} days is below {programme_fasting} mmol/L",
     },
     "report.def.visits": {
         "zh": "本月内（按北京时间日期）记录的面对面随访次数",
         "en": "Follow-up visits recorded in the month (China dates)",
     },
     "report.def.missed_visit_3m": {
-        "zh": "分母：纳入管理满90天的患者；分子：其中近90天既无设备读数也无随访记录者",
-        "en": "Patients managed 90 days or more; of them, those with neither a reading nor a visit in 90 days",
+        "zh": "分母：纳入管理满{programme_days}天的患者；分子：其中近{programme_days}天既无设备读数也无随访记录者",
+        "en": "Patients managed {programme_days} days or more; of them, those with neither a reading nor a"
+        " visit in {programme_days} days",
     },
     "report.def.lost_12m": {
-        "zh": "分母：纳入管理满365天的患者；分子：其中近365天既无设备读数也无随访记录者",
-        "en": "Patients managed 365 days or more; of them, those with neither a reading nor a visit in 365 days",
+        "zh": "分母：纳入管理满{programme_year_days}天的患者；"
+        "分子：其中近{programme_year_days}天既无设备读数也无随访记录者",
+        "en": "Patients managed {programme_year_days} days or more; of them, those with neither a reading nor"
+        " a visit in {programme_year_days} days",
     },
     "report.download.title": {"zh": "月报下载", "en": "Monthly report"},
     "report.download.month": {"zh": "月份", "en": "Month"},

@@ -25,6 +25,12 @@ def mask_card(number: str) -> str:
     return number[:head] + MASK + (number[-tail:] if tail else "")
 
 
+def mask_name(name: str) -> str:
+    """A person's name with all but its first character hidden, e.g. 张三丰 -> 张**."""
+    name = name.strip()
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
 def mask_phone(number: str) -> str:
     """A phone number with its middle masked, e.g. 13812345678 -> 138****678, for logs and error texts."""
     return mask_card(number)

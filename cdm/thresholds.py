@@ -32,6 +32,9 @@ class Thresholds:
     target_65_79: BpTarget
     target_80_plus: BpTarget
     target_diabetes: BpTarget | None  # None: the edition sets no separate target with diabetes
+    # With diabetes, an older (>=80) or frail patient's target is loosened to <140/90 at most, never to the <150/90
+    # of a non-diabetic elderly patient (Chinese hypertension guideline 2018; CDS T2DM guideline 2020, BP section).
+    target_diabetes_loosest: BpTarget = BpTarget(140, 90)
     # Urgent-referral criteria, National Basic Public Health Service Specification (3rd ed., 2017)
     bp_critical_systolic: int = 180  # SBP >= this
     bp_critical_diastolic: int = 110  # DBP >= this
@@ -42,6 +45,9 @@ class Thresholds:
     bp_grade2_diastolic: int = 100
     # Diabetes targets (2022 primary-care diabetes guideline), capillary glucose
     fasting_glucose_target: float = 7.0  # mean must be below
+    # The fasting target's lower bound (capillary 4.4–7.0 mmol/L, CDS T2DM guideline 2020 and the 2022 primary-care
+    # diabetes guideline): a mean below it is off target and a warning sign on treatment, though not hypoglycaemia.
+    fasting_glucose_low: float = 4.4  # mean must be at or above
     nonfasting_glucose_target: float = 10.0  # mean must be below
     hypo_level1: float = 3.9  # < this
     hypo_level2: float = 3.0  # < this
@@ -142,3 +148,5 @@ PROGRAMME_RECENT_DAYS = 90  # "in the last 3 months" (the national specification
 # The edition a case or a simulator uses when none is named (CDM_GUIDELINE_EDITION's default).
 DEFAULT_EDITION = "2020"
 MG_DL_PER_MMOL_L = 18.016  # glucose mg/dL -> mmol/L (clinical-reference §5)
+PROGRAMME_YEAR_DAYS = 365  # "每年至少4次面对面随访" and 12-month loss to follow-up, counted over a rolling year
+MODEL_HORIZON_DAYS = 90  # the risk model predicts red or uncontrolled within this many days (assess.risk.outcome)

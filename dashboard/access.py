@@ -32,6 +32,12 @@ class Principal:
     team_id: int | None = None  # set for team users
 
     @property
+    def sees_names(self) -> bool:
+        """Whether patients' names are shown in full: to their team and township (and admins); the county sees them
+        masked, and reveals one with a stated reason (audited)."""
+        return self.role in (Role.TEAM, Role.TOWNSHIP, Role.ADMIN)
+
+    @property
     def sees_identity(self) -> bool:
         """Whether unmasked phone numbers are shown: only to the team that calls the patient, and admins."""
         return self.role in (Role.TEAM, Role.ADMIN)

@@ -36,6 +36,7 @@ NAV_ITEMS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/followups", "nav.followups", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP, Role.TEAM})),
     ("/quality", "nav.quality", frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP})),
     ("/registry", "nav.registry", frozenset({Role.ADMIN})),
+    ("/admin", "nav.admin", frozenset({Role.ADMIN})),
 )
 
 

@@ -196,7 +196,9 @@ def _quarantine_row(msg: InboundMessage, rejection: Rejection) -> QuarantineRow:
         redact(rejection.detail),
     )
     uid = rejection.device_uid or (parse_topic(msg.topic) or (None, None))[1]
-    return QuarantineRow(msg.received_at, msg.topic[:300], uid, rejection.reason, rejection.detail, msg.payload)
+    return QuarantineRow(
+        msg.received_at, msg.topic[:300], uid, rejection.reason, rejection.detail, msg.payload, rejection.skew_s
+    )
 
 
 def _row(r: Reading, d: DeviceInfo, patient_id: int | None) -> tuple[object, ...]:
@@ -248,6 +250,9 @@ def _tallies(
         device = devices.get(q.device_uid or "")
         if device is not None:
             refused[device.id] = refused.get(device.id, 0) + 1
+            if q.skew_s is not None:  # refused as from the future: the clock is off all the same (quality screen)
+                seen[device.id] = max(seen.get(device.id, q.received_at), q.received_at)
+                skew[device.id] = max(skew.get(device.id, q.skew_s), q.skew_s)
     return {
         i: DeviceTally(
             stored=stored.get(i, 0),

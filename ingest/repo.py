@@ -20,6 +20,7 @@ class QuarantineRow:
     reason: str
     detail: str
     raw: bytes
+    skew_s: float | None = None  # a reading refused as measured in the future: its measured_at - received_at
 
 
 def fetch_devices(conn: psycopg.Connection, uids: Iterable[str]) -> dict[str, DeviceInfo]:

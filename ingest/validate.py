@@ -37,6 +37,8 @@ class Rejection:
     reason: str
     detail: str
     device_uid: str | None
+    # measured_in_future: how far ahead of arrival the meter's clock put it (the same measure as device.clock_skew_s)
+    skew_s: float | None = None
 
 
 def decode(*, topic: str, payload: bytes, received_at: datetime, limits: Limits) -> Reading | Rejection:
@@ -45,7 +47,7 @@ def decode(*, topic: str, payload: bytes, received_at: datetime, limits: Limits)
     outcome = _decode(topic=topic, payload=payload, received_at=received_at, limits=limits)
     if isinstance(outcome, Rejection):
         uid = redact(outcome.device_uid) if outcome.device_uid else None
-        return Rejection(outcome.reason, redact(outcome.detail), uid)
+        return Rejection(outcome.reason, redact(outcome.detail), uid, outcome.skew_s)
     return outcome
 
 
@@ -72,7 +74,8 @@ def _decode(*, topic: str, payload: bytes, received_at: datetime, limits: Limits
         )
     time_problem = _check_time(msg.measured_at, received_at, limits)
     if time_problem:
-        return Rejection(time_problem[0], time_problem[1], device_uid)
+        ahead = (msg.measured_at - received_at).total_seconds() if time_problem[0] == "measured_in_future" else None
+        return Rejection(time_problem[0], time_problem[1], device_uid, ahead)
     if isinstance(msg, BpReadingV1):
         return _bp(msg, received_at)
     return _glucose(msg, received_at)

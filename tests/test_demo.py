@@ -145,6 +145,12 @@ def test_demo_runs_everything_reports_no_loss_and_stops_every_process():
         assert summary["colours"]["red"] >= 1 and summary["alerts"] >= 1
         assert summary["notifications_delivered"] == 2 * summary["alerts"]
         assert summary["sink_received"] == 2 * summary["alerts"] and summary["sink_repeats"] == 0
+        # A county with a past: its programme rates are real fractions, its colour history covers weeks.
+        rates = summary["indicators"]
+        assert set(rates) == {"bp_control_rate", "glucose_control_rate", "standardised_management_rate"}
+        assert all(0 < rate < 1 for rate in rates.values()), rates
+        assert summary["colour_history_days"] >= 28
+        assert summary["simulator"]["status_meters"] > 0 and summary["simulator"]["vanished"] > 0
         assert _processes_mentioning(str(home)) == []
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -87,3 +87,71 @@ def test_a_critical_bp_turns_the_patient_red_and_both_centres_hear_of_it(setting
     assert screen.totals.red == 1
     assert screen.alerts.iloc[0]["patient"] == mask_card(patient.health_card_no)
     assert screen.alerts.iloc[0]["delivered"] == 2
+
+
+def test_a_sitting_that_does_not_confirm_its_urgent_reading_is_lowered_and_both_centres_told(settings, sink, tmp_path):
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from dashboard.overview.tables import alerts_table
+
+    county = generate_county(code=settings.county_code, name="测试县", townships=2, clinics=4, patients=20, seed=7)
+    with psycopg.connect(settings.database_url) as conn:
+        register_county(conn, county)
+    ingest = spawn(settings, "ingest", log=tmp_path / "ingest.log")
+    worker = spawn(settings, "worker", log=tmp_path / "worker.log")
+    patient, other = county.patients[0], county.patients[1]
+    meter = county.meter_for(patient.village_code, "bp")
+    try:
+        _wait_for_text(tmp_path / "ingest.log", "subscribed")
+        # One sitting of 150, 182, 148 three seconds apart (mean 160/91), the first 9 min 55 s ago: the sitting gap
+        # (10 min) leaves it open about 10 s more. The 182 alerts at once; once the gap has passed, the next batch
+        # (another patient's reading) settles it.
+        start = datetime.now(UTC) - timedelta(minutes=9, seconds=55)
+        with MeterPublisher(settings, client_id="e2e-sitting").connect() as publisher:
+            for i, (sbp, dbp) in enumerate([(150, 90), (182, 96)]):
+                publisher.publish_bp(
+                    meter.uid,
+                    systolic=sbp,
+                    diastolic=dbp,
+                    patient=patient_ref(patient),
+                    measured_at=start + i * timedelta(seconds=3),
+                )
+            assert publisher.wait_acked() == 0
+            first = sink.wait_for(2, timeout=30)
+            publisher.publish_bp(
+                meter.uid,
+                systolic=148,
+                diastolic=88,
+                patient=patient_ref(patient),
+                measured_at=start + timedelta(seconds=6),
+            )
+            assert publisher.wait_acked() == 0
+            time.sleep(max(0.0, (start + timedelta(minutes=10, seconds=7) - datetime.now(UTC)).total_seconds()))
+            other_meter = county.meter_for(other.village_code, "bp")
+            publisher.publish_bp(other_meter.uid, systolic=120, diastolic=75, patient=patient_ref(other))
+            assert publisher.wait_acked() == 0
+        received = sink.wait_for(4, timeout=30)
+    finally:
+        for proc in (ingest, worker):
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(15)
+
+    assert len(first) == 2 and all(r.body["severity"] == "critical" for r in first), "alerted at once"
+    follow = [r for r in received if r.body.get("purpose") == "sitting_unconfirmed"]
+    assert len(follow) == 2, (tmp_path / "ingest.log").read_text() + (tmp_path / "worker.log").read_text()
+    assert all("复测未证实" in r.body["title"] and r.body["severity"] == "warning" for r in follow)
+    with psycopg.connect(settings.database_url) as conn:
+        colour, status = conn.execute(
+            "select a.colour, x.status from assessment_current a join patient p on p.id = a.patient_id"
+            " join alert x on x.patient_id = p.id where p.health_card_no = %s",
+            (patient.health_card_no,),
+        ).fetchone()
+    assert (colour, status) == ("yellow", "closed")
+    pool = open_pool(settings.database_url)
+    try:
+        screen = county_snapshot(pool)
+    finally:
+        pool.close()
+    feed = alerts_table(screen.alerts, lang="zh", tz=ZoneInfo("Asia/Shanghai"), now=datetime.now(UTC))
+    assert "复测未证实" in str(feed)

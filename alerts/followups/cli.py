@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from alerts.followups.service import record_follow_up, team_list
+from alerts.followups.form import validate
+from alerts.followups.service import record_follow_up, record_visit, team_list
 from alerts.workflow.logic import TransitionError
+from assess.reasons import reason_texts
 from cdm.commands import run_in_store
 from cdm.i18n import t
 from cdm.settings import Settings
@@ -36,7 +40,7 @@ def followup_list(
             {
                 "patient": e.card,
                 "colour": t(f"colour.{e.colour.value}", settings.language),
-                "reasons": [t(f"reason.{r}", settings.language) for r in e.reasons],
+                "reasons": reason_texts(e.reasons, e.facts, lang=settings.language, tz=settings.tz),
                 "due": e.due,
                 "days_overdue": e.days_overdue,
                 "last_bp": e.last_bp,
@@ -54,28 +58,62 @@ def followup_record(
     by: Actor,
     patient: Annotated[str, typer.Option(help="health-card number")],
     follow_up_class: Annotated[
-        str, typer.Option("--class", help="controlled, uncontrolled, adverse_reaction, complication")
-    ],
+        str | None, typer.Option("--class", help="controlled, uncontrolled, adverse_reaction, complication")
+    ] = None,
     done_on: Annotated[str | None, typer.Option(help="visit date YYYY-MM-DD (default today)")] = None,
     next_step: Annotated[str | None, typer.Option()] = None,
     next_due: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default by class)")] = None,
+    form: Annotated[
+        Path | None, typer.Option(help="the national form as a JSON file: {field: value}, the screen's field names")
+    ] = None,
+    kind: Annotated[str | None, typer.Option(help="national form: hypertension or diabetes")] = None,
+    field: Annotated[
+        list[str] | None, typer.Option("--field", help="a form field as NAME=VALUE (repeat), e.g. sbp1=148")
+    ] = None,
+    medication: Annotated[list[str] | None, typer.Option(help="a medication as NAME,DOSE,FREQUENCY (repeat)")] = None,
 ) -> None:
-    """Record a follow-up visit; it closes the patient's open alerts and reassesses the patient."""
+    """Record a follow-up visit; it closes the patient's open alerts and reassesses the patient.
+
+    With --form, --kind or --field it is the national form (高血压 / 2型糖尿病患者随访服务记录表), checked field by
+    field as the screen checks it; its BP and glucose become readings the rules read like a meter's.
+    """
     settings: Settings = ctx.obj
     now = datetime.now(UTC)
+    if form is not None or kind is not None or field:
+        raw = _form_fields(form, kind=kind, fields=field or [], medications=medication or [])
+        for name, value in (("class", follow_up_class), ("done_on", done_on), ("next_step", next_step)):
+            if value is not None:
+                raw[name] = value
+        if next_due is not None:
+            raw["next_due"] = next_due
+        raw.setdefault("done_on", now.astimezone(settings.tz).date().isoformat())
+        visit, errors = validate(raw, today=now.astimezone(settings.tz).date(), lang=settings.language)
+        if visit is None:
+            for message in errors.values():
+                typer.echo(f"refused: {message}", err=True)
+            raise typer.Exit(1)
+        _run(
+            ctx,
+            lambda conn: record_visit(conn, card=patient, form=visit, recorded_by=by, now=now, settings=settings),
+        )
+        return
+    if follow_up_class is None:
+        typer.echo("refused: --class is required", err=True)
+        raise typer.Exit(1)
     try:
         day = date.fromisoformat(done_on) if done_on else now.astimezone(settings.tz).date()
         due = date.fromisoformat(next_due) if next_due else None
     except ValueError as exc:
         typer.echo(f"refused: dates are YYYY-MM-DD ({exc})", err=True)
         raise typer.Exit(1) from None
+    cls = follow_up_class
     _run(
         ctx,
         lambda conn: record_follow_up(
             conn,
             card=patient,
             done_on=day,
-            follow_up_class=follow_up_class,
+            follow_up_class=cls,
             recorded_by=by,
             now=now,
             settings=settings,
@@ -83,3 +121,29 @@ def followup_record(
             next_due=due,
         ),
     )
+
+
+def _form_fields(path: Path | None, *, kind: str | None, fields: list[str], medications: list[str]) -> dict[str, Any]:
+    """The form's fields from a JSON file, then --kind, --field NAME=VALUE and --medication on top."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            typer.echo(f"refused: the form file cannot be read ({type(exc).__name__})", err=True)
+            raise typer.Exit(1) from None
+        if not isinstance(loaded, dict):
+            typer.echo("refused: the form file holds one JSON object {field: value}", err=True)
+            raise typer.Exit(1)
+        raw.update(loaded)
+    if kind is not None:
+        raw["kind"] = kind
+    for item in fields:
+        name, sep, value = item.partition("=")
+        if not sep:
+            typer.echo(f"refused: --field takes NAME=VALUE, not {name!r}", err=True)
+            raise typer.Exit(1)
+        raw[name.strip()] = value.strip()
+    if medications:
+        raw["medications"] = [dict(zip(("name", "dose", "frequency"), m.split(","), strict=False)) for m in medications]
+    return raw

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
 import psycopg
 
 from alerts.followups import repo as followup_repo
+from alerts.followups.form import VisitForm
 from alerts.followups.logic import ListEntry, default_next_due, due_date, order
 from alerts.service import AlertContext, assess_and_alert
 from alerts.workflow.logic import TransitionError
@@ -41,6 +42,7 @@ def team_list(conn: psycopg.Connection, *, team_code: str, today: date, tz: tzin
                 days_overdue=max((today - due).days, 0),
                 last_bp=_bp(row),
                 last_glucose=_glucose(row),
+                facts=row["reason_facts"] or {},
             )
         )
     return order(entries)
@@ -76,6 +78,43 @@ def record_follow_up(
     due = next_due or default_next_due(cls, done_on)
     if due < done_on:
         raise TransitionError("the next visit cannot be before this one")
+    return _record(
+        conn, card=card, done_on=done_on, cls=cls, next_step=next_step, due=due, form=None,
+        recorded_by=recorded_by, now=now, settings=settings,
+    )  # fmt: skip
+
+
+def record_visit(
+    conn: psycopg.Connection, *, card: str, form: VisitForm, recorded_by: str, now: datetime, settings: Settings
+) -> dict[str, Any]:
+    """Record a visit on the national form (checked by alerts.followups.form.validate): its BP and glucose become
+    readings (source 'visit') that the rules read like a meter's; alerts close and the patient is reassessed."""
+    return _record(
+        conn, card=card, done_on=form.done_on, cls=form.follow_up_class, next_step=form.next_step,
+        due=form.next_due, form=form, recorded_by=recorded_by, now=now, settings=settings,
+    )  # fmt: skip
+
+
+def _measured_at(done_on: date, *, now: datetime, settings: Settings) -> datetime:
+    """When a visit's measurements were taken: now for a visit today, else noon of the visit's day (county time)."""
+    if done_on >= now.astimezone(settings.tz).date():
+        return now
+    return datetime.combine(done_on, time(12), settings.tz).astimezone(UTC)
+
+
+def _record(
+    conn: psycopg.Connection,
+    *,
+    card: str,
+    done_on: date,
+    cls: FollowUpClass,
+    next_step: str | None,
+    due: date,
+    form: VisitForm | None,
+    recorded_by: str,
+    now: datetime,
+    settings: Settings,
+) -> dict[str, Any]:
     with conn.transaction():
         patient_id = followup_repo.find_patient(conn, card=card)
         if patient_id is None:
@@ -89,7 +128,14 @@ def record_follow_up(
             next_due=due,
             recorded_by=recorded_by,
             now=now,
+            form=form,
         )
+        readings = 0
+        if form is not None:
+            measured = _measured_at(done_on, now=now, settings=settings)
+            readings = followup_repo.insert_visit_readings(
+                conn, patient_id=patient_id, follow_up_id=visit, form=form, measured=measured, now=now
+            )
         outcome = t(f"followup.class.{cls.value}", settings.language) + (f"; {next_step}" if next_step else "")
         closed = []
         for alert_id in followup_repo.open_alerts_of(conn, patient_id):
@@ -102,8 +148,10 @@ def record_follow_up(
     colour = assessed.changes[0].assessment.colour.value if assessed.changes else None
     return {
         "follow_up_id": visit,
+        "patient_id": patient_id,
         "next_due": due.isoformat(),
         "closed_alerts": closed,
         "new_alerts": assessed.alerts,
         "colour": colour,
+        "visit_readings": readings,
     }

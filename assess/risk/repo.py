@@ -36,9 +36,9 @@ left join health_record h on h.patient_id = p.id
 where p.id = any(%s)
 """
 _READINGS = """
-select r.patient_id, d.uid, r.seq, r.kind, r.measured_at, r.received_at, r.systolic, r.diastolic, r.pulse,
-       r.glucose_mmol, r.glucose_flag, r.glucose_context
-from reading r join device d on d.id = r.device_id
+select r.patient_id, coalesce(d.uid, r.source), r.seq, r.kind, r.measured_at, r.received_at, r.systolic,
+       r.diastolic, r.pulse, r.glucose_mmol, r.glucose_flag, r.glucose_context
+from reading r left join device d on d.id = r.device_id
 where r.patient_id = any(%s) and r.measured_at >= %s and r.measured_at < %s
 order by r.measured_at
 """

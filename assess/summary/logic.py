@@ -31,12 +31,13 @@ from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
 from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, Reading, ReadingKind
-from cdm.thresholds import Thresholds
+from cdm.thresholds import LOOKBACK_DAYS, Thresholds
 
 if TYPE_CHECKING:
     from assess.rules import RuleSettings
 
 SITTING_GAP = timedelta(minutes=10)  # the default: BP readings of one meter less than this apart form one sitting
+LOOKBACK = timedelta(days=LOOKBACK_DAYS)  # readings older than this decide nothing (assess.rules)
 EVIDENCE_MAX = 10  # readings named per assessment; each evidence list keeps its most recent this many
 
 
@@ -68,6 +69,13 @@ class Summary:
     last_done_on: date | None = None  # the last follow-up (by date, then by when it was recorded)
     last_next_due: date | None = None
     last_recorded_at: datetime | None = None
+    # The latest urgent BP reading and the latest urgent glucose reading among those, for the reasons' figures.
+    urgent_bp_at: datetime | None = None
+    urgent_systolic: int | None = None
+    urgent_diastolic: int | None = None
+    urgent_glucose_at: datetime | None = None
+    urgent_glucose_mmol: float | None = None
+    urgent_glucose_flag: str | None = None  # "HI" / "LO" when the meter showed no number
     # The latest heart_rate_persist_readings readings with a pulse, when all are above the urgent rate and after
     # the last follow-up (else empty). Readings of any kind count; whether it matters (diabetes) the rules decide.
     heart_rate_evidence: tuple[str, ...] = ()
@@ -192,13 +200,19 @@ def mean_of_sittings(groups: Sequence[Sequence[Reading]]) -> tuple[float | None,
 def summarise(
     *, readings: Sequence[Reading], follow_ups: Sequence[FollowUp], now: datetime, rules: RuleSettings
 ) -> Summary:
-    """The summary of one patient's readings and follow-ups as of `now` (readings after `now` are ignored)."""
+    """The summary of one patient's readings and follow-ups as of `now` (readings after `now`, or older than the
+    lookback, are ignored: the store reads no further back)."""
     th = rules.thresholds
-    past = [r for r in readings if r.measured_at <= now]
+    oldest = now - max(LOOKBACK, rules.window, rules.monitoring_interval)
+    past = [r for r in readings if oldest <= r.measured_at <= now]
     visits = sorted(follow_ups, key=lambda f: (f.done_on, f.recorded_at))
     last = visits[-1] if visits else None
-    urgent = [(r, urgent_reasons(r, th)) for r in past if last is None or r.measured_at > last.recorded_at]
+    fresh = [r for r in past if last is None or r.measured_at > last.recorded_at]
+    disproved = unconfirmed(fresh, now=now, th=th, gap=rules.sitting_gap)
+    urgent = [(r, urgent_reasons(r, th)) for r in fresh if evidence_item(r) not in disproved]
     urgent = [(r, codes) for r, codes in urgent if codes]
+    urgent_bp = max((r for r, _ in urgent if r.kind is ReadingKind.BP), key=evidence_item, default=None)
+    urgent_glucose = max((r for r, _ in urgent if r.kind is ReadingKind.GLUCOSE), key=evidence_item, default=None)
     recent = [r for r in past if r.measured_at >= now - rules.window]
     bp = [r for r in recent if r.kind is ReadingKind.BP]
     groups = sittings(bp, rules.sitting_gap)
@@ -234,8 +248,41 @@ def summarise(
         last_done_on=last.done_on if last else None,
         last_next_due=last.next_due if last else None,
         last_recorded_at=last.recorded_at if last else None,
+        urgent_bp_at=urgent_bp.measured_at if urgent_bp else None,
+        urgent_systolic=urgent_bp.systolic if urgent_bp else None,
+        urgent_diastolic=urgent_bp.diastolic if urgent_bp else None,
+        urgent_glucose_at=urgent_glucose.measured_at if urgent_glucose else None,
+        urgent_glucose_mmol=_float(urgent_glucose.glucose_mmol) if urgent_glucose else None,
+        urgent_glucose_flag=urgent_glucose.glucose_flag if urgent_glucose else None,
         heart_rate_evidence=heart_rate_high(past, last, th),
     )
+
+
+def unconfirmed(readings: Sequence[Reading], *, now: datetime, th: Thresholds, gap: timedelta) -> set[str]:
+    """Evidence items of the BP readings whose complete sitting's mean is below the urgent criterion.
+
+    clinical-reference §2-3: BP is measured two or three times at one sitting and the mean counts; a single urgent
+    reading alerts at once, but once its sitting is complete (a later reading of the patient closed it, or the gap
+    has passed since its last reading) and the mean stays below SBP 180 and DBP 110, the reading is not confirmed
+    and the colour follows the mean. Integer sums, so both paths compare exactly. `readings`: those after the last
+    follow-up (the ones that can be urgent).
+    """
+    groups = sittings([r for r in readings if r.kind is ReadingKind.BP], gap)
+    out: set[str] = set()
+    for i, group in enumerate(groups):
+        if i == len(groups) - 1 and now - group[-1].measured_at < gap:
+            continue  # still open: the red does not wait for it
+        n = len(group)
+        if (
+            sum(r.systolic or 0 for r in group) < th.bp_critical_systolic * n
+            and sum(r.diastolic or 0 for r in group) < th.bp_critical_diastolic * n
+        ):
+            out.update(evidence_item(r) for r in group)
+    return out
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)  # the store's numeric comes as Decimal
 
 
 def _mean(values: Iterable[float | int | None]) -> float | None:

@@ -66,6 +66,8 @@ class SummaryParams:
 # summarise adds them; a: glucose in the window, every recent reading, and the last
 # reading of each kind within the monitoring interval; x: the latest pulses after the last follow-up. r comes
 # ordered by patient and evidence (the index gives most of it), so none of the parts that read it sorts again.
+# fs/dis/ru: BP readings after the last follow-up in sittings (sid 0 the latest), the sittings complete with a mean
+# below the urgent criterion (assess.summary.logic.unconfirmed: integer sums), and the urgent readings less those.
 SUMMARY_SQL = """
 with v as (
     select patient_id, done_on, class, recorded_at, next_due,
@@ -79,8 +81,8 @@ with v as (
 ), r as materialized (
     select r.patient_id as pid, r.measured_at as t, r.kind, r.device_id, r.systolic, r.diastolic, r.pulse,
            r.glucose_context as ctx, r.glucose_mmol::text::float8 as g, r.glucose_flag as flag,
-           (to_char(r.measured_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS') || '|' || d.uid || ':' || r.seq)
-               collate "C" as ev,
+           (to_char(r.measured_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS') || '|' || coalesce(d.uid, r.source)
+               || ':' || r.seq) collate "C" as ev,
            case when r.kind = 'bp' then
                     case when coalesce(r.systolic, 0) >= %(cs)s or coalesce(r.diastolic, 0) >= %(cd)s
                          then 'bp_critical' end
@@ -88,13 +90,28 @@ with v as (
                     then 'glucose_high_critical'
                 when r.glucose_flag = 'LO' or r.glucose_mmol::text::float8 <= %(gl)s then 'glucose_hypo' end as code,
            r.measured_at > coalesce(lv.recorded_at, '-infinity') as after_fu
-    from reading r join device d on d.id = r.device_id left join lv on lv.patient_id = r.patient_id
+    from reading r left join device d on d.id = r.device_id left join lv on lv.patient_id = r.patient_id
     where {sel_r} and r.measured_at >= %(lookback)s and r.measured_at <= %(now)s
       and (r.measured_at >= %(recent)s or r.systolic >= %(cs)s or r.diastolic >= %(cd)s
            or r.glucose_flag is not null or r.glucose_mmol::text::float8 >= %(gh)s
            or r.glucose_mmol::text::float8 <= %(gl)s
-           or (r.pulse is not null and r.measured_at > coalesce(lv.recorded_at, '-infinity')))
+           or ((r.pulse is not null or r.kind = 'bp') and r.measured_at > coalesce(lv.recorded_at, '-infinity')))
     order by r.patient_id, ev desc
+), fs as (
+    select pid, ev, t, systolic, diastolic, sum(brk) over (partition by pid order by ev desc rows unbounded preceding)
+               as sid
+    from (select pid, ev, t, systolic, diastolic,
+                 case when lag(device_id) over w <> device_id or lag(t) over w - t >= %(gap)s then 1 else 0 end as brk
+          from r where kind = 'bp' and after_fu window w as (partition by pid order by ev desc)) z
+), dis as (
+    select pid, sid from fs group by pid, sid
+    having (sid > 0 or max(t) <= %(now)s::timestamptz - %(gap)s::interval)
+       and sum(coalesce(systolic, 0)) < %(cs)s * count(*) and sum(coalesce(diastolic, 0)) < %(cd)s * count(*)
+), ru as (
+    select * from r
+    where code is not null and after_fu
+      and not exists (select 1 from fs join dis on dis.pid = fs.pid and dis.sid = fs.sid
+                      where fs.pid = r.pid and fs.ev = r.ev)
 ), u as (
     select pid, array_agg(distinct code) || array_remove(array_agg(distinct
                case when code <> 'glucose_hypo' then null
@@ -105,8 +122,14 @@ with v as (
                     then greatest(coalesce(systolic, 0) - %(cs)s, coalesce(diastolic, 0) - %(cd)s, 0) + 1.0
                     when flag is not null then 40.0
                     else greatest(coalesce(g, 0) - %(gh)s, %(gl)s - coalesce(g, 0), 0) * 10 + 1.0
-               end) as excess
-    from r where code is not null and after_fu group by pid
+               end) as excess,
+           max(t) filter (where kind = 'bp') as ubt,
+           (array_agg(systolic order by ev desc) filter (where kind = 'bp'))[1] as ubs,
+           (array_agg(diastolic order by ev desc) filter (where kind = 'bp'))[1] as ubd,
+           max(t) filter (where kind = 'glucose') as ugt,
+           (array_agg(g order by ev desc) filter (where kind = 'glucose'))[1] as ugv,
+           (array_agg(flag order by ev desc) filter (where kind = 'glucose'))[1] as ugf
+    from ru group by pid
 ), b as (
     select pid, systolic, diastolic, ev, brks,
            case when last then (cs - coalesce(max(cs) filter (where last) over wp, 0))::float8
@@ -154,7 +177,8 @@ select p.id, p.sex, p.birth_year, p.hypertension, p.diabetes, p.registered_at::d
        h.north, h.hba1c_percent, h.on_bp_treatment, h.complications, h.updated_at,
        u.codes, u.excess, u.ev, bs.n, bs.sc, bs.smsum, bs.dmsum, bs.ev, bs.sn, bs.sssum, bs.sdsum, bs.sev,
        a.fn, a.fm, a.fev, a.nn, a.nm, a.nev, a.rev, a.lbp, a.lg,
-       lv.class1, lv.class2, lv.done_on, lv.next_due, lv.recorded_at, x.ev
+       lv.class1, lv.class2, lv.done_on, lv.next_due, lv.recorded_at,
+       u.ubt, u.ubs, u.ubd, u.ugt, u.ugv, u.ugf, x.ev
 from patient p left join u on u.pid = p.id left join bs on bs.pid = p.id left join a on a.pid = p.id
      left join lv on lv.patient_id = p.id left join x on x.pid = p.id
      left join health_record h on h.patient_id = p.id
@@ -201,7 +225,7 @@ _CLASSES = {c.value: c for c in FollowUpClass}  # a dict lookup: FollowUpClass(v
 def summary_from_row(row: tuple[Any, ...]) -> Summary:
     """The Summary from the summary columns of one row of SUMMARY_SQL (evidence lists as the store gave them)."""
     (codes, excess, uev, n, sc, smsum, dmsum, bev, sn, sssum, sdsum, sev, fn, fm, fev, nn, nm, nev, rev, lbp, lg,
-     class1, class2, done_on, next_due, recorded_at, hev) = row  # fmt: skip
+     class1, class2, done_on, next_due, recorded_at, ubt, ubs, ubd, ugt, ugv, ugf, hev) = row  # fmt: skip
     return Summary(
         urgent_codes=tuple(sorted(set(codes))) if codes else (),
         urgent_excess=float(excess) if excess is not None else 0.0,
@@ -231,5 +255,11 @@ def summary_from_row(row: tuple[Any, ...]) -> Summary:
         last_done_on=done_on,
         last_next_due=next_due,
         last_recorded_at=recorded_at,
+        urgent_bp_at=ubt,
+        urgent_systolic=ubs,
+        urgent_diastolic=ubd,
+        urgent_glucose_at=ugt,
+        urgent_glucose_mmol=ugv,
+        urgent_glucose_flag=ugf,
         heart_rate_evidence=tuple(hev) if hev else (),
     )

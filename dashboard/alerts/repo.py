@@ -144,3 +144,37 @@ def alert_in_scope(conn: psycopg.Connection, *, principal: Principal, alert_id: 
         {**params, "alert": alert_id},
     ).fetchone()
     return int(row[0]) if row else None
+
+
+def alert_status(conn: psycopg.Connection, alert_id: int) -> str | None:
+    """The alert's status now (the caller has checked its scope)."""
+    row = conn.execute("select status from alert where id = %s", (alert_id,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def escalation_policy(conn: psycopg.Connection) -> dict[tuple[str, str], timedelta]:
+    """After how long each (severity, step) of the escalation policy comes due."""
+    return {
+        (str(s), str(step)): after
+        for s, step, after in conn.execute("select severity, step, after from escalation_policy")
+    }
+
+
+RECENTLY_CLOSED_DAYS = 7
+CLOSED_COLUMNS = ("alert_id", "patient_id", "patient", "village", "closed_at", "closed_by", "outcome")
+
+
+def recently_closed(conn: psycopg.Connection, *, principal: Principal, now: datetime, limit: int) -> pd.DataFrame:
+    """Alerts closed in the last RECENTLY_CLOSED_DAYS days, newest first, the patient masked."""
+    scope, params = patient_scope(principal, township_col="a.township_id", team_col="p.team_id")
+    rows = conn.execute(
+        "select a.id, a.patient_id, p.health_card_no, case v.level when 'village' then v.name end,"
+        " a.closed_at, a.closed_by, a.outcome"
+        " from alert a join region t on t.id = a.township_id join patient p on p.id = a.patient_id"
+        " join region v on v.id = p.village_id"
+        f" where a.status = 'closed' and a.closed_at > %(since)s and t.parent_id = %(scope_county)s and {scope}"
+        " order by a.closed_at desc, a.id desc limit %(limit)s",
+        {**params, "since": now - timedelta(days=RECENTLY_CLOSED_DAYS), "limit": limit},
+    ).fetchall()
+    records = [(r[0], r[1], mask_card(r[2]), *r[3:]) for r in rows]
+    return pd.DataFrame.from_records(records, columns=list(CLOSED_COLUMNS))

@@ -14,9 +14,18 @@ from alerts.workflow import service as workflow
 from alerts.workflow.logic import TransitionError
 from dashboard import audit
 from dashboard.access import Principal
-from dashboard.alerts.repo import alert_in_scope
+from dashboard.alerts.logic import refusal_key
+from dashboard.alerts.repo import alert_in_scope, alert_status
 
 MOVES = ("acknowledge", "act", "close")
+
+
+class Refused(TransitionError):
+    """A step the screens refuse before asking the workflow; `key` is the catalogue's message."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def apply(
@@ -30,11 +39,15 @@ def apply(
     outcome: str | None = None,
     screen: str,
 ) -> str:
-    """Move the alert and audit it; its new status. TransitionError when the move is not allowed."""
+    """Move the alert and audit it; its new status. Refused (a TransitionError with a catalogue key) when the
+    move is not allowed; acting on or closing an alert nobody has acknowledged is refused, never a silent ack."""
     with conn.transaction():
         patient_id = alert_in_scope(conn, principal=principal, alert_id=alert_id)
         if patient_id is None:
-            raise TransitionError(f"there is no alert {alert_id} for you")
+            raise Refused("alerts.refused.other")  # none that this person may see
+        refused = refusal_key(alert_status(conn, alert_id) or "closed", move, action=action, outcome=outcome)
+        if refused:
+            raise Refused(refused)
         actor = principal.username
         if move == "acknowledge":
             row = workflow.acknowledge(conn, alert_id=alert_id, actor=actor, now=now)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from assess.reasons import joined
 from cdm.i18n import t
 from dashboard.followups.repo import FollowupRow
 
@@ -19,6 +20,7 @@ TIME_FORMAT = "%Y-%m-%d %H:%M"
 # (field, catalogue key); the identity columns are only offered to roles that see identity
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("colour", "followups.col.colour"),
+    ("name", "work.col.name"),
     ("patient", "followups.col.patient"),
     ("sex", "followups.col.sex"),
     ("age", "followups.col.age"),
@@ -35,6 +37,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 IDENTITY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("phone", "followups.col.phone"),
+    ("address", "work.col.address"),
     ("id_card", "followups.col.id_card"),
 )
 
@@ -58,13 +61,14 @@ def display_row(row: FollowupRow, *, lang: str, tz: ZoneInfo, identity: bool) ->
         "patient_id": row.patient_id,
         "colour_code": row.colour,
         "colour": t(f"colour.{row.colour}", lang),
+        "name": row.name or "",
         "patient": row.card,
         "sex": t(f"screen.sex.{row.sex}", lang),
         "age": row.age,
         "township": row.township,
         "village": row.village or t("dashboard.no_village", lang),
         "team": row.team or "",
-        "reasons": "；".join(t(f"reason.{code}", lang) for code in row.reasons),
+        "reasons": joined(row.reasons, row.reason_facts, lang=lang),
         "last_bp": row.last_bp or "",
         "last_bp_at": _when(row.last_bp_at, tz),
         "last_glucose": glucose,
@@ -74,6 +78,7 @@ def display_row(row: FollowupRow, *, lang: str, tz: ZoneInfo, identity: bool) ->
     }
     if identity:
         out["phone"] = row.phone or ""
+        out["address"] = row.address or ""
         out["id_card"] = row.id_card or ""
     return out
 

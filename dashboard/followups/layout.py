@@ -1,12 +1,15 @@
-"""The follow-up list's components (pure): their ids, the grid's columns and the visit form."""
+"""The follow-up list's components (pure): their ids, the grid's columns and the phone's card list."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from dash import dcc, html
 from dash.development.base_component import Component
 
 from cdm.i18n import t
 from dashboard.followups import export as followup_export
+from dashboard.followups.repo import FollowupRow
 
 SCREEN = "followups"
 # Component ids
@@ -17,19 +20,12 @@ COUNT = "followups-count"
 EXPORT_CSV = "followups-export-csv"
 EXPORT_XLSX = "followups-export-xlsx"
 DOWNLOAD = "followups-download"
-SELECTED = "followups-selected"
-SELECTED_ID = "followups-selected-id"
-DONE_ON = "followups-done-on"
-CLASS = "followups-class"
-NEXT_STEP = "followups-next-step"
-NEXT_DUE = "followups-next-due"
-SUBMIT = "followups-submit"
-MESSAGE = "followups-message"
-SAVED = "followups-saved"
+CARDS = "followups-cards"
+SEARCH = "followups-search"
+SEARCH_BUTTON = "followups-search-button"
+SEARCH_RESULTS = "followups-search-results"
 PAGE_SIZE = 50
-FIELDS = ("patient", "done_on", "class", "next_step", "next_due")
 OVERDUE = "overdue"
-CLASSES = ("controlled", "uncontrolled", "adverse_reaction", "complication")
 COLOUR_STYLE = {
     "red": {"backgroundColor": "#c62828", "color": "#ffffff", "fontWeight": "700"},
     "yellow": {"backgroundColor": "#f9a825", "color": "#111111", "fontWeight": "700"},
@@ -46,7 +42,8 @@ def column_defs(*, identity: bool, lang: str) -> list[dict[str, object]]:
     """The grid's columns for a viewer who does or does not see identity."""
     widths = {
         "colour": 92,
-        "patient": 176,
+        "name": 110,
+        "patient": 150,
         "sex": 88,
         "age": 88,
         "township": 104,
@@ -59,6 +56,7 @@ def column_defs(*, identity: bool, lang: str) -> list[dict[str, object]]:
         "due": 136,
         "days_overdue": 124,
         "phone": 130,
+        "address": 200,
         "id_card": 190,
     }
     defs: list[dict[str, object]] = []
@@ -77,7 +75,7 @@ def column_defs(*, identity: bool, lang: str) -> list[dict[str, object]]:
                     for code, style in COLOUR_STYLE.items()
                 ]
             }
-        if field == "patient":
+        if field in ("patient", "name"):
             col["cellRenderer"] = "markdown"
             col["linkTarget"] = "_self"
         if field == "reasons":
@@ -86,42 +84,37 @@ def column_defs(*, identity: bool, lang: str) -> list[dict[str, object]]:
     return defs
 
 
-def field_box(label: str, control: Component, field: str) -> html.Div:
-    """A labelled form control with the place its error appears."""
-    return html.Div(
-        className="form-field",
-        children=[html.Label(label), control, html.Div(id=error_id(field), className="field-error", role="alert")],
-    )
+def _due(row: FollowupRow, today: date, lang: str) -> str:
+    if row.days_overdue > 0:
+        return t("work.overdue_days", lang, n=row.days_overdue)
+    days = (row.due - today).days
+    return t("work.due_today", lang) if days <= 0 else t("work.due_in", lang, n=days)
 
 
-def visit_form(lang: str, today: str) -> html.Section:
-    """The form recording a visit of the patient picked in the grid; `today` prefills the visit date."""
-    classes = [{"label": t(f"followup.class.{c}", lang), "value": c} for c in CLASSES]
-    return html.Section(
-        className="panel",
+def card(row: FollowupRow, *, today: date, lang: str) -> html.Li:
+    """One patient as a phone shows them: colour, name, why, last BP and glucose, days overdue, call and record."""
+    figures = []
+    if row.last_bp:
+        figures.append(t("work.last_bp", lang, bp=row.last_bp))
+    if row.last_glucose is not None:
+        figures.append(t("work.last_glucose", lang, g=f"{row.last_glucose:.1f}"))
+    actions: list[Component] = []
+    if row.phone:
+        actions.append(html.A(t("work.call", lang), href=f"tel:{row.phone}", className="button call"))
+    actions.append(dcc.Link(t("work.record_visit", lang), href=f"/visit/{row.patient_id}", className="button primary"))
+    return html.Li(
+        className=f"work-card card-{row.colour}",
         children=[
-            html.H2(t("followups.form.title", lang)),
             html.Div(
-                className="visit-form",
+                className="card-top",
                 children=[
-                    field_box(
-                        t("followups.form.patient", lang),
-                        html.Div(t("followups.form.pick", lang), id=SELECTED, className="selected-patient"),
-                        "patient",
-                    ),
-                    field_box(
-                        t("followups.form.done_on", lang), dcc.Input(id=DONE_ON, value=today, type="text"), "done_on"
-                    ),
-                    field_box(
-                        t("followups.form.class", lang),
-                        dcc.Dropdown(id=CLASS, options=classes, value=None, clearable=True, searchable=False),
-                        "class",
-                    ),
-                    field_box(t("followups.form.next_step", lang), dcc.Input(id=NEXT_STEP, type="text"), "next_step"),
-                    field_box(t("followups.form.next_due", lang), dcc.Input(id=NEXT_DUE, type="text"), "next_due"),
-                    html.Button(t("followups.form.submit", lang), id=SUBMIT, n_clicks=0, className="primary"),
+                    html.Span(t(f"colour.{row.colour}", lang), className=f"badge badge-{row.colour}"),
+                    dcc.Link(row.name or row.card, href=f"/patient/{row.patient_id}", className="card-name"),
+                    html.Span(_due(row, today, lang), className="card-due overdue" if row.days_overdue else "card-due"),
                 ],
             ),
-            html.Div(id=MESSAGE, className="form-message", role="status"),
+            html.Div("；".join(t(f"reason.{c}", lang) for c in row.reasons), className="card-reasons"),
+            html.Div(" · ".join([*figures, row.village or row.township]), className="card-figures"),
+            html.Div(className="card-actions", children=actions),
         ],
     )

@@ -1,15 +1,17 @@
 """All SQL of the follow-up list: who a family-doctor team should see or call, most urgent first, scoped to the viewer.
 
-The order is the CLI's (alerts.followups.logic.order): red, yellow, green; higher priority first; longest overdue first.
-An assessment's priority already lies in its colour's band (assess.rules), so one index on it (migration 0025)
-serves the first two keys and the list stops after its first `limit` rows instead of sorting the county. The due
-date is computed in SQL the way alerts.followups.logic.due_date computes it in Python (the tests hold the two equal).
+The order is the CLI's (alerts.followups.logic.order), written once in SQL as FOLLOWUP_ORDER so that the page, its
+pagination and its exports agree: red first (higher priority first), then the overdue (longest overdue first), then
+the rest (soonest due first). The due date is computed in SQL the way alerts.followups.logic.due_date computes it in
+Python (the tests hold the two equal). Names: in full for the team and the township, masked for the county
+(dashboard.access.Principal.sees_names); phone and address only for the team.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -27,15 +29,22 @@ TOWNSHIP_OF_PATIENT = "case v.level when 'township' then v.id else v.parent_id e
 TEAM_OF_PATIENT = "p.team_id"
 COLOURS = ("red", "yellow", "green")
 
-_IDENTITY = "pc.phone, p.id_card_masked"
-_NO_IDENTITY = "null::text as phone, null::text as id_card_masked"
+_IDENTITY = "pc.phone, p.id_card_masked, pp.address"
+_NO_IDENTITY = "null::text as phone, null::text as id_card_masked, null::text as address"
 _CONTACT_JOIN = "left join patient_contact pc on pc.patient_id = page.patient_id"
+_NAME = "pp.name"
+# The county's masked form is made in SQL, so a full name never leaves the database for a role that may not see it.
+_MASKED_NAME = "left(pp.name, 1) || repeat('*', greatest(char_length(pp.name) - 1, 1))"  # null stays null
+# The order a doctor works in (alerts.followups.logic.order), over a row with colour, priority and due.
+FOLLOWUP_ORDER = (
+    "case when {t}.colour = 'red' then 0 when {t}.due < %(today)s then 1 else 2 end,"
+    " case when {t}.colour = 'red' then -{t}.priority else 0 end, {t}.due, {t}.patient_id"
+)
 
-# Two steps: first the order (only what it needs: priority and due date, for the scoped patients), then the
-# columns shown, for the page's rows alone. The county's and a township's lists walk the priority index and stop
-# after `limit` rows; a team's patients (a few hundred to a couple of thousand) are read through their own index
-# and sorted whole (`materialized`), faster than walking the county's index until enough of theirs turn up
-# (measured: 111 vs 121 ms p50 for a 1,666-patient team; a 21,600-patient township the other way, 179 vs 507 ms).
+# Two steps: first the order (only what it needs: colour, priority and due date, for the scoped patients), then the
+# columns shown, for the page's rows alone. Overdue-ness depends on today, so no index holds the order: the scoped
+# patients are sorted whole. A team's (a few hundred to a couple of thousand) are read through their own index
+# (`materialized`); measured before this order, a 21,600-patient township took 179 ms that way.
 _LIST = """
 with candidate as {materialized} (
     select a.patient_id, a.colour, a.priority,
@@ -60,11 +69,11 @@ with candidate as {materialized} (
 page as (
     select * from candidate
     where not %(overdue_only)s or due < %(today)s
-    order by priority desc, due, patient_id
+    order by {order_candidate}
     limit %(limit)s
 )
-select page.*, ac.reasons, p.health_card_no, p.sex, p.birth_year, tw.name as township,
-       case v.level when 'village' then v.name end as village, ct.name as team, {identity},
+select page.*, ac.reasons, ac.reason_facts, p.health_card_no, p.sex, p.birth_year, tw.name as township,
+       case v.level when 'village' then v.name end as village, ct.name as team, {identity}, {name} as name,
        bp.systolic, bp.diastolic, bp.measured_at as bp_at,
        g.glucose_mmol, g.glucose_context, g.measured_at as glucose_at
 from page
@@ -73,6 +82,7 @@ join patient p on p.id = page.patient_id
 join region v on v.id = p.village_id
 join region tw on tw.id = {township}
 left join care_team ct on ct.id = p.team_id
+left join patient_person pp on pp.patient_id = page.patient_id
 {contact}
 left join lateral (
     select r.systolic, r.diastolic, r.measured_at from reading r
@@ -84,7 +94,7 @@ left join lateral (
     where r.patient_id = page.patient_id and r.kind = 'glucose' and r.measured_at >= %(since)s
     order by r.measured_at desc limit 1
 ) g on true
-order by page.priority desc, page.due, page.patient_id
+order by {order_page}
 """
 
 _CARD_IN_SCOPE = """
@@ -106,6 +116,7 @@ class FollowupRow:
     team: str | None
     colour: str
     reasons: tuple[str, ...]  # reason codes (assess.rules); the screen shows their text from the catalogue
+    reason_facts: dict[str, Any]  # each reason's figures and target (assess.reasons words them)
     priority: float
     due: date
     days_overdue: int
@@ -116,6 +127,8 @@ class FollowupRow:
     last_glucose_at: datetime | None
     phone: str | None  # only for roles that see identity (Principal.sees_identity)
     id_card: str | None  # the masked ID-card form, only for roles that see identity
+    name: str | None = None  # in full for the team and township, masked for the county; None: not on file
+    address: str | None = None  # only for roles that see identity
 
 
 def followup_rows(
@@ -156,8 +169,11 @@ def list_query(
         materialized="materialized" if principal.role is Role.TEAM else "not materialized",
         identity=_IDENTITY if identity else _NO_IDENTITY,
         contact=_CONTACT_JOIN if identity else "",
+        name=_NAME if principal.sees_names else _MASKED_NAME,
         township=TOWNSHIP_OF_PATIENT,
         scope=scope,
+        order_candidate=FOLLOWUP_ORDER.format(t="candidate"),
+        order_page=FOLLOWUP_ORDER.format(t="page"),
     )
     params: dict[str, object] = {
         **scope_params,
@@ -185,6 +201,7 @@ def _row(r: dict, *, today: date) -> FollowupRow:
         team=r["team"],
         colour=r["colour"],
         reasons=tuple(r["reasons"]),
+        reason_facts=r["reason_facts"] or {},
         priority=float(r["priority"]),
         due=due,
         days_overdue=max((today - due).days, 0),
@@ -195,6 +212,8 @@ def _row(r: dict, *, today: date) -> FollowupRow:
         last_glucose_at=r["glucose_at"],
         phone=r["phone"],
         id_card=r["id_card_masked"],
+        name=r["name"],
+        address=r["address"],
     )
 
 

@@ -155,6 +155,21 @@ def compute(patients: Iterable[PatientRecord], *, now: datetime) -> dict[str, In
     return {name: Indicator(n, d) for name, (n, d) in counts.items()}
 
 
+# The registration an indicator's denominator asks for, in days (the reason shown when nobody has it yet).
+DENOMINATOR_DAYS = {
+    "bp_control": RECENT_DAYS,
+    "glucose_control": RECENT_DAYS,
+    "missed_visit_3m": RECENT_DAYS,
+    "standard_management": YEAR_DAYS,
+    "lost_12m": YEAR_DAYS,
+}
+
+
+def empty_reason_key(name: str, *, short: bool = False) -> str:
+    """The catalogue key saying why indicator `name` has no rate (its denominator is empty)."""
+    return f"indicator.none_short.{DENOMINATOR_DAYS[name]}" if short else f"indicator.none.{name}"
+
+
 def format_rate(indicator: Indicator) -> str:
     """'62.5%', or '—' when the denominator is empty."""
     rate = indicator.rate

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from dash import html
 
 from cdm.i18n import t
-from dashboard.indicators.logic import HIGHER_IS_BETTER, NAMES, Indicator, format_rate
+from dashboard.indicators.logic import HIGHER_IS_BETTER, NAMES, Indicator, empty_reason_key, format_rate
 from dashboard.overview.figures import COLOUR_HEX, FONT_FAMILY, category_label
 from dashboard.overview.repo import COLOURS, METER_STATES
 
@@ -45,8 +45,15 @@ def indicator_cards(
                     html.Div(t(f"indicator.{name}", lang), className="ind-label"),
                     html.Div(format_rate(value), className="ind-value"),
                     html.Div(
-                        t("indicator.fraction", lang, numerator=value.numerator, denominator=value.denominator),
+                        t(empty_reason_key(name), lang)
+                        if value.rate is None
+                        else t("indicator.fraction", lang, numerator=value.numerator, denominator=value.denominator),
                         className="ind-note",
+                    ),
+                    # The definition one click away (a native disclosure: no callback, nothing to re-render).
+                    html.Details(
+                        [html.Summary(t("indicator.definition", lang)), html.P(t(f"indicator.def.{name}", lang))],
+                        className="ind-def",
                     ),
                 ],
             )

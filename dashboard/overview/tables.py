@@ -7,10 +7,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from dash import html
+from dash import dcc, html
 
 from cdm.i18n import t
-from dashboard.indicators.logic import Indicator, format_rate
+from dashboard.indicators.logic import Indicator, empty_reason_key, format_rate
 from dashboard.overview.figures import category_label, with_shares
 
 TIME_FORMAT = "%m-%d %H:%M"
@@ -72,9 +72,17 @@ def township_table(
             cells.append(_count_cell(int(row[category]), share, category))
         if indicators is not None:
             mine = indicators.get(int(row["township_id"]), {})
-            cells += [html.Td(format_rate(mine.get(n, Indicator(0, 0))), className="rate") for n in TOWNSHIP_INDICATORS]
+            cells += [_rate_cell(n, mine.get(n, Indicator(0, 0)), lang) for n in TOWNSHIP_INDICATORS]
         rows.append(html.Tr(cells, className=None if managed else "empty"))
     return html.Table([_header(labels), html.Tbody(rows)], className="grid townships")
+
+
+def _rate_cell(name: str, value: Indicator, lang: str) -> html.Td:
+    """A rate, or "—" with the reason beside it (never a bare dash)."""
+    if value.rate is not None:
+        return html.Td(format_rate(value), className="rate")
+    reason = [html.Span(t(empty_reason_key(name, short=True), lang), className="rate-why")]
+    return html.Td([format_rate(value), " ", *reason], className="rate", title=t(empty_reason_key(name), lang))
 
 
 def format_age(opened_at: datetime, now: datetime, *, lang: str = "zh") -> str:
@@ -92,6 +100,11 @@ def format_ack(alert: pd.Series, *, lang: str, tz: ZoneInfo) -> str:
     if pd.isna(alert["acknowledged_at"]):
         return t("alerts.not_acked", lang)
     return t("alerts.acked", lang, who=alert["acknowledged_by"] or "", time=format_time(alert["acknowledged_at"], tz))
+
+
+def patient_link(alert: pd.Series) -> dcc.Link:
+    """The (masked) patient as a link to their record (the record's page checks scope and audits the view)."""
+    return dcc.Link(alert["patient"], href=f"/patient/{int(alert['patient_id'])}", className="patient-link")
 
 
 def badge(severity: str, *, lang: str) -> html.Span:
@@ -113,7 +126,7 @@ def _alert_row(alert: pd.Series, *, lang: str, tz: ZoneInfo, now: datetime) -> h
             html.Td(format_age(alert["opened_at"], now, lang=lang) if waiting else "", className="age"),
             html.Td(alert["township"], className="place"),
             html.Td(village_of(alert, lang=lang), className="place"),
-            html.Td(alert["patient"], className="patient"),
+            html.Td(patient_link(alert), className="patient"),
             html.Td(badge(alert["severity"], lang=lang), className="sev"),
             html.Td(format_reasons(alert["reasons"], lang=lang), className="reasons"),
             html.Td(

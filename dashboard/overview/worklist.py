@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -10,9 +10,13 @@ from dash import dcc, html
 
 from alerts.workflow.logic import ACTIONS
 from cdm.i18n import t
+from dashboard.alerts.logic import due_text_key
 from dashboard.overview.tables import badge, format_ack, format_age, format_reasons, format_time, village_of
 
 ACK, ACT, CLOSE, ACTION, OUTCOME, MESSAGE = "wl-ack", "wl-act", "wl-close", "wl-action", "wl-outcome", "wl-msg"
+# Cells a refresh updates in place (pattern-matching outputs), so the row and what is typed in it stay.
+STATUS, ACKED, DUE = "wl-status", "wl-acked", "wl-due"
+Policy = dict[tuple[str, str], timedelta]
 
 
 def row_id(kind: str, alert_id: int) -> dict[str, object]:
@@ -20,12 +24,37 @@ def row_id(kind: str, alert_id: int) -> dict[str, object]:
     return {"type": kind, "alert": alert_id}
 
 
-def signature(alerts: pd.DataFrame) -> list[list[object]]:
-    """What decides whether the list must be redrawn (redrawing while someone types an outcome loses it)."""
-    return [[int(r["alert_id"]), str(r["status"]), int(r["occurrences"])] for _, r in alerts.iterrows()]
+def signature(alerts: pd.DataFrame) -> list[int]:
+    """What decides whether the list must be redrawn: which alerts it holds. A change of status or of the time
+    left updates the row's cells in place (row_cells), never the row, so an outcome being typed stays."""
+    return [int(r["alert_id"]) for _, r in alerts.iterrows()]
 
 
-def _actions(alert: pd.Series, *, lang: str) -> html.Div:
+def due_text(alert: pd.Series, *, policy: Policy, now: datetime, lang: str) -> str:
+    """The time left before the alert escalates (or that it has), in the reader's language."""
+    severity = str(alert["severity"])
+    key, values = due_text_key(
+        status=str(alert["status"]),
+        opened_at=alert["opened_at"],
+        escalated_at=None if pd.isna(alert["escalated_at"]) else alert["escalated_at"],
+        overdue_at=None if pd.isna(alert["overdue_at"]) else alert["overdue_at"],
+        ack_after=policy.get((severity, "ack")),
+        action_after=policy.get((severity, "action")),
+        now=now,
+    )
+    return t(key, lang, **values)
+
+
+def row_cells(
+    alert: pd.Series, *, policy: Policy, now: datetime, lang: str, tz: ZoneInfo
+) -> tuple[str, str, str, bool]:
+    """(status, acknowledged by, escalation countdown, acknowledge button disabled) of one row."""
+    status = str(alert["status"])
+    due = due_text(alert, policy=policy, now=now, lang=lang)
+    return t(f"alert.status.{status}", lang), format_ack(alert, lang=lang, tz=tz), due, status != "open"
+
+
+def _actions(alert: pd.Series, *, lang: str, typed: dict[int, str] | None = None) -> html.Div:
     alert_id = int(alert["alert_id"])
     return html.Div(
         className="wl-actions",
@@ -49,25 +78,45 @@ def _actions(alert: pd.Series, *, lang: str) -> html.Div:
                 id=row_id(OUTCOME, alert_id),
                 placeholder=t("alerts.outcome_hint", lang),
                 className="wl-outcome",
+                value=(typed or {}).get(alert_id),  # what was typed before the list was redrawn
                 debounce=False,
                 maxLength=200,
             ),
-            html.Button(t("alerts.button.close", lang), id=row_id(CLOSE, alert_id), className="btn btn-close"),
+            dcc.ConfirmDialogProvider(
+                html.Button(t("alerts.button.close", lang), className="btn btn-close"),
+                id=row_id(CLOSE, alert_id),
+                message=t("alerts.confirm_close", lang),
+            ),
             html.Span(id=row_id(MESSAGE, alert_id), className="wl-msg"),
         ],
     )
 
 
-def work_list(alerts: pd.DataFrame, *, lang: str, tz: ZoneInfo, now: datetime) -> html.Table | html.Div:
+def work_list(
+    alerts: pd.DataFrame,
+    *,
+    lang: str,
+    tz: ZoneInfo,
+    now: datetime,
+    policy: Policy | None = None,
+    typed: dict[int, str] | None = None,
+) -> html.Table | html.Div:
     """时间 已等待 村 患者 级别 原因 状态 确认 处置: the longest-waiting alert first."""
     if alerts.empty:
         return html.Div(t("dashboard.alerts.empty", lang), className="empty-note")
     keys = ("dashboard.col.time", "alerts.col.age", "dashboard.col.village", "dashboard.col.patient")
-    keys += ("dashboard.col.severity", "dashboard.col.reasons", "dashboard.col.status", "alerts.col.ack")
+    keys += (
+        "dashboard.col.severity",
+        "dashboard.col.reasons",
+        "dashboard.col.status",
+        "alerts.col.ack",
+        "alerts.col.due",
+    )
     keys += ("alerts.col.actions",)
     rows = []
     for _, alert in alerts.iterrows():
-        status = str(alert["status"])
+        status, alert_id = str(alert["status"]), int(alert["alert_id"])
+        status_text, acked, due, _ = row_cells(alert, policy=policy or {}, now=now, lang=lang, tz=tz)
         patient = dcc.Link(alert["patient"], href=f"/patient/{int(alert['patient_id'])}", className="patient-link")
         rows.append(
             html.Tr(
@@ -78,9 +127,10 @@ def work_list(alerts: pd.DataFrame, *, lang: str, tz: ZoneInfo, now: datetime) -
                     html.Td(patient, className="patient"),
                     html.Td(badge(str(alert["severity"]), lang=lang), className="sev"),
                     html.Td(format_reasons(alert["reasons"], lang=lang), className="reasons"),
-                    html.Td(t(f"alert.status.{status}", lang), className=f"status status-{status}"),
-                    html.Td(format_ack(alert, lang=lang, tz=tz), className="ack"),
-                    html.Td(_actions(alert, lang=lang), className="acts"),
+                    html.Td(status_text, id=row_id(STATUS, alert_id), className=f"status status-{status}"),
+                    html.Td(acked, id=row_id(ACKED, alert_id), className="ack"),
+                    html.Td(due, id=row_id(DUE, alert_id), className="due"),
+                    html.Td(_actions(alert, lang=lang, typed=typed), className="acts"),
                 ],
                 id=f"alert-row-{int(alert['alert_id'])}",
                 className=f"alert-row alert-{status}",
@@ -88,3 +138,26 @@ def work_list(alerts: pd.DataFrame, *, lang: str, tz: ZoneInfo, now: datetime) -
         )
     header = html.Thead(html.Tr([html.Th(t(k, lang)) for k in keys]))
     return html.Table([header, html.Tbody(rows)], className="grid alerts worklist")
+
+
+def closed_list(closed: pd.DataFrame, *, lang: str, tz: ZoneInfo) -> html.Table | html.Div:
+    """The alerts closed lately: 关闭时间 村 患者 关闭人 处置结果, the newest first."""
+    if closed.empty:
+        return html.Div(t("alerts.recently_closed.empty", lang), className="empty-note")
+    keys = ("alerts.col.closed_at", "dashboard.col.village", "dashboard.col.patient", "alerts.col.closed_by")
+    keys += ("alerts.col.outcome",)
+    rows = [
+        html.Tr(
+            [
+                html.Td(format_time(c["closed_at"], tz), className="time"),
+                html.Td(village_of(c, lang=lang), className="place"),
+                html.Td(dcc.Link(c["patient"], href=f"/patient/{int(c['patient_id'])}", className="patient-link")),
+                html.Td(str(c["closed_by"] or ""), className="who"),
+                html.Td(str(c["outcome"] or ""), className="outcome"),
+            ],
+            id=f"closed-row-{int(c['alert_id'])}",
+        )
+        for _, c in closed.iterrows()
+    ]
+    header = html.Thead(html.Tr([html.Th(t(k, lang)) for k in keys]))
+    return html.Table([header, html.Tbody(rows)], className="grid alerts closed-list")

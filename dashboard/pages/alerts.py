@@ -22,6 +22,7 @@ from dashboard.overview.tables import (
     format_age,
     format_reasons,
     format_time,
+    patient_link,
     timings_table,
     village_of,
 )
@@ -77,7 +78,7 @@ def console_table(alerts: pd.DataFrame, *, lang: str, tz: ZoneInfo, now: datetim
                 html.Td(format_age(a["opened_at"], now, lang=lang), className="age"),
                 html.Td(a["township"], className="place"),
                 html.Td(village_of(a, lang=lang), className="place"),
-                html.Td(a["patient"], className="patient"),
+                html.Td(patient_link(a), className="patient"),
                 html.Td(badge(str(a["severity"]), lang=lang), className="sev"),
                 html.Td(format_reasons(a["reasons"], lang=lang), className="reasons"),
                 html.Td(t(f"alert.status.{a['status']}", lang), className=f"status status-{a['status']}"),

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, html
+from dash import Input, Output, callback, dcc, html
 
 from cdm.i18n import t
-from dashboard.access import current_principal
+from dashboard.access import Role, current_principal
 from dashboard.overview import layout as screen
+from dashboard.overview import repo as overview_repo
 from dashboard.report import download as report_download
 from dashboard.runtime import current
 
@@ -18,32 +19,68 @@ dash.register_page(
 
 IDS = screen.Ids("county")
 ALERT_ROWS = 10
+ROTATE = "county-kiosk-rotate"
+ROTATING = ("county-kiosk-main", "county-kiosk-trend", "county-kiosk-townships")
+KIOSK_TURN_S = 20  # long enough to read a panel from across the room
 
 
-def layout(**_query: str) -> html.Div:
-    """The screen's frame; the refresh callbacks fill it as soon as the page loads, then keep it current."""
+def _own_title(lang: str) -> str:
+    """The county's title, or a township user's own township's name (never the county's on their view)."""
+    settings, principal = current().settings, current_principal()
+    if principal.role is Role.TOWNSHIP and principal.township_id is not None:
+        names = dict(overview_repo.township_options(current().pool, principal=principal))
+        return t("dashboard.header", lang, county=names.get(principal.township_id, settings.county_name))
+    return t("dashboard.header", lang, county=settings.county_name)
+
+
+def layout(kiosk: str | None = None, **_query: str) -> html.Div:
+    """The screen's frame; the refresh callbacks fill it as soon as the page loads, then keep it current.
+    `?kiosk=1`: the wall display, one 1920x1080 screen without scrolling, its panels taking turns."""
     settings = current().settings
     lang, refresh_s = settings.language, settings.dashboard_refresh_s
+    head = screen.header(_own_title(lang), IDS, refresh_s=refresh_s, lang=lang)
+    main = html.Div(
+        className="main-grid",
+        children=[
+            screen.graph_panel(t("dashboard.chart.title", lang), IDS.chart),
+            screen.panel(t("dashboard.alerts.title", lang), IDS.alerts),
+        ],
+    )
+    townships = screen.panel(t("dashboard.townships.title", lang), IDS.townships)
+    if kiosk in ("1", "true", "yes"):
+        turns = [
+            html.Div(part, id=ROTATING[i], className="kiosk-turn")
+            for i, part in enumerate((main, screen.trend_row(IDS, lang=lang), townships))
+        ]
+        return html.Div(
+            className="screen kiosk",
+            children=[
+                head,
+                *screen.live_parts(IDS, lang=lang),
+                *turns,
+                *screen.intervals(IDS, refresh_s=refresh_s),
+                dcc.Interval(id=ROTATE, interval=KIOSK_TURN_S * 1000, n_intervals=0),
+            ],
+        )
     return html.Div(
         className="screen",
         children=[
-            screen.header(
-                t("dashboard.header", lang, county=settings.county_name), IDS, refresh_s=refresh_s, lang=lang
-            ),
+            head,
             *screen.live_parts(IDS, lang=lang),
-            html.Div(
-                className="main-grid",
-                children=[
-                    screen.graph_panel(t("dashboard.chart.title", lang), IDS.chart),
-                    screen.panel(t("dashboard.alerts.title", lang), IDS.alerts),
-                ],
-            ),
+            main,
             screen.trend_row(IDS, lang=lang),
-            screen.panel(t("dashboard.townships.title", lang), IDS.townships),
+            townships,
             report_download.panel(lang=lang),
             *screen.intervals(IDS, refresh_s=refresh_s),
         ],
     )
+
+
+@callback(*(Output(i, "style") for i in ROTATING), Input(ROTATE, "n_intervals"))
+def rotate(n: int) -> tuple[dict[str, str], ...]:
+    """Show one of the wall's panels at a time, in turn."""
+    shown = (n or 0) % len(ROTATING)
+    return tuple({} if i == shown else {"display": "none"} for i in range(len(ROTATING)))
 
 
 @callback(

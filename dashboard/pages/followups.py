@@ -1,10 +1,11 @@
-"""The family-doctor follow-up list: a sortable, filterable grid of the viewer's patients, most urgent first; record a
-visit from it; export what is shown to CSV or Excel. Every list shown and every export is audited."""
+"""The family-doctor follow-up list: the viewer's patients in the order a doctor works (red, overdue, due soon) as a
+sortable grid on a big screen and a card list on a phone, each card with a call button and the national visit form;
+search by name, health card or phone; export what is shown. Every list, search and export is audited."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 import dash
 import dash_ag_grid as dag
@@ -15,8 +16,8 @@ from cdm.i18n import t
 from dashboard import audit
 from dashboard.access import Principal, current_principal
 from dashboard.followups import export as followup_export
-from dashboard.followups import form as followup_form
 from dashboard.followups import layout as ui
+from dashboard.followups.people_repo import search, searchable
 from dashboard.followups.repo import COLOURS, DEFAULT_LIMIT, FollowupRow, followup_rows
 from dashboard.grid_locale import locale_text
 from dashboard.runtime import current
@@ -60,6 +61,24 @@ def layout(**_query: str) -> html.Div:
         children=[
             html.Header(className="screen-header", children=[html.H1(t("followups.title", lang))]),
             html.Section(
+                className="panel search-panel",
+                children=[
+                    html.Div(
+                        className="search-row",
+                        children=[
+                            dcc.Input(
+                                id=ui.SEARCH,
+                                type="search",
+                                placeholder=t("work.search.placeholder", lang),
+                                debounce=True,
+                            ),
+                            html.Button(t("work.search.button", lang), id=ui.SEARCH_BUTTON, n_clicks=0),
+                        ],
+                    ),
+                    html.Div(id=ui.SEARCH_RESULTS),
+                ],
+            ),
+            html.Section(
                 className="panel",
                 children=[
                     html.Div(
@@ -78,12 +97,11 @@ def layout(**_query: str) -> html.Div:
                         ],
                     ),
                     html.Div(id=ui.COUNT, className="count-line"),
-                    grid,
+                    html.P(t("work.order_note", lang), className="order-note"),
+                    html.Div(grid, className="wide-only"),
+                    html.Ul(id=ui.CARDS, className="card-list narrow-only"),
                 ],
             ),
-            ui.visit_form(lang, datetime.now(settings.tz).date().isoformat()),
-            dcc.Store(id=ui.SELECTED_ID),
-            dcc.Store(id=ui.SAVED, data=0),
             dcc.Download(id=ui.DOWNLOAD),
         ],
     )
@@ -109,6 +127,8 @@ def _display(rows: list[FollowupRow], principal: Principal) -> list[dict[str, ob
             row, lang=settings.language, tz=settings.tz, identity=principal.sees_identity
         )
         shown["patient"] = f"[{row.card}](/patient/{row.patient_id})"
+        if row.name:
+            shown["name"] = f"[{row.name}](/patient/{row.patient_id})"
         out.append(shown)
     return out
 
@@ -116,11 +136,11 @@ def _display(rows: list[FollowupRow], principal: Principal) -> list[dict[str, ob
 @callback(
     Output(ui.GRID, "rowData"),
     Output(ui.COUNT, "children"),
+    Output(ui.CARDS, "children"),
     Input(ui.COLOUR_FILTER, "value"),
     Input(ui.OVERDUE_FILTER, "value"),
-    Input(ui.SAVED, "data"),
 )
-def refresh(colours: list[str] | None, overdue: list[str] | None, _saved: int) -> tuple[object, object]:
+def refresh(colours: list[str] | None, overdue: list[str] | None) -> tuple[object, object, object]:
     """The list for the chosen filters, audited as a list view of every patient it names."""
     runtime = current()
     lang = runtime.settings.language
@@ -133,11 +153,13 @@ def refresh(colours: list[str] | None, overdue: list[str] | None, _saved: int) -
             )
     except psycopg.Error as exc:
         log.warning("follow-up list not read: %s", type(exc).__name__)
-        return no_update, t("screen.db_error", lang)
+        return no_update, t("screen.db_error", lang), no_update
     count = t("followups.count", lang, n=len(rows), overdue=sum(1 for r in rows if r.days_overdue > 0))
     if len(rows) >= DEFAULT_LIMIT:
         count += " · " + t("followups.truncated", lang, limit=DEFAULT_LIMIT)
-    return _display(rows, principal), count
+    today = datetime.now(runtime.settings.tz).date()
+    cards = [ui.card(r, today=today, lang=lang) for r in rows[: ui.PAGE_SIZE]]
+    return _display(rows, principal), count, cards
 
 
 @callback(
@@ -177,93 +199,41 @@ def export(_csv: int, _xlsx: int, colours: list[str] | None, overdue: list[str] 
 
 
 @callback(
-    Output(ui.SELECTED, "children"),
-    Output(ui.SELECTED_ID, "data"),
-    Input(ui.GRID, "selectedRows"),
-)
-def select(selected: list[dict[str, object]] | None) -> tuple[object, object]:
-    """The patient picked in the grid becomes the form's patient."""
-    lang = current().settings.language
-    if not selected:
-        return t("followups.form.pick", lang), None
-    row = selected[0]
-    card = str(row["patient"]).split("]")[0].lstrip("[")
-    return f"{card} · {row['colour']} · {row['township']} {row['village']}", row["patient_id"]
-
-
-def _save(visit: followup_form.Visit, *, patient_id: int, now: datetime) -> dict[str, object] | str:
-    """Record the visit; what it did, or why it was not saved (in the viewer's language)."""
-    runtime = current()
-    lang = runtime.settings.language
-    try:
-        with runtime.pool.connection() as conn:
-            return followup_form.save(
-                conn,
-                principal=current_principal(),
-                patient_id=patient_id,
-                visit=visit,
-                settings=runtime.settings,
-                now=now,
-            )
-    except PermissionError as exc:
-        return str(exc)
-    except (psycopg.Error, ValueError) as exc:
-        log.warning("follow-up not saved: %s", type(exc).__name__)
-        reason = str(exc) if isinstance(exc, ValueError) else t("screen.db_error", lang)
-        return t("followups.error.not_saved", lang, reason=reason)
-
-
-@callback(
-    [Output(ui.error_id(f), "children") for f in ui.FIELDS],
-    Output(ui.MESSAGE, "children"),
-    Output(ui.MESSAGE, "className"),
-    Output(ui.SAVED, "data"),
-    Output(ui.SELECTED, "children", allow_duplicate=True),
-    Output(ui.SELECTED_ID, "data", allow_duplicate=True),
-    Input(ui.SUBMIT, "n_clicks"),
-    State(ui.SELECTED_ID, "data"),
-    State(ui.DONE_ON, "value"),
-    State(ui.CLASS, "value"),
-    State(ui.NEXT_STEP, "value"),
-    State(ui.NEXT_DUE, "value"),
-    State(ui.SAVED, "data"),
+    Output(ui.SEARCH_RESULTS, "children"),
+    Input(ui.SEARCH_BUTTON, "n_clicks"),
+    Input(ui.SEARCH, "n_submit"),
+    State(ui.SEARCH, "value"),
     prevent_initial_call=True,
 )
-def submit(
-    _n: int,
-    patient_id: int | None,
-    done_on: str | None,
-    follow_up_class: str | None,
-    next_step: str | None,
-    next_due: str | None,
-    saved: int,
-) -> tuple[object, ...]:
-    """Check the form; name every bad field (the values stay as typed); save a good visit and refresh the list."""
+def find(_clicks: int, _submit: int, text: str | None) -> object:
+    """People in the viewer's scope by name, health card or the phone's last four digits; audited (not the text typed,
+    which may be a name: how many were found, and a list view of each)."""
     runtime = current()
-    settings = runtime.settings
-    lang = settings.language
-    now = datetime.now(UTC)
-    visit, errors = followup_form.validate(
-        patient_id=patient_id,
-        done_on=done_on,
-        follow_up_class=follow_up_class,
-        next_step=next_step,
-        next_due=next_due,
-        today=now.astimezone(settings.tz).date(),
-        lang=lang,
-    )
-    field_errors = tuple(errors.get(f, "") for f in ui.FIELDS)
-    if visit is None or patient_id is None:
-        return (*field_errors, "", "form-message", no_update, no_update, no_update)
-    result = _save(visit, patient_id=int(patient_id), now=now)
-    if isinstance(result, str):
-        return (*field_errors, result, "form-message error", no_update, no_update, no_update)
-    message = t(
-        "followups.form.saved",
-        lang,
-        patient=result["patient"],
-        next_due=result["next_due"],
-        closed=len(result["closed_alerts"]),
-    )
-    # The saved patient leaves the form, so a second click cannot record the same visit twice.
-    return (*field_errors, message, "form-message ok", (saved or 0) + 1, t("followups.form.pick", lang), None)
+    lang = runtime.settings.language
+    principal = current_principal()
+    text = (text or "").strip()
+    if not searchable(text):
+        return html.Div(t("work.search.too_short", lang), className="field-error")
+    with runtime.pool.connection() as conn:
+        found = search(conn, principal=principal, text=text)
+        audit.record(conn, principal=principal, action="search", screen=ui.SCREEN, detail={"found": len(found)})
+        audit.record_list_view(conn, principal=principal, patient_ids=[f.patient_id for f in found], screen=ui.SCREEN)
+    if not found:
+        return html.Div(t("work.search.none", lang), className="count-line")
+    items = [
+        html.Li(
+            className="found",
+            children=[
+                html.Span(t(f"colour.{f.colour}", lang), className=f"badge badge-{f.colour}") if f.colour else None,
+                dcc.Link(f.name or f.card, href=f"/patient/{f.patient_id}", className="card-name"),
+                html.Span(f"{f.card} · {f.township} {f.village or ''}"),
+                html.A(f.phone, href=f"tel:{f.phone}", className="tel") if f.phone else None,
+                dcc.Link(t("work.record_visit", lang), href=f"/visit/{f.patient_id}", className="button primary"),
+            ],
+        )
+        for f in found
+    ]
+    return [
+        html.Div(t("work.search.count", lang, n=len(found)), className="count-line"),
+        html.Ul(items, className="found-list"),
+    ]

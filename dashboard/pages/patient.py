@@ -10,15 +10,18 @@ from typing import Any
 
 import dash
 import psycopg
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
+from assess.reasons import joined
 from assess.rules import LOOKBACK, bp_target
 from cdm.domain import PatientProfile
 from cdm.i18n import t
+from cdm.privacy import redact
 from cdm.settings import Settings
 from cdm.thresholds import for_edition
 from dashboard import audit
 from dashboard.access import Principal, current_principal
+from dashboard.followups.people_repo import Person, person
 from dashboard.patient import figures as patient_figures
 from dashboard.patient.repo import PatientDetail, colour_changing_evidence, patient_detail
 from dashboard.patient.risk_factors import main_factors
@@ -34,6 +37,13 @@ dash.register_page(
 )
 
 SCREEN = "patient"
+NAME = "patient-name"
+RECORD = "patient-record-visit"
+REVEAL = "patient-reveal"
+REVEAL_REASON = "patient-reveal-reason"
+REVEALED = "patient-revealed"
+PATIENT_ID = "patient-id"
+REASON_MIN = 4  # characters: a stated purpose (PIPL), not a click-through
 DENIED = "patient-denied"
 BP_CHART = "patient-bp-chart"
 GLUCOSE_CHART = "patient-glucose-chart"
@@ -67,11 +77,12 @@ def layout(patient_id: str | None = None, **_query: str) -> html.Div:
                     conn, principal=principal, action="view_patient_denied", screen=SCREEN, detail={"patient_id": pid}
                 )
                 return _denied(lang)
+            who = person(conn, principal=principal, patient_id=pid)
             audit.record_view(conn, principal=principal, patient_id=pid, screen=SCREEN)
     except psycopg.Error as exc:
         log.warning("patient detail not read: %s", type(exc).__name__)
         return _denied(lang, "screen.db_error")
-    return _page(detail, principal=principal, settings=settings, now=now)
+    return _page(detail, principal=principal, settings=settings, now=now, who=who)
 
 
 def _when(at: datetime | None, settings: Settings) -> str:
@@ -95,13 +106,40 @@ def _table(headers: list[str], rows: list[list[Any]], lang: str) -> html.Table:
     return html.Table(className="grid", children=[html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(body)])
 
 
+def _who(detail: PatientDetail, principal: Principal, who: Person | None, lang: str) -> list[Any]:
+    """Name, a tel: link and the address for the team; the name for the township; for the county the masked name
+    and a reveal that asks for a reason (audited)."""
+    pid = detail.header["id"]
+    items: list[Any] = [html.Span((who.name if who else None) or "", id=NAME, className="patient-name")]
+    if who and who.phone:
+        items.append(html.A(f"{t('work.call', lang)} {who.phone}", href=f"tel:{who.phone}", className="button call"))
+    if who and who.address:
+        items.append(html.Span(who.address, className="address"))
+    items.append(dcc.Link(t("work.record_visit", lang), href=f"/visit/{pid}", className="button primary", id=RECORD))
+    children: list[Any] = [html.Div(className="patient-actions", children=items)]
+    if not principal.sees_names:
+        children.append(
+            html.Div(
+                className="reveal-row",
+                children=[
+                    html.Span(t("work.masked_note", lang)),
+                    dcc.Input(id=REVEAL_REASON, type="text", placeholder=t("work.reveal.reason", lang), maxLength=100),
+                    html.Button(t("work.reveal.button", lang), id=REVEAL, n_clicks=0),
+                    html.Div(id=REVEALED, role="status"),
+                    dcc.Store(id=PATIENT_ID, data=pid),
+                ],
+            )
+        )
+    return children
+
+
 def _summary(detail: PatientDetail, principal: Principal, settings: Settings, now: datetime) -> html.Section:
     lang, h = settings.language, detail.header
     place = f"{h['township']} {h['village'] or t('dashboard.no_village', lang)}"
     conditions = [t(f"patient.condition.{c}", lang) for c in ("hypertension", "diabetes") if h[c]]
     items: list[Any] = [
         _badge(h["colour"], lang),
-        html.Span(_reasons(h["reasons"], lang), className="reasons"),
+        html.Span(joined(h["reasons"] or (), h["reason_facts"], lang=lang), className="reasons"),
     ]
     if h["colour_since"]:
         items.append(html.Span(t("patient.colour_since", lang, since=_when(h["colour_since"], settings))))
@@ -202,7 +240,9 @@ def _alerts_and_visits(detail: PatientDetail, settings: Settings) -> list[html.S
     ]
 
 
-def _page(detail: PatientDetail, *, principal: Principal, settings: Settings, now: datetime) -> html.Div:
+def _page(
+    detail: PatientDetail, *, principal: Principal, settings: Settings, now: datetime, who: Person | None
+) -> html.Div:
     lang, tz, h = settings.language, settings.tz, detail.header
     thresholds = for_edition(h["rules_edition"] or settings.guideline_edition)
     profile = PatientProfile(h["id"], h["sex"], h["birth_year"], h["hypertension"], h["diabetes"])
@@ -224,6 +264,7 @@ def _page(detail: PatientDetail, *, principal: Principal, settings: Settings, no
         className="screen work-screen",
         children=[
             html.Header(className="screen-header", children=[html.H1(f"{t('patient.title', lang)} · {h['card']}")]),
+            html.Section(className="panel", children=_who(detail, principal, who, lang)),
             _summary(detail, principal, settings, now),
             html.Div(
                 className="two-col",
@@ -238,3 +279,36 @@ def _page(detail: PatientDetail, *, principal: Principal, settings: Settings, no
             html.Div(className="two-col", children=_alerts_and_visits(detail, settings)),
         ],
     )
+
+
+@callback(
+    Output(NAME, "children"),
+    Output(REVEALED, "children"),
+    Input(REVEAL, "n_clicks"),
+    State(REVEAL_REASON, "value"),
+    State(PATIENT_ID, "data"),
+    prevent_initial_call=True,
+)
+def reveal(_n: int, reason: str | None, patient_id: int) -> tuple[Any, Any]:
+    """The county shows one patient's name and address for a stated reason, kept in the audit trail (numbers in
+    the reason masked)."""
+    runtime = current()
+    lang = runtime.settings.language
+    principal = current_principal()
+    reason = (reason or "").strip()
+    if len(reason) < REASON_MIN:
+        return no_update, html.Span(t("work.reveal.too_short", lang), className="field-error")
+    with runtime.pool.connection() as conn:
+        who = person(conn, principal=principal, patient_id=int(patient_id), reveal=True)
+        if who is None:
+            return no_update, t("screen.forbidden", lang)
+        audit.record(
+            conn,
+            principal=principal,
+            action="reveal_identity",
+            patient_id=int(patient_id),
+            screen=SCREEN,
+            detail={"reason": redact(reason)},
+        )
+    shown = " · ".join(v for v in (who.name, who.address) if v)
+    return shown, t("work.reveal.done", lang)

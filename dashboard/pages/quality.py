@@ -38,10 +38,35 @@ SUBMIT = "quality-attribute"
 MESSAGE = "quality-message"
 DONE = "quality-done"
 STATUS = "quality-status"
+SILENT_COUNTS = "quality-offline-counts"
+# (grid id, columns, fixed height): the two that may hold hundreds of rows scroll inside a box of their own.
+GRIDS = (
+    (BY_METER, ("device", "kind", "clinic", "reason", "count", "latest"), "320px"),
+    (OFFLINE, ("device", "kind", "clinic", "status", "last_seen", "battery", "signal"), "360px"),
+    (SKEWED, ("device", "kind", "clinic", "skew", "future_refused", "latest"), None),
+)
 
 
-def _panel(title: str, body: Any) -> html.Section:
-    return html.Section(className="panel", children=[html.H2(title), html.Div(body, className="panel-body")])
+def _panel(title: str, body: Any, *, note: Any = None) -> html.Section:
+    heading = [html.H2(title), *([note] if note is not None else [])]
+    return html.Section(className="panel", children=[*heading, html.Div(body, className="panel-body")])
+
+
+def _grid(grid_id: str, columns: tuple[str, ...], height: str | None, lang: str) -> dag.AgGrid:
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=[
+            {"field": c, "headerName": t(f"quality.col.{c}", lang), "minWidth": 90, "flex": 1} for c in columns
+        ],
+        rowData=[],
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        dashGridOptions={
+            "localeText": locale_text(lang),
+            **({} if height else {"domLayout": "autoHeight"}),
+        },
+        style={"width": "100%", **({"height": height} if height else {})},
+        className="ag-theme-alpine followups-grid",
+    )
 
 
 def _unattributed_grid(lang: str) -> dag.AgGrid:
@@ -96,6 +121,7 @@ def layout(**_query: str) -> html.Div:
         current_principal()
     except PermissionError:
         return html.Div(className="screen", children=[html.H1(t("screen.not_signed_in", lang))])
+    grids = {grid_id: _grid(grid_id, cols, height, lang) for grid_id, cols, height in GRIDS}
     return html.Div(
         className="screen work-screen",
         children=[
@@ -104,15 +130,19 @@ def layout(**_query: str) -> html.Div:
             html.Div(
                 className="two-col",
                 children=[
-                    _panel(t("quality.quarantine.title", lang), html.Div(id=BY_METER)),
+                    _panel(t("quality.quarantine.title", lang), grids[BY_METER]),
                     _panel(t("quality.examples.title", lang), html.Div(id=LATEST)),
                 ],
             ),
             html.Div(
                 className="two-col",
                 children=[
-                    _panel(t("quality.offline.title", lang), html.Div(id=OFFLINE)),
-                    _panel(t("quality.skew.title", lang, seconds=int(quality_repo.SKEW_WARN_S)), html.Div(id=SKEWED)),
+                    _panel(
+                        t("quality.offline.title", lang),
+                        grids[OFFLINE],
+                        note=html.Div(id=SILENT_COUNTS, className="panel-note"),
+                    ),
+                    _panel(t("quality.skew.title", lang, seconds=int(quality_repo.SKEW_WARN_S)), grids[SKEWED]),
                 ],
             ),
             _panel(
@@ -129,10 +159,11 @@ def layout(**_query: str) -> html.Div:
 
 
 @callback(
-    Output(BY_METER, "children"),
+    Output(BY_METER, "rowData"),
     Output(LATEST, "children"),
-    Output(OFFLINE, "children"),
-    Output(SKEWED, "children"),
+    Output(OFFLINE, "rowData"),
+    Output(SILENT_COUNTS, "children"),
+    Output(SKEWED, "rowData"),
     Output(UNATTRIBUTED, "rowData"),
     Output(STATUS, "children"),
     Input(DONE, "data"),
@@ -146,10 +177,10 @@ def refresh(_done: int) -> tuple[Any, ...]:
         with runtime.pool.connection() as conn:
             report = quality_repo.quality_report(conn, principal=principal, now=datetime.now(UTC))
     except PermissionError:
-        return (no_update,) * 5 + (t("quality.forbidden", lang),)
+        return (no_update,) * 6 + (t("quality.forbidden", lang),)
     except psycopg.Error as exc:
         log.warning("data-quality screen not read: %s", type(exc).__name__)
-        return (no_update,) * 5 + (t("screen.db_error", lang),)
+        return (no_update,) * 6 + (t("screen.db_error", lang),)
     return (*quality_tables.tables(report, runtime.settings), "")
 
 

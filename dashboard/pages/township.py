@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import dash
 import psycopg
-from dash import MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from alerts.workflow.logic import TransitionError
 from cdm.i18n import t
@@ -29,6 +29,8 @@ IDS = screen.Ids("township")
 WORK_ROWS = 50
 CHOOSER = "township-choose"
 SIGNATURE = "township-worklist-signature"
+CLOSED = "township-closed"
+CLOSED_ROWS = 20
 
 
 def _chooser(principal: Principal, lang: str) -> object:
@@ -65,6 +67,7 @@ def layout(**_query: str) -> html.Div:
             screen.header(_title(principal, lang), IDS, refresh_s=refresh_s, lang=lang, extra=chooser),
             *screen.live_parts(IDS, lang=lang),
             screen.panel(t("township.open_alerts", lang), IDS.worklist),
+            screen.panel(t("alerts.recently_closed", lang), CLOSED),
             screen.trend_row(IDS, lang=lang),
             dcc.Store(id=SIGNATURE),
             *screen.intervals(IDS, refresh_s=refresh_s),
@@ -96,40 +99,108 @@ def refresh_mix(_n: int, township_id: int | None) -> object:
     return screen.draw_mix(_principal(township_id))
 
 
+def _open_alerts(township_id: int | None) -> tuple[object, worklist.Policy]:
+    with current().pool.connection() as conn:
+        alerts = alerts_repo.open_alerts(conn, principal=_principal(township_id), limit=WORK_ROWS)
+        return alerts, alerts_repo.escalation_policy(conn)
+
+
 @callback(
     Output(IDS.worklist, "children"),
     Output(SIGNATURE, "data"),
     Input(IDS.refresh, "n_intervals"),
     Input(CHOOSER, "value"),
     State(SIGNATURE, "data"),
+    State({"type": worklist.OUTCOME, "alert": ALL}, "value"),
+    State({"type": worklist.OUTCOME, "alert": ALL}, "id"),
 )
-def refresh_worklist(_n: int, township_id: int | None, shown: object) -> tuple[object, object]:
-    """Redraw the open alerts, but only when they changed, so an outcome being typed is not wiped."""
+def refresh_worklist(
+    _n: int, township_id: int | None, shown: object, typed: list[str | None], typed_ids: list[dict[str, int]]
+) -> tuple[object, object]:
+    """Redraw the open alerts only when other alerts are to be listed (new ones, closed ones), carrying over
+    what was typed in each row; a change of status or time left is refresh_rows' (cells only)."""
     runtime = current()
     lang, tz = runtime.settings.language, runtime.settings.tz
     try:
-        with runtime.pool.connection() as conn:
-            alerts = alerts_repo.open_alerts(conn, principal=_principal(township_id), limit=WORK_ROWS)
+        alerts, policy = _open_alerts(township_id)
     except psycopg.Error as exc:
         log.warning("township work list not refreshed: %s", type(exc).__name__)
         return no_update, no_update
-    sig = [township_id, worklist.signature(alerts)]
+    sig = [township_id, worklist.signature(alerts)]  # type: ignore[arg-type]
     if sig == shown and ctx.triggered_id == IDS.refresh:
         return no_update, no_update
-    return worklist.work_list(alerts, lang=lang, tz=tz, now=datetime.now(UTC)), sig
+    kept = (
+        {int(i["alert"]): v for i, v in zip(typed_ids, typed, strict=False) if v}
+        if sig[0] == (shown or [None])[0]
+        else {}
+    )
+    drawn = worklist.work_list(alerts, lang=lang, tz=tz, now=datetime.now(UTC), policy=policy, typed=kept)  # type: ignore[arg-type]
+    return drawn, sig
+
+
+@callback(
+    Output({"type": worklist.STATUS, "alert": ALL}, "children"),
+    Output({"type": worklist.STATUS, "alert": ALL}, "className"),
+    Output({"type": worklist.ACKED, "alert": ALL}, "children"),
+    Output({"type": worklist.DUE, "alert": ALL}, "children"),
+    Output({"type": worklist.ACK, "alert": ALL}, "disabled"),
+    Input(IDS.refresh, "n_intervals"),
+    State(CHOOSER, "value"),
+    State({"type": worklist.STATUS, "alert": ALL}, "id"),
+    prevent_initial_call=True,
+)
+def refresh_rows(_n: int, township_id: int | None, row_ids: list[dict[str, int]]) -> tuple[list[object], ...]:
+    """Update each listed alert's status, acknowledgement and countdown in place (the inputs are left alone)."""
+    runtime = current()
+    lang, tz, now = runtime.settings.language, runtime.settings.tz, datetime.now(UTC)
+    try:
+        alerts, policy = _open_alerts(township_id)
+    except psycopg.Error as exc:
+        log.warning("township alert rows not refreshed: %s", type(exc).__name__)
+        alerts, policy = None, {}
+    by_id = {} if alerts is None else {int(r["alert_id"]): r for _, r in alerts.iterrows()}  # type: ignore[attr-defined]
+    columns: tuple[list[object], ...] = ([], [], [], [], [])
+    for row_id in row_ids:
+        alert = by_id.get(int(row_id["alert"]))
+        if alert is None:  # closed (it leaves with the next redraw) or not read: leave the row as it is
+            for column in columns:
+                column.append(no_update)
+            continue
+        status, acked, due, ack_disabled = worklist.row_cells(alert, policy=policy, now=now, lang=lang, tz=tz)
+        for column, value in zip(
+            columns, (status, f"status status-{alert['status']}", acked, due, ack_disabled), strict=True
+        ):
+            column.append(value)
+    return columns
+
+
+@callback(Output(CLOSED, "children"), Input(IDS.refresh, "n_intervals"), Input(CHOOSER, "value"))
+def refresh_closed(_n: int, township_id: int | None) -> object:
+    """The alerts closed in the last days, with their outcomes: where a closed alert goes."""
+    runtime = current()
+    try:
+        with runtime.pool.connection() as conn:
+            closed = alerts_repo.recently_closed(
+                conn, principal=_principal(township_id), now=datetime.now(UTC), limit=CLOSED_ROWS
+            )
+    except psycopg.Error as exc:
+        log.warning("recently closed alerts not refreshed: %s", type(exc).__name__)
+        return no_update
+    return worklist.closed_list(closed, lang=runtime.settings.language, tz=runtime.settings.tz)
 
 
 @callback(
     Output({"type": worklist.MESSAGE, "alert": MATCH}, "children"),
     Input({"type": worklist.ACK, "alert": MATCH}, "n_clicks"),
     Input({"type": worklist.ACT, "alert": MATCH}, "n_clicks"),
-    Input({"type": worklist.CLOSE, "alert": MATCH}, "n_clicks"),
+    Input({"type": worklist.CLOSE, "alert": MATCH}, "submit_n_clicks"),
     State({"type": worklist.ACTION, "alert": MATCH}, "value"),
     State({"type": worklist.OUTCOME, "alert": MATCH}, "value"),
     prevent_initial_call=True,
 )
 def act(ack: int | None, act_: int | None, close: int | None, action: str | None, outcome: str | None) -> str:
-    """Acknowledge, record an action on, or close one alert, as the signed-in person (audited)."""
+    """Acknowledge, record an action on, or close (after the confirmation) one alert, as the signed-in person
+    (audited); every answer from the catalogue."""
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not (ack or act_ or close):
         return no_update  # type: ignore[no-any-return]
@@ -148,6 +219,8 @@ def act(ack: int | None, act_: int | None, close: int | None, action: str | None
                 now=datetime.now(UTC),
                 screen="township",
             )
-    except TransitionError as exc:
-        return t("alerts.refused", lang, reason=str(exc))
-    return t(f"alerts.done.{move}", lang)
+    except alert_actions.Refused as exc:
+        return t(exc.key, lang)
+    except TransitionError:  # the workflow refused what the screen allowed: the alert changed meanwhile
+        return t("alerts.refused.other", lang)
+    return t("alerts.done.closed_moved" if move == "close" else f"alerts.done.{move}", lang)

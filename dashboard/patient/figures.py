@@ -23,10 +23,10 @@ HEIGHT = 340
 
 def _frame(fig: go.Figure, *, title: str, y_title: str, empty: bool, lang: str) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "font": {"size": 20}},
+        title={"text": title, "font": {"size": 18}},
         font={"family": FONT, "size": 15},
         height=HEIGHT,
-        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        margin={"l": 60, "r": 20, "t": 70, "b": 40},
         legend={"orientation": "h", "y": -0.18},
         plot_bgcolor="#ffffff",
         paper_bgcolor="#ffffff",
@@ -95,7 +95,7 @@ def bp_figure(
     fig.add_trace(_changed(bp, "systolic", changed, tz, lang))
     title = (
         t("patient.bp.title", lang, days=days)
-        + " · "
+        + "<br>"  # the target on a line of its own: a phone's chart is too narrow for both
         + t("patient.bp.target", lang, systolic=target.systolic, diastolic=target.diastolic, edition=thresholds.edition)
     )
     fig.update_yaxes(range=[40, max([200, *[r["systolic"] or 0 for r in bp]]) + 10])
@@ -143,7 +143,7 @@ def glucose_figure(
     fig.add_trace(_changed(glucose, "glucose_mmol", changed, tz, lang))
     title = (
         t("patient.glucose.title", lang, days=days)
-        + " · "
+        + "<br>"  # the target on a line of its own: a phone's chart is too narrow for both
         + t(
             "patient.glucose.target",
             lang,

@@ -18,7 +18,7 @@ _HEADER = """
 select p.id, p.health_card_no, p.sex, p.birth_year, p.hypertension, p.diabetes, p.registered_at,
        tw.name as township, case v.level when 'village' then v.name end as village, ct.name as team,
        {identity},
-       a.colour, a.reasons, a.priority, a.colour_since, a.assessed_at, a.rules_edition,
+       a.colour, a.reasons, a.reason_facts, a.priority, a.colour_since, a.assessed_at, a.rules_edition,
        a.ascvd_10y_percent, a.ascvd_category, a.model_version, a.risk_probability,
        rs.scored_at, rs.model_version as scored_model, rs.probability as scored_probability,
        rs.ascvd_10y_percent as scored_ascvd, rs.ascvd_category as scored_category
@@ -36,8 +36,8 @@ _NO_IDENTITY = "null::text as phone, null::text as id_card_masked"
 _CONTACT_JOIN = "left join patient_contact pc on pc.patient_id = p.id"
 
 _READINGS = """
-select d.uid as device_uid, r.seq, r.kind, r.measured_at, r.systolic, r.diastolic, r.pulse, r.glucose_mmol,
-       r.glucose_flag, r.glucose_context
+select coalesce(d.uid, r.source) as device_uid, r.seq, r.kind, r.measured_at, r.systolic, r.diastolic, r.pulse,
+       r.glucose_mmol, r.glucose_flag, r.glucose_context
 from reading r left join device d on d.id = r.device_id
 where r.patient_id = %(patient_id)s and r.measured_at >= %(since)s and r.measured_at <= %(now)s
 order by r.measured_at

@@ -54,19 +54,41 @@ order by q.received_at desc, q.id desc
 limit %(limit)s
 """
 _OFFLINE = """
-select d.uid, d.kind, c.name as clinic, d.status, d.last_seen_at, d.battery_pct, d.signal_dbm
+select d.uid, d.kind, c.name as clinic, d.last_seen_at, d.battery_pct, d.signal_dbm,
+       case when d.last_seen_at is null and d.last_heartbeat_at is null and d.status <> 'online' then 'inactive'
+            else 'offline' end as state
 from device d join region c on c.id = d.clinic_id
 where d.revoked_at is null and ({scope})
   and (d.status = 'offline' or d.last_seen_at is null
        or d.last_seen_at < %(now)s - make_interval(secs => d.heartbeat_interval_s * %(silent)s))
-order by d.last_seen_at nulls first, d.uid
+order by d.last_seen_at is null, d.last_seen_at desc, d.uid
 limit %(limit)s
 """
-_SKEWED = """
-select d.uid, d.kind, c.name as clinic, d.clock_skew_s, d.clock_skew_at
+# Counts for the panel's heading: the list itself stops at LIMIT rows.
+_SILENT_COUNTS = """
+select count(*) filter (where d.last_seen_at is null and d.last_heartbeat_at is null and d.status <> 'online')
+           as inactive,
+       count(*) filter (where not (d.last_seen_at is null and d.last_heartbeat_at is null and d.status <> 'online'))
+           as offline
 from device d join region c on c.id = d.clinic_id
-where d.clock_skew_s is not null and abs(d.clock_skew_s) >= %(skew)s and ({scope})
-order by abs(d.clock_skew_s) desc, d.uid
+where d.revoked_at is null and ({scope})
+  and (d.status = 'offline' or d.last_seen_at is null
+       or d.last_seen_at < %(now)s - make_interval(secs => d.heartbeat_interval_s * %(silent)s))
+"""
+# One definition of a wrong clock for the panel and the quarantine: a meter whose latest readings put measured_at
+# at least SKEW_WARN_S away from arrival (device.clock_skew_s, which readings refused as from the future also
+# update), or that had a reading refused as measured in the future within the window.
+_SKEWED = """
+with future as (
+    select q.device_uid, count(*) as n, max(q.received_at) as latest from quarantine q
+    where q.reason = 'measured_in_future' and q.received_at >= %(since)s group by q.device_uid
+)
+select d.uid, d.kind, c.name as clinic, d.clock_skew_s, d.clock_skew_at, coalesce(f.n, 0) as future_refused,
+       f.latest as future_latest
+from device d join region c on c.id = d.clinic_id
+left join future f on f.device_uid = d.uid
+where ((d.clock_skew_s is not null and abs(d.clock_skew_s) >= %(skew)s) or f.n is not null) and ({scope})
+order by abs(coalesce(d.clock_skew_s, 0)) desc, f.n desc nulls last, d.uid
 limit %(limit)s
 """
 _UNATTRIBUTED = """
@@ -115,6 +137,27 @@ def safe_raw(raw: bytes, *, limit: int = RAW_SHOWN) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def message_fields(raw: bytes) -> list[tuple[str, str]] | None:
+    """A refused message's fields as (key, value shown), nested objects flattened (`patient.value`), every value
+    masked like `safe_raw`; None when the message is not a JSON object (the screen then shows the escaped text)."""
+    try:
+        message = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    out: list[tuple[str, str]] = []
+    for key, value in message.items():
+        items = value.items() if isinstance(value, dict) else [("", value)]
+        for sub, inner in items:
+            name = f"{key}.{sub}" if sub else str(key)
+            shown = inner if isinstance(inner, str) else json.dumps(inner, ensure_ascii=False)
+            if name == "patient.value" and isinstance(inner, str):
+                shown = mask_card(inner)
+            out.append((redact(name)[:40], safe_raw(shown.encode(), limit=60)))
+    return out
+
+
 def _scope(principal: Principal) -> tuple[str, dict[str, int]]:
     """Meters and readings by their clinic's township; team accounts have no meters (PermissionError)."""
     return scope_filter(principal, township_col=TOWNSHIP_OF_CLINIC)
@@ -135,6 +178,7 @@ class QualityReport:
     offline: list[dict[str, Any]]
     skewed: list[dict[str, Any]]
     unattributed: list[dict[str, Any]]
+    silent: dict[str, int]  # meters offline / never connected, all of them (the list shows at most LIMIT)
 
 
 def quality_report(conn: psycopg.Connection, *, principal: Principal, now: datetime) -> QualityReport:
@@ -142,6 +186,7 @@ def quality_report(conn: psycopg.Connection, *, principal: Principal, now: datet
     since = now - WINDOW
     latest = _rows(conn, _LATEST_QUARANTINED, principal, since=since, limit=20)
     for row in latest:
+        row["fields"] = message_fields(bytes(row["raw"]))
         row["raw"] = safe_raw(bytes(row["raw"]))
         row["detail"] = safe_raw(row["detail"].encode())
     unattributed = _rows(conn, _UNATTRIBUTED, principal, since=since)
@@ -149,8 +194,9 @@ def quality_report(conn: psycopg.Connection, *, principal: Principal, now: datet
         by_meter=_rows(conn, _QUARANTINE_BY_METER, principal, since=since),
         latest=latest,
         offline=_rows(conn, _OFFLINE, principal, now=now, silent=SILENT_HEARTBEATS),
-        skewed=_rows(conn, _SKEWED, principal, skew=SKEW_WARN_S),
+        skewed=_rows(conn, _SKEWED, principal, skew=SKEW_WARN_S, since=since),
         unattributed=unattributed,
+        silent=_rows(conn, _SILENT_COUNTS, principal, now=now, silent=SILENT_HEARTBEATS)[0],
     )
 
 

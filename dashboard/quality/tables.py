@@ -8,7 +8,7 @@ from typing import Any
 
 from dash import html
 
-from cdm.i18n import t
+from cdm.i18n import CATALOGUE, t
 from cdm.settings import Settings
 from dashboard.quality.repo import QualityReport
 
@@ -47,20 +47,53 @@ def _value(row: dict[str, Any]) -> str:
     return ""
 
 
-def _by_meter(report: QualityReport, settings: Settings) -> html.Table:
+def by_meter_rows(report: QualityReport, settings: Settings) -> list[dict[str, Any]]:
+    """Refusals by meter and reason, as grid rows."""
     lang = settings.language
-    rows = [
-        [
-            r["device_uid"] or "—",
-            _kind(r["kind"], lang),
-            r["clinic"] or "",
-            t(f"quarantine.{r['reason']}", lang),
-            r["n"],
-            _when(r["latest"], settings),
-        ]
+    return [
+        {
+            "device": r["device_uid"] or "—",
+            "kind": _kind(r["kind"], lang),
+            "clinic": r["clinic"] or "",
+            "reason": t(f"quarantine.{r['reason']}", lang),
+            "count": r["n"],
+            "latest": _when(r["latest"], settings),
+        }
         for r in report.by_meter
     ]
-    return _table(_heads(lang, "device", "kind", "clinic", "reason", "count", "latest"), rows, lang)
+
+
+def _field_value(name: str, value: str, settings: Settings) -> str:
+    if name in ("measured_at", "at", "sent_at"):
+        try:
+            return _when(datetime.fromisoformat(value), settings) or value
+        except ValueError:
+            return value
+    return value
+
+
+def _fields(row: dict[str, Any], settings: Settings) -> Any:
+    """A refused message as labelled fields in the catalogue's words; escaped text when it is not JSON."""
+    lang = settings.language
+    if row.get("fields") is None:
+        return html.Div([t("quality.not_json", lang), html.Code(row["raw"], className="raw")])
+    parts = []
+    for name, value in row["fields"]:
+        label = t(f"quality.field.{name}", lang) if f"quality.field.{name}" in CATALOGUE else name
+        parts.append(html.Span([html.B(label + "："), _field_value(name, value, settings)], className="field"))
+    return html.Div(parts, className="fields")
+
+
+def _explain(row: dict[str, Any], lang: str) -> str:
+    """What the reason means for this message, from its own fields (the store's English detail is not shown)."""
+    if row["reason"] != "measured_in_future":
+        return ""
+    measured = dict(row.get("fields") or []).get("measured_at")
+    try:
+        ahead = (datetime.fromisoformat(measured or "") - row["received_at"]).total_seconds()
+    except (TypeError, ValueError):
+        return ""
+    return t("quality.ahead_of_arrival", lang, seconds=f"{ahead:.0f}")
 
 
 def _latest(report: QualityReport, settings: Settings) -> html.Table:
@@ -69,44 +102,54 @@ def _latest(report: QualityReport, settings: Settings) -> html.Table:
         [
             _when(r["received_at"], settings),
             r["device_uid"] or "—",
-            html.Div([html.Div(t(f"quarantine.{r['reason']}", lang)), html.Div(r["detail"], className="detail")]),
-            html.Code(r["raw"], className="raw"),
+            html.Div([html.Div(t(f"quarantine.{r['reason']}", lang)), html.Div(_explain(r, lang), className="detail")]),
+            _fields(r, settings),
         ]
         for r in report.latest
     ]
-    return _table(_heads(lang, "latest", "device", "reason", "raw"), rows, lang)
+    return _table(_heads(lang, "latest", "device", "reason", "fields"), rows, lang)
 
 
-def _offline(report: QualityReport, settings: Settings) -> html.Table:
+def offline_rows(report: QualityReport, settings: Settings) -> list[dict[str, Any]]:
+    """Meters offline, or registered but never connected (未激活), as grid rows."""
     lang = settings.language
-    rows = [
-        [
-            r["uid"],
-            _kind(r["kind"], lang),
-            r["clinic"],
-            t(f"quality.status.{r['status']}", lang),
-            _when(r["last_seen_at"], settings) or t("quality.never_seen", lang),
-            f"{r['battery_pct']}%" if r["battery_pct"] is not None else "",
-            f"{r['signal_dbm']} dBm" if r["signal_dbm"] is not None else "",
-        ]
+    return [
+        {
+            "device": r["uid"],
+            "kind": _kind(r["kind"], lang),
+            "clinic": r["clinic"],
+            "status": t(f"quality.status.{r['state']}", lang),
+            "last_seen": _when(r["last_seen_at"], settings) or t("quality.never_seen", lang),
+            "battery": f"{r['battery_pct']}%" if r["battery_pct"] is not None else "",
+            "signal": f"{r['signal_dbm']} dBm" if r["signal_dbm"] is not None else "",
+        }
         for r in report.offline
     ]
-    return _table(_heads(lang, "device", "kind", "clinic", "status", "last_seen", "battery", "signal"), rows, lang)
 
 
-def _skewed(report: QualityReport, settings: Settings) -> html.Table:
+def silent_summary(report: QualityReport, lang: str) -> str:
+    """How many meters are offline and how many never connected, whatever the list shows."""
+    counts = report.silent
+    return (
+        f"{t('quality.status.offline', lang)} {counts['offline']} · {t('quality.status.inactive', lang)} "
+        f"{counts['inactive']}"
+    )
+
+
+def skewed_rows(report: QualityReport, settings: Settings) -> list[dict[str, Any]]:
+    """Meters whose clock is off, or whose readings were refused as from the future, as grid rows."""
     lang = settings.language
-    rows = [
-        [
-            r["uid"],
-            _kind(r["kind"], lang),
-            r["clinic"],
-            _skew(r["clock_skew_s"], lang),
-            _when(r["clock_skew_at"], settings),
-        ]
+    return [
+        {
+            "device": r["uid"],
+            "kind": _kind(r["kind"], lang),
+            "clinic": r["clinic"],
+            "skew": _skew(r["clock_skew_s"], lang) if r["clock_skew_s"] is not None else "",
+            "future_refused": r["future_refused"] or "",
+            "latest": _when(r["future_latest"] or r["clock_skew_at"], settings),
+        }
         for r in report.skewed
     ]
-    return _table(_heads(lang, "device", "kind", "clinic", "skew", "latest"), rows, lang)
 
 
 def unattributed_rows(report: QualityReport, settings: Settings) -> list[dict[str, Any]]:
@@ -127,11 +170,14 @@ def unattributed_rows(report: QualityReport, settings: Settings) -> list[dict[st
 
 
 def tables(report: QualityReport, settings: Settings) -> tuple[Any, ...]:
-    """The four tables and the grid's rows, in the screen's order."""
+    """The screen's contents in its order: grid rows of refusals by meter, the latest refusals (a table), grid rows
+    of silent meters with their counts, of skewed meters, and of readings without a patient. Grids, not tables of
+    components: the browser builds a few thousand Dash components in seconds, a grid's rows in milliseconds."""
     return (
-        _by_meter(report, settings),
+        by_meter_rows(report, settings),
         _latest(report, settings),
-        _offline(report, settings),
-        _skewed(report, settings),
+        offline_rows(report, settings),
+        silent_summary(report, settings.language),
+        skewed_rows(report, settings),
         unattributed_rows(report, settings),
     )

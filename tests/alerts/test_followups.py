@@ -59,7 +59,7 @@ def entry(pid, colour, priority, overdue):
     return ListEntry(pid, "H1****1", colour, (), priority, date(2026, 5, 1), overdue, None, None)
 
 
-def test_list_order_is_colour_then_priority_then_days_overdue():
+def test_list_order_is_red_then_overdue_by_days_then_due_soonest():
     entries = [
         entry(1, Colour.GREEN, 0, 50),
         entry(2, Colour.YELLOW, 120, 3),
@@ -68,4 +68,4 @@ def test_list_order_is_colour_then_priority_then_days_overdue():
         entry(5, Colour.RED, 230, 0),
         entry(6, Colour.YELLOW, 150, 0),
     ]
-    assert [e.patient_id for e in order(entries)] == [5, 3, 6, 4, 2, 1]
+    assert [e.patient_id for e in order(entries)] == [5, 3, 1, 4, 2, 6]

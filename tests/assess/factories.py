@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, HealthRecord, PatientProfile, Reading, ReadingKind
@@ -17,7 +18,11 @@ def patient(
     diabetes: bool = False,
     registered_on: date | None = date(2025, 1, 1),
     record: HealthRecord | None = None,
+    year_only: bool = False,
 ) -> PatientProfile:
+    """A patient of `age` completed years on NOW (born on 1 January), or with only the birth year known."""
+    if not year_only:
+        record = replace(record or HealthRecord(), birth_date=date(NOW.year - age, 1, 1))
     return PatientProfile(1, "M", NOW.year - age, hypertension, diabetes, registered_on, record)
 
 

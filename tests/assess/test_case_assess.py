@@ -68,21 +68,26 @@ def test_evaluate_gives_colour_reasons_in_words_and_the_edition():
     assert out["colour"] == "yellow" and out["colour_text"] == "黄"
     # a diabetic's 2020 target is <130/80: a mean of 139/85 is above it
     assert "bp_above_target" in out["reasons"]
-    assert out["reason_texts"][out["reasons"].index("bp_above_target")] == "近期血压均值未达标"
+    assert (
+        out["reason_texts"][out["reasons"].index("bp_above_target")]
+        == "近14天均值 139/85 mmHg，目标 <130/80（合并糖尿病）"
+    )
     assert isinstance(out["priority"], float)
     json.dumps(out)  # JSON-ready as it is
 
 
 def test_english_texts_are_one_setting_away():
     out = evaluate(case(), rules=RULES, lang="en")
-    assert out["reason_texts"][out["reasons"].index("bp_above_target")] == "Recent mean BP above target"
+    assert out["reason_texts"][out["reasons"].index("bp_above_target")] == (
+        "14-day mean 139/85 mmHg, target <130/80 (with diabetes)"
+    )
 
 
 def test_ascvd_is_null_with_the_missing_fields_named():
     out = evaluate(case(), rules=RULES)
     assert (out["ascvd_10y_percent"], out["ascvd_category"], out["ascvd_category_text"]) == (None, None, None)
     assert out["ascvd_missing"] == ["waist_cm", "north", "urban", "family_history_ascvd"]
-    assert "waist_cm" in out["ascvd_note"]
+    assert "腰围" in out["ascvd_note"] and "waist_cm" not in out["ascvd_note"]
 
 
 def test_ascvd_is_computed_from_a_complete_record():

@@ -19,6 +19,7 @@ from assess.chinapar import (
     unavailable_note,
 )
 from cdm.domain import HealthRecord, PatientProfile
+from cdm.i18n import t
 from tests.assess.factories import bp, glucose
 
 ON = date(2026, 11, 23)
@@ -110,7 +111,8 @@ def test_the_category_follows_the_shown_percentage():
 def test_a_missing_field_gives_no_percentage_and_is_named(field):
     risk = ten_year_risk(profile=profile(record=replace(PAPER_RECORD, **{field: None})), systolic=130, on=ON)
     assert (risk.percent, risk.category, risk.missing) == (None, None, (field,))
-    assert field in (unavailable_note(risk, "en") or "")
+    assert t(f"ascvd.field.{field}", "zh") in (unavailable_note(risk) or "")
+    assert field not in (unavailable_note(risk) or "")  # named in Chinese, not by its code
 
 
 def test_no_record_and_no_bp_name_everything_needed():

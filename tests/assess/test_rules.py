@@ -26,14 +26,18 @@ RULES_2017 = RuleSettings(thresholds=for_edition("2017"))
 HYPO = {"glucose_hypo", "glucose_hypo_level1", "glucose_hypo_level2"}  # each in URGENT_REASONS
 
 
-def colour_of(readings, *, profile=None, follow_ups=None, rules=RULES):
-    result = assess(
+def assess_of(readings, *, profile=None, follow_ups=None, rules=RULES):
+    return assess(
         profile=profile or patient(),
         readings=readings,
         follow_ups=follow_ups or [controlled_visit()],
         now=NOW,
         rules=rules,
     )
+
+
+def colour_of(readings, *, profile=None, follow_ups=None, rules=RULES):
+    result = assess_of(readings, profile=profile, follow_ups=follow_ups, rules=rules)
     return result.colour, set(result.reasons)
 
 
@@ -148,15 +152,19 @@ def test_mean_bp_against_the_general_target_139_140(systolic, diastolic, expecte
         (60, False, "2020", (140, 90)),
         (60, True, "2020", (130, 80)),
         (64, True, "2020", (130, 80)),
-        (65, True, "2020", (150, 90)),
-        (79, True, "2020", (150, 90)),
-        (80, True, "2020", (150, 90)),
+        (65, True, "2020", (130, 80)),  # with diabetes the diabetes target governs below 80
+        (79, True, "2020", (130, 80)),
+        (80, True, "2020", (140, 90)),  # an older diabetic: loosened to <140/90 at most, never <150/90
+        (70, False, "2020", (150, 90)),
+        (80, False, "2020", (150, 90)),
         (60, True, "2017", (140, 90)),
+        (70, True, "2017", (140, 90)),
         (70, True, "2025", (130, 80)),
-        (80, True, "2025", (150, 90)),
+        (80, True, "2025", (140, 90)),
+        (80, False, "2025", (150, 90)),
     ],
 )
-def test_an_older_patients_age_target_comes_before_the_diabetes_target(age, diabetes, edition, expected):
+def test_the_diabetes_target_governs_below_80_and_never_loosens_past_140_90(age, diabetes, edition, expected):
     target = bp_target(patient(age=age, diabetes=diabetes), for_edition(edition), on=NOW)
     assert (target.systolic, target.diastolic) == expected
 
@@ -166,7 +174,7 @@ def test_an_older_patients_age_target_comes_before_the_diabetes_target(age, diab
     [
         (70, False, 145, 85, RULES, Colour.GREEN),
         (60, False, 145, 85, RULES, Colour.YELLOW),
-        (70, True, 145, 85, RULES, Colour.GREEN),  # the age's 150/90, not the diabetes 130/80
+        (70, True, 145, 85, RULES, Colour.YELLOW),  # the diabetes 130/80, not the age's 150/90
         (60, True, 132, 78, RULES, Colour.YELLOW),
         (60, False, 139, 89, RULES_2017, Colour.GREEN),
         (60, False, 140, 90, RULES_2017, Colour.YELLOW),
@@ -232,12 +240,12 @@ def test_hba1c_at_or_above_7_percent_is_yellow_with_diabetes(diabetes, hba1c, ex
     assert colour_of(diabetic_at_target(), profile=patient(diabetes=True, record=None))[0] is Colour.GREEN
 
 
-@pytest.mark.parametrize(("complications", "expected"), [((), Colour.GREEN), (("retinopathy",), Colour.YELLOW)])
-def test_complications_in_the_health_record_are_yellow(complications, expected):
-    profile = patient(record=HealthRecord(complications=complications))
-    colour, reasons = colour_of(under_control_bp(), profile=profile)
-    assert colour is expected
-    assert ("complications_recorded" in reasons) is (expected is Colour.YELLOW)
+def test_old_complications_in_the_health_record_raise_the_priority_not_the_colour():
+    plain = assess_of(under_control_bp(), profile=patient())
+    profile = patient(record=HealthRecord(complications=("retinopathy",)))
+    with_old = assess_of(under_control_bp(), profile=profile)
+    assert plain.colour is with_old.colour is Colour.GREEN
+    assert with_old.priority > plain.priority
     at_visit = colour_of(
         under_control_bp(), profile=profile, follow_ups=[visit(FollowUpClass.COMPLICATION, days_ago=2)]
     )
@@ -264,14 +272,14 @@ def test_a_complication_recorded_at_the_last_follow_up_is_red():
 def test_no_reading_within_the_monitoring_interval_is_yellow():
     stale = [bp(125, 75, ago=timedelta(days=31))]
     colour, reasons = colour_of(stale)
-    assert colour is Colour.YELLOW and "monitoring_gap" in reasons
+    assert colour is Colour.YELLOW and reasons == {"monitoring_gap"}
     fresh = [bp(125, 75, ago=timedelta(days=29))]
-    assert colour_of(fresh)[0] is Colour.GREEN
+    assert colour_of(fresh) == (Colour.YELLOW, {"bp_not_recent"})
 
 
-def test_newly_registered_patients_have_no_monitoring_gap_yet():
+def test_newly_registered_patients_have_no_monitoring_gap_yet_but_are_not_green_without_a_reading():
     profile = patient(registered_on=(NOW - timedelta(days=3)).date())
-    assert colour_of([], profile=profile, follow_ups=[])[0] is Colour.GREEN
+    assert colour_of([], profile=profile, follow_ups=[]) == (Colour.YELLOW, {"bp_not_recent"})
 
 
 def test_follow_up_overdue_is_yellow():

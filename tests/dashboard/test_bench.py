@@ -18,6 +18,9 @@ def test_the_dashboard_benchmark_reports_every_screen(admin_db_url: str) -> None
     assert figures["patients"] == 600
     assert 0 < figures["readings"] <= 600 * 4
     screens = ("county", "county_mix", "township", "township_worklist", "team_county_screen", "alert_console")
+    screens += ("followups_township", "followups_county", "search_name_team", "search_name_county")
+    screens += ("search_phone_township", "person", "patient_page")
+    screens += ("quality", "quality_township")
     for screen in screens:
         assert figures[f"{screen}_p50_ms"] > 0 and figures[f"{screen}_p95_ms"] >= figures[f"{screen}_p50_ms"]
     assert figures["summary_refresh_s"] >= 0 and figures["summary_first_refresh_s"] >= 0 and figures["build_s"] > 0

@@ -82,7 +82,7 @@ def test_each_role_sees_only_its_own_patients_and_alerts(scene: Scene, browser: 
         expect(page).to_have_url(re.compile(r"/followups$"))
         page.goto("/")
         _expect_managed(page, _managed(conn, "p.team_id = (select id from care_team where code = 'demo-team01')"))
-        expect(page.locator("#nav")).not_to_contain_text("预警处置")
+        expect(page.locator("#nav")).not_to_contain_text("预警监控")
 
 
 def test_a_township_acknowledges_an_alert_on_its_screen(scene: Scene, browser: Browser) -> None:
@@ -107,24 +107,46 @@ def test_a_township_acknowledges_an_alert_on_its_screen(scene: Scene, browser: B
     assert event.fetchall() == [("town.li",)]
 
 
-def test_a_township_records_an_action_and_closes_an_alert(scene: Scene, browser: Browser) -> None:
-    conn = scene.conn
+def test_a_township_handles_an_alert_step_by_step_and_what_it_types_survives_refreshes(
+    scene: Scene, browser: Browser
+) -> None:
+    conn, typed = scene.conn, "已电话随访，复测血压 138/86"
     with signed_in(browser, scene.dashboard.url, "town.li") as page:
-        page.wait_for_selector("table.worklist tr.alert-row")
-        row = page.locator("table.worklist tr.alert-row").first
-        alert_id = int(str(row.get_attribute("id")).removeprefix("alert-row-"))
-        row.locator(".btn-act").click()
-        expect(page.locator(f"#alert-row-{alert_id} td.status")).to_have_text("已处置", timeout=15_000)
+        page.wait_for_selector("table.worklist tr.alert-open")
+        first = page.locator("table.worklist tr.alert-open").first
+        alert_id = int(str(first.get_attribute("id")).removeprefix("alert-row-"))
         row = page.locator(f"#alert-row-{alert_id}")
-        row.locator(".btn-close").click()  # without an outcome: refused, and says why
-        expect(row.locator(".wl-msg")).to_contain_text("未执行")
-        row.locator(".wl-outcome input").fill("已电话随访，复测血压 138/86")
+        expect(row.locator("td.due")).to_contain_text("升级")  # the time left before escalation, or that it came
+        row.locator(".wl-outcome input").fill(typed)
+        row.locator(".btn-act").click()  # before acknowledging: refused, in Chinese, and nothing done
+        expect(row.locator(".wl-msg")).to_contain_text("请先点击“确认”")
+        row.locator(".btn-ack").click()
+        expect(row.locator("td.status")).to_have_text("已确认", timeout=15_000)  # updated in place
+        clock = page.locator("#township-updated-at")
+        before = clock.inner_text()
+        expect(clock).not_to_have_text(before, timeout=15_000)  # another refresh has come and gone
+        expect(row.locator(".wl-outcome input")).to_have_value(typed)
+        row.locator(".btn-act").click()
+        expect(row.locator("td.status")).to_have_text("已处置", timeout=15_000)
+        expect(row.locator(".wl-outcome input")).to_have_value(typed)
+        page.once("dialog", lambda dialog: dialog.accept())  # 确定关闭此预警？
         row.locator(".btn-close").click()
         expect(page.locator(f"#alert-row-{alert_id}")).to_have_count(0, timeout=15_000)
+        expect(page.locator(f"#closed-row-{alert_id}")).to_contain_text(typed, timeout=15_000)
+        screenshot(page, "township-closed.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        other = page.locator("table.worklist tr.alert-row").first
+        other.scroll_into_view_if_needed()
+        expect(other.locator(".btn-ack")).to_be_in_viewport()
+        screenshot(page, "township-phone.png")
     state = conn.execute("select status, action, outcome from alert where id = %s", (alert_id,)).fetchone()
-    assert state == ("closed", "phone_call", "已电话随访，复测血压 138/86")
+    assert state == ("closed", "phone_call", typed)
+    events = conn.execute(
+        "select event from alert_event where alert_id = %s and actor = 'town.li' order by id", (alert_id,)
+    )
+    assert events.fetchall() == [("acknowledged",), ("actioned",), ("closed",)]  # each step explicit, none silent
     actions = conn.execute("select action from audit_event where action like 'alert_%' order by id").fetchall()
-    assert actions == [("alert_act",), ("alert_close",)]
+    assert actions == [("alert_acknowledge",), ("alert_act",), ("alert_close",)]
 
 
 def test_the_alert_console_and_the_log_in_page(scene: Scene, browser: Browser) -> None:
@@ -167,3 +189,27 @@ def test_screens_are_drawn_in_the_traffic_light_colours(scene: Scene, browser: B
         target = screenshot(page, "township-county-view.png")
     counts = colour_counts(target)
     assert counts[(0xC6, 0x28, 0x28)] > 2_000 and counts[(0x2E, 0x7D, 0x32)] > 2_000
+
+
+def test_the_wall_screen_fits_one_1920x1080_display_and_a_township_sees_its_own_name(
+    scene: Scene, browser: Browser
+) -> None:
+    with signed_in(browser, scene.dashboard.url, "county.wang") as page:
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.goto("/?kiosk=1")
+        _expect_managed(page, _managed(scene.conn, "true"))
+        page.wait_for_selector("#county-chart .ytick text")
+        for turn in ("county-kiosk-main", "county-kiosk-trend", "county-kiosk-townships"):
+            show = (
+                "turn => document.querySelectorAll('.kiosk-turn')"
+                ".forEach(e => e.style.display = e.id === turn ? '' : 'none')"
+            )
+            page.evaluate(show, turn)  # each panel in its turn, without waiting for the rotation
+            height = page.evaluate("document.documentElement.scrollHeight")
+            assert height <= 1080, (turn, height)
+            screenshot(page, f"wall-{turn.removeprefix('county-kiosk-')}.png")
+        expect(page.locator("#nav")).to_be_hidden()
+    with signed_in(browser, scene.dashboard.url, "town.li") as page:
+        page.goto("/")
+        expect(page.locator(".screen-header h1")).to_contain_text(scene.township_name)
+        expect(page.locator(".screen-header h1")).not_to_contain_text("示范县")

@@ -174,6 +174,7 @@ def test_alerts_table_speaks_chinese_and_never_shows_a_full_number() -> None:
     alerts = _alerts(
         {
             "alert_id": 2,
+            "patient_id": 2,
             "opened_at": datetime(2025, 3, 14, 6, 25, tzinfo=UTC),
             "township": "城关镇",
             "village": "东村",
@@ -188,6 +189,7 @@ def test_alerts_table_speaks_chinese_and_never_shows_a_full_number() -> None:
         },
         {
             "alert_id": 1,
+            "patient_id": 1,
             "opened_at": datetime(2025, 3, 13, 23, 0, tzinfo=UTC),
             "township": "河口乡",
             "village": None,

@@ -8,7 +8,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from dashboard.quality.repo import AttributionError, attribute, quality_report, safe_raw
+from dashboard.quality.repo import AttributionError, attribute, message_fields, quality_report, safe_raw
 
 from .server import dashboard_settings
 from .work_builder import WorkCounty, work_county
@@ -175,3 +175,30 @@ def test_a_township_cannot_match_outside_its_scope(
     assert refused.value.key == key
     still = county.conn.execute("select count(*) from reading where patient_id is null").fetchone()
     assert still == (2,)
+
+
+def test_a_meter_that_never_connected_is_inactive_not_offline(county: WorkCounty) -> None:
+    county.device("bp-09", "bp", "v01a")  # registered, never seen: no reading, status or heartbeat
+    report = quality_report(county.conn, principal=county.users["town.wang"], now=county.now)
+    assert [(r["uid"], r["state"]) for r in report.offline] == [("glu-01", "offline"), ("bp-09", "inactive")]
+
+
+def test_the_skew_panel_lists_every_meter_whose_readings_were_refused_as_from_the_future(county: WorkCounty) -> None:
+    future = b'{"v": 1, "kind": "bp", "device_id": "bp-01", "seq": 5, "measured_at": "2099-01-01T00:00:00+00:00"}'
+    county.conn.execute(
+        "insert into quarantine (received_at, topic, device_uid, reason, detail, raw)"
+        " values (%s, 't', 'bp-01', 'measured_in_future', 'measured_at is 9 s after arrival', %s)",
+        (county.now, future),
+    )
+    report = quality_report(county.conn, principal=county.users["town.wang"], now=county.now)
+    assert [(r["uid"], r["future_refused"]) for r in report.skewed] == [("bp-01", 1)]
+    refused = next(r for r in report.latest if r["reason"] == "measured_in_future")
+    assert ("device_id", "bp-01") in refused["fields"]
+    assert ("measured_at", "2099-01-01T00:00:00+00:00") in refused["fields"]
+
+
+def test_a_refused_message_is_shown_as_labelled_masked_fields() -> None:
+    fields = message_fields(RAW.replace(b"\xff", b"1"))
+    assert fields == [("v", "1"), ("patient.scheme", "id_card"), ("patient.value", "110****002X"),
+                      ("phone", "138****5678"), ("sbp", "1")]  # fmt: skip
+    assert message_fields(b"\x00\x01hello") is None and message_fields(b"[1, 2]") is None

@@ -175,8 +175,9 @@ def test_nobody_acts_on_an_alert_outside_their_scope(conn: psycopg.Connection) -
     he = township_user(c, "t02")
     he = Principal(make_account(conn, "town.he", Role.TOWNSHIP, township="t02").user_id, *vars_of(he)[1:])
     other = int(alerts_repo.open_alerts(conn, principal=li, limit=5)["alert_id"].iloc[0])
-    with pytest.raises(TransitionError, match="no alert"):
+    with pytest.raises(TransitionError) as refused:
         alert_actions.apply(conn, principal=he, alert_id=other, move="acknowledge", now=NOW, screen="township")
+    assert getattr(refused.value, "key", None) == "alerts.refused.other"  # the catalogue's words, never English
     assert conn.execute("select status from alert where id = %s", (other,)).fetchone() == ("open",)
     assert conn.execute("select count(*) from audit_event").fetchone() == (0,)
     status = alert_actions.apply(conn, principal=li, alert_id=other, move="acknowledge", now=NOW, screen="township")
@@ -184,3 +185,45 @@ def test_nobody_acts_on_an_alert_outside_their_scope(conn: psycopg.Connection) -
     assert conn.execute("select action, patient_id is not null from audit_event").fetchall() == [
         ("alert_acknowledge", True)
     ]
+
+
+def test_a_step_before_acknowledging_is_refused_and_a_closed_alert_is_listed_as_recently_closed(
+    conn: psycopg.Connection,
+) -> None:
+    from dashboard.alerts import service as alert_actions
+
+    from .accounts import make_account
+
+    c = small_county(conn)
+    li = township_user(c, "t01")
+    li = Principal(make_account(conn, li.username, Role.TOWNSHIP, township="t01").user_id, *vars_of(li)[1:])
+    alert_id = int(alerts_repo.open_alerts(conn, principal=li, limit=5)["alert_id"].iloc[0])
+    for move in ("act", "close"):
+        with pytest.raises(alert_actions.Refused) as refused:
+            alert_actions.apply(
+                conn, principal=li, alert_id=alert_id, move=move, action="phone_call", outcome="好转", now=NOW,
+                screen="township",
+            )  # fmt: skip
+        assert refused.value.key == "alerts.refused.ack_first"
+    assert conn.execute("select status, acknowledged_at from alert where id = %s", (alert_id,)).fetchone() == (
+        "open",
+        None,
+    )  # no silent acknowledgement
+    steps = (("acknowledge", None), ("act", "phone_call"))
+    for move, action in steps:
+        alert_actions.apply(conn, principal=li, alert_id=alert_id, move=move, action=action, now=NOW, screen="township")
+    with pytest.raises(alert_actions.Refused) as refused:
+        alert_actions.apply(
+            conn, principal=li, alert_id=alert_id, move="close", outcome="  ", now=NOW, screen="township"
+        )
+    assert refused.value.key == "alerts.refused.outcome"
+    alert_actions.apply(
+        conn, principal=li, alert_id=alert_id, move="close", outcome="已转诊", now=NOW, screen="township"
+    )
+    closed = alerts_repo.recently_closed(conn, principal=li, now=NOW, limit=5)
+    assert closed[["alert_id", "outcome"]].values.tolist()[0] == [alert_id, "已转诊"]  # the newest first
+    assert "*" in closed["patient"].iloc[0]  # masked
+    assert alerts_repo.recently_closed(conn, principal=li, now=NOW + timedelta(days=8), limit=5).empty
+    with pytest.raises(alert_actions.Refused) as refused:
+        alert_actions.apply(conn, principal=li, alert_id=alert_id, move="acknowledge", now=NOW, screen="township")
+    assert refused.value.key == "alerts.refused.closed"

@@ -98,7 +98,11 @@ def test_refresh_lists_the_latest_alerts_masked_with_their_delivery(dashboard: R
         login(client, "county.wang")
         response = _refresh(client)
     alerts = response["county-alerts"]
-    assert _texts_of_class(alerts, "patient")[:2] == ["H33****0002", "H33****0009"]
+    links = _texts_of_class(alerts, "patient")[:2]  # each patient a link to their record
+    assert [(a["props"]["children"], a["props"]["href"].startswith("/patient/")) for a in links] == [
+        ("H33****0002", True),
+        ("H33****0009", True),
+    ]
     assert _texts_of_class(alerts, "notified notified-ok") == ["2/2 已送达"]
     assert _texts_of_class(alerts, "notified notified-failed") == ["1/2 已送达 · 1 条失败"]
     assert "血糖≤3.9 mmol/L（低血糖），需紧急处理" in _texts_of_class(alerts, "reasons")[0]

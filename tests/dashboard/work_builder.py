@@ -73,8 +73,9 @@ class WorkCounty:
         registered_days_ago: int = 400,
         diabetes: bool = False,
         phone: str | None = None,
+        person: tuple[str, str | None] | None = None,
     ) -> int:
-        """A patient known in tests by `name` (never stored: the registry keeps no names)."""
+        """A patient known in tests by `name`; `person` is the (name, address) kept apart, as an import keeps it."""
         pid = self._one(
             "insert into patient (health_card_no, sex, birth_year, hypertension, diabetes, village_id, team_id,"
             " registered_at, id_card_masked) values (%s, 'F', 1958, true, %s, %s, %s, %s, %s) returning id",
@@ -97,6 +98,10 @@ class WorkCounty:
             )
         if phone:
             self.conn.execute("insert into patient_contact (patient_id, phone) values (%s, %s)", (pid, phone))
+        if person:
+            self.conn.execute(
+                "insert into patient_person (patient_id, name, address) values (%s, %s, %s)", (pid, *person)
+            )
         return pid
 
     def visit(self, name: str, *, days_ago: int, cls: str = "controlled", next_due_in: int | None = None) -> None:
@@ -201,10 +206,12 @@ def work_county(conn: psycopg.Connection, *, now: datetime | None = None) -> Wor
     c.device("bp-01", "bp", "v01a")
     c.device("glu-01", "glucose", "v01a")
     c.device("bp-02", "bp", "v02a")
-    c.patient("A-red", village="v01a", team="A", colour="red", phone="13812345678")
+    c.patient("A-red", village="v01a", team="A", colour="red", phone="13812345678", person=("张秀英", "东村3组12号"))
     c.patient("A-yellow", village="v01a", team="A", colour="yellow", colour_days_ago=30)
     c.visit("A-yellow", days_ago=10, next_due_in=90)
-    c.patient("A-green", village="v01a", team="A", colour="green", colour_days_ago=200, diabetes=True)
+    c.patient(
+        "A-green", village="v01a", team="A", colour="green", colour_days_ago=200, diabetes=True, person=("李建国", None)
+    )
     c.visit("A-green", days_ago=100, next_due_in=90)
     c.patient("B-yellow", village="v01a", team="B", colour="yellow", colour_days_ago=3)
     c.visit("B-yellow", days_ago=40, next_due_in=90)

@@ -115,3 +115,12 @@ def test_times_in_the_future_or_beyond_the_buffer_are_refused_with_reasons_and_c
     assert "clock" in rows[0][1] and "30 days" in rows[1][1]
     assert bytes(rows[0][2]) == ahead.payload
     assert one(conn, "select quarantined_count from device where uid = %s", county.bp_meter) == 2
+
+
+def test_a_reading_refused_as_from_the_future_still_records_the_meters_clock_skew(setup):
+    # The data-quality screen's skew panel and its quarantine must agree: a clock two hours fast shows in both.
+    conn, county, ctx = setup
+    card = next(iter(county.patients))
+    store(conn, ctx, bp_message(county, county_code=COUNTY, card=card, seq=1, sbp=130, dbp=80, ago=-timedelta(hours=2)))
+    assert one(conn, "select reason from quarantine") == "measured_in_future"
+    assert 7190 <= one(conn, "select clock_skew_s from device where uid = %s", county.bp_meter) <= 7201

@@ -139,3 +139,37 @@ def test_the_minute_job_settles_a_sitting_when_the_county_has_gone_quiet(setup, 
         jobs.settle_sittings(Settings(database_url=db_url, county_code=COUNTY, _env_file=None))
     conn.rollback()  # see what the job committed
     assert confirmed(conn) is True, "a single critical reading left alone for the whole gap confirms itself"
+
+
+def test_a_sitting_that_does_not_confirm_lowers_closes_and_tells_both_centres(setup):
+    conn, county, ctx = setup
+    card = next(iter(county.patients))
+    # 150, 182, 148 a minute apart (mean 160/91): red and alerted at the 182, at once.
+    assert batch(conn, county, ctx, (1, 150, 90, 3 * MIN), (2, 182, 96, 2 * MIN), card=card).alerts == 1
+    assert batch(conn, county, ctx, (3, 148, 88, MIN), card=card).alerts == 0
+    with conn.transaction():
+        settled = settle_sittings(conn, patient_ids=[], now=datetime.now(UTC) + 12 * MIN, rules=ctx.alerting.rules)
+    assert list(settled.values()) == [False]
+    severity, status, outcome = conn.execute("select severity, status, outcome from alert").fetchone()
+    assert (severity, status) == ("warning", "closed") and outcome.startswith("复测未证实")
+    sent = conn.execute(
+        "select recipient, body->>'title' from notification where purpose = 'sitting_unconfirmed' order by recipient"
+    ).fetchall()
+    assert [r for r, _ in sent] == ["county", "township"] and all("复测未证实" in title for _, title in sent)
+    colour, reasons = conn.execute("select colour, reasons from assessment_current").fetchone()
+    assert colour == "yellow" and "bp_critical" not in reasons and "bp_grade2" in reasons
+
+
+def test_an_acknowledged_alert_its_sitting_did_not_confirm_stays_for_its_owner_to_close(setup):
+    from alerts.workflow.service import acknowledge
+
+    conn, county, ctx = setup
+    card = next(iter(county.patients))
+    assert batch(conn, county, ctx, (1, 182, 96, 9 * MIN), card=card).alerts == 1
+    alert_id = conn.execute("select id from alert").fetchone()[0]
+    with conn.transaction():
+        acknowledge(conn, alert_id=alert_id, actor="township-doctor", now=datetime.now(UTC))
+    batch(conn, county, ctx, (2, 150, 90, 8 * MIN), card=card)
+    with conn.transaction():
+        settle_sittings(conn, patient_ids=[], now=datetime.now(UTC) + 2 * MIN, rules=ctx.alerting.rules)
+    assert conn.execute("select severity, status from alert").fetchone() == ("warning", "acknowledged")

@@ -1,0 +1,264 @@
+"""The administration screen's actions: the same service functions as `cdm users`, `cdm devices` and `cdm contacts`,
+for an administrator only, each audited, each refusal a catalogue key the screen shows in the user's language.
+
+Refusals are checked before the command line's functions run, so that what the screen says is specific (a taken
+name, a weak password, the last administrator); a refusal of those functions that was not foreseen is still shown,
+never swallowed. Credentials made here (a meter's MQTT password, an administrator's TOTP set-up URI) are returned
+once to be shown once; they are never logged or audited.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import psycopg
+
+from alerts.workflow import repo as workflow_repo
+from dashboard import audit
+from dashboard.access import Principal, Role
+from dashboard.admin import repo
+from dashboard.auth import credentials, service, sessions
+from dashboard.auth import repo as auth_repo
+from ingest.devices import service as devices
+
+SCREEN = "admin"
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")  # the app_user check constraint (migration 0020)
+CONTACT_ROLES = ("centre", "on_duty", "team")
+CHANNELS = ("webhook", "wecom", "sms", "email")
+# What the device registry's refusals (ingest.devices.logic) say, and the catalogue's words for them.
+_REGISTRY_REFUSALS = (
+    ("the serial", "admin.refused.meter_identity"),
+    ("the IMEI", "admin.refused.meter_identity"),
+    ("the meter id", "admin.refused.meter_identity"),
+)
+
+
+@dataclass
+class Refused(Exception):
+    """An action refused for a reason the administrator can act on: `key` and `values` name the catalogue text."""
+
+    key: str
+    values: dict[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def require_admin(principal: Principal) -> Principal:
+    """The principal, when an administrator; PermissionError otherwise."""
+    if principal.role is not Role.ADMIN:
+        raise PermissionError("administration is for administrators")
+    return principal
+
+
+def _record(conn: psycopg.Connection, by: Principal, action: str, **detail: object) -> None:
+    audit.record(conn, principal=by, action=action, screen=SCREEN, detail=detail)
+
+
+def _place(conn: psycopg.Connection, role: Role, code: str) -> tuple[int, int | None, int | None]:
+    """(county, township, team) ids of the scope a role needs, from a township or team code."""
+    if role is Role.TEAM:
+        team = auth_repo.team_place(conn, code) if code else None
+        if team is None:
+            raise Refused("admin.refused.unknown_team" if code else "admin.refused.no_scope", {"code": code})
+        return team[2], team[1], team[0]
+    if role is Role.TOWNSHIP:
+        township = auth_repo.region_id(conn, code, level="township") if code else None
+        county = auth_repo.township_county(conn, township) if township else None
+        if township is None or county is None:
+            raise Refused("admin.refused.unknown_township" if code else "admin.refused.no_scope", {"code": code})
+        return county, township, None
+    county = auth_repo.first_county(conn)
+    if county is None:
+        raise Refused("admin.refused.no_county")
+    return county, None, None
+
+
+def _check_password(password: str, *, username: str, min_length: int, lang: str) -> None:
+    try:
+        service.check_password(password, username=username, min_length=min_length, lang=lang)
+    except service.AccountError as exc:
+        raise Refused("admin.refused.text", {"text": str(exc)}) from None
+
+
+def add_account(
+    conn: psycopg.Connection,
+    *,
+    by: Principal,
+    username: str,
+    display_name: str,
+    role: Role,
+    scope_code: str,
+    password: str,
+    min_length: int,
+    lang: str,
+) -> str | None:
+    """Create an account (as `cdm users add`); an administrator's TOTP set-up URI, to show once."""
+    require_admin(by)
+    name = username.strip().lower()
+    if not USERNAME.match(name):
+        raise Refused("admin.refused.username_format")
+    if auth_repo.account_by_username(conn, name) is not None:
+        raise Refused("admin.refused.username_taken", {"username": name})
+    _check_password(password, username=name, min_length=min_length, lang=lang)
+    _, township, team = _place(conn, role, scope_code.strip())
+    with conn.transaction():
+        created = service.create_account(
+            conn,
+            username=name,
+            password=password,
+            role=role,
+            display_name=display_name.strip(),
+            township_code=scope_code.strip() if role is Role.TOWNSHIP else None,
+            team_code=scope_code.strip() if role is Role.TEAM else None,
+            county_code=None,
+            min_password_length=min_length,
+        )
+        _record(conn, by, "account_created", account=name, role=str(role), township_id=township, team_id=team)
+    return created.totp_uri
+
+
+def _existing(conn: psycopg.Connection, username: str) -> tuple[str, str, bool]:
+    name = (username or "").strip().lower()
+    if not name:
+        raise Refused("admin.refused.no_account")
+    found = repo.account_role(conn, name)
+    if found is None:
+        raise Refused("admin.refused.unknown_account", {"username": name})
+    return name, found[0], found[1]
+
+
+def _keep_an_admin(conn: psycopg.Connection, *, by: Principal, name: str, role: str) -> None:
+    """Refuse taking away an administrator when it is oneself or the last one still able to sign in."""
+    if name == by.username:
+        raise Refused("admin.refused.self")
+    if role == Role.ADMIN and repo.other_active_admins(conn, name) == 0:
+        raise Refused("admin.refused.last_admin")
+
+
+def set_disabled(conn: psycopg.Connection, *, by: Principal, username: str, disabled: bool, now: datetime) -> int:
+    """Disable an account (its sessions end) or enable it again (as `cdm users disable`); sessions ended."""
+    require_admin(by)
+    with conn.transaction():
+        name, role, _ = _existing(conn, username)
+        if disabled:
+            _keep_an_admin(conn, by=by, name=name, role=role)
+        return sessions.set_disabled(conn, username=name, disabled=disabled, by=by, now=now)
+
+
+def reset_password(
+    conn: psycopg.Connection, *, by: Principal, username: str, password: str, min_length: int, lang: str, now: datetime
+) -> int:
+    """Set a new password (as `cdm users set-password`); every session of the account ends. Sessions ended."""
+    require_admin(by)
+    name, _, _ = _existing(conn, username)
+    _check_password(password, username=name, min_length=min_length, lang=lang)
+    return sessions.change_password(conn, username=name, password=password, min_length=min_length, by=by, now=now)
+
+
+def sign_out(conn: psycopg.Connection, *, by: Principal, username: str, now: datetime) -> int:
+    """End every session of an account (as `cdm users sign-out`); how many."""
+    require_admin(by)
+    name, _, _ = _existing(conn, username)
+    return sessions.sign_out_everywhere(conn, username=name, by=by, now=now)
+
+
+def set_role(
+    conn: psycopg.Connection, *, by: Principal, username: str, role: Role, scope_code: str, now: datetime
+) -> tuple[int, str | None]:
+    """Give an account another role and scope; its sessions end (what it may see changed). Sessions ended, and a
+    TOTP set-up URI to show once when it became an administrator without a second factor."""
+    require_admin(by)
+    with conn.transaction():
+        name, current, _ = _existing(conn, username)
+        if current == Role.ADMIN and role is not Role.ADMIN:
+            _keep_an_admin(conn, by=by, name=name, role=current)
+        place = _place(conn, role, scope_code.strip())
+        secret = credentials.new_totp_secret() if role is Role.ADMIN and not repo.has_totp(conn, name) else None
+        repo.set_role(conn, username=name, role=str(role), place=place, totp_secret=secret)
+        ended = sessions.sign_out_everywhere(conn, username=name, by=by, now=now)
+        _record(conn, by, "account_role_changed", account=name, role=str(role), was=current)
+    return ended, credentials.provisioning_uri(secret, username=name) if secret else None
+
+
+def _registry_refusal(exc: Exception) -> Refused:
+    text = str(exc)
+    for start, key in _REGISTRY_REFUSALS:
+        if text.startswith(start):
+            return Refused(key)
+    return Refused("admin.refused.meter", {"reason": text})
+
+
+def provision(
+    conn: psycopg.Connection, *, by: Principal, kind: str, clinic_code: str, serial: str, imei: str, now: datetime
+) -> dict[str, str]:
+    """Register a meter and issue its MQTT credentials (as `cdm devices provision`): returned to show once."""
+    require_admin(by)
+    clinic_code, serial, imei = clinic_code.strip(), serial.strip(), imei.strip()
+    if kind not in ("bp", "glucose") or not (clinic_code and serial and imei):
+        raise Refused("admin.refused.missing")
+    if repo.village(conn, clinic_code) is None:
+        raise Refused("admin.refused.unknown_clinic", {"code": clinic_code})
+    with conn.transaction():
+        try:
+            creds = devices.provision(
+                conn, kind=kind, clinic_code=clinic_code, serial=serial, imei=imei, now=now  # type: ignore[arg-type]
+            )
+        except devices.RegistryError as exc:
+            raise _registry_refusal(exc) from None
+        _record(conn, by, "meter_provisioned", meter=creds.uid, clinic=clinic_code)
+    return {"uid": creds.uid, "username": creds.username, "password": creds.password}
+
+
+def move(conn: psycopg.Connection, *, by: Principal, uid: str, clinic_code: str, now: datetime) -> str:
+    """Record that a meter now stands in another village clinic (as `cdm devices move`); the clinic's name."""
+    require_admin(by)
+    uid, clinic_code = uid.strip(), clinic_code.strip()
+    if not repo.meter_active(conn, uid):
+        raise Refused("admin.refused.unknown_meter", {"uid": uid})
+    clinic = repo.village(conn, clinic_code)
+    if clinic is None:
+        raise Refused("admin.refused.unknown_clinic", {"code": clinic_code})
+    with conn.transaction():
+        devices.move(conn, uid=uid, clinic_code=clinic_code, at=now)
+        _record(conn, by, "meter_moved", meter=uid, clinic=clinic_code)
+    return clinic
+
+
+def revoke(conn: psycopg.Connection, *, by: Principal, uid: str, now: datetime) -> None:
+    """Revoke a meter (as `cdm devices revoke`): the next broker files leave it out."""
+    require_admin(by)
+    uid = uid.strip()
+    if not repo.meter_active(conn, uid):
+        raise Refused("admin.refused.unknown_meter", {"uid": uid})
+    with conn.transaction():
+        devices.revoke(conn, uid=uid, now=now)
+        _record(conn, by, "meter_revoked", meter=uid)
+
+
+def add_contact(conn: psycopg.Connection, *, by: Principal, role: str, channel: str, address: str, code: str) -> None:
+    """Register where a centre, the on-duty person or a team is reached (as `cdm contacts add`). The address is
+    not audited (it may be a phone number); the channel and owner are."""
+    require_admin(by)
+    address, code = address.strip(), code.strip()
+    if role not in CONTACT_ROLES or channel not in CHANNELS or not address or not code:
+        raise Refused("admin.refused.contact")
+    region_id, team_id = repo.owner(conn, code)
+    if region_id is None and team_id is None:
+        raise Refused("admin.refused.unknown_region", {"code": code})
+    with conn.transaction():
+        workflow_repo.add_contact(
+            conn, role=role, channel=channel, address=address, region_id=region_id, team_id=team_id
+        )
+        _record(conn, by, "contact_added", role=role, channel=channel, owner=code)
+
+
+def deactivate_contact(conn: psycopg.Connection, *, by: Principal, contact_id: int) -> None:
+    """Switch a contact off; past notifications keep their address."""
+    require_admin(by)
+    with conn.transaction():
+        if not repo.deactivate_contact(conn, contact_id):
+            raise Refused("admin.refused.unknown_contact", {"id": contact_id})
+        _record(conn, by, "contact_deactivated", contact=contact_id)

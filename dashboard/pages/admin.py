@@ -1,0 +1,337 @@
+"""The administration screen: accounts (add, disable, enable, reset password, role and scope, sign out everywhere),
+meters (provision with credentials shown once, move to another village clinic, revoke) and notification contacts.
+Administrators only; every action goes through dashboard.admin.service, which audits it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import psycopg
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from cdm.i18n import t
+from dashboard.access import Principal, Role, current_principal
+from dashboard.admin import repo
+from dashboard.admin import service as admin
+from dashboard.grid_locale import locale_text
+from dashboard.runtime import current
+
+log = logging.getLogger(__name__)
+
+dash.register_page(
+    __name__, path="/admin", name="admin", title=lambda **_: t("admin.title", current().settings.language)
+)
+
+STATUS = "admin-status"
+ACCOUNTS, METERS, CONTACTS = "admin-accounts", "admin-meters", "admin-contacts"
+# Form fields of each section, by id; buttons by id with the action they run.
+ACCOUNT_FIELDS = ("admin-username", "admin-display-name", "admin-role", "admin-scope", "admin-password")
+ACCOUNT_BUTTONS = ("admin-add", "admin-disable", "admin-enable", "admin-reset", "admin-set-role", "admin-sign-out")
+METER_FIELDS = ("admin-kind", "admin-clinic", "admin-serial", "admin-imei", "admin-meter")
+METER_BUTTONS = ("admin-provision", "admin-move", "admin-revoke")
+CONTACT_FIELDS = ("admin-contact-role", "admin-channel", "admin-address", "admin-owner", "admin-contact-id")
+CONTACT_BUTTONS = ("admin-add-contact", "admin-deactivate-contact")
+MESSAGE = {ACCOUNTS: "admin-accounts-message", METERS: "admin-meters-message", CONTACTS: "admin-contacts-message"}
+GRID_COLUMNS = {
+    ACCOUNTS: ("username", "display_name", "role", "scope", "state", "last_login"),
+    METERS: ("uid", "kind", "clinic", "provisioned", "state"),
+    CONTACTS: ("id", "for", "channel", "address"),
+}
+
+
+def _admin() -> Principal:
+    return admin.require_admin(current_principal())
+
+
+def _grid(grid_id: str, lang: str) -> dag.AgGrid:
+    cols = [{"field": c, "headerName": t(f"admin.col.{c}", lang) if c != "id" else "#", "flex": 1, "minWidth": 80}
+            for c in GRID_COLUMNS[grid_id]]  # fmt: skip
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=cols,
+        rowData=[],
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        dashGridOptions={"localeText": locale_text(lang)},
+        style={"width": "100%", "height": "260px"},
+        className="ag-theme-alpine followups-grid",
+    )
+
+
+def _field(field_id: str, label: str, control: Any) -> html.Div:
+    return html.Div(className="form-field", children=[html.Label(label, htmlFor=field_id), control])
+
+
+def _input(field_id: str, key: str, lang: str, *, kind: str = "text") -> html.Div:
+    return _field(field_id, t(key, lang), dcc.Input(id=field_id, type=kind, value="", autoComplete="off"))
+
+
+def _choice(field_id: str, key: str, lang: str, options: list[tuple[str, str]]) -> html.Div:
+    choices = [{"label": label, "value": value} for value, label in options]
+    return _field(field_id, t(key, lang), dcc.Dropdown(id=field_id, options=choices, value=options[0][0],
+                                                       clearable=False))  # fmt: skip
+
+
+def _buttons(ids: tuple[str, ...], keys: tuple[str, ...], lang: str) -> html.Div:
+    return html.Div(className="admin-buttons", children=[
+        html.Button(t(key, lang), id=i, n_clicks=0, className="primary" if n == 0 else "") for n, (i, key) in
+        enumerate(zip(ids, keys, strict=True))
+    ])  # fmt: skip
+
+
+def _section(grid_id: str, title: str, fields: list[html.Div], buttons: html.Div) -> html.Section:
+    return html.Section(className="panel", children=[
+        html.H2(title), _grid(grid_id, current().settings.language),
+        html.Div(className="visit-form", children=fields), buttons,
+        html.Div(id=MESSAGE[grid_id], className="form-message", role="status"),
+    ])  # fmt: skip
+
+
+def layout(**_query: str) -> html.Div:
+    """Three sections, each a list and the actions on it; refused to anyone but an administrator."""
+    lang = current().settings.language
+    try:
+        _admin()
+    except PermissionError:
+        return html.Div(className="screen", children=[html.H1(t("admin.forbidden", lang), id=STATUS)])
+    roles = [(str(r), t(f"admin.role.{r}", lang)) for r in (Role.TOWNSHIP, Role.TEAM, Role.COUNTY, Role.ADMIN)]
+    accounts = [
+        _input("admin-username", "admin.field.username", lang),
+        _input("admin-display-name", "admin.field.display_name", lang),
+        _choice("admin-role", "admin.field.role", lang, roles),
+        _input("admin-scope", "admin.field.scope", lang),
+        _input("admin-password", "admin.field.password", lang, kind="password"),
+    ]
+    meters = [
+        _choice("admin-kind", "admin.field.kind", lang, [("bp", t("quality.kind.bp", lang)),
+                                                         ("glucose", t("quality.kind.glucose", lang))]),
+        _input("admin-clinic", "admin.field.clinic", lang),
+        _input("admin-serial", "admin.field.serial", lang),
+        _input("admin-imei", "admin.field.imei", lang),
+        _input("admin-meter", "admin.field.meter", lang),
+    ]  # fmt: skip
+    contacts = [
+        _choice("admin-contact-role", "admin.field.contact_role", lang,
+                [(r, t(f"admin.contact_role.{r}", lang)) for r in admin.CONTACT_ROLES]),
+        _choice("admin-channel", "admin.field.channel", lang, [(c, c) for c in admin.CHANNELS]),
+        _input("admin-address", "admin.field.address", lang),
+        _input("admin-owner", "admin.field.region", lang),
+        _input("admin-contact-id", "admin.field.contact", lang),
+    ]  # fmt: skip
+    account_keys = ("admin.do.add", "admin.do.disable", "admin.do.enable", "admin.do.reset", "admin.do.role",
+                    "admin.do.sign_out")  # fmt: skip
+    return html.Div(
+        className="screen work-screen",
+        children=[
+            html.Header(className="screen-header", children=[html.H1(t("admin.title", lang))]),
+            html.Div(id=STATUS, className="stale-banner", role="alert"),
+            _section(ACCOUNTS, t("admin.accounts", lang), accounts, _buttons(ACCOUNT_BUTTONS, account_keys, lang)),
+            _section(METERS, t("admin.meters", lang), meters, _buttons(
+                METER_BUTTONS, ("admin.do.provision", "admin.do.move", "admin.do.revoke"), lang)),
+            _section(CONTACTS, t("admin.contacts", lang), contacts, _buttons(
+                CONTACT_BUTTONS, ("admin.do.add_contact", "admin.do.deactivate_contact"), lang)),
+        ],
+    )  # fmt: skip
+
+
+def _when(at: datetime | None) -> str:
+    return at.astimezone(current().settings.tz).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def _rows(conn: psycopg.Connection, grid_id: str, lang: str) -> list[dict[str, Any]]:
+    """A section's list in the catalogue's words (no secrets: the store keeps none in clear)."""
+    if grid_id == ACCOUNTS:
+        return [_account_row(a, lang) for a in repo.accounts(conn)]
+    if grid_id == METERS:
+        return [_meter_row(m, lang) for m in repo.meters(conn)]
+    return [
+        {
+            "id": c["id"],
+            "for": f"{c['owner']} · {t('admin.contact_role.' + c['role'], lang)}",
+            "channel": c["channel"],
+            "address": c["address"],
+        }
+        for c in repo.contacts(conn)
+    ]
+
+
+def _account_row(a: dict[str, Any], lang: str) -> dict[str, Any]:
+    return {
+        "username": a["username"],
+        "display_name": a["display_name"],
+        "role": t(f"admin.role.{a['role']}", lang),
+        "scope": a["scope"],
+        "state": t("admin.state.disabled" if a["disabled"] else "admin.state.active", lang),
+        "last_login": _when(a["last_login_at"]),
+    }
+
+
+def _meter_row(m: dict[str, Any], lang: str) -> dict[str, Any]:
+    return {
+        "uid": m["uid"],
+        "kind": t(f"quality.kind.{m['kind']}", lang),
+        "clinic": f"{m['clinic']} ({m['clinic_code']})",
+        "provisioned": t("admin.yes" if m["provisioned"] else "admin.no", lang),
+        "state": t("admin.state.revoked" if m["revoked"] else "admin.state.active", lang),
+    }
+
+
+def _run(grid_id: str, work: Callable[[psycopg.Connection, Principal, str], str]) -> tuple[Any, ...]:
+    """Run one action (or only list, when `work` is None-like); (message, its class, the section's rows)."""
+    runtime = current()
+    lang = runtime.settings.language
+    try:
+        principal = _admin()
+        with runtime.pool.connection() as conn:
+            message = work(conn, principal, lang)
+            rows = _rows(conn, grid_id, lang)
+    except PermissionError:
+        return t("admin.forbidden", lang), "form-message error", no_update
+    except admin.Refused as refused:
+        return t(refused.key, lang, **refused.values), "form-message error", no_update
+    except psycopg.Error as exc:
+        log.warning("administration action not done: %s", type(exc).__name__)
+        return t("screen.db_error", lang), "form-message error", no_update
+    return message, "form-message ok" if message else "form-message", rows
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _account_action(button: str | None, values: dict[str, str]) -> Callable[[psycopg.Connection, Principal, str], str]:
+    name, role, scope, password = values["admin-username"], values["admin-role"], values["admin-scope"], values[
+        "admin-password"]  # fmt: skip
+    minimum = current().settings.password_min_length
+
+    def work(conn: psycopg.Connection, by: Principal, lang: str) -> str:
+        if button == "admin-add":
+            uri = admin.add_account(
+                conn,
+                by=by,
+                username=name,
+                display_name=values["admin-display-name"],
+                role=Role(role),
+                scope_code=scope,
+                password=password,
+                min_length=minimum,
+                lang=lang,
+            )
+            done = t("admin.done.added", lang, username=name.strip().lower())
+            return done + ("。" + t("admin.done.totp", lang, uri=uri) if uri else "")
+        if button in ("admin-disable", "admin-enable"):
+            ended = admin.set_disabled(conn, by=by, username=name, disabled=button == "admin-disable", now=_now())
+            key = "admin.done.disabled" if button == "admin-disable" else "admin.done.enabled"
+            return t(key, lang, username=name.strip().lower(), sessions=ended)
+        if button == "admin-reset":
+            ended = admin.reset_password(
+                conn, by=by, username=name, password=password, min_length=minimum, lang=lang, now=_now()
+            )
+            return t("admin.done.reset", lang, username=name.strip().lower(), sessions=ended)
+        if button == "admin-set-role":
+            ended, uri = admin.set_role(conn, by=by, username=name, role=Role(role), scope_code=scope, now=_now())
+            done = t(
+                "admin.done.role",
+                lang,
+                username=name.strip().lower(),
+                role=t(f"admin.role.{role}", lang),
+                sessions=ended,
+            )
+            return done + ("。" + t("admin.done.totp", lang, uri=uri) if uri else "")
+        if button == "admin-sign-out":
+            ended = admin.sign_out(conn, by=by, username=name, now=_now())
+            return t("admin.done.sign_out", lang, username=name.strip().lower(), sessions=ended)
+        return ""
+
+    return work  # fmt: skip
+
+
+@callback(
+    Output(MESSAGE[ACCOUNTS], "children"),
+    Output(MESSAGE[ACCOUNTS], "className"),
+    Output(ACCOUNTS, "rowData"),
+    Output("admin-password", "value"),
+    *[Input(b, "n_clicks") for b in ACCOUNT_BUTTONS],
+    *[State(f, "value") for f in ACCOUNT_FIELDS],
+)
+def accounts(*args: Any) -> tuple[Any, ...]:
+    """An action on an account (or, on opening, only the list); the password typed is cleared either way."""
+    values = dict(zip(ACCOUNT_FIELDS, (a or "" for a in args[len(ACCOUNT_BUTTONS) :]), strict=True))
+    return (*_run(ACCOUNTS, _account_action(ctx.triggered_id, values)), "")
+
+
+def _meter_action(button: str | None, values: dict[str, str]) -> Callable[[psycopg.Connection, Principal, str], str]:
+    def work(conn: psycopg.Connection, by: Principal, lang: str) -> str:
+        if button == "admin-provision":
+            creds = admin.provision(
+                conn,
+                by=by,
+                kind=values["admin-kind"],
+                clinic_code=values["admin-clinic"],
+                serial=values["admin-serial"],
+                imei=values["admin-imei"],
+                now=_now(),
+            )
+            return t("admin.done.provisioned", lang, **creds)  # shown once: nothing keeps it after this response
+        if button == "admin-move":
+            clinic = admin.move(conn, by=by, uid=values["admin-meter"], clinic_code=values["admin-clinic"], now=_now())
+            return t("admin.done.moved", lang, uid=values["admin-meter"].strip(), clinic=clinic)
+        if button == "admin-revoke":
+            admin.revoke(conn, by=by, uid=values["admin-meter"], now=_now())
+            return t("admin.done.revoked", lang, uid=values["admin-meter"].strip())
+        return ""
+
+    return work  # fmt: skip
+
+
+@callback(
+    Output(MESSAGE[METERS], "children"),
+    Output(MESSAGE[METERS], "className"),
+    Output(METERS, "rowData"),
+    *[Input(b, "n_clicks") for b in METER_BUTTONS],
+    *[State(f, "value") for f in METER_FIELDS],
+)
+def meters(*args: Any) -> tuple[Any, ...]:
+    """Provision, move or revoke a meter (or, on opening, only the list)."""
+    values = dict(zip(METER_FIELDS, (a or "" for a in args[len(METER_BUTTONS) :]), strict=True))
+    return _run(METERS, _meter_action(ctx.triggered_id, values))
+
+
+def _contact_action(button: str | None, values: dict[str, str]) -> Callable[[psycopg.Connection, Principal, str], str]:
+    def work(conn: psycopg.Connection, by: Principal, lang: str) -> str:
+        if button == "admin-add-contact":
+            admin.add_contact(
+                conn,
+                by=by,
+                role=values["admin-contact-role"],
+                channel=values["admin-channel"],
+                address=values["admin-address"],
+                code=values["admin-owner"],
+            )
+            return t("admin.done.contact_added", lang)
+        if button == "admin-deactivate-contact":
+            raw = values["admin-contact-id"].strip()
+            if not raw.isdigit():
+                raise admin.Refused("admin.refused.unknown_contact", {"id": raw})
+            admin.deactivate_contact(conn, by=by, contact_id=int(raw))
+            return t("admin.done.contact_deactivated", lang, id=raw)
+        return ""
+
+    return work  # fmt: skip
+
+
+@callback(
+    Output(MESSAGE[CONTACTS], "children"),
+    Output(MESSAGE[CONTACTS], "className"),
+    Output(CONTACTS, "rowData"),
+    *[Input(b, "n_clicks") for b in CONTACT_BUTTONS],
+    *[State(f, "value") for f in CONTACT_FIELDS],
+)
+def contacts(*args: Any) -> tuple[Any, ...]:
+    """Add a contact or switch one off (or, on opening, only the list)."""
+    values = dict(zip(CONTACT_FIELDS, (a or "" for a in args[len(CONTACT_BUTTONS) :]), strict=True))
+    return _run(CONTACTS, _contact_action(ctx.triggered_id, values))
