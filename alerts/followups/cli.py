@@ -81,21 +81,9 @@ def followup_record(
     now = datetime.now(UTC)
     if form is not None or kind is not None or field:
         raw = _form_fields(form, kind=kind, fields=field or [], medications=medication or [])
-        for name, value in (("class", follow_up_class), ("done_on", done_on), ("next_step", next_step)):
-            if value is not None:
-                raw[name] = value
-        if next_due is not None:
-            raw["next_due"] = next_due
-        raw.setdefault("done_on", now.astimezone(settings.tz).date().isoformat())
-        visit, errors = validate(raw, today=now.astimezone(settings.tz).date(), lang=settings.language)
-        if visit is None:
-            for message in errors.values():
-                typer.echo(f"refused: {message}", err=True)
-            raise typer.Exit(1)
-        _run(
-            ctx,
-            lambda conn: record_visit(conn, card=patient, form=visit, recorded_by=by, now=now, settings=settings),
-        )
+        given = {"class": follow_up_class, "done_on": done_on, "next_step": next_step, "next_due": next_due}
+        raw.update({name: value for name, value in given.items() if value is not None})
+        _record_form(ctx, raw, patient=patient, by=by, now=now)
         return
     if follow_up_class is None:
         typer.echo("refused: --class is required", err=True)
@@ -121,6 +109,19 @@ def followup_record(
             next_due=due,
         ),
     )
+
+
+def _record_form(ctx: typer.Context, raw: dict[str, Any], *, patient: str, by: Actor, now: datetime) -> None:
+    """The national form's path: checked field by field as the screen checks it, refused with each field's reason."""
+    settings: Settings = ctx.obj
+    today = now.astimezone(settings.tz).date()
+    raw.setdefault("done_on", today.isoformat())
+    visit, errors = validate(raw, today=today, lang=settings.language)
+    if visit is None:
+        for message in errors.values():
+            typer.echo(f"refused: {message}", err=True)
+        raise typer.Exit(1)
+    _run(ctx, lambda conn: record_visit(conn, card=patient, form=visit, recorded_by=by, now=now, settings=settings))
 
 
 def _form_fields(path: Path | None, *, kind: str | None, fields: list[str], medications: list[str]) -> dict[str, Any]:

@@ -38,46 +38,12 @@ def layout(**_query: str) -> html.Div:
     except PermissionError:
         return html.Div(className="screen", children=[html.H1(t("screen.not_signed_in", lang))])
     colours = [{"label": t(f"colour.{c}", lang), "value": c} for c in COLOURS]
-    grid = dag.AgGrid(
-        id=ui.GRID,
-        columnDefs=ui.column_defs(identity=principal.sees_identity, lang=lang),
-        rowData=[],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        getRowId="params.data.patient_id",
-        dashGridOptions={
-            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
-            "animateRows": False,
-            "suppressColumnVirtualisation": True,  # every column in the page, for search and for the tests
-            "pagination": True,
-            "paginationPageSize": ui.PAGE_SIZE,
-            "paginationPageSizeSelector": False,
-            "localeText": locale_text(lang),
-        },
-        style={"height": "560px", "width": "100%"},
-        className="ag-theme-alpine followups-grid",
-    )
+    grid = _grid(principal, lang)
     return html.Div(
         className="screen work-screen",
         children=[
             html.Header(className="screen-header", children=[html.H1(t("followups.title", lang))]),
-            html.Section(
-                className="panel search-panel",
-                children=[
-                    html.Div(
-                        className="search-row",
-                        children=[
-                            dcc.Input(
-                                id=ui.SEARCH,
-                                type="search",
-                                placeholder=t("work.search.placeholder", lang),
-                                debounce=True,
-                            ),
-                            html.Button(t("work.search.button", lang), id=ui.SEARCH_BUTTON, n_clicks=0),
-                        ],
-                    ),
-                    html.Div(id=ui.SEARCH_RESULTS),
-                ],
-            ),
+            _search_panel(lang),
             html.Section(
                 className="panel",
                 children=[
@@ -103,6 +69,50 @@ def layout(**_query: str) -> html.Div:
                 ],
             ),
             dcc.Download(id=ui.DOWNLOAD),
+        ],
+    )
+
+
+def _grid(principal: Principal, lang: str) -> dag.AgGrid:
+    """The follow-up grid (wide screens; phones get the card list), filled by a callback once the page loads."""
+    return dag.AgGrid(
+        id=ui.GRID,
+        columnDefs=ui.column_defs(identity=principal.sees_identity, lang=lang),
+        rowData=[],
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        getRowId="params.data.patient_id",
+        dashGridOptions={
+            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+            "animateRows": False,
+            "suppressColumnVirtualisation": True,  # every column in the page, for search and for the tests
+            "pagination": True,
+            "paginationPageSize": ui.PAGE_SIZE,
+            "paginationPageSizeSelector": False,
+            "localeText": locale_text(lang),
+        },
+        style={"height": "560px", "width": "100%"},
+        className="ag-theme-alpine followups-grid",
+    )
+
+
+def _search_panel(lang: str) -> html.Section:
+    """Search by name, health card or the last four digits of the phone, within the signed-in person's scope."""
+    return html.Section(
+        className="panel search-panel",
+        children=[
+            html.Div(
+                className="search-row",
+                children=[
+                    dcc.Input(
+                        id=ui.SEARCH,
+                        type="search",
+                        placeholder=t("work.search.placeholder", lang),
+                        debounce=True,
+                    ),
+                    html.Button(t("work.search.button", lang), id=ui.SEARCH_BUTTON, n_clicks=0),
+                ],
+            ),
+            html.Div(id=ui.SEARCH_RESULTS),
         ],
     )
 
