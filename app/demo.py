@@ -86,6 +86,8 @@ class Demo:
                 if vanish_at and time.monotonic() >= vanish_at:
                     fleet.vanish(FLEET_VANISH)  # lose power: the broker's last will turns them offline
                     vanish_at = 0.0
+            if vanish_at:  # stopped (or the run ended) before their time: they lose power now, as promised
+                fleet.vanish(FLEET_VANISH)
             if sim.poll() is None:
                 _say("stopping the meters…")
                 sim.send_signal(signal.SIGTERM)
