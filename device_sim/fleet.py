@@ -5,12 +5,15 @@ the broker publishes their last will and the screens show them offline."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 from cdm.settings import Settings
 from device_sim.sim_meter import SimMeter
 
 log = logging.getLogger(__name__)
+
+CLOSE_TIMEOUT_S = 10.0  # for the whole fleet's goodbyes, not each meter's
 
 
 class Fleet:
@@ -39,11 +42,13 @@ class Fleet:
         self._vanished.extend(gone)
         return [m.uid for m in gone]
 
-    def close(self) -> dict[str, int]:
-        """Close the meters still on the air; how many were on the air and how many vanished."""
+    def close(self, *, timeout: float = CLOSE_TIMEOUT_S) -> dict[str, int]:
+        """Close the meters still on the air, all within `timeout` seconds (a broker already gone must not hold
+        the demo's exit for a minute a meter); how many were on the air and how many vanished."""
+        deadline = time.monotonic() + timeout
         for meter in self._meters:
             try:
-                meter.close()
+                meter.close(timeout=max(0.0, deadline - time.monotonic()))
             except Exception:  # closing is best effort at the end of a run
                 log.exception("meter %s did not close cleanly", meter.uid)
         return {"status_meters": len(self._meters) + len(self._vanished), "vanished": len(self._vanished)}
