@@ -10,6 +10,7 @@ from cdm.i18n_admin import ADMIN
 from cdm.i18n_clinical import CLINICAL
 from cdm.i18n_county import COUNTY
 from cdm.i18n_exports import EXPORTS
+from cdm.i18n_language import LANGUAGE
 from cdm.i18n_ops import OPS
 from cdm.i18n_registry import REGISTRY
 from cdm.i18n_screens import SCREENS
@@ -200,7 +201,7 @@ THRESHOLD_VALUES: dict[str, object] = {
 }
 
 CATALOGUE: dict[str, dict[str, str]] = _merged(
-    _MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS, CLINICAL, WORK, COUNTY, ADMIN
+    _MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS, CLINICAL, WORK, COUNTY, ADMIN, LANGUAGE
 )
 
 

@@ -15,6 +15,7 @@ from cdm.settings import Settings
 from dashboard import audit
 from dashboard.auth import credentials, password_repo, policy
 from dashboard.auth.web import HOME_BY_ROLE
+from dashboard.language import request_language
 
 PASSWORD_PATH = "/password"
 SESSION_KEY = "password_change_required"
@@ -53,7 +54,11 @@ class PasswordChange:
     def __init__(self, *, settings: Settings, pool: ConnectionPool) -> None:
         self.settings = settings
         self.pool = pool
-        self.lang = settings.language
+
+    @property
+    def lang(self) -> str:
+        """The language of the request being served (dashboard.language)."""
+        return request_language(self.settings)
 
     def require_change(self) -> Any:
         """Before every request of a signed-in account: on to the change page while its change is due."""
