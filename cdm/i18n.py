@@ -1,6 +1,7 @@
 """The one message catalogue: every word a person reads on a screen or in a message, in Chinese and English.
 
-Look texts up with `t(key, lang)`; the language is the CDM_LANGUAGE setting (Chinese by default). The words of
+Look texts up with `t(key, lang)`; the language is the CDM_LANGUAGE setting (Chinese by default), or on the screens
+the one each person chose with the switch 中文 / English (`dashboard.language`). The words of
 the screens live in `cdm.i18n_screens`; both parts form the one catalogue, and a key may stand in only one.
 """
 
