@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import flask
 import psycopg
+from markupsafe import Markup
 from psycopg_pool import ConnectionPool
 
 from cdm.i18n import t
@@ -46,17 +47,21 @@ MESSAGE_BY_OUTCOME = {
     Outcome.THROTTLED: "login.error.throttled",
 }
 
+# The switch 中文 / English of the pages served without Dash (log-in, first password), posting to LANGUAGE_PATH with
+# the page's own form token (`language_switch`).
+_LANGUAGE_SWITCH = """<form method="post" action="{{ language_action }}" class="lang-switch" id="login-language"
+ aria-label="{{ t_language }}"><input type="hidden" name="csrf" value="{{ switch_csrf }}">
+<input type="hidden" name="next" value="{{ switch_next }}">{% for code, name, html_lang in languages %}
+<button type="submit" name="lang" value="{{ code }}" id="lang-{{ code }}" lang="{{ html_lang }}"
+ class="lang-choice{{ ' lang-current' if code == lang else '' }}"
+ aria-pressed="{{ 'true' if code == lang else 'false' }}">{{ name }}</button>{% endfor %}</form>"""
+
 _PAGE = """<!doctype html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title><link rel="stylesheet" href="/assets/screen.css"></head>
 <body class="login-body"><main class="login-card">
-<form method="post" action="{{ language_action }}" class="lang-switch" id="login-language"
- aria-label="{{ t_language }}"><input type="hidden" name="csrf" value="{{ csrf }}">
-<input type="hidden" name="next" value="{{ next }}">{% for code, name, html_lang in languages %}
-<button type="submit" name="lang" value="{{ code }}" id="lang-{{ code }}" lang="{{ html_lang }}"
- class="lang-choice{{ ' lang-current' if code == lang else '' }}"
- aria-pressed="{{ 'true' if code == lang else 'false' }}">{{ name }}</button>{% endfor %}</form>
+{{ language_switch }}
 <h1>{{ title }}</h1><p class="login-county">{{ county }}</p>
 {% if error %}<p class="login-error" role="alert" id="login-error">{{ error }}</p>{% endif %}
 <form method="post" action="{{ action }}" autocomplete="on">
@@ -108,6 +113,21 @@ def install_login(server: flask.Flask, *, settings: Settings, pool: ConnectionPo
     server.add_url_rule(LOGIN_PATH, "cdm_login", layer.login_view, methods=["GET", "POST"])
     server.add_url_rule(LOGOUT_PATH, "cdm_logout", layer.logout_view, methods=["POST"])
     server.add_url_rule(LOGOUT_EVERYWHERE_PATH, "cdm_logout_everywhere", layer.logout_everywhere_view, methods=["POST"])
+
+
+def language_switch(lang: str, *, csrf: str, next_path: str) -> Markup:
+    """The switch for a page in `lang` whose form token is `csrf`, coming back to `next_path`."""
+    languages = [(code, t(f"language.{code}", code), HTML_LANG[code]) for code in LANGUAGES]
+    switch = flask.render_template_string(
+        _LANGUAGE_SWITCH,
+        lang=lang,
+        language_action=LANGUAGE_PATH,
+        languages=languages,
+        t_language=t("language.switch", lang),
+        switch_csrf=csrf,
+        switch_next=next_path,
+    )
+    return Markup(switch)  # rendered (and escaped) by Jinja just above
 
 
 def form_token() -> str:
@@ -192,9 +212,7 @@ class LoginLayer:
             csrf=token,
             next=next_path,
             username=username,
-            language_action=LANGUAGE_PATH,
-            languages=[(code, t(f"language.{code}", code), HTML_LANG[code]) for code in LANGUAGES],
-            t_language=t("language.switch", self.lang),
+            language_switch=language_switch(self.lang, csrf=token, next_path=next_path),
             **words,
         )
         return flask.Response(page, status=status, headers={"Cache-Control": "no-store"})

@@ -153,3 +153,17 @@ def test_signed_in_the_switch_keeps_the_language_on_the_account(
     assert str(home.url).endswith("/township")
     assert "Sign out" in nav_elsewhere and "Follow-ups" in nav_elsewhere
     assert '<html lang="en">' in page.text and "<title>Chronic" in page.text
+
+
+@pytest.mark.integration
+def test_the_first_password_page_has_the_switch_too(dashboard: RunningDashboard, conn: psycopg.Connection) -> None:
+    conn.execute("update app_user set password_change_required = true where username = 'town.li'")
+    with httpx.Client(base_url=dashboard.url, timeout=30) as client:
+        held = login(client, "town.li")  # held on the change page until the first password is replaced
+        token = _login_token(client, "/password")  # the switch's token comes first: the session's form token
+        switched = client.post("/login/language", data={"csrf": token, "lang": "en", "next": "/password"})
+        english = client.get("/password")
+    assert str(held.url).endswith("/password") and 'id="lang-en"' in held.text and 'lang="zh-CN"' in held.text
+    assert switched.status_code == 302 and switched.headers["location"] == "/password"
+    assert 'lang="en"' in english.text and "First sign-in: set your own password" in english.text
+    assert preferences.account_language(conn, "town.li") == "en"
