@@ -122,7 +122,15 @@ def test_the_log_in_page_switch_works_before_signing_in(
         expect(p).to_have_url(re.compile(r"/township$"))
         expect(p.locator("#nav")).to_contain_text("Township centre")
         assert _stored(conn, "town.wang") is None  # chosen signed out: the browser keeps it, not the account
+        expect(p).to_have_title("Township: handle alerts")
+        p.wait_for_selector("table.worklist tr.alert-open")
+        screenshot(p, "language-en-township.png")
         p.set_viewport_size(PHONE)
+        p.reload()  # drawn again at phone width (the charts size themselves when drawn)
+        expect(p.locator("#nav")).to_contain_text("Sign out")
+        p.wait_for_selector("table.worklist tr.alert-open")
+        screenshot(p, "language-en-township-phone.png", full_page=True)
+        _no_sideways_scroll(p)
         p.click("#nav-lang-zh")
         expect(p.locator("#nav")).to_contain_text("乡镇卫生院")
         assert _stored(conn, "town.wang") == "zh"
