@@ -1,6 +1,7 @@
 """The one message catalogue: every word a person reads on a screen or in a message, in Chinese and English.
 
-Look texts up with `t(key, lang)`; the language is the CDM_LANGUAGE setting (Chinese by default). The words of
+Look texts up with `t(key, lang)`; the language is the CDM_LANGUAGE setting (Chinese by default), or on the screens
+the one each person chose with the switch 中文 / English (`dashboard.language`). The words of
 the screens live in `cdm.i18n_screens`; both parts form the one catalogue, and a key may stand in only one.
 """
 
@@ -10,6 +11,7 @@ from cdm.i18n_admin import ADMIN
 from cdm.i18n_clinical import CLINICAL
 from cdm.i18n_county import COUNTY
 from cdm.i18n_exports import EXPORTS
+from cdm.i18n_language import LANGUAGE
 from cdm.i18n_ops import OPS
 from cdm.i18n_registry import REGISTRY
 from cdm.i18n_screens import SCREENS
@@ -200,7 +202,7 @@ THRESHOLD_VALUES: dict[str, object] = {
 }
 
 CATALOGUE: dict[str, dict[str, str]] = _merged(
-    _MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS, CLINICAL, WORK, COUNTY, ADMIN
+    _MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS, CLINICAL, WORK, COUNTY, ADMIN, LANGUAGE
 )
 
 

@@ -30,6 +30,7 @@ class Principal:
     county_id: int  # region id of the county
     township_id: int | None = None  # set for township users (and team users: their team's township)
     team_id: int | None = None  # set for team users
+    language: str | None = None  # the account's language of the screens (zh / en); None: the county's
 
     @property
     def sees_names(self) -> bool:

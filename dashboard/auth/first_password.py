@@ -14,7 +14,8 @@ from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard import audit
 from dashboard.auth import credentials, password_repo, policy
-from dashboard.auth.web import HOME_BY_ROLE
+from dashboard.auth.web import HOME_BY_ROLE, form_token, language_switch
+from dashboard.language import request_language
 
 PASSWORD_PATH = "/password"
 SESSION_KEY = "password_change_required"
@@ -27,6 +28,7 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title><link rel="stylesheet" href="/assets/screen.css"></head>
 <body class="login-body"><main class="login-card">
+{{ language_switch }}
 <h1>{{ title }}</h1><p class="login-county">{{ note }}</p>
 {% if error %}<p class="login-error" role="alert" id="password-error">{{ error }}</p>{% endif %}
 <form method="post" action="{{ action }}">
@@ -53,7 +55,11 @@ class PasswordChange:
     def __init__(self, *, settings: Settings, pool: ConnectionPool) -> None:
         self.settings = settings
         self.pool = pool
-        self.lang = settings.language
+
+    @property
+    def lang(self) -> str:
+        """The language of the request being served (dashboard.language)."""
+        return request_language(self.settings)
 
     def require_change(self) -> Any:
         """Before every request of a signed-in account: on to the change page while its change is due."""
@@ -83,6 +89,7 @@ class PasswordChange:
             error=error,
             action=PASSWORD_PATH,
             csrf=token,
+            language_switch=language_switch(self.lang, csrf=form_token(), next_path=PASSWORD_PATH),
             **words,
         )
         return flask.Response(page, status=status, headers={"Cache-Control": "no-store"})

@@ -13,7 +13,7 @@ from dashboard.auth.policy import AccountState
 
 _ACCOUNT = (
     "select id, username, role, county_id, township_id, team_id, password_hash, totp_secret, failed_logins,"
-    " locked_until, disabled_at is not null from app_user"
+    " locked_until, disabled_at is not null, language from app_user"
 )
 
 
@@ -30,7 +30,7 @@ class Account:
 def _account(row: tuple[Any, ...] | None) -> Account | None:
     if row is None:
         return None
-    uid, username, role, county, township, team, pw_hash, totp, failed, locked, disabled = row
+    uid, username, role, county, township, team, pw_hash, totp, failed, locked, disabled, language = row
     principal = Principal(
         user_id=int(uid),
         username=str(username),
@@ -38,6 +38,7 @@ def _account(row: tuple[Any, ...] | None) -> Account | None:
         county_id=int(county),
         township_id=township,
         team_id=team,
+        language=language,
     )
     state = AccountState(
         failed_logins=int(failed),
@@ -60,6 +61,11 @@ def active_principal(conn: psycopg.Connection, user_id: int) -> Principal | None
     row = conn.execute(_ACCOUNT + " where id = %s and disabled_at is null", (user_id,)).fetchone()
     account = _account(row)
     return account.principal if account else None
+
+
+def set_language(conn: psycopg.Connection, user_id: int, language: str | None) -> None:
+    """Store an account's language of the screens (None: the county's)."""
+    conn.execute("update app_user set language = %s where id = %s", (language, user_id))
 
 
 def record_failure(

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import flask
 import psycopg
+from markupsafe import Markup
 from psycopg_pool import ConnectionPool
 
 from cdm.i18n import t
@@ -20,12 +21,14 @@ from cdm.settings import Settings
 from dashboard.access import Principal, Role
 from dashboard.auth import service, sessions
 from dashboard.auth.policy import LockoutPolicy, Outcome, ThrottlePolicy
+from dashboard.language import HTML_LANG, LANGUAGES, remember, request_language
 
 log = logging.getLogger(__name__)
 
 LOGIN_PATH = "/login"
 LOGOUT_PATH = "/logout"  # POST only, with the session's form token
 LOGOUT_EVERYWHERE_PATH = "/logout/everywhere"
+LANGUAGE_PATH = "/login/language"  # the switch 中文 / English (POST; dashboard.auth.language_switch)
 # Reachable signed out: the log-in page itself and the stylesheet it uses.
 PUBLIC_PREFIXES = (LOGIN_PATH, "/assets/", "/favicon.ico", "/_favicon.ico")
 SESSION_COOKIE = "cdm_session"
@@ -44,11 +47,21 @@ MESSAGE_BY_OUTCOME = {
     Outcome.THROTTLED: "login.error.throttled",
 }
 
+# The switch 中文 / English of the pages served without Dash (log-in, first password), posting to LANGUAGE_PATH with
+# the page's own form token (`language_switch`).
+_LANGUAGE_SWITCH = """<form method="post" action="{{ language_action }}" class="lang-switch" id="login-language"
+ aria-label="{{ t_language }}"><input type="hidden" name="csrf" value="{{ switch_csrf }}">
+<input type="hidden" name="next" value="{{ switch_next }}">{% for code, name, html_lang in languages %}
+<button type="submit" name="lang" value="{{ code }}" id="lang-{{ code }}" lang="{{ html_lang }}"
+ class="lang-choice{{ ' lang-current' if code == lang else '' }}"
+ aria-pressed="{{ 'true' if code == lang else 'false' }}">{{ name }}</button>{% endfor %}</form>"""
+
 _PAGE = """<!doctype html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title><link rel="stylesheet" href="/assets/screen.css"></head>
 <body class="login-body"><main class="login-card">
+{{ language_switch }}
 <h1>{{ title }}</h1><p class="login-county">{{ county }}</p>
 {% if error %}<p class="login-error" role="alert" id="login-error">{{ error }}</p>{% endif %}
 <form method="post" action="{{ action }}" autocomplete="on">
@@ -102,6 +115,21 @@ def install_login(server: flask.Flask, *, settings: Settings, pool: ConnectionPo
     server.add_url_rule(LOGOUT_EVERYWHERE_PATH, "cdm_logout_everywhere", layer.logout_everywhere_view, methods=["POST"])
 
 
+def language_switch(lang: str, *, csrf: str, next_path: str) -> Markup:
+    """The switch for a page in `lang` whose form token is `csrf`, coming back to `next_path`."""
+    languages = [(code, t(f"language.{code}", code), HTML_LANG[code]) for code in LANGUAGES]
+    switch = flask.render_template_string(
+        _LANGUAGE_SWITCH,
+        lang=lang,
+        language_action=LANGUAGE_PATH,
+        languages=languages,
+        t_language=t("language.switch", lang),
+        switch_csrf=csrf,
+        switch_next=next_path,
+    )
+    return Markup(switch)  # rendered (and escaped) by Jinja just above
+
+
 def form_token() -> str:
     """The signed-in session's token for its forms (log-out), made once per session."""
     token = flask.session.get(FORM_CSRF_KEY)
@@ -117,7 +145,6 @@ class LoginLayer:
     def __init__(self, *, settings: Settings, pool: ConnectionPool) -> None:
         self.settings = settings
         self.pool = pool
-        self.lang = settings.language
         self.lockout = LockoutPolicy(settings.login_max_failures, settings.login_lockout_minutes)
         self.throttle = ThrottlePolicy(
             max_failures=settings.login_throttle_failures,
@@ -127,6 +154,11 @@ class LoginLayer:
         )
         self.name_key = settings.dashboard_secret_key.get_secret_value().encode()
         self._recently_confirmed = sessions.RecentlyConfirmed()
+
+    @property
+    def lang(self) -> str:
+        """The language of the request being served (the account's, the log-in page's switch, the county's)."""
+        return request_language(self.settings)
 
     def _principal(self) -> Principal | None:
         token = flask.session.get(SESSION_TOKEN_KEY)
@@ -180,6 +212,7 @@ class LoginLayer:
             csrf=token,
             next=next_path,
             username=username,
+            language_switch=language_switch(self.lang, csrf=token, next_path=next_path),
             **words,
         )
         return flask.Response(page, status=status, headers={"Cache-Control": "no-store"})
@@ -231,7 +264,10 @@ class LoginLayer:
         flask.session.clear()  # a fresh session at sign-in: nothing from before carries over
         flask.session.permanent = True
         flask.session[SESSION_TOKEN_KEY] = token
-        return flask.redirect(next_path or HOME_BY_ROLE[result.principal.role])
+        home = flask.redirect(next_path or HOME_BY_ROLE[result.principal.role])
+        if result.principal.language:  # the browser's log-in page then speaks the account's language too
+            remember(home, result.principal.language, secure=self.settings.env == "production")
+        return home
 
     def _form_ok(self) -> bool:
         expected = flask.session.get(FORM_CSRF_KEY)

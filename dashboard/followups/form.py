@@ -17,6 +17,7 @@ from cdm.settings import Settings
 from dashboard import audit
 from dashboard.access import Principal
 from dashboard.followups.repo import card_in_scope
+from dashboard.language import request_language
 
 SCREEN = "visit"
 
@@ -35,7 +36,7 @@ def save(
     with conn.transaction():
         card = card_in_scope(conn, principal=principal, patient_id=patient_id)
         if card is None:
-            raise PermissionError(t("followups.error.out_of_scope", settings.language))
+            raise PermissionError(t("followups.error.out_of_scope", request_language(settings)))
         result = record_visit(conn, card=card, form=visit, recorded_by=principal.username, now=now, settings=settings)
         audit.record(
             conn,

@@ -14,6 +14,7 @@ from dash import dcc, html, no_update
 
 from cdm.i18n import t
 from dashboard.access import Principal
+from dashboard.language import request_language
 from dashboard.overview import figures, panels, repo, tables
 from dashboard.runtime import current
 
@@ -94,7 +95,7 @@ def draw_live(principal: Principal, *, alert_limit: int, with_townships: bool) -
     """(updated-at, stale, kpis, indicators, meters, township chart, township table, alert feed) for `principal`;
     when the store is unreachable, keep the last picture and say so."""
     runtime = current()
-    lang, tz = runtime.settings.language, runtime.settings.tz
+    lang, tz = request_language(), runtime.settings.tz
     try:
         snap = repo.snapshot(runtime.pool, principal=principal, alert_limit=alert_limit)
     except psycopg.Error as exc:
@@ -127,4 +128,4 @@ def draw_mix(principal: Principal) -> object:
     except psycopg.Error as exc:
         log.warning("colour mix not refreshed: %s", type(exc).__name__)
         return no_update
-    return panels.mix_chart(mix, lang=runtime.settings.language)
+    return panels.mix_chart(mix, lang=request_language())

@@ -19,13 +19,12 @@ from dashboard.access import Principal, Role, current_principal
 from dashboard.admin import repo
 from dashboard.admin import service as admin
 from dashboard.grid_locale import locale_text
+from dashboard.language import request_language
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
 
-dash.register_page(
-    __name__, path="/admin", name="admin", title=lambda **_: t("admin.title", current().settings.language)
-)
+dash.register_page(__name__, path="/admin", name="admin", title=lambda **_: t("admin.title", request_language()))
 
 STATUS = "admin-status"
 ACCOUNTS, METERS, CONTACTS = "admin-accounts", "admin-meters", "admin-contacts"
@@ -85,7 +84,7 @@ def _buttons(ids: tuple[str, ...], keys: tuple[str, ...], lang: str) -> html.Div
 
 def _section(grid_id: str, title: str, fields: list[html.Div], buttons: html.Div) -> html.Section:
     return html.Section(className="panel", children=[
-        html.H2(title), _grid(grid_id, current().settings.language),
+        html.H2(title), _grid(grid_id, request_language()),
         html.Div(className="visit-form", children=fields), buttons,
         html.Div(id=MESSAGE[grid_id], className="form-message", role="status"),
     ])  # fmt: skip
@@ -93,7 +92,7 @@ def _section(grid_id: str, title: str, fields: list[html.Div], buttons: html.Div
 
 def layout(**_query: str) -> html.Div:
     """Three sections, each a list and the actions on it; refused to anyone but an administrator."""
-    lang = current().settings.language
+    lang = request_language()
     try:
         _admin()
     except PermissionError:
@@ -183,7 +182,7 @@ def _meter_row(m: dict[str, Any], lang: str) -> dict[str, Any]:
 def _run(grid_id: str, work: Callable[[psycopg.Connection, Principal, str], str]) -> tuple[Any, ...]:
     """Run one action (or only list, when `work` is None-like); (message, its class, the section's rows)."""
     runtime = current()
-    lang = runtime.settings.language
+    lang = request_language()
     try:
         principal = _admin()
         with runtime.pool.connection() as conn:

@@ -15,6 +15,7 @@ from dash import Input, Output, callback, html, no_update
 from cdm.i18n import t
 from dashboard.access import current_principal
 from dashboard.alerts import repo as alerts_repo
+from dashboard.language import request_language
 from dashboard.overview import layout as screen
 from dashboard.overview.tables import (
     badge,
@@ -30,9 +31,7 @@ from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
 
-dash.register_page(
-    __name__, path="/alerts", name="alerts", title=lambda **_: t("nav.alerts", current().settings.language)
-)
+dash.register_page(__name__, path="/alerts", name="alerts", title=lambda **_: t("nav.alerts", request_language()))
 
 IDS = screen.Ids("console")
 ROWS = 40
@@ -41,7 +40,7 @@ ROWS = 40
 def layout(**_query: str) -> html.Div:
     """The console's frame, filled by the refresh callback."""
     settings = current().settings
-    lang, refresh_s = settings.language, settings.dashboard_refresh_s
+    lang, refresh_s = request_language(settings), settings.dashboard_refresh_s
     title = t("alerts.console.title", lang, county=settings.county_name)
     return html.Div(
         className="screen",
@@ -103,7 +102,7 @@ def console_table(alerts: pd.DataFrame, *, lang: str, tz: ZoneInfo, now: datetim
 def refresh(_n: int) -> tuple[object, ...]:
     """Redraw the console from the store."""
     runtime = current()
-    lang, tz = runtime.settings.language, runtime.settings.tz
+    lang, tz = request_language(), runtime.settings.tz
     principal, now = current_principal(), datetime.now(UTC)
     try:
         with runtime.pool.connection() as conn:

@@ -8,14 +8,13 @@ from dash import Input, Output, callback, dcc, html
 
 from cdm.i18n import t
 from dashboard.access import Role, current_principal
+from dashboard.language import request_language
 from dashboard.overview import layout as screen
 from dashboard.overview import repo as overview_repo
 from dashboard.report import download as report_download
 from dashboard.runtime import current
 
-dash.register_page(
-    __name__, path="/", name="county", title=lambda **_: t("dashboard.title", current().settings.language)
-)
+dash.register_page(__name__, path="/", name="county", title=lambda **_: t("dashboard.title", request_language()))
 
 IDS = screen.Ids("county")
 ALERT_ROWS = 10
@@ -37,7 +36,7 @@ def layout(kiosk: str | None = None, **_query: str) -> html.Div:
     """The screen's frame; the refresh callbacks fill it as soon as the page loads, then keep it current.
     `?kiosk=1`: the wall display, one 1920x1080 screen without scrolling, its panels taking turns."""
     settings = current().settings
-    lang, refresh_s = settings.language, settings.dashboard_refresh_s
+    lang, refresh_s = request_language(settings), settings.dashboard_refresh_s
     head = screen.header(_own_title(lang), IDS, refresh_s=refresh_s, lang=lang)
     main = html.Div(
         className="main-grid",

@@ -20,19 +20,20 @@ from dashboard.followups import layout as ui
 from dashboard.followups.people_repo import search, searchable
 from dashboard.followups.repo import COLOURS, DEFAULT_LIMIT, FollowupRow, followup_rows
 from dashboard.grid_locale import locale_text
+from dashboard.language import request_language
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
 
 dash.register_page(
-    __name__, path="/followups", name="followups", title=lambda **_: t("followups.title", current().settings.language)
+    __name__, path="/followups", name="followups", title=lambda **_: t("followups.title", request_language())
 )
 
 
 def layout(**_query: str) -> html.Div:
     """The grid with its filters and exports, and the visit form; the grid fills as soon as the page loads."""
     settings = current().settings
-    lang = settings.language
+    lang = request_language(settings)
     try:
         principal = current_principal()
     except PermissionError:
@@ -134,7 +135,7 @@ def _display(rows: list[FollowupRow], principal: Principal) -> list[dict[str, ob
     out = []
     for row in rows:
         shown = followup_export.display_row(
-            row, lang=settings.language, tz=settings.tz, identity=principal.sees_identity
+            row, lang=request_language(settings), tz=settings.tz, identity=principal.sees_identity
         )
         shown["patient"] = f"[{row.card}](/patient/{row.patient_id})"
         if row.name:
@@ -153,7 +154,7 @@ def _display(rows: list[FollowupRow], principal: Principal) -> list[dict[str, ob
 def refresh(colours: list[str] | None, overdue: list[str] | None) -> tuple[object, object, object]:
     """The list for the chosen filters, audited as a list view of every patient it names."""
     runtime = current()
-    lang = runtime.settings.language
+    lang = request_language()
     principal = current_principal()
     try:
         rows = _rows(principal, colours, overdue)
@@ -188,7 +189,7 @@ def export(_csv: int, _xlsx: int, colours: list[str] | None, overdue: list[str] 
     fmt = "xlsx" if dash.ctx.triggered_id == ui.EXPORT_XLSX else "csv"
     rows = _rows(principal, colours, overdue)
     shown = [
-        followup_export.display_row(r, lang=settings.language, tz=settings.tz, identity=principal.sees_identity)
+        followup_export.display_row(r, lang=request_language(), tz=settings.tz, identity=principal.sees_identity)
         for r in rows
     ]
     with runtime.pool.connection() as conn:
@@ -204,7 +205,7 @@ def export(_csv: int, _xlsx: int, colours: list[str] | None, overdue: list[str] 
         )
     stamp = datetime.now(settings.tz).strftime("%Y%m%d-%H%M")
     writer = followup_export.to_xlsx if fmt == "xlsx" else followup_export.to_csv
-    content = writer(shown, lang=settings.language, identity=principal.sees_identity)
+    content = writer(shown, lang=request_language(settings), identity=principal.sees_identity)
     return dcc.send_bytes(content, f"followups-{stamp}.{fmt}")
 
 
@@ -219,7 +220,7 @@ def find(_clicks: int, _submit: int, text: str | None) -> object:
     """People in the viewer's scope by name, health card or the phone's last four digits; audited (not the text typed,
     which may be a name: how many were found, and a list view of each)."""
     runtime = current()
-    lang = runtime.settings.language
+    lang = request_language()
     principal = current_principal()
     text = (text or "").strip()
     if not searchable(text):

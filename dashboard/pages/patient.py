@@ -22,6 +22,7 @@ from cdm.thresholds import for_edition
 from dashboard import audit
 from dashboard.access import Principal, current_principal
 from dashboard.followups.people_repo import Person, person
+from dashboard.language import request_language
 from dashboard.patient import figures as patient_figures
 from dashboard.patient.repo import PatientDetail, colour_changing_evidence, patient_detail
 from dashboard.patient.risk_factors import main_factors
@@ -33,7 +34,7 @@ dash.register_page(
     __name__,
     path_template="/patient/<patient_id>",
     name="patient",
-    title=lambda **_: t("patient.title", current().settings.language),
+    title=lambda **_: t("patient.title", request_language()),
 )
 
 SCREEN = "patient"
@@ -59,7 +60,7 @@ def layout(patient_id: str | None = None, **_query: str) -> html.Div:
     """The whole record, read once when the page opens (a record changes slowly; reloading shows what is new)."""
     runtime = current()
     settings = runtime.settings
-    lang = settings.language
+    lang = request_language(settings)
     try:
         principal = current_principal()
     except PermissionError:
@@ -134,7 +135,7 @@ def _who(detail: PatientDetail, principal: Principal, who: Person | None, lang: 
 
 
 def _summary(detail: PatientDetail, principal: Principal, settings: Settings, now: datetime) -> html.Section:
-    lang, h = settings.language, detail.header
+    lang, h = request_language(settings), detail.header
     place = f"{h['township']} {h['village'] or t('dashboard.no_village', lang)}"
     conditions = [t(f"patient.condition.{c}", lang) for c in ("hypertension", "diabetes") if h[c]]
     items: list[Any] = [
@@ -162,7 +163,7 @@ def _summary(detail: PatientDetail, principal: Principal, settings: Settings, no
 
 
 def _risk(detail: PatientDetail, settings: Settings) -> html.Section:
-    lang, h = settings.language, detail.header
+    lang, h = request_language(settings), detail.header
     percent = h["scored_ascvd"] if h["scored_at"] else h["ascvd_10y_percent"]
     category = h["scored_category"] if h["scored_at"] else h["ascvd_category"]
     lines: list[Any] = []
@@ -190,7 +191,7 @@ def _risk(detail: PatientDetail, settings: Settings) -> html.Section:
 
 
 def _history(detail: PatientDetail, settings: Settings) -> html.Section:
-    lang = settings.language
+    lang = request_language(settings)
     rows = []
     for r in detail.history:
         after = t(f"colour.{r['colour']}", lang)
@@ -207,7 +208,7 @@ def _history(detail: PatientDetail, settings: Settings) -> html.Section:
 
 
 def _alerts_and_visits(detail: PatientDetail, settings: Settings) -> list[html.Section]:
-    lang = settings.language
+    lang = request_language(settings)
     alerts = [
         [
             _when(a["opened_at"], settings),
@@ -243,7 +244,7 @@ def _alerts_and_visits(detail: PatientDetail, settings: Settings) -> list[html.S
 def _page(
     detail: PatientDetail, *, principal: Principal, settings: Settings, now: datetime, who: Person | None
 ) -> html.Div:
-    lang, tz, h = settings.language, settings.tz, detail.header
+    lang, tz, h = request_language(settings), settings.tz, detail.header
     thresholds = for_edition(h["rules_edition"] or settings.guideline_edition)
     profile = PatientProfile(h["id"], h["sex"], h["birth_year"], h["hypertension"], h["diabetes"])
     changed = colour_changing_evidence(detail.history)
@@ -293,7 +294,7 @@ def reveal(_n: int, reason: str | None, patient_id: int) -> tuple[Any, Any]:
     """The county shows one patient's name and address for a stated reason, kept in the audit trail (numbers in
     the reason masked)."""
     runtime = current()
-    lang = runtime.settings.language
+    lang = request_language()
     principal = current_principal()
     reason = (reason or "").strip()
     if len(reason) < REASON_MIN:

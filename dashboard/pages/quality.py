@@ -16,15 +16,14 @@ from cdm.i18n import t
 from cdm.privacy import mask_card
 from dashboard.access import current_principal
 from dashboard.grid_locale import locale_text
+from dashboard.language import request_language
 from dashboard.quality import repo as quality_repo
 from dashboard.quality import tables as quality_tables
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
 
-dash.register_page(
-    __name__, path="/quality", name="quality", title=lambda **_: t("quality.title", current().settings.language)
-)
+dash.register_page(__name__, path="/quality", name="quality", title=lambda **_: t("quality.title", request_language()))
 
 # Component ids
 BY_METER = "quality-by-meter"
@@ -116,7 +115,7 @@ def _attribute_form(lang: str) -> html.Div:
 
 def layout(**_query: str) -> html.Div:
     """The screen's frame; its tables fill as soon as the page loads and again after each match."""
-    lang = current().settings.language
+    lang = request_language()
     try:
         current_principal()
     except PermissionError:
@@ -171,7 +170,7 @@ def layout(**_query: str) -> html.Div:
 def refresh(_done: int) -> tuple[Any, ...]:
     """The report for the viewer's scope; a team account, which has no meters, is told it may not see it."""
     runtime = current()
-    lang = runtime.settings.language
+    lang = request_language()
     try:
         principal = current_principal()
         with runtime.pool.connection() as conn:
@@ -188,7 +187,7 @@ def refresh(_done: int) -> tuple[Any, ...]:
 def select(selected: list[dict[str, Any]] | None) -> str:
     """The reading picked in the grid, as the form shows it."""
     if not selected:
-        return t("quality.attribute.pick", current().settings.language)
+        return t("quality.attribute.pick", request_language())
     row = selected[0]
     return f"{row['measured']} · {row['device']} · {row['value']}"
 
@@ -207,7 +206,7 @@ def match(_n: int, selected: list[dict[str, Any]] | None, card: str | None, done
     """Match the picked reading to the patient with that health card, reassess them, and refresh the tables."""
     runtime = current()
     settings = runtime.settings
-    lang = settings.language
+    lang = request_language(settings)
     if not selected:
         return t("quality.attribute.pick", lang), "form-message error", no_update
     device_id, seq, measured = str(selected[0]["key"]).split("|")

@@ -16,6 +16,7 @@ from cdm.i18n import t
 from dashboard import audit
 from dashboard.access import Principal, Role, current_principal
 from dashboard.grid_locale import locale_text
+from dashboard.language import request_language
 from dashboard.runtime import current
 from registry.importing import uploads
 from registry.importing.service import Actor
@@ -26,7 +27,7 @@ dash.register_page(
     __name__,
     path="/registry",
     name="registry",
-    title=lambda **_: t("registry.screen.title", current().settings.language),
+    title=lambda **_: t("registry.screen.title", request_language()),
 )
 
 UPLOAD = "registry-upload"
@@ -103,7 +104,7 @@ def _actions(lang: str) -> html.Div:
 
 def layout(**_query: str) -> html.Div:
     """Upload, dry-run tables, confirm; refused to anyone but an administrator."""
-    lang = current().settings.language
+    lang = request_language()
     try:
         _admin()
     except PermissionError:
@@ -145,7 +146,7 @@ def _tables(outcome: Any, lang: str) -> tuple[list[dict[str, Any]], list[dict[st
 def dry_run(contents: list[str] | None, names: list[str] | None) -> tuple[Any, ...]:
     """Save the files and check them without changing anything; the result as tables."""
     runtime = current()
-    settings, lang = runtime.settings, runtime.settings.language
+    settings, lang = runtime.settings, request_language()
     try:
         principal = _admin()
         upload = uploads.save(settings, list(zip(names or [], contents or [], strict=True)))
@@ -179,7 +180,7 @@ def _actor(principal: Principal) -> Actor:
 def confirm(_n: int, token: str | None) -> tuple[Any, ...]:
     """Import the files the dry run checked."""
     runtime = current()
-    settings, lang = runtime.settings, runtime.settings.language
+    settings, lang = runtime.settings, request_language()
     try:
         principal = _admin()
         upload = uploads.batch(settings, token or "")

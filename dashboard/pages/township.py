@@ -15,15 +15,14 @@ from cdm.i18n import t
 from dashboard.access import Principal, Role, current_principal
 from dashboard.alerts import repo as alerts_repo
 from dashboard.alerts import service as alert_actions
+from dashboard.language import request_language
 from dashboard.overview import layout as screen
 from dashboard.overview import repo, worklist
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
 
-dash.register_page(
-    __name__, path="/township", name="township", title=lambda **_: t("nav.township", current().settings.language)
-)
+dash.register_page(__name__, path="/township", name="township", title=lambda **_: t("nav.township", request_language()))
 
 IDS = screen.Ids("township")
 WORK_ROWS = 50
@@ -58,7 +57,7 @@ def _title(principal: Principal, lang: str) -> str:
 def layout(**_query: str) -> html.Div:
     """The frame; the callbacks fill it for the chosen (or the user's own) township."""
     settings = current().settings
-    lang, refresh_s = settings.language, settings.dashboard_refresh_s
+    lang, refresh_s = request_language(settings), settings.dashboard_refresh_s
     principal = current_principal()
     chooser = _chooser(principal, lang)
     return html.Div(
@@ -120,7 +119,7 @@ def refresh_worklist(
     """Redraw the open alerts only when other alerts are to be listed (new ones, closed ones), carrying over
     what was typed in each row; a change of status or time left is refresh_rows' (cells only)."""
     runtime = current()
-    lang, tz = runtime.settings.language, runtime.settings.tz
+    lang, tz = request_language(), runtime.settings.tz
     try:
         alerts, policy = _open_alerts(township_id)
     except psycopg.Error as exc:
@@ -152,7 +151,7 @@ def refresh_worklist(
 def refresh_rows(_n: int, township_id: int | None, row_ids: list[dict[str, int]]) -> tuple[list[object], ...]:
     """Update each listed alert's status, acknowledgement and countdown in place (the inputs are left alone)."""
     runtime = current()
-    lang, tz, now = runtime.settings.language, runtime.settings.tz, datetime.now(UTC)
+    lang, tz, now = request_language(), runtime.settings.tz, datetime.now(UTC)
     try:
         alerts, policy = _open_alerts(township_id)
     except psycopg.Error as exc:
@@ -186,7 +185,7 @@ def refresh_closed(_n: int, township_id: int | None) -> object:
     except psycopg.Error as exc:
         log.warning("recently closed alerts not refreshed: %s", type(exc).__name__)
         return no_update
-    return worklist.closed_list(closed, lang=runtime.settings.language, tz=runtime.settings.tz)
+    return worklist.closed_list(closed, lang=request_language(), tz=runtime.settings.tz)
 
 
 @callback(
@@ -206,7 +205,7 @@ def act(ack: int | None, act_: int | None, close: int | None, action: str | None
         return no_update  # type: ignore[no-any-return]
     move = {worklist.ACK: "acknowledge", worklist.ACT: "act", worklist.CLOSE: "close"}[str(trigger["type"])]
     runtime = current()
-    lang = runtime.settings.language
+    lang = request_language()
     try:
         with runtime.pool.connection() as conn:
             alert_actions.apply(

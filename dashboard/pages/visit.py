@@ -20,6 +20,7 @@ from dashboard.followups import form as followup_form
 from dashboard.followups import visit_layout as ui
 from dashboard.followups.people_repo import person
 from dashboard.followups.repo import card_in_scope
+from dashboard.language import request_language
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ dash.register_page(
     __name__,
     path_template="/visit/<patient_id>",
     name="visit",
-    title=lambda **_: t("visit.title", current().settings.language),
+    title=lambda **_: t("visit.title", request_language()),
 )
 
 SCREEN = "visit"
@@ -44,7 +45,7 @@ def layout(patient_id: str | None = None, **_query: str) -> html.Div:
     """The form for one patient of the viewer's; the patient's conditions choose the form first shown."""
     runtime = current()
     settings = runtime.settings
-    lang = settings.language
+    lang = request_language(settings)
     try:
         principal = current_principal()
         pid = int(patient_id or "")
@@ -86,7 +87,7 @@ def layout(patient_id: str | None = None, **_query: str) -> html.Div:
 )
 def switch_form(kind: str | None) -> tuple[Any, ...]:
     """The symptoms of the chosen form; the diabetes form's own fields shown only on it."""
-    lang = current().settings.language
+    lang = request_language()
     kind = kind if kind in SYMPTOMS else "hypertension"
     options = [{"label": t(f"visit.choice.symptoms.{s}", lang), "value": s} for s in SYMPTOMS[kind]]
     return options, [], ({} if kind == "diabetes" else {"display": "none"})
@@ -114,7 +115,7 @@ def submit(_n: int, patient_id: int, *values: Any) -> tuple[Any, ...]:
     """Check the form, naming every bad field (what was typed stays); save a good visit once."""
     runtime = current()
     settings = runtime.settings
-    lang = settings.language
+    lang = request_language(settings)
     now = datetime.now(UTC)
     raw: dict[str, object] = dict(zip(_INPUT_FIELDS, values[: len(_INPUT_FIELDS)], strict=True))
     raw["medications"] = _medications(list(values[len(_INPUT_FIELDS) :]))

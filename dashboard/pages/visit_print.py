@@ -14,13 +14,14 @@ from dashboard import audit
 from dashboard.access import current_principal
 from dashboard.followups.people_repo import person
 from dashboard.followups.visit_repo import visit_of
+from dashboard.language import request_language
 from dashboard.runtime import current
 
 dash.register_page(
     __name__,
     path_template="/visit-print/<follow_up_id>",
     name="visit-print",
-    title=lambda **_: t("visit.print.title", current().settings.language),
+    title=lambda **_: t("visit.print.title", request_language()),
 )
 SCREEN = "visit_print"
 
@@ -94,7 +95,7 @@ def _rows(visit: dict[str, Any], lang: str) -> list[tuple[str, str]]:
 def layout(follow_up_id: str | None = None, **_query: str) -> html.Div:
     """The printable record; the navigation and buttons are hidden when printed (work.css)."""
     runtime = current()
-    lang = runtime.settings.language
+    lang = request_language()
     try:
         principal = current_principal()
         fid = int(follow_up_id or "")

@@ -21,6 +21,7 @@ from assess.risk.saved import LoadedModel, load_latest, predict_many
 from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, PatientProfile, Reading, ReadingKind
 from cdm.i18n import t
 from cdm.settings import Settings
+from dashboard.language import request_language
 from dashboard.patient.repo import PatientDetail
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ def main_factors(detail: PatientDetail, *, settings: Settings, now: datetime | N
     model = latest_model(settings)
     if model is None:
         return None
-    h, lang = detail.header, settings.language
+    h, lang = detail.header, request_language(settings)
     now = now or datetime.now(UTC)
     profile = PatientProfile(h["id"], h["sex"], h["birth_year"], h["hypertension"], h["diabetes"])
     visits = [

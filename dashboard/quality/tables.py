@@ -10,6 +10,7 @@ from dash import html
 
 from cdm.i18n import CATALOGUE, t
 from cdm.settings import Settings
+from dashboard.language import request_language
 from dashboard.quality.repo import QualityReport
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -49,7 +50,7 @@ def _value(row: dict[str, Any]) -> str:
 
 def by_meter_rows(report: QualityReport, settings: Settings) -> list[dict[str, Any]]:
     """Refusals by meter and reason, as grid rows."""
-    lang = settings.language
+    lang = request_language(settings)
     return [
         {
             "device": r["device_uid"] or "—",
@@ -74,7 +75,7 @@ def _field_value(name: str, value: str, settings: Settings) -> str:
 
 def _fields(row: dict[str, Any], settings: Settings) -> Any:
     """A refused message as labelled fields in the catalogue's words; escaped text when it is not JSON."""
-    lang = settings.language
+    lang = request_language(settings)
     if row.get("fields") is None:
         return html.Div([t("quality.not_json", lang), html.Code(row["raw"], className="raw")])
     parts = []
@@ -97,7 +98,7 @@ def _explain(row: dict[str, Any], lang: str) -> str:
 
 
 def _latest(report: QualityReport, settings: Settings) -> html.Table:
-    lang = settings.language
+    lang = request_language(settings)
     rows = [
         [
             _when(r["received_at"], settings),
@@ -112,7 +113,7 @@ def _latest(report: QualityReport, settings: Settings) -> html.Table:
 
 def offline_rows(report: QualityReport, settings: Settings) -> list[dict[str, Any]]:
     """Meters offline, or registered but never connected (未激活), as grid rows."""
-    lang = settings.language
+    lang = request_language(settings)
     return [
         {
             "device": r["uid"],
@@ -138,7 +139,7 @@ def silent_summary(report: QualityReport, lang: str) -> str:
 
 def skewed_rows(report: QualityReport, settings: Settings) -> list[dict[str, Any]]:
     """Meters whose clock is off, or whose readings were refused as from the future, as grid rows."""
-    lang = settings.language
+    lang = request_language(settings)
     return [
         {
             "device": r["uid"],
@@ -154,7 +155,7 @@ def skewed_rows(report: QualityReport, settings: Settings) -> list[dict[str, Any
 
 def unattributed_rows(report: QualityReport, settings: Settings) -> list[dict[str, Any]]:
     """The grid's rows; `key` names the reading (device id, seq, measured_at) for the match action."""
-    lang = settings.language
+    lang = request_language(settings)
     return [
         {
             "key": f"{r['device_id']}|{r['seq']}|{r['measured_at'].isoformat()}",
@@ -177,7 +178,7 @@ def tables(report: QualityReport, settings: Settings) -> tuple[Any, ...]:
         by_meter_rows(report, settings),
         _latest(report, settings),
         offline_rows(report, settings),
-        silent_summary(report, settings.language),
+        silent_summary(report, request_language(settings)),
         skewed_rows(report, settings),
         unattributed_rows(report, settings),
     )

@@ -12,6 +12,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from cdm.i18n import t
 from dashboard.access import current_principal
+from dashboard.language import request_language
 from dashboard.report.logic import MonthError, recent_months
 from dashboard.report.service import monthly_workbook
 from dashboard.runtime import current
@@ -57,7 +58,7 @@ def download(_n: int, month: str | None) -> tuple[Any, str]:
     """The workbook of the month picked, scoped to the signed-in person."""
     runtime = current()
     settings = runtime.settings
-    lang = settings.language
+    lang = request_language(settings)
     try:
         with runtime.pool.connection() as conn, conn.transaction():
             data, period = monthly_workbook(

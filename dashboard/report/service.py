@@ -14,6 +14,7 @@ from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard import audit
 from dashboard.access import Principal
+from dashboard.language import request_language
 from dashboard.report import logic, repo
 from dashboard.report.logic import Area, Period
 
@@ -26,7 +27,7 @@ def monthly_workbook(
     """The report of `month` for what `principal` may see, as .xlsx bytes; the export is audited."""
     period = logic.period(month, tz=settings.tz, now=now)
     areas = repo.areas(conn, principal=principal, period=period)
-    lang = settings.language
+    lang = request_language(settings)
     county = logic.county_total(areas, settings.county_name)
     book = Workbook()
     first = book.active
@@ -54,7 +55,7 @@ def monthly_workbook(
 
 
 def _fill(sheet: Worksheet, title: str, area: Area, *, period: Period, settings: Settings) -> None:
-    lang = settings.language
+    lang = request_language(settings)
     sheet.title = title
     sheet.append([t("report.title", lang, area=area.name, month=period.month)])
     as_of = period.as_of.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
