@@ -102,7 +102,7 @@ def alert_changes(
             "severity": decision.severity,
             "reasons": reasons,
             "evidence": list(change.assessment.evidence),
-            "facts": change.assessment.facts,
+            "reason_facts": change.assessment.facts,
             "opened_at": now,
             "patient_id": change.patient_id,
         }
@@ -193,6 +193,6 @@ def lower_unconfirmed(conn: psycopg.Connection, alert_ids: Sequence[int], *, now
 def _silent_reds(conn: psycopg.Connection, patient_ids: Iterable[int]) -> list[Change]:
     """Patients already red without an alert (stale data turned them red) who now sent a fresh urgent reading."""
     return [
-        Change(pid, None, Assessment(Colour.RED, tuple(reasons), priority, tuple(evidence)))
-        for pid, (reasons, priority, evidence) in repo.silent_reds(conn, patient_ids).items()
+        Change(pid, None, Assessment(Colour.RED, tuple(reasons), priority, tuple(evidence), facts=facts))
+        for pid, (reasons, priority, evidence, facts) in repo.silent_reds(conn, patient_ids).items()
     ]

@@ -51,9 +51,15 @@ def reason_texts(
     return [reason_text(code, facts.get(code), lang=lang, tz=tz) for code in codes]
 
 
-def joined(codes: Iterable[str], facts: Mapping[str, Mapping[str, Any]] | None = None, *, lang: str = "zh") -> str:
-    """The reasons as one line, as the lists show them."""
-    return "；".join(reason_texts(codes, facts, lang=lang))
+def joined(
+    codes: Iterable[str] | None,
+    facts: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    lang: str = "zh",
+    tz: tzinfo = CHINA,
+) -> str:
+    """The reasons as one line, as the lists, the alert feed and the messages show them."""
+    return "；".join(reason_texts(codes or (), facts, lang=lang, tz=tz))
 
 
 def _local(at: str, tz: tzinfo) -> str:

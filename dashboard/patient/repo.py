@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from cdm.domain import HealthRecord, PatientProfile
 from cdm.privacy import mask_card
 from dashboard.access import Principal, scope_filter
 from dashboard.followups.repo import TEAM_OF_PATIENT, TOWNSHIP_OF_PATIENT
@@ -20,6 +21,7 @@ select p.id, p.health_card_no, p.sex, p.birth_year, p.hypertension, p.diabetes, 
        {identity},
        a.colour, a.reasons, a.reason_facts, a.priority, a.colour_since, a.assessed_at, a.rules_edition,
        a.ascvd_10y_percent, a.ascvd_category, a.model_version, a.risk_probability,
+       (select h.birth_date from health_record h where h.patient_id = p.id) as birth_date,
        rs.scored_at, rs.model_version as scored_model, rs.probability as scored_probability,
        rs.ascvd_10y_percent as scored_ascvd, rs.ascvd_category as scored_category
 from patient p
@@ -43,12 +45,13 @@ where r.patient_id = %(patient_id)s and r.measured_at >= %(since)s and r.measure
 order by r.measured_at
 """
 _HISTORY = """
-select assessed_at, colour, previous_colour, reasons, evidence, priority, model_version, risk_probability
+select assessed_at, colour, previous_colour, reasons, evidence, priority, model_version, risk_probability,
+       reason_facts
 from assessment_history where patient_id = %(patient_id)s order by assessed_at desc, id desc limit %(limit)s
 """
 _ALERTS = """
 select id, kind, severity, status, reasons, opened_at, acknowledged_at, acknowledged_by, closed_at, closed_by, outcome,
-       occurrences
+       occurrences, reason_facts
 from alert where patient_id = %(patient_id)s order by opened_at desc limit %(limit)s
 """
 _FOLLOW_UPS = """
@@ -115,5 +118,13 @@ def reading_key(reading: dict[str, Any]) -> str:
 
 
 def age_on(detail: PatientDetail, day: date) -> int:
-    """The patient's age in years on `day`, as the rules count it."""
-    return day.year - detail.age_year
+    """The patient's age in completed years on `day`, as the rules count it (with only the birth year, the older
+    it could mean)."""
+    return profile_of(detail).age_on(day)
+
+
+def profile_of(detail: PatientDetail) -> PatientProfile:
+    """What the rules know of the patient: completed age from the health record's birth date where it is kept."""
+    h = detail.header
+    record = HealthRecord(birth_date=h["birth_date"]) if h.get("birth_date") else None
+    return PatientProfile(h["id"], h["sex"], h["birth_year"], h["hypertension"], h["diabetes"], health_record=record)
