@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -229,17 +229,26 @@ def set_sittings(conn: psycopg.Connection, answers: SittingVerdicts) -> None:
         )
 
 
-def lower_unconfirmed(conn: psycopg.Connection, alert_ids: Sequence[int]) -> list[dict[str, Any]]:
+def lower_unconfirmed(
+    conn: psycopg.Connection, alert_ids: Sequence[int], *, means: Mapping[int, tuple[int, int]] | None = None
+) -> list[dict[str, Any]]:
     """Lower the critical alerts whose sitting did not confirm them to 'warning'; the rows lowered, with their
-    status (an alert lowered once is not lowered, nor notified, again)."""
+    status (an alert lowered once is not lowered, nor notified, again). `means`: per alert, its sitting's mean,
+    kept with the critical reading's figures ("…，同次测量均值 160/91 mmHg 未达 ≥180/110（复测未证实）")."""
     if not alert_ids:
         return []
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
+        rows = cur.execute(
             "update alert set severity = 'warning' where id = any(%s) and severity = 'critical'"
             " returning id, patient_id, kind, severity, status, reasons, evidence, opened_at, reason_facts",
             (list(alert_ids),),
         ).fetchall()
+    for row in rows:
+        mean, critical = (means or {}).get(row["id"]), (row["reason_facts"] or {}).get("bp_critical")
+        if mean is not None and critical is not None:
+            row["reason_facts"] = {**row["reason_facts"], "bp_critical": {**critical, "sitting": list(mean)}}
+            conn.execute("update alert set reason_facts = %s where id = %s", (Jsonb(row["reason_facts"]), row["id"]))
+    return rows
 
 
 def silent_reds(

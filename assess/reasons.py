@@ -31,6 +31,9 @@ def reason_text(code: str, facts: Mapping[str, Any] | None = None, *, lang: str 
     if "mmol" in values:
         values["value"] = values["flag"] if values.get("mmol") is None else values["mmol"]
     key = f"reason.{code}.facts"
+    if "sitting" in values:  # an urgent reading its sitting's mean did not confirm (复测未证实)
+        values["sitting_sbp"], values["sitting_dbp"] = values["sitting"]
+        key = f"reason.{code}.unconfirmed"
     if key not in CATALOGUE:
         return t(f"reason.{code}", lang)
     try:

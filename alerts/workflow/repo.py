@@ -123,7 +123,7 @@ def list_alerts(
         return cur.execute(
             "select a.id, a.opened_at, a.severity, a.status, a.occurrences, a.reasons, a.acknowledged_at,"
             " a.acknowledged_by, a.action, a.closed_at, a.outcome, a.escalated_at, a.overdue_at,"
-            " t.code as township_code, t.name as township, p.health_card_no"
+            " t.code as township_code, t.name as township, p.health_card_no, a.reason_facts"
             " from alert a join region t on t.id = a.township_id join patient p on p.id = a.patient_id"
             " where (%s::text is null or t.code = %s) and (%s::text is null or a.status = %s)"
             " and (not %s or a.overdue_at is not null and a.status <> 'closed')"
