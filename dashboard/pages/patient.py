@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from statistics import fmean
 from typing import Any
 
 import dash
 import psycopg
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from assess import chinapar
 from assess.reasons import joined
 from assess.rules import LOOKBACK, bp_target
 from cdm.i18n import t
@@ -160,6 +162,17 @@ def _summary(detail: PatientDetail, principal: Principal, settings: Settings, no
     )
 
 
+def _ascvd_note(detail: PatientDetail, settings: Settings) -> str:
+    """Why China-PAR has no figure, as `cdm assess --file` says it: established ASCVD, the age, or the missing fields
+    by their Chinese names (assess.chinapar)."""
+    now = datetime.now(UTC)
+    bp = [r for r in detail.readings if r["kind"] == "bp" and r["systolic"] is not None]
+    recent = [r["systolic"] for r in bp if r["measured_at"] >= now - timedelta(days=settings.assessment_window_days)]
+    systolic = fmean(recent) if recent else (float(bp[-1]["systolic"]) if bp else None)
+    risk = chinapar.ten_year_risk(profile=profile_of(detail), systolic=systolic, on=now.astimezone(settings.tz).date())
+    return chinapar.unavailable_note(risk, settings.language) or t("patient.risk.ascvd_missing", settings.language)
+
+
 def _risk(detail: PatientDetail, settings: Settings) -> html.Section:
     lang, h = settings.language, detail.header
     percent = h["scored_ascvd"] if h["scored_at"] else h["ascvd_10y_percent"]
@@ -168,7 +181,7 @@ def _risk(detail: PatientDetail, settings: Settings) -> html.Section:
     if percent is not None and category:
         lines.append(t("patient.risk.ascvd", lang, percent=f"{percent:.1f}%", category=t(f"ascvd.{category}", lang)))
     else:
-        lines.append(t("patient.risk.ascvd_missing", lang))
+        lines.append(_ascvd_note(detail, settings))
     probability = h["scored_probability"] if h["scored_at"] else h["risk_probability"]
     version = h["scored_model"] if h["scored_at"] else h["model_version"]
     if probability is not None and version:

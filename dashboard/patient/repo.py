@@ -21,7 +21,8 @@ select p.id, p.health_card_no, p.sex, p.birth_year, p.hypertension, p.diabetes, 
        {identity},
        a.colour, a.reasons, a.reason_facts, a.priority, a.colour_since, a.assessed_at, a.rules_edition,
        a.ascvd_10y_percent, a.ascvd_category, a.model_version, a.risk_probability,
-       (select h.birth_date from health_record h where h.patient_id = p.id) as birth_date,
+       (select to_jsonb(h) - 'patient_id' - 'updated_at' from health_record h where h.patient_id = p.id)
+           as health_record,
        rs.scored_at, rs.model_version as scored_model, rs.probability as scored_probability,
        rs.ascvd_10y_percent as scored_ascvd, rs.ascvd_category as scored_category
 from patient p
@@ -124,7 +125,14 @@ def age_on(detail: PatientDetail, day: date) -> int:
 
 
 def profile_of(detail: PatientDetail) -> PatientProfile:
-    """What the rules know of the patient: completed age from the health record's birth date where it is kept."""
+    """What the rules know of the patient, with the health record: completed age from its birth date where it is
+    kept, and what China-PAR reads."""
     h = detail.header
-    record = HealthRecord(birth_date=h["birth_date"]) if h.get("birth_date") else None
+    fields = dict(h.get("health_record") or {})
+    record = None
+    if fields:
+        born = fields.pop("birth_date", None)
+        fields["complications"] = tuple(fields.get("complications") or ())
+        known = {k: v for k, v in fields.items() if k in HealthRecord.__dataclass_fields__}
+        record = HealthRecord(birth_date=date.fromisoformat(born) if born else None, **known)
     return PatientProfile(h["id"], h["sex"], h["birth_year"], h["hypertension"], h["diabetes"], health_record=record)

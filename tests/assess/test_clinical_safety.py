@@ -210,3 +210,9 @@ def test_with_only_the_birth_year_the_stricter_target_applies(birth_year, born, 
     profile = PatientProfile(1, "M", birth_year, True, diabetes, health_record=record)
     found = bp_target(profile, for_edition(edition), on=AS_OF)
     assert (found.systolic, found.diastolic) == target
+
+
+def test_a_mean_just_below_its_target_is_not_shown_rounded_onto_it():
+    # diastolic mean 79.7 is below 80 (only the systolic 132.3 misses <130/80): shown as 79, not as "80 against <80"
+    out = run(readings=[_bp(1, 132, 82), _bp(3, 134, 78), _bp(5, 131, 79)], edition="2025")
+    assert out["reason_texts"] == ["近14天均值 132/79 mmHg，目标 <130/80"]

@@ -176,3 +176,35 @@ def test_every_notification_and_its_sms_carry_the_figure(store: Store) -> None:
         assert reason["code"] == "bp_critical" and _has(reason["text"], RED), body
         message = outbound(body=body, address="13800138000", idempotency_key="k")
         assert _has(message.text, RED) and _has(message.params["reasons"], RED)  # WeCom / e-mail text, SMS
+
+
+def test_the_patients_page_says_why_china_par_has_no_figure_and_counts_completed_age(store: Store) -> None:
+    today = NOW.astimezone(CHINA).date()
+    tomorrow = today + timedelta(days=1 if (today.month, today.day) != (2, 28) else 2)
+    born = tomorrow.replace(year=tomorrow.year - 66)  # 66 tomorrow: 65 today, whatever the registry's birth year
+    store.conn.execute(
+        "insert into health_record (patient_id, birth_date, complications) values (%s, %s, '{脑梗死}')",
+        (store.red, born),
+    )
+    store.conn.execute(  # everything China-PAR needs of a woman but the HDL cholesterol
+        "insert into health_record (patient_id, birth_date, total_cholesterol_mmol, waist_cm, smoker, north,"
+        " on_bp_treatment) values (%s, '1960-03-01', 5.2, 85, false, true, true)",
+        (store.yellow,),
+    )
+    ages = {r.patient_id: r.age for r in followup_rows(store.conn, principal=store.county_user(), today=today)}
+    assert ages[store.red] == 65  # the follow-up list
+    with running_dashboard(store.settings):
+        from dashboard.pages.patient import _page, _risk
+
+        notes = {}
+        for pid in (store.red, store.yellow):
+            detail = patient_detail(
+                store.conn, principal=store.county_user(), patient_id=pid, since=NOW - timedelta(days=90), now=NOW
+            )
+            assert detail is not None
+            notes[pid] = str(_risk(detail, store.settings))
+            if pid == store.red:
+                page = str(_page(detail, principal=store.county_user(), settings=store.settings, now=NOW, who=None))
+                assert "65岁" in page and "66岁" not in page  # the patient's page
+    assert "已有心脑血管疾病，不适用一级预防评估" in notes[store.red]
+    assert "缺少计算所需的信息，未计算：高密度脂蛋白胆固醇" in notes[store.yellow], notes[store.yellow]
