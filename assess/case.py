@@ -48,6 +48,10 @@ class PatientIn(BaseModel):
     complications: list[str] = Field(default_factory=list)
     on_bp_treatment: bool | None = None
     health_record: HealthRecordIn | None = None
+    # What a clinician may write to tell patients apart (not assessed).
+    id: str | int | None = None
+    name: str | None = None
+    note: str | None = None
 
 
 class BpIn(BaseModel):
@@ -77,6 +81,9 @@ class FollowUpIn(BaseModel):
     model_config = _STRICT
     done_on: dt.date = Field(alias="date")
     follow_up_class: FollowUpClassName = Field(alias="class")
+    # The next visit's date when the doctor stated one; else it is due by the class (assess.schedule).
+    next_due: dt.date | None = None
+    note: str | None = None
 
 
 class Case(BaseModel):

@@ -28,6 +28,11 @@ UNCONTROLLED_15_DAYS = {
     "readings": [{"kind": "bp", "measured_at": "2026-11-22T09:00:00+08:00", "systolic": 132, "diastolic": 82}],
     "follow_ups": [{"date": "2026-11-08", "class": "uncontrolled"}],
 }
+# A controlled visit whose doctor asked to see the patient again sooner than 3 months, on 2026-11-15: overdue.
+STATED_NEXT_DATE = {
+    **UNCONTROLLED_15_DAYS,
+    "follow_ups": [{"date": "2026-10-01", "class": "controlled", "next_due": "2026-11-15"}],
+}
 
 
 def _store(conn: psycopg.Connection, text: str) -> tuple[int, object]:
@@ -76,16 +81,18 @@ def _store(conn: psycopg.Connection, text: str) -> tuple[int, object]:
              r.glucose_mmol, r.glucose_context.value if r.glucose_context else None),
         )  # fmt: skip
     for f in inputs.follow_ups:
-        conn.execute(  # no next date: the store fills it in by the visit's class
-            "insert into follow_up (patient_id, done_on, class, recorded_by, recorded_at)"
-            " values (%s, %s, %s, 'dr', %s)",
-            (pid, f.done_on, f.follow_up_class.value, f.recorded_at),
+        conn.execute(  # no next date stated: the store fills it in by the visit's class
+            "insert into follow_up (patient_id, done_on, class, recorded_by, recorded_at, next_due)"
+            " values (%s, %s, %s, 'dr', %s, %s)",
+            (pid, f.done_on, f.follow_up_class.value, f.recorded_at, f.next_due),
         )
     return pid, inputs
 
 
 @pytest.mark.parametrize(
-    "text", [p.read_text() for p in CASES] + [json.dumps(UNCONTROLLED_15_DAYS)], ids=[p.stem for p in CASES] + ["due"]
+    "text",
+    [p.read_text() for p in CASES] + [json.dumps(UNCONTROLLED_15_DAYS), json.dumps(STATED_NEXT_DATE)],
+    ids=[p.stem for p in CASES] + ["due", "stated_due"],
 )
 def test_the_case_path_and_the_store_agree(admin_db_url, text):
     edition = (json.loads(text).get("expected") or {}).get("edition", "2020")  # the edition a case was written for
@@ -109,6 +116,6 @@ def test_the_case_path_and_the_store_agree(admin_db_url, text):
     assert (by_store.colour, by_store.reasons, by_store.facts) == (by_file.colour, by_file.reasons, by_file.facts)
     # the next visit's due date: the one the store filled in (migration 0081) is the one the case path computes
     last = max(inputs.follow_ups, key=lambda f: (f.done_on, f.recorded_at))  # type: ignore[attr-defined]
-    assert summary.last_next_due == next_due(last.follow_up_class, last.done_on)
-    if text == json.dumps(UNCONTROLLED_15_DAYS):
+    assert summary.last_next_due == next_due(last.follow_up_class, last.done_on, last.next_due)
+    if text in (json.dumps(UNCONTROLLED_15_DAYS), json.dumps(STATED_NEXT_DATE)):
         assert by_file.colour.value == "yellow" and by_file.reasons == ("follow_up_overdue",)
