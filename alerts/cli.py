@@ -12,6 +12,7 @@ from alerts.repo import list_notifications, retry_notifications
 from alerts.workflow import repo as workflow_repo
 from alerts.workflow import service as workflow
 from alerts.workflow.logic import ACTIONS, TransitionError
+from assess.reasons import reason_texts
 from cdm.commands import run_in_store
 from cdm.privacy import mask_card
 
@@ -35,8 +36,14 @@ def list_alerts(
 
     def work(conn: Any) -> list[dict[str, Any]]:
         rows = workflow_repo.list_alerts(conn, township_code=township, status=status, overdue_only=overdue)
+        settings = ctx.obj
         return [
-            {**{k: v for k, v in r.items() if k != "health_card_no"}, "patient": mask_card(r["health_card_no"])}
+            {
+                **{k: v for k, v in r.items() if k not in ("health_card_no", "reason_facts")},
+                "patient": mask_card(r["health_card_no"]),
+                # each reason with its figure and target, as the screens show it (assess.reasons)
+                "reason_texts": reason_texts(r["reasons"], r["reason_facts"], lang=settings.language, tz=settings.tz),
+            }
             for r in rows
         ]
 

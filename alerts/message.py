@@ -57,7 +57,7 @@ def notification_body(*, alert: dict[str, Any], recipient: str, place: dict[str,
         "reasons": [
             {"code": r, "text": text}
             for r, text in zip(
-                alert["reasons"], reason_texts(alert["reasons"], alert.get("facts"), lang=lang), strict=True
+                alert["reasons"], reason_texts(alert["reasons"], alert.get("reason_facts"), lang=lang), strict=True
             )
         ],
         "evidence": list(alert["evidence"]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,11 +46,23 @@ def insert_alert(
 ) -> int | None:
     """Open an alert for a patient who turned red; None when an open alert of that kind already stands."""
     reasons, evidence = list(change.assessment.reasons), list(change.assessment.evidence)
+    facts = Jsonb(dict(change.assessment.facts))  # each reason's figures and target (assess.reasons words them)
     row = conn.execute(
         "insert into alert (patient_id, kind, severity, reasons, evidence, township_id, opened_at, last_seen_at,"
-        " latest_evidence) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " latest_evidence, reason_facts) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " on conflict (patient_id, kind) where status <> 'closed' do nothing returning id",
-        (change.patient_id, decision.kind, decision.severity, reasons, evidence, township_id, now, now, evidence),
+        (
+            change.patient_id,
+            decision.kind,
+            decision.severity,
+            reasons,
+            evidence,
+            township_id,
+            now,
+            now,
+            evidence,
+            facts,
+        ),
     ).fetchone()
     return int(row[0]) if row else None
 
@@ -217,29 +229,41 @@ def set_sittings(conn: psycopg.Connection, answers: SittingVerdicts) -> None:
         )
 
 
-def lower_unconfirmed(conn: psycopg.Connection, alert_ids: Sequence[int]) -> list[dict[str, Any]]:
+def lower_unconfirmed(
+    conn: psycopg.Connection, alert_ids: Sequence[int], *, means: Mapping[int, tuple[int, int]] | None = None
+) -> list[dict[str, Any]]:
     """Lower the critical alerts whose sitting did not confirm them to 'warning'; the rows lowered, with their
-    status (an alert lowered once is not lowered, nor notified, again)."""
+    status (an alert lowered once is not lowered, nor notified, again). `means`: per alert, its sitting's mean,
+    kept with the critical reading's figures ("…，同次测量均值 160/91 mmHg 未达 ≥180/110（复测未证实）")."""
     if not alert_ids:
         return []
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
+        rows = cur.execute(
             "update alert set severity = 'warning' where id = any(%s) and severity = 'critical'"
-            " returning id, patient_id, kind, severity, status, reasons, evidence, opened_at",
+            " returning id, patient_id, kind, severity, status, reasons, evidence, opened_at, reason_facts",
             (list(alert_ids),),
         ).fetchall()
+    for row in rows:
+        mean, critical = (means or {}).get(row["id"]), (row["reason_facts"] or {}).get("bp_critical")
+        if mean is not None and critical is not None:
+            row["reason_facts"] = {**row["reason_facts"], "bp_critical": {**critical, "sitting": list(mean)}}
+            conn.execute("update alert set reason_facts = %s where id = %s", (Jsonb(row["reason_facts"]), row["id"]))
+    return rows
 
 
-def silent_reds(conn: psycopg.Connection, patient_ids: Iterable[int]) -> dict[int, tuple[list[str], float, list[str]]]:
+def silent_reds(
+    conn: psycopg.Connection, patient_ids: Iterable[int]
+) -> dict[int, tuple[list[str], float, list[str], dict[str, Any]]]:
     """Red patients whose red raised no alert (a replayed buffer turned them red): id -> reasons, priority,
-    evidence. A fresh urgent reading of theirs must still alert, although their colour does not change."""
+    evidence, reason facts. A fresh urgent reading of theirs must still alert, although their colour does not
+    change."""
     ids = sorted(set(patient_ids))
     if not ids:
         return {}
     rows = conn.execute(
-        "select a.patient_id, a.reasons, a.priority, a.evidence from assessment_current a"
+        "select a.patient_id, a.reasons, a.priority, a.evidence, a.reason_facts from assessment_current a"
         " where a.patient_id = any(%s) and a.colour = 'red' and not exists"
         " (select 1 from alert x where x.patient_id = a.patient_id and x.opened_at >= a.colour_since)",
         (ids,),
     )
-    return {r[0]: (list(r[1]), float(r[2]), list(r[3])) for r in rows}
+    return {r[0]: (list(r[1]), float(r[2]), list(r[3]), dict(r[4] or {})) for r in rows}

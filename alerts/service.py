@@ -102,7 +102,7 @@ def alert_changes(
             "severity": decision.severity,
             "reasons": reasons,
             "evidence": list(change.assessment.evidence),
-            "facts": change.assessment.facts,
+            "reason_facts": change.assessment.facts,
             "opened_at": now,
             "patient_id": change.patient_id,
         }
@@ -141,18 +141,25 @@ def settle_sittings(
     answers = sitting_verdicts(conn, pending, now=now, rules=rules)
     repo.set_sittings(conn, answers)
     unconfirmed = [alert_id for alert_id, confirmed in answers.confirmed.items() if not confirmed]
-    lower_unconfirmed(conn, unconfirmed, now=now, ctx=ctx or AlertContext(rules))
+    lower_unconfirmed(conn, unconfirmed, now=now, ctx=ctx or AlertContext(rules), means=answers.means)
     if answers.confirmed:
         confirmed = sum(answers.confirmed.values())
         log.info("settled the sittings of %s alerts (%s confirmed)", len(answers.confirmed), confirmed)
     return answers.confirmed
 
 
-def lower_unconfirmed(conn: psycopg.Connection, alert_ids: Sequence[int], *, now: datetime, ctx: AlertContext) -> None:
+def lower_unconfirmed(
+    conn: psycopg.Connection,
+    alert_ids: Sequence[int],
+    *,
+    now: datetime,
+    ctx: AlertContext,
+    means: Mapping[int, tuple[int, int]] | None = None,
+) -> None:
     """复测未证实 (clinical-reference §3): the alert raised at once stays on record, lowered to 'warning'; both centres
     hear of it through the outbox in this transaction; it closes by itself unless someone already acknowledged it
     (then it stays for them to close)."""
-    lowered = repo.lower_unconfirmed(conn, alert_ids)
+    lowered = repo.lower_unconfirmed(conn, alert_ids, means=means)
     if not lowered:
         return
     places = repo.patient_places(conn, [a["patient_id"] for a in lowered])
@@ -193,6 +200,6 @@ def lower_unconfirmed(conn: psycopg.Connection, alert_ids: Sequence[int], *, now
 def _silent_reds(conn: psycopg.Connection, patient_ids: Iterable[int]) -> list[Change]:
     """Patients already red without an alert (stale data turned them red) who now sent a fresh urgent reading."""
     return [
-        Change(pid, None, Assessment(Colour.RED, tuple(reasons), priority, tuple(evidence)))
-        for pid, (reasons, priority, evidence) in repo.silent_reds(conn, patient_ids).items()
+        Change(pid, None, Assessment(Colour.RED, tuple(reasons), priority, tuple(evidence), facts=facts))
+        for pid, (reasons, priority, evidence, facts) in repo.silent_reds(conn, patient_ids).items()
     ]

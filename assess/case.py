@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -48,6 +48,10 @@ class PatientIn(BaseModel):
     complications: list[str] = Field(default_factory=list)
     on_bp_treatment: bool | None = None
     health_record: HealthRecordIn | None = None
+    # What a clinician may write to tell patients apart (not assessed).
+    id: str | int | None = None
+    name: str | None = None
+    note: str | None = None
 
 
 class BpIn(BaseModel):
@@ -77,6 +81,9 @@ class FollowUpIn(BaseModel):
     model_config = _STRICT
     done_on: dt.date = Field(alias="date")
     follow_up_class: FollowUpClassName = Field(alias="class")
+    # The next visit's date when the doctor stated one; else it is due by the class (assess.schedule).
+    next_due: dt.date | None = None
+    note: str | None = None
 
 
 class Case(BaseModel):
@@ -85,39 +92,117 @@ class Case(BaseModel):
     model_config = _STRICT
     as_of: AwareDatetime
     patient: PatientIn
+    # The edition the case was written for; when given it decides over CDM_GUIDELINE_EDITION (assess.cli).
+    guideline_edition: Literal["2017", "2020", "2025"] | None = None
     readings: list[Annotated[BpIn | GlucoseIn, Field(discriminator="kind")]] = Field(default_factory=list)
     follow_ups: list[FollowUpIn] = Field(default_factory=list)
+    # What a clinician writes about the case (not assessed): names, notes, the expected answer.
+    id: str | int | None = None
+    name: str | None = None
+    title: str | None = None
+    description: str | None = None
+    note: str | None = None
+    notes: Any = None
+    comment: str | None = None
+    source: str | None = None
+    expected: Any = None
 
 
-def parse_case(text: str | bytes, *, source: str = "case") -> Case:
-    """The case in `text` (JSON), or CaseError naming every wrong field (`source` names the whole, e.g. bad JSON)."""
+def parse_case(text: str | bytes, *, source: str = "case", lang: str = "en") -> Case:
+    """The case in `text` (JSON), or CaseError naming every wrong field (`source` names the whole, e.g. bad JSON);
+    the messages in `lang` ("zh": Chinese, for the clinician running `cdm assess --file`)."""
     try:
         case = Case.model_validate_json(text)
     except ValidationError as exc:
-        raise CaseError(format_errors(exc, source=source)) from None
-    late = _after_as_of(case)
+        raise CaseError(format_errors(exc, source=source, lang=lang)) from None
+    late = _after_as_of(case, lang)
     if late:
-        raise CaseError("; ".join(late[:ERRORS_SHOWN]))
+        raise CaseError(_SEP[lang].join(late[:ERRORS_SHOWN]))
     return case
 
 
-def load_case(path: str | Path) -> Case:
+def load_case(path: str | Path, *, lang: str = "en") -> Case:
     """The case in the file at `path`, or CaseError saying what is wrong with it."""
+    return parse_case(read_case_file(path, lang=lang), source=str(path), lang=lang)
+
+
+def read_case_file(path: str | Path, *, lang: str = "en") -> bytes:
+    """The bytes of a case file, or CaseError naming the file."""
     try:
-        raw = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
-        raise CaseError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    return parse_case(raw, source=str(path))
+        why = exc.strerror or str(exc)
+        raise CaseError(
+            f"{path}：无法读取文件（{why}）" if lang == "zh" else f"{path}: cannot read the file ({why})"
+        ) from None
 
 
-def format_errors(exc: ValidationError, *, source: str = "case") -> str:
-    """pydantic's errors as one line: `readings[2].systolic: Input should be a valid integer; …`."""
+def format_errors(exc: ValidationError, *, source: str = "case", lang: str = "en") -> str:
+    """pydantic's errors as one line: `readings[2].systolic: Input should be a valid integer; …` (in Chinese with
+    lang="zh": `readings[2].systolic：应为整数；…`)."""
     parts = []
     for err in exc.errors()[:ERRORS_SHOWN]:
-        message = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{field_path(err['loc']) or source}: {message}")
+        where = field_path(err["loc"]) or source
+        if lang == "zh":
+            parts.append(f"{where}：{_chinese(err)}")
+        else:
+            parts.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
     more = len(exc.errors()) - ERRORS_SHOWN
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+    if more > 0:
+        parts.append(f"另有 {more} 处" if lang == "zh" else f"and {more} more")
+    return _SEP[lang].join(parts)
+
+
+_SEP = {"zh": "；", "en": "; "}
+# pydantic's error types in Chinese; {…} from the error's context. An unknown type keeps pydantic's English.
+_ZH = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不认识的字段（病例格式不允许多余字段，请检查拼写）",
+    "int_type": "应为整数（不加引号）",
+    "int_from_float": "应为整数，不能带小数",
+    "float_type": "应为数字（不加引号）",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文字（加引号）",
+    "list_type": "应为列表 [...]",
+    "model_type": "应为对象 {...}",
+    "dict_type": "应为对象 {...}",
+    "date_type": "应为日期，格式 YYYY-MM-DD",
+    "date_parsing": "日期无效，格式应为 YYYY-MM-DD（{error}）",
+    "date_from_datetime_parsing": "日期无效，格式应为 YYYY-MM-DD（{error}）",
+    "date_from_datetime_inexact": "应为日期 YYYY-MM-DD，不含时间",
+    "datetime_type": "应为时间，如 2026-11-23T10:00:00+08:00",
+    "datetime_parsing": "时间无效，应如 2026-11-23T10:00:00+08:00（{error}）",
+    "datetime_from_date_parsing": "时间无效，应如 2026-11-23T10:00:00+08:00（{error}）",
+    "timezone_aware": "时间须带时区，如 2026-11-23T10:00:00+08:00",
+    "literal_error": "应为以下之一：{expected}",
+    "union_tag_invalid": "kind 为 {tag}，应为 {expected_tags}",
+    "union_tag_not_found": "缺少 kind（应为 'bp' 或 'glucose'）",
+    "too_short": "至少需要 {min_length} 项",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "json_invalid": "不是有效的 JSON（{error}）",
+    "json_type": "不是有效的 JSON",
+}
+_ZH_VALUE_ERRORS = (("systolic ", " <= diastolic ", "收缩压 {0} 不高于舒张压 {1}"),)
+
+
+def _chinese(err: Any) -> str:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "value_error":
+        message = str(ctx.get("error", err["msg"]))
+        for head, middle, text in _ZH_VALUE_ERRORS:
+            if message.startswith(head) and middle in message:
+                return text.format(*message.removeprefix(head).split(middle, 1))
+        return message
+    template = _ZH.get(kind)
+    if template is None:
+        return str(err["msg"])
+    try:
+        return template.format(**{k: str(v).replace(" or ", " 或 ") for k, v in ctx.items()})
+    except (KeyError, IndexError):
+        return template.split("（", 1)[0]
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -133,15 +218,16 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _after_as_of(case: Case) -> list[str]:
+def _after_as_of(case: Case, lang: str = "en") -> list[str]:
     """Entries dated after `as_of`: the rules would ignore them, so the file is refused instead."""
+    after = "：{0} 晚于 as_of（评估时间）" if lang == "zh" else ": {0} is after as_of"
     late = [
-        f"readings[{i}].measured_at: {r.measured_at.isoformat()} is after as_of"
+        f"readings[{i}].measured_at" + after.format(r.measured_at.isoformat())
         for i, r in enumerate(case.readings)
         if r.measured_at > case.as_of
     ]
     late += [
-        f"follow_ups[{i}].date: {f.done_on.isoformat()} is after as_of"
+        f"follow_ups[{i}].date" + after.format(f.done_on.isoformat())
         for i, f in enumerate(case.follow_ups)
         if f.done_on > case.as_of.date()
     ]

@@ -90,7 +90,12 @@ def _follow_up(f: FollowUpIn, as_of: datetime) -> FollowUp:
     # A file gives the visit's date only. Taking the start of that day (in as_of's offset) means a critical reading
     # on the same day counts as after the visit, so its red holds: when unsure, keep the loop open.
     recorded_at = datetime.combine(f.done_on, time(0), tzinfo=as_of.tzinfo)
-    return FollowUp(done_on=f.done_on, follow_up_class=FollowUpClass(f.follow_up_class), recorded_at=recorded_at)
+    return FollowUp(
+        done_on=f.done_on,
+        follow_up_class=FollowUpClass(f.follow_up_class),
+        recorded_at=recorded_at,
+        next_due=f.next_due,
+    )
 
 
 def evaluate(case: Case, *, rules: RuleSettings, lang: str = "zh") -> dict[str, Any]:

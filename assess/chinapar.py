@@ -103,37 +103,57 @@ class AscvdRisk:
     established: bool = False  # established ASCVD recorded: China-PAR (a first event) does not apply
 
 
-# China-PAR predicts a *first* ASCVD event; a patient with a recorded stroke, myocardial infarction or
-# revascularisation already has ASCVD and is very high risk by definition (Chinese guideline on the assessment and
-# management of cardiovascular risk, 2019; clinical-reference §4). The health record's complications are free
-# text from counties' files and case files: these fragments, in English codes or Chinese, name ASCVD. Transient
-# ischaemic attack is not counted (not ASCVD in China-PAR's outcome definition).
+# China-PAR predicts a *first* ASCVD event; a patient with clinical ASCVD is very high risk by definition and is
+# not assessed with it (Chinese guideline on the assessment and management of cardiovascular risk, 2019;
+# clinical-reference §4). Clinical ASCVD as the Chinese guidelines list it (2016 Chinese guideline on dyslipidaemia,
+# repeated in the 2019 risk guideline): acute coronary syndrome, stable coronary heart disease (angina),
+# revascularisation, ischaemic cardiomyopathy, ischaemic stroke, transient ischaemic attack and peripheral
+# atherosclerotic disease; haemorrhagic stroke is counted with stroke (China-PAR's outcome counts all strokes).
+# clinical-reference names only stroke, MI and revascularisation; the guideline's list is followed (README).
+# The health record's complications are free text from counties' files and case files: these fragments, in English
+# codes or Chinese, name ASCVD (underscores and hyphens read as spaces); short codes must be a whole entry.
 ASCVD_TERMS = (
     "stroke",
-    "cerebral_infarction",
-    "myocardial_infarction",
+    "cerebral infarct",
+    "myocardial infarct",
+    "heart attack",
     "coronary",
+    "angina",
     "revascular",
     "pci",
     "cabg",
+    "transient ischaemic",
+    "transient ischemic",
+    "peripheral arter",
+    "ischaemic cardiomyopathy",
+    "ischemic cardiomyopathy",
     "ascvd",
     "卒中",
+    "中风",
     "脑梗",
+    "脑血栓",
     "脑出血",
     "心肌梗",
     "心梗",
     "冠心病",
     "冠状动脉",
+    "冠脉",
+    "心绞痛",
+    "短暂性脑缺血",
+    "外周动脉",
+    "缺血性心肌病",
     "血运重建",
     "支架",
     "搭桥",
 )
+ASCVD_CODES = frozenset({"mi", "ami", "chd", "cad", "acs", "tia", "pad"})  # whole entries only
 
 
 def has_established_ascvd(complications: Sequence[str]) -> bool:
-    """Whether the recorded complications name established ASCVD (stroke, myocardial infarction, CHD, ...)."""
-    text = " ".join(c.lower() for c in complications)
-    return any(term in text for term in ASCVD_TERMS) or any(c.lower() in {"mi", "chd"} for c in complications)
+    """Whether the recorded complications name clinical ASCVD (stroke, myocardial infarction, CHD, TIA, ...)."""
+    entries = [c.lower().replace("_", " ").replace("-", " ").strip() for c in complications]
+    text = " | ".join(entries)
+    return any(term in text for term in ASCVD_TERMS) or any(e in ASCVD_CODES for e in entries)
 
 
 def china_par_percent(

@@ -31,6 +31,9 @@ def reason_text(code: str, facts: Mapping[str, Any] | None = None, *, lang: str 
     if "mmol" in values:
         values["value"] = values["flag"] if values.get("mmol") is None else values["mmol"]
     key = f"reason.{code}.facts"
+    if "sitting" in values:  # an urgent reading its sitting's mean did not confirm (复测未证实)
+        values["sitting_sbp"], values["sitting_dbp"] = values["sitting"]
+        key = f"reason.{code}.unconfirmed"
     if key not in CATALOGUE:
         return t(f"reason.{code}", lang)
     try:
@@ -51,9 +54,15 @@ def reason_texts(
     return [reason_text(code, facts.get(code), lang=lang, tz=tz) for code in codes]
 
 
-def joined(codes: Iterable[str], facts: Mapping[str, Mapping[str, Any]] | None = None, *, lang: str = "zh") -> str:
-    """The reasons as one line, as the lists show them."""
-    return "；".join(reason_texts(codes, facts, lang=lang))
+def joined(
+    codes: Iterable[str] | None,
+    facts: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    lang: str = "zh",
+    tz: tzinfo = CHINA,
+) -> str:
+    """The reasons as one line, as the lists, the alert feed and the messages show them."""
+    return "；".join(reason_texts(codes or (), facts, lang=lang, tz=tz))
 
 
 def _local(at: str, tz: tzinfo) -> str:

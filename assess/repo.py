@@ -202,8 +202,8 @@ def save(
         if changed:
             cur.executemany(
                 "insert into assessment_history (patient_id, colour, previous_colour, reasons, priority, evidence,"
-                " assessed_at, rules_edition, model_version, risk_probability)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " assessed_at, rules_edition, model_version, risk_probability, reason_facts)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     (
                         pid,
@@ -215,6 +215,7 @@ def save(
                         now,
                         edition,
                         *_risk_columns(risks.get(pid))[:2],
+                        Jsonb(a.facts),
                     )
                     for pid, a, prev in changed
                 ],
@@ -321,8 +322,8 @@ on conflict (patient_id) do update set colour = excluded.colour, reasons = exclu
 """
 _HISTORY_FROM_TMP = """
 insert into assessment_history (patient_id, colour, previous_colour, reasons, priority, evidence, assessed_at,
-                                rules_edition, model_version, risk_probability)
+                                rules_edition, model_version, risk_probability, reason_facts)
 select patient_id, colour, previous, reasons, priority, evidence, %(now)s, %(edition)s, model_version,
-       risk_probability from assessed_tmp
+       risk_probability, reason_facts from assessed_tmp
 where changed order by patient_id
 """

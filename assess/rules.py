@@ -193,8 +193,8 @@ def _yellow_reasons(
             reasons["bp_above_target"] = s.bp_evidence
             facts["bp_above_target"] = {
                 "days": days,
-                "sbp": round(s.sbp_mean),
-                "dbp": round(s.dbp_mean),
+                "sbp": shown_mean(s.sbp_mean, target.systolic),
+                "dbp": shown_mean(s.dbp_mean, target.diastolic),
                 "target_sbp": target.systolic,
                 "target_dbp": target.diastolic,
                 "why": _target_why(profile, th, now, target),
@@ -263,6 +263,13 @@ def _evidence_reasons(
     if gap:
         reasons["monitoring_gap"] = ()
         facts["monitoring_gap"] = {"days": rules.monitoring_interval.days}
+
+
+def shown_mean(mean: float, target: int) -> int:
+    """A mean to whole mmHg as the reason shows it, never rounded up onto a target it is below (79.7 against <80
+    reads 79, not 80: the words must not contradict the decision, which compares the unrounded mean)."""
+    shown = round(mean)
+    return target - 1 if mean < target <= shown else shown
 
 
 def _target_why(profile: PatientProfile, th: Thresholds, now: datetime, target: BpTarget) -> str:

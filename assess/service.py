@@ -30,7 +30,7 @@ import psycopg
 from assess import repo
 from assess.risk.policy import apply_model
 from assess.rules import LOOKBACK, RuleSettings, decide, sitting_verdict
-from assess.summary.logic import Summary, evidence_item, urgent_reasons
+from assess.summary.logic import Summary, evidence_item, sitting_mean, sittings, urgent_reasons
 from assess.summary.repo import SummaryParams, case_from_row
 from cdm import db
 from cdm.domain import (
@@ -310,6 +310,9 @@ def sitting_verdicts(
             verdicts.open_until[q.alert_id] = max(r.measured_at for r in bp) + rules.sitting_gap
         else:
             verdicts.confirmed[q.alert_id] = verdict
+            if not verdict:
+                sbp, dbp = sitting_mean(next(s for s in sittings(bp, rules.sitting_gap) if critical in s))
+                verdicts.means[q.alert_id] = (round(sbp), round(dbp))
     return verdicts
 
 

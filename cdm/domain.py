@@ -160,3 +160,5 @@ class SittingVerdicts:
 
     confirmed: dict[int, bool]
     open_until: dict[int, datetime]
+    # alert id -> the mean of the sitting that did not confirm it (mmHg, rounded), for the reason's words
+    means: dict[int, tuple[int, int]] = field(default_factory=dict)

@@ -10,6 +10,12 @@ CLINICAL: dict[str, dict[str, str]] = {
         "zh": "最近一次 {sbp}/{dbp} mmHg（{time}），≥{bp_critical_systolic}/{bp_critical_diastolic} 需紧急转诊",
         "en": "Latest {sbp}/{dbp} mmHg ({time}); ≥{bp_critical_systolic}/{bp_critical_diastolic}: urgent referral",
     },
+    "reason.bp_critical.unconfirmed": {
+        "zh": "最近一次 {sbp}/{dbp} mmHg（{time}），同次测量均值 {sitting_sbp}/{sitting_dbp} mmHg"
+        " 未达 ≥{bp_critical_systolic}/{bp_critical_diastolic}（复测未证实）",
+        "en": "Latest {sbp}/{dbp} mmHg ({time}); the sitting's mean {sitting_sbp}/{sitting_dbp} mmHg is below"
+        " ≥{bp_critical_systolic}/{bp_critical_diastolic} (not confirmed by re-measurement)",
+    },
     "reason.glucose_high_critical.facts": {
         "zh": "最近一次血糖 {value} mmol/L（{time}），≥{glucose_critical_high} 需紧急转诊",
         "en": "Latest glucose {value} mmol/L ({time}); ≥{glucose_critical_high}: urgent referral",

@@ -155,3 +155,7 @@ def test_a_sitting_that_does_not_confirm_its_urgent_reading_is_lowered_and_both_
         pool.close()
     feed = alerts_table(screen.alerts, lang="zh", tz=ZoneInfo("Asia/Shanghai"), now=datetime.now(UTC))
     assert "复测未证实" in str(feed)
+    # the feed names the reading, its sitting's mean and the criterion; so does every notification
+    assert "最近一次 182/96 mmHg（" in str(feed) and "同次测量均值 160/91 mmHg 未达 ≥180/110" in str(feed)
+    assert all("需紧急转诊" in r.body["reasons"][0]["text"] for r in first)
+    assert all("同次测量均值 160/91 mmHg" in r.body["reasons"][0]["text"] for r in follow)

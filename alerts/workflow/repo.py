@@ -39,7 +39,11 @@ def record_repeats(
     pids = sorted(repeats)
     rows = conn.execute(
         "update alert a set occurrences = case when a.id = any(%s) then u.n else a.occurrences + u.n end,"
-        " last_seen_at = %s, latest_evidence = string_to_array(u.ev, ',')"
+        " last_seen_at = %s, latest_evidence = string_to_array(u.ev, ','),"
+        # the latest urgent reading's figures, as the assessment just saved states them (assess.reasons)
+        " reason_facts = a.reason_facts || coalesce((select jsonb_object_agg(e.key, e.value)"
+        " from assessment_current ac cross join lateral jsonb_each(ac.reason_facts) e"
+        " where ac.patient_id = a.patient_id and e.key = any (a.reasons)), '{}')"
         " from unnest(%s::bigint[], %s::integer[], %s::text[]) as u(pid, n, ev)"
         " where a.patient_id = u.pid and a.kind = 'turned_red' and a.status <> 'closed'"
         " returning a.id",
@@ -119,7 +123,7 @@ def list_alerts(
         return cur.execute(
             "select a.id, a.opened_at, a.severity, a.status, a.occurrences, a.reasons, a.acknowledged_at,"
             " a.acknowledged_by, a.action, a.closed_at, a.outcome, a.escalated_at, a.overdue_at,"
-            " t.code as township_code, t.name as township, p.health_card_no"
+            " t.code as township_code, t.name as township, p.health_card_no, a.reason_facts"
             " from alert a join region t on t.id = a.township_id join patient p on p.id = a.patient_id"
             " where (%s::text is null or t.code = %s) and (%s::text is null or a.status = %s)"
             " and (not %s or a.overdue_at is not null and a.status <> 'closed')"

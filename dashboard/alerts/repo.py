@@ -31,12 +31,13 @@ ALERT_COLUMNS = (
     "delivered",
     "failed",
     "notifications",
+    "reason_facts",
 )
 
 _ALERTS = """
 select a.id, a.patient_id, a.opened_at, t.name, case v.level when 'village' then v.name end,
        p.health_card_no, a.severity, a.status, a.reasons, a.occurrences, a.acknowledged_at, a.acknowledged_by,
-       a.escalated_at, a.overdue_at, n.delivered, n.failed, n.total
+       a.escalated_at, a.overdue_at, n.delivered, n.failed, n.total, a.reason_facts
 from (
     select a.* from alert a
     join region tw on tw.id = a.township_id
@@ -107,7 +108,8 @@ def _alerts(conn: psycopg.Connection, *, principal: Principal, limit: int, which
     sql = _ALERTS.format(scope=scope, which=where, order=order)
     rows = conn.execute(sql, {**params, "limit": limit}).fetchall()
     records = [
-        (*r[:5], mask_card(r[5]), *r[6:8], list(r[8]), *r[9:14], int(r[14]), int(r[15]), int(r[16])) for r in rows
+        (*r[:5], mask_card(r[5]), *r[6:8], list(r[8]), *r[9:14], int(r[14]), int(r[15]), int(r[16]), r[17] or {})
+        for r in rows
     ]
     return pd.DataFrame.from_records(records, columns=list(ALERT_COLUMNS))
 

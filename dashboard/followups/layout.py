@@ -7,6 +7,7 @@ from datetime import date
 from dash import dcc, html
 from dash.development.base_component import Component
 
+from assess.reasons import joined
 from cdm.i18n import t
 from dashboard.followups import export as followup_export
 from dashboard.followups.repo import FollowupRow
@@ -113,7 +114,7 @@ def card(row: FollowupRow, *, today: date, lang: str) -> html.Li:
                     html.Span(_due(row, today, lang), className="card-due overdue" if row.days_overdue else "card-due"),
                 ],
             ),
-            html.Div("；".join(t(f"reason.{c}", lang) for c in row.reasons), className="card-reasons"),
+            html.Div(joined(row.reasons, row.reason_facts, lang=lang), className="card-reasons"),
             html.Div(" · ".join([*figures, row.village or row.township]), className="card-figures"),
             html.Div(className="card-actions", children=actions),
         ],

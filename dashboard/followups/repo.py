@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 
 from alerts.followups.logic import ROUTINE, SHORT
 from assess.rules import LOOKBACK
+from cdm.domain import completed_years
 from cdm.privacy import mask_card
 from dashboard.access import Principal, Role, scope_filter
 
@@ -73,6 +74,7 @@ page as (
     limit %(limit)s
 )
 select page.*, ac.reasons, ac.reason_facts, p.health_card_no, p.sex, p.birth_year, tw.name as township,
+       (select h.birth_date from health_record h where h.patient_id = page.patient_id) as birth_date,
        case v.level when 'village' then v.name end as village, ct.name as team, {identity}, {name} as name,
        bp.systolic, bp.diastolic, bp.measured_at as bp_at,
        g.glucose_mmol, g.glucose_context, g.measured_at as glucose_at
@@ -195,7 +197,7 @@ def _row(r: dict, *, today: date) -> FollowupRow:
         patient_id=r["patient_id"],
         card=mask_card(r["health_card_no"]),
         sex=r["sex"],
-        age=today.year - r["birth_year"],
+        age=completed_years(r["birth_date"], today) if r["birth_date"] else today.year - r["birth_year"],
         township=r["township"],
         village=r["village"],
         team=r["team"],

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from dash import dcc, html
 
+from assess.reasons import CHINA, joined
 from cdm.i18n import t
 from dashboard.indicators.logic import Indicator, empty_reason_key, format_rate
 from dashboard.overview.figures import category_label, with_shares
@@ -18,9 +20,11 @@ TOWNSHIP_COLUMNS = ("red", "yellow", "green")
 TOWNSHIP_INDICATORS = ("bp_control", "glucose_control")
 
 
-def format_reasons(codes: Iterable[str], *, lang: str = "zh") -> str:
-    """The reason codes of an alert in words from the catalogue, joined for one table cell."""
-    return "；".join(t(f"reason.{code}", lang) for code in codes)
+def format_reasons(
+    codes: Iterable[str], facts: Mapping[str, Any] | None = None, *, lang: str = "zh", tz: tzinfo = CHINA
+) -> str:
+    """The reasons of an alert in words, each with its figure and target (assess.reasons), for one table cell."""
+    return joined(codes, facts if isinstance(facts, Mapping) else None, lang=lang, tz=tz)
 
 
 def format_notified(delivered: int, failed: int, total: int, *, lang: str = "zh") -> str:
@@ -128,7 +132,7 @@ def _alert_row(alert: pd.Series, *, lang: str, tz: ZoneInfo, now: datetime) -> h
             html.Td(village_of(alert, lang=lang), className="place"),
             html.Td(patient_link(alert), className="patient"),
             html.Td(badge(alert["severity"], lang=lang), className="sev"),
-            html.Td(format_reasons(alert["reasons"], lang=lang), className="reasons"),
+            html.Td(format_reasons(alert["reasons"], alert.get("reason_facts"), lang=lang, tz=tz), className="reasons"),
             html.Td(
                 [
                     html.Div(t(f"alert.status.{alert['status']}", lang)),

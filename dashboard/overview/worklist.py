@@ -126,7 +126,10 @@ def work_list(
                     html.Td(village_of(alert, lang=lang), className="place"),
                     html.Td(patient, className="patient"),
                     html.Td(badge(str(alert["severity"]), lang=lang), className="sev"),
-                    html.Td(format_reasons(alert["reasons"], lang=lang), className="reasons"),
+                    html.Td(
+                        format_reasons(alert["reasons"], alert.get("reason_facts"), lang=lang, tz=tz),
+                        className="reasons",
+                    ),
                     html.Td(status_text, id=row_id(STATUS, alert_id), className=f"status status-{status}"),
                     html.Td(acked, id=row_id(ACKED, alert_id), className="ack"),
                     html.Td(due, id=row_id(DUE, alert_id), className="due"),

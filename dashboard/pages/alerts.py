@@ -79,7 +79,7 @@ def console_table(alerts: pd.DataFrame, *, lang: str, tz: ZoneInfo, now: datetim
                 html.Td(village_of(a, lang=lang), className="place"),
                 html.Td(patient_link(a), className="patient"),
                 html.Td(badge(str(a["severity"]), lang=lang), className="sev"),
-                html.Td(format_reasons(a["reasons"], lang=lang), className="reasons"),
+                html.Td(format_reasons(a["reasons"], a.get("reason_facts"), lang=lang, tz=tz), className="reasons"),
                 html.Td(t(f"alert.status.{a['status']}", lang), className=f"status status-{a['status']}"),
                 html.Td(format_ack(a, lang=lang, tz=tz), className="ack"),
                 html.Td(_flags(a, lang), className="flags"),

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from statistics import fmean
 from typing import Any
 
 import dash
 import psycopg
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from assess import chinapar
 from assess.reasons import joined
 from assess.rules import LOOKBACK, bp_target
-from cdm.domain import PatientProfile
 from cdm.i18n import t
 from cdm.privacy import redact
 from cdm.settings import Settings
@@ -24,7 +25,7 @@ from dashboard.access import Principal, current_principal
 from dashboard.followups.people_repo import Person, person
 from dashboard.language import request_language
 from dashboard.patient import figures as patient_figures
-from dashboard.patient.repo import PatientDetail, colour_changing_evidence, patient_detail
+from dashboard.patient.repo import PatientDetail, age_on, colour_changing_evidence, patient_detail, profile_of
 from dashboard.patient.risk_factors import main_factors
 from dashboard.runtime import current
 
@@ -90,8 +91,8 @@ def _when(at: datetime | None, settings: Settings) -> str:
     return at.astimezone(settings.tz).strftime(TIME_FORMAT) if at else ""
 
 
-def _reasons(codes: list[str] | tuple[str, ...] | None, lang: str) -> str:
-    return "；".join(t(f"reason.{c}", lang) for c in codes or ())
+def _reasons(codes: list[str] | tuple[str, ...] | None, facts: dict[str, Any] | None, settings: Settings) -> str:
+    return joined(codes, facts, lang=settings.language, tz=settings.tz)
 
 
 def _badge(colour: str | None, lang: str) -> html.Span:
@@ -140,13 +141,13 @@ def _summary(detail: PatientDetail, principal: Principal, settings: Settings, no
     conditions = [t(f"patient.condition.{c}", lang) for c in ("hypertension", "diabetes") if h[c]]
     items: list[Any] = [
         _badge(h["colour"], lang),
-        html.Span(joined(h["reasons"] or (), h["reason_facts"], lang=lang), className="reasons"),
+        html.Span(joined(h["reasons"], h["reason_facts"], lang=lang, tz=settings.tz), className="reasons"),
     ]
     if h["colour_since"]:
         items.append(html.Span(t("patient.colour_since", lang, since=_when(h["colour_since"], settings))))
     facts = [
         t("screen.sex." + h["sex"], lang),
-        t("screen.age", lang, age=now.astimezone(settings.tz).year - h["birth_year"]),
+        t("screen.age", lang, age=age_on(detail, now.astimezone(settings.tz).date())),
         place,
         h["team"] or "",
         t("patient.conditions", lang, conditions="、".join(conditions)),
@@ -162,6 +163,17 @@ def _summary(detail: PatientDetail, principal: Principal, settings: Settings, no
     )
 
 
+def _ascvd_note(detail: PatientDetail, settings: Settings) -> str:
+    """Why China-PAR has no figure, as `cdm assess --file` says it: established ASCVD, the age, or the missing fields
+    by their Chinese names (assess.chinapar)."""
+    now = datetime.now(UTC)
+    bp = [r for r in detail.readings if r["kind"] == "bp" and r["systolic"] is not None]
+    recent = [r["systolic"] for r in bp if r["measured_at"] >= now - timedelta(days=settings.assessment_window_days)]
+    systolic = fmean(recent) if recent else (float(bp[-1]["systolic"]) if bp else None)
+    risk = chinapar.ten_year_risk(profile=profile_of(detail), systolic=systolic, on=now.astimezone(settings.tz).date())
+    return chinapar.unavailable_note(risk, settings.language) or t("patient.risk.ascvd_missing", settings.language)
+
+
 def _risk(detail: PatientDetail, settings: Settings) -> html.Section:
     lang, h = request_language(settings), detail.header
     percent = h["scored_ascvd"] if h["scored_at"] else h["ascvd_10y_percent"]
@@ -170,7 +182,7 @@ def _risk(detail: PatientDetail, settings: Settings) -> html.Section:
     if percent is not None and category:
         lines.append(t("patient.risk.ascvd", lang, percent=f"{percent:.1f}%", category=t(f"ascvd.{category}", lang)))
     else:
-        lines.append(t("patient.risk.ascvd_missing", lang))
+        lines.append(_ascvd_note(detail, settings))
     probability = h["scored_probability"] if h["scored_at"] else h["risk_probability"]
     version = h["scored_model"] if h["scored_at"] else h["model_version"]
     if probability is not None and version:
@@ -200,7 +212,9 @@ def _history(detail: PatientDetail, settings: Settings) -> html.Section:
             if r["previous_colour"]
             else t("patient.history.first", lang, after=after)
         )
-        rows.append([_when(r["assessed_at"], settings), change, _reasons(r["reasons"], lang)])
+        rows.append(
+            [_when(r["assessed_at"], settings), change, _reasons(r["reasons"], r.get("reason_facts"), settings)]
+        )
     headers = [t(f"patient.col.{c}", lang) for c in ("time", "colour", "reasons")]
     return html.Section(
         className="panel", children=[html.H2(t("patient.history.title", lang)), _table(headers, rows, lang)]
@@ -214,7 +228,7 @@ def _alerts_and_visits(detail: PatientDetail, settings: Settings) -> list[html.S
             _when(a["opened_at"], settings),
             t(f"dashboard.severity.{a['severity']}", lang),
             t(f"alert.status.{a['status']}", lang),
-            _reasons(a["reasons"], lang),
+            _reasons(a["reasons"], a.get("reason_facts"), settings),
             a["outcome"] or "",
         ]
         for a in detail.alerts
@@ -246,7 +260,7 @@ def _page(
 ) -> html.Div:
     lang, tz, h = request_language(settings), settings.tz, detail.header
     thresholds = for_edition(h["rules_edition"] or settings.guideline_edition)
-    profile = PatientProfile(h["id"], h["sex"], h["birth_year"], h["hypertension"], h["diabetes"])
+    profile = profile_of(detail)
     changed = colour_changing_evidence(detail.history)
     days = LOOKBACK // timedelta(days=1)
     bp = patient_figures.bp_figure(

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from cdm.domain import HealthRecord, PatientProfile
 from cdm.privacy import mask_card
 from dashboard.access import Principal, scope_filter
 from dashboard.followups.repo import TEAM_OF_PATIENT, TOWNSHIP_OF_PATIENT
@@ -20,6 +21,8 @@ select p.id, p.health_card_no, p.sex, p.birth_year, p.hypertension, p.diabetes, 
        {identity},
        a.colour, a.reasons, a.reason_facts, a.priority, a.colour_since, a.assessed_at, a.rules_edition,
        a.ascvd_10y_percent, a.ascvd_category, a.model_version, a.risk_probability,
+       (select to_jsonb(h) - 'patient_id' - 'updated_at' from health_record h where h.patient_id = p.id)
+           as health_record,
        rs.scored_at, rs.model_version as scored_model, rs.probability as scored_probability,
        rs.ascvd_10y_percent as scored_ascvd, rs.ascvd_category as scored_category
 from patient p
@@ -43,12 +46,13 @@ where r.patient_id = %(patient_id)s and r.measured_at >= %(since)s and r.measure
 order by r.measured_at
 """
 _HISTORY = """
-select assessed_at, colour, previous_colour, reasons, evidence, priority, model_version, risk_probability
+select assessed_at, colour, previous_colour, reasons, evidence, priority, model_version, risk_probability,
+       reason_facts
 from assessment_history where patient_id = %(patient_id)s order by assessed_at desc, id desc limit %(limit)s
 """
 _ALERTS = """
 select id, kind, severity, status, reasons, opened_at, acknowledged_at, acknowledged_by, closed_at, closed_by, outcome,
-       occurrences
+       occurrences, reason_facts
 from alert where patient_id = %(patient_id)s order by opened_at desc limit %(limit)s
 """
 _FOLLOW_UPS = """
@@ -115,5 +119,20 @@ def reading_key(reading: dict[str, Any]) -> str:
 
 
 def age_on(detail: PatientDetail, day: date) -> int:
-    """The patient's age in years on `day`, as the rules count it."""
-    return day.year - detail.age_year
+    """The patient's age in completed years on `day`, as the rules count it (with only the birth year, the older
+    it could mean)."""
+    return profile_of(detail).age_on(day)
+
+
+def profile_of(detail: PatientDetail) -> PatientProfile:
+    """What the rules know of the patient, with the health record: completed age from its birth date where it is
+    kept, and what China-PAR reads."""
+    h = detail.header
+    fields = dict(h.get("health_record") or {})
+    record = None
+    if fields:
+        born = fields.pop("birth_date", None)
+        fields["complications"] = tuple(fields.get("complications") or ())
+        known = {k: v for k, v in fields.items() if k in HealthRecord.__dataclass_fields__}
+        record = HealthRecord(birth_date=date.fromisoformat(born) if born else None, **known)
+    return PatientProfile(h["id"], h["sex"], h["birth_year"], h["hypertension"], h["diabetes"], health_record=record)

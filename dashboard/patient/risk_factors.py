@@ -18,11 +18,11 @@ from typing import Any
 
 from assess.risk.features import build_features
 from assess.risk.saved import LoadedModel, load_latest, predict_many
-from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, PatientProfile, Reading, ReadingKind
+from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, Reading, ReadingKind
 from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard.language import request_language
-from dashboard.patient.repo import PatientDetail
+from dashboard.patient.repo import PatientDetail, profile_of
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def main_factors(detail: PatientDetail, *, settings: Settings, now: datetime | N
         return None
     h, lang = detail.header, request_language(settings)
     now = now or datetime.now(UTC)
-    profile = PatientProfile(h["id"], h["sex"], h["birth_year"], h["hypertension"], h["diabetes"])
+    profile = profile_of(detail)
     visits = [
         FollowUp(f["done_on"], FollowUpClass(f["class"]), f["recorded_at"], f["next_due"]) for f in detail.follow_ups
     ]

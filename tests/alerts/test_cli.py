@@ -38,7 +38,8 @@ def test_staff_acknowledge_act_and_close_from_the_command_line(settings):
     with psycopg.connect(settings.database_url) as conn:
         county = build(conn, code=settings.county_code, patients=2)
         card, pid = next(iter(county.patients.items()))
-        red = Assessment(Colour.RED, ("bp_critical",), 210.0, ("BP-x:1",))
+        facts = {"bp_critical": {"sbp": 186, "dbp": 112, "at": "2026-11-23T01:12:00+00:00"}}
+        red = Assessment(Colour.RED, ("bp_critical",), 210.0, ("BP-x:1",), facts=facts)
         save(conn, assessed=[(pid, red)], changed=[(pid, red, None)], now=datetime.now(UTC), edition="2020")
         alert_changes(conn, [Change(pid, None, red)], now=datetime.now(UTC), ctx=ALERTING)
         conn.commit()
@@ -47,6 +48,7 @@ def test_staff_acknowledge_act_and_close_from_the_command_line(settings):
     listed = json.loads(cdm(settings, "alerts", "list", "--township", f"{settings.county_code}-tw1").stdout)
     assert [a["id"] for a in listed] == [alert_id] and listed[0]["patient"] != card
     assert card not in json.dumps(listed)
+    assert listed[0]["reason_texts"] == ["最近一次 186/112 mmHg（11-23 09:12），≥180/110 需紧急转诊"]
 
     assert json.loads(cdm(settings, "alerts", "ack", str(alert_id), "--by", "wang").stdout)["status"] == "acknowledged"
     again = cdm(settings, "alerts", "ack", str(alert_id), "--by", "wang")

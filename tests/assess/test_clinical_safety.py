@@ -13,9 +13,9 @@ import pytest
 
 from assess.case import parse_case
 from assess.case_assess import evaluate
-from assess.rules import RuleSettings
+from assess.rules import RuleSettings, bp_target
 from assess.schedule import next_due
-from cdm.domain import FollowUpClass
+from cdm.domain import FollowUpClass, HealthRecord, PatientProfile
 from cdm.thresholds import for_edition
 
 CST = timezone(timedelta(hours=8))
@@ -166,7 +166,19 @@ COMPLETE = {"total_cholesterol_mmol": 5.4, "hdl_mmol": 1.3, "waist_cm": 85.0, "s
 
 @pytest.mark.parametrize(
     ("complications", "computed"),
-    [((), True), (("retinopathy",), True), (("stroke",), False), (("心肌梗死",), False)],
+    [
+        ((), True),
+        (("retinopathy",), True),
+        (("diabetic_nephropathy", "dementia"), True),  # "tia" inside a word is not a TIA
+        (("stroke",), False),
+        (("心肌梗死",), False),
+        (("cerebral infarction",), False),
+        (("中风",), False),  # the everyday word for stroke
+        (("TIA",), False),  # clinical ASCVD in the Chinese guidelines' list (2016 lipid guideline, 2019 risk guideline)
+        (("心绞痛",), False),
+        (("PCI术后",), False),
+        (("peripheral_artery_disease",), False),
+    ],
 )
 def test_china_par_is_not_for_established_ascvd(complications, computed):
     out = run(readings=AT_145, complications=complications, record=COMPLETE)
@@ -179,3 +191,28 @@ def test_old_complications_keep_a_controlled_patient_green_with_a_higher_priorit
     plain = run(readings=[_bp(1, 125, 75)])
     old = run(readings=[_bp(1, 125, 75)], complications=("retinopathy",))
     assert plain["colour"] == old["colour"] == "green" and old["priority"] > plain["priority"]
+
+
+@pytest.mark.parametrize(
+    ("birth_year", "born", "diabetes", "edition", "target"),
+    [
+        (1961, None, False, "2020", (140, 90)),  # 64 or 65 on 2026-11-23: the stricter of <140/90 and <150/90
+        (1961, date(1961, 1, 1), False, "2020", (150, 90)),  # the date known: 65
+        (1961, date(1961, 12, 31), False, "2020", (140, 90)),  # the date known: 64
+        (1946, None, False, "2025", (130, 80)),  # 79 or 80: the stricter of <130/80 and <150/90
+        (1946, date(1946, 1, 1), False, "2025", (150, 90)),  # 80
+        (1946, None, True, "2020", (130, 80)),  # diabetic, 79 or 80: <130/80 below 80 is the stricter
+        (1944, None, True, "2020", (140, 90)),  # diabetic, 81 or 82: at most <140/90
+    ],
+)
+def test_with_only_the_birth_year_the_stricter_target_applies(birth_year, born, diabetes, edition, target):
+    record = HealthRecord(birth_date=born) if born else None
+    profile = PatientProfile(1, "M", birth_year, True, diabetes, health_record=record)
+    found = bp_target(profile, for_edition(edition), on=AS_OF)
+    assert (found.systolic, found.diastolic) == target
+
+
+def test_a_mean_just_below_its_target_is_not_shown_rounded_onto_it():
+    # diastolic mean 79.7 is below 80 (only the systolic 132.3 misses <130/80): shown as 79, not as "80 against <80"
+    out = run(readings=[_bp(1, 132, 82), _bp(3, 134, 78), _bp(5, 131, 79)], edition="2025")
+    assert out["reason_texts"] == ["近14天均值 132/79 mmHg，目标 <130/80"]

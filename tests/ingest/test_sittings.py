@@ -156,6 +156,12 @@ def test_a_sitting_that_does_not_confirm_lowers_closes_and_tells_both_centres(se
         "select recipient, body->>'title' from notification where purpose = 'sitting_unconfirmed' order by recipient"
     ).fetchall()
     assert [r for r, _ in sent] == ["county", "township"] and all("复测未证实" in title for _, title in sent)
+    # the reason names the reading, the sitting's mean and the criterion it did not reach
+    texts = [r[0] for r in conn.execute("select body->'reasons'->0->>'text' from notification order by id")]
+    first, lowered = texts[:2], texts[2:]
+    assert all(t.startswith("最近一次 182/96 mmHg（") and t.endswith("≥180/110 需紧急转诊") for t in first), texts
+    assert len(lowered) == 2, texts
+    assert all("同次测量均值 160/91 mmHg 未达 ≥180/110（复测未证实）" in t for t in lowered), texts
     colour, reasons = conn.execute("select colour, reasons from assessment_current").fetchone()
     assert colour == "yellow" and "bp_critical" not in reasons and "bp_grade2" in reasons
 
