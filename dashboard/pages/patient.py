@@ -92,7 +92,7 @@ def _when(at: datetime | None, settings: Settings) -> str:
 
 
 def _reasons(codes: list[str] | tuple[str, ...] | None, facts: dict[str, Any] | None, settings: Settings) -> str:
-    return joined(codes, facts, lang=settings.language, tz=settings.tz)
+    return joined(codes, facts, lang=request_language(settings), tz=settings.tz)
 
 
 def _badge(colour: str | None, lang: str) -> html.Span:
@@ -171,7 +171,7 @@ def _ascvd_note(detail: PatientDetail, settings: Settings) -> str:
     recent = [r["systolic"] for r in bp if r["measured_at"] >= now - timedelta(days=settings.assessment_window_days)]
     systolic = fmean(recent) if recent else (float(bp[-1]["systolic"]) if bp else None)
     risk = chinapar.ten_year_risk(profile=profile_of(detail), systolic=systolic, on=now.astimezone(settings.tz).date())
-    return chinapar.unavailable_note(risk, settings.language) or t("patient.risk.ascvd_missing", settings.language)
+    return chinapar.unavailable_note(risk, request_language(settings)) or t("patient.risk.ascvd_missing", request_language(settings))
 
 
 def _risk(detail: PatientDetail, settings: Settings) -> html.Section:
