@@ -39,13 +39,20 @@ WARM_UP = 3
 
 
 def run(
-    *, settings: Settings, patients: int, readings_per_patient: int, iterations: int, reuse: bool = False
+    *,
+    settings: Settings,
+    patients: int,
+    readings_per_patient: int,
+    iterations: int,
+    reuse: bool = False,
+    database: str | None = None,
 ) -> dict[str, Any]:
-    """Build (or reuse) the county, time every screen, and return the figures."""
+    """Build (or reuse) the county, time every screen, and return the figures. `database` names the database on a
+    shared server (CDM_DATABASE_URL), so two people benchmarking on one server do not build into each other's."""
     home = REUSE_DIR if reuse else Path(tempfile.mkdtemp(prefix="cdm-bench-dashboard-"))
     server = None if settings.database_url else EmbeddedPostgres(home / "pg")
     try:
-        url = _database(settings.database_url or server.start(), patients)  # type: ignore[union-attr]
+        url = _database(settings.database_url or server.start(), database or f"cdm_bench_dashboard_{patients}")  # type: ignore[union-attr]
         return _measure(url, patients=patients, readings_per_patient=readings_per_patient, iterations=iterations)
     finally:
         if server is not None:
@@ -56,8 +63,7 @@ def run(
             shutil.rmtree(home, ignore_errors=True)
 
 
-def _database(server_url: str, patients: int) -> str:
-    name = f"cdm_bench_dashboard_{patients}"
+def _database(server_url: str, name: str) -> str:
     with db.connect(server_url, autocommit=True) as conn:
         if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
             conn.execute(f"create database {name}")
