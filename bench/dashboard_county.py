@@ -1,6 +1,8 @@
 """A synthetic county for `cdm bench dashboard`, generated inside PostgreSQL with generate_series: regions,
 teams, patients, meters with their status, a year of readings, follow-ups, colours with a 90-day history, and
-alerts in every state. Values come from hashes of the ids (no random()), so a rebuild gives the same county.
+alerts in every state. Values come from hashes of the ids (no random()), so a rebuild gives the same county. One
+patient in seven has missed the last two quarterly visits, so the follow-up list has its overdue (about 35,000,
+92 to 152 days overdue) to order: before 2026-12-04 every patient had been seen within 60 days and nobody was.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ select patient_id, colour, (array['green', 'yellow', 'red'])[1 + patient_id %% 3
 from assessment_current where colour <> (array['green', 'yellow', 'red'])[1 + patient_id %% 3];
 insert into follow_up (patient_id, done_on, class, recorded_by, recorded_at)
 select p.id, (%(now)s - (q * 91 + p.id %% 60) * interval '1 day')::date, 'controlled', 'bench', %(now)s
-from patient p cross join generate_series(0, 3) q where p.id %% 7 <> 0 or q < 2;
+from patient p cross join generate_series(0, 3) q where p.id %% 7 <> 0 or q >= 2;
 insert into alert (patient_id, kind, severity, status, reasons, evidence, township_id, opened_at, last_seen_at,
                    acknowledged_at, acknowledged_by, closed_at, closed_by, outcome, escalated_at)
 select a.patient_id, 'turned_red', case when a.patient_id %% 5 = 0 then 'high' else 'critical' end, s.status,
