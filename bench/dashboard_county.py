@@ -1,8 +1,8 @@
 """A synthetic county for `cdm bench dashboard`, generated inside PostgreSQL with generate_series: regions,
 teams, patients, meters with their status, a year of readings, follow-ups, colours with a 90-day history, and
 alerts in every state. Values come from hashes of the ids (no random()), so a rebuild gives the same county. One
-patient in seven has missed the last two quarterly visits, so the follow-up list has its overdue (about 35,000,
-92 to 152 days overdue) to order: before 2026-12-04 every patient had been seen within 60 days and nobody was.
+patient in seven has missed the last two quarterly visits, so the follow-up list has its overdue to order (35,528,
+92 to 151 days overdue, on 2026-12-04): before that day every patient had been seen within 60 days and nobody was.
 """
 
 from __future__ import annotations
