@@ -2,9 +2,10 @@
 
 The order is the CLI's (alerts.followups.logic.order), written once in SQL as FOLLOWUP_ORDER so that the page, its
 pagination and its exports agree: red first (higher priority first), then the overdue (longest overdue first), then
-the rest (soonest due first). The due date is computed in SQL the way alerts.followups.logic.due_date computes it in
-Python (the tests hold the two equal). Names: in full for the team and the township, masked for the county
-(dashboard.access.Principal.sees_names); phone and address only for the team.
+the rest (soonest due first). The due date is the one alerts.followups.logic.due_date computes in Python, stored by
+triggers (migration 0098) for Asia/Shanghai and computed in SQL for another zone (the tests hold all three equal).
+Names: in full for the team and the township, masked for the county (dashboard.access.Principal.sees_names); phone
+and address only for the team.
 """
 
 from __future__ import annotations
