@@ -74,6 +74,10 @@ def bench_dashboard(
     readings_per_patient: Annotated[int, typer.Option(help="readings a year per patient")] = 40,
     iterations: Annotated[int, typer.Option(help="timed calls per screen")] = 40,
     reuse: Annotated[bool, typer.Option(help="keep the generated database under /tmp for the next run")] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(help="database name on CDM_DATABASE_URL's server (default cdm_bench_dashboard_<patients>)"),
+    ] = None,
 ) -> None:
     """The server side of each screen's main callbacks on a county of 260,000 patients."""
     from bench.dashboard import run
@@ -84,6 +88,7 @@ def bench_dashboard(
         readings_per_patient=readings_per_patient,
         iterations=iterations,
         reuse=reuse,
+        database=database,
     )
     typer.echo(json.dumps(figures, ensure_ascii=False))
 

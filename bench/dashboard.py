@@ -29,6 +29,7 @@ from cdm.db import open_pool
 from cdm.settings import Settings
 from cdm.store import upgrade_store
 from dashboard.access import Principal, Role
+from dashboard.admin import repo as admin_repo
 from dashboard.alerts import repo as alerts_repo
 from dashboard.overview import repo
 from dashboard.quality.repo import quality_report
@@ -39,13 +40,20 @@ WARM_UP = 3
 
 
 def run(
-    *, settings: Settings, patients: int, readings_per_patient: int, iterations: int, reuse: bool = False
+    *,
+    settings: Settings,
+    patients: int,
+    readings_per_patient: int,
+    iterations: int,
+    reuse: bool = False,
+    database: str | None = None,
 ) -> dict[str, Any]:
-    """Build (or reuse) the county, time every screen, and return the figures."""
+    """Build (or reuse) the county, time every screen, and return the figures. `database` names the database on a
+    shared server (CDM_DATABASE_URL), so two people benchmarking on one server do not build into each other's."""
     home = REUSE_DIR if reuse else Path(tempfile.mkdtemp(prefix="cdm-bench-dashboard-"))
     server = None if settings.database_url else EmbeddedPostgres(home / "pg")
     try:
-        url = _database(settings.database_url or server.start(), patients)  # type: ignore[union-attr]
+        url = _database(settings.database_url or server.start(), database or f"cdm_bench_dashboard_{patients}")  # type: ignore[union-attr]
         return _measure(url, patients=patients, readings_per_patient=readings_per_patient, iterations=iterations)
     finally:
         if server is not None:
@@ -56,8 +64,7 @@ def run(
             shutil.rmtree(home, ignore_errors=True)
 
 
-def _database(server_url: str, patients: int) -> str:
-    name = f"cdm_bench_dashboard_{patients}"
+def _database(server_url: str, name: str) -> str:
     with db.connect(server_url, autocommit=True) as conn:
         if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
             conn.execute(f"create database {name}")
@@ -174,7 +181,14 @@ def _screens(pool: Any, principals: dict[str, Principal]) -> dict[str, Callable[
         "county": lambda: repo.snapshot(pool, principal=county, alert_limit=10),
         "county_mix": lambda: repo.colour_mix_of(pool, principal=county),
         "township": lambda: repo.snapshot(pool, principal=township, alert_limit=1),
-        "township_worklist": with_conn(lambda c: alerts_repo.open_alerts(c, principal=township, limit=50)),
+        # the township page's work list (its alerts and the escalation clock), its closed list and its colour mix
+        "township_worklist": with_conn(
+            lambda c: (alerts_repo.open_alerts(c, principal=township, limit=50), alerts_repo.escalation_policy(c))
+        ),
+        "township_closed": with_conn(
+            lambda c: alerts_repo.recently_closed(c, principal=township, now=datetime.now(UTC), limit=20)
+        ),
+        "township_mix": lambda: repo.colour_mix_of(pool, principal=township),
         "team_county_screen": lambda: repo.snapshot(pool, principal=team, alert_limit=10),
         "alert_console": with_conn(
             lambda c: (
@@ -186,6 +200,8 @@ def _screens(pool: Any, principals: dict[str, Principal]) -> dict[str, Callable[
     # the data-quality page's one refresh callback: every panel's query, as the county and a township see it
     screens["quality"] = with_conn(lambda c: quality_report(c, principal=county, now=datetime.now(UTC)))
     screens["quality_township"] = with_conn(lambda c: quality_report(c, principal=township, now=datetime.now(UTC)))
+    # the administration screen's three lists (administrators see the county's meters, accounts and contacts)
+    screens["admin"] = with_conn(lambda c: (admin_repo.accounts(c), admin_repo.meters(c), admin_repo.contacts(c)))
     followup_rows = _followup_rows()
     if followup_rows is not None:
         screens["followups"] = with_conn(lambda c: followup_rows(c, principal=team))

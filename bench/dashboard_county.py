@@ -1,6 +1,8 @@
 """A synthetic county for `cdm bench dashboard`, generated inside PostgreSQL with generate_series: regions,
 teams, patients, meters with their status, a year of readings, follow-ups, colours with a 90-day history, and
-alerts in every state. Values come from hashes of the ids (no random()), so a rebuild gives the same county.
+alerts in every state. Values come from hashes of the ids (no random()), so a rebuild gives the same county. One
+patient in seven has missed the last two quarterly visits, so the follow-up list has its overdue to order (35,528,
+92 to 151 days overdue, on 2026-12-04): before that day every patient had been seen within 60 days and nobody was.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ select patient_id, colour, (array['green', 'yellow', 'red'])[1 + patient_id %% 3
 from assessment_current where colour <> (array['green', 'yellow', 'red'])[1 + patient_id %% 3];
 insert into follow_up (patient_id, done_on, class, recorded_by, recorded_at)
 select p.id, (%(now)s - (q * 91 + p.id %% 60) * interval '1 day')::date, 'controlled', 'bench', %(now)s
-from patient p cross join generate_series(0, 3) q where p.id %% 7 <> 0 or q < 2;
+from patient p cross join generate_series(0, 3) q where p.id %% 7 <> 0 or q >= 2;
 insert into alert (patient_id, kind, severity, status, reasons, evidence, township_id, opened_at, last_seen_at,
                    acknowledged_at, acknowledged_by, closed_at, closed_by, outcome, escalated_at)
 select a.patient_id, 'turned_red', case when a.patient_id %% 5 = 0 then 'high' else 'critical' end, s.status,
@@ -132,14 +134,20 @@ def build(conn: psycopg.Connection, *, patients: int, readings_per_patient: int,
             cur.execute(statement, {"now": now, "patients": patients})
         first = (now - timedelta(days=READING_DAYS + 31)).date().replace(day=1)
         cur.execute("select cdm_ensure_reading_partitions(%s, 15)", (first,))
-        # Indexes built once after the load are far cheaper than maintained row by row.
+        # Indexes built once after the load are far cheaper than maintained row by row; the patient index is rebuilt
+        # as the migrations made it (0009 carries the columns read in it: before 2026-12-04 the bench rebuilt it
+        # without them, so every reading looked up by patient cost a heap page that production does not read).
+        by_patient = cur.execute(
+            "select indexdef from pg_indexes where schemaname = current_schema() and indexname = 'reading_patient_time'"
+        ).fetchone()
+        assert by_patient is not None
         cur.execute("alter table reading drop constraint reading_pkey")
         cur.execute("drop index reading_patient_time")
         cur.execute(_READINGS, {"now": now, "per_patient": readings_per_patient, "days": READING_DAYS})
         readings = cur.rowcount
         cur.execute("set maintenance_work_mem = '512MB'")
         cur.execute("alter table reading add primary key (device_id, seq, measured_at)")
-        cur.execute("create index reading_patient_time on reading (patient_id, measured_at desc)")
+        cur.execute(str(by_patient[0]).replace(" ON ONLY ", " ON ", 1))  # on the partitions too
         cur.execute(_UNATTRIBUTED, {"now": now, "every": UNATTRIBUTED_EVERY})
     conn.commit()
     return readings

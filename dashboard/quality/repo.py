@@ -34,14 +34,20 @@ LIMIT = 200
 # The township of a meter: the parent of its village clinic, or the township itself for a township's own meter.
 TOWNSHIP_OF_CLINIC = "case c.level when 'township' then c.id else c.parent_id end"
 
+# Counted by meter and reason first, then named: joining the window's 46,000 refusals (260,000 patients) to their
+# meter and clinic before grouping by four columns cost about 130 ms on the loaded 2-core test machine.
 _QUARANTINE_BY_METER = """
-select q.device_uid, d.kind, c.name as clinic, q.reason, count(*) as n, max(q.received_at) as latest
-from quarantine q
-left join device d on d.uid = q.device_uid
+select g.device_uid, d.kind, c.name as clinic, g.reason, g.n, g.latest
+from (
+    select q.device_uid, q.reason, count(*) as n, max(q.received_at) as latest
+    from quarantine q
+    where q.received_at >= %(since)s
+    group by q.device_uid, q.reason
+) g
+left join device d on d.uid = g.device_uid
 left join region c on c.id = d.clinic_id
-where q.received_at >= %(since)s and ({scope})
-group by q.device_uid, d.kind, c.name, q.reason
-order by n desc, latest desc
+where ({scope})
+order by g.n desc, g.latest desc
 limit %(limit)s
 """
 _LATEST_QUARANTINED = """

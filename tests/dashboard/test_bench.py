@@ -21,6 +21,8 @@ def test_the_dashboard_benchmark_reports_every_screen(admin_db_url: str) -> None
     screens += ("followups_township", "followups_county", "search_name_team", "search_name_county")
     screens += ("search_phone_township", "person", "patient_page")
     screens += ("quality", "quality_township")
+    screens += ("township_closed", "township_mix", "admin", "followups_county_green", "followups_county_overdue")
+    screens += ("search_card_county", "visit_form", "visit_print")
     for screen in screens:
         assert figures[f"{screen}_p50_ms"] > 0 and figures[f"{screen}_p95_ms"] >= figures[f"{screen}_p50_ms"]
     assert figures["summary_refresh_s"] >= 0 and figures["summary_first_refresh_s"] >= 0 and figures["build_s"] > 0

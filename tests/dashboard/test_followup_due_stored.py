@@ -1,0 +1,120 @@
+"""The follow-up list's stored due date (assessment_current.followup_due, migration 0098) stays the date
+alerts.followups.logic.due_date computes, after visits are recorded, corrected and removed and after the rules
+change colours; and the list read through it is the list computed per patient."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+
+from alerts.followups.form import validate
+from alerts.followups.logic import due_date
+from assess.rules import RuleSettings
+from assess.service import rescore
+from cdm.domain import Colour
+from cdm.thresholds import for_edition
+from dashboard.followups import form as followup_form
+from dashboard.followups.repo import STORED_DUE_TZ, followup_rows
+
+from .server import dashboard_settings
+from .work_builder import WorkCounty, work_county
+
+pytestmark = pytest.mark.integration
+TZ = ZoneInfo(STORED_DUE_TZ)
+SAME_CLOCK = "Asia/Chongqing"  # the same offsets as Asia/Shanghai under another name: the list computes its dates
+
+_INPUTS = """
+select a.patient_id, a.colour, a.colour_since, f.done_on, f.next_due, p.registered_at, a.followup_due
+from assessment_current a
+join patient p on p.id = a.patient_id
+left join lateral (
+    select done_on, next_due from follow_up where patient_id = a.patient_id
+    order by done_on desc, recorded_at desc limit 1
+) f on true
+order by a.patient_id
+"""
+
+
+@pytest.fixture
+def county(conn: psycopg.Connection) -> WorkCounty:
+    return work_county(conn)
+
+
+def _stored_and_computed(conn: psycopg.Connection) -> list[tuple[int, object, object]]:
+    """(patient, stored, computed by alerts.followups.logic.due_date) for every assessed patient."""
+    out = []
+    for pid, colour, since, done, next_due, registered, stored in conn.execute(_INPUTS).fetchall():
+        computed = due_date(
+            colour=Colour(colour),
+            colour_since=since.astimezone(TZ).date(),
+            last_done=done,
+            next_due=next_due,
+            registered=registered.astimezone(TZ).date(),
+        )
+        out.append((pid, stored, computed))
+    return out
+
+
+def _assert_equal(county: WorkCounty) -> None:
+    pairs = _stored_and_computed(county.conn)
+    assert pairs and [(pid, stored) for pid, stored, _ in pairs] == [(pid, c) for pid, _, c in pairs]
+    for username in ("county.li", "town.wang", "team.zhao", "team.qian"):
+        principal = county.users[username]
+        for filters in ({}, {"colours": ("green",)}, {"colours": ("yellow", "red")}, {"overdue_only": True}):
+            stored = followup_rows(county.conn, principal=principal, today=county.today, tz=STORED_DUE_TZ, **filters)
+            computed = followup_rows(county.conn, principal=principal, today=county.today, tz=SAME_CLOCK, **filters)
+            assert stored == computed, (username, filters)
+            assert (
+                followup_rows(county.conn, principal=principal, today=county.today, limit=2, **filters)
+                == (computed[:2])
+            )
+
+
+def test_the_stored_due_date_is_the_computed_one_after_visits(county: WorkCounty, db_url: str) -> None:
+    _assert_equal(county)
+    county.visit("C-red", days_ago=0, cls="uncontrolled")  # no next date: the 0081 trigger sets it, then 0098's
+    county.visit("T-green", days_ago=3, next_due_in=30)
+    _assert_equal(county)
+    raw = {"kind": "hypertension", "done_on": county.today.isoformat(), "way": "clinic", "sbp1": "136", "dbp1": "84"}
+    visit, errors = validate({**raw, "adherence": "regular", "class": "controlled"}, today=county.today, lang="zh")
+    assert errors == {} and visit is not None
+    with psycopg.connect(db_url) as conn:  # the screens' own path: the visit form, which also re-assesses
+        followup_form.save(
+            conn,
+            principal=county.users["team.zhao"],
+            patient_id=county.patients["A-red"],
+            visit=visit,
+            settings=dashboard_settings(db_url),
+            now=county.now,
+        )
+    _assert_equal(county)
+    pid = county.patients["A-yellow"]
+    county.conn.execute("update follow_up set next_due = done_on + 7 where patient_id = %s", (pid,))
+    _assert_equal(county)
+    county.conn.execute("delete from follow_up where patient_id = %s", (pid,))  # back to the registration date
+    _assert_equal(county)
+    county.conn.execute("update patient set registered_at = registered_at - interval '40 days' where id = %s", (pid,))
+    _assert_equal(county)
+
+
+def test_the_stored_due_date_follows_the_rules_colours(county: WorkCounty) -> None:
+    county.bp("A-yellow", "bp-01", hours_ago=1, sbp=190, dbp=118)  # yellow, seen 10 days ago: due in 80 days
+    before = dict((pid, stored) for pid, stored, _ in _stored_and_computed(county.conn))
+    with county.conn.transaction():  # as ingest and the scheduler call it: in the caller's transaction
+        changes = rescore(
+            county.conn,
+            patient_ids=county.patients.values(),
+            now=county.now,
+            rules=RuleSettings(thresholds=for_edition("2020")),
+        )
+    pid = county.patients["A-yellow"]
+    assert pid in {c.patient_id for c in changes}
+    _assert_equal(county)
+    after = dict((pid, stored) for pid, stored, _ in _stored_and_computed(county.conn))
+    assert (before[pid], after[pid]) == (county.today + timedelta(days=80), county.today + timedelta(days=14))
+    # the colour changed by hand (as the benchmark's busy minute does): the same
+    county.conn.execute("update assessment_current set colour = 'yellow', colour_since = %s", (county.now,))
+    _assert_equal(county)
