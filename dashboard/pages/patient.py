@@ -171,7 +171,8 @@ def _ascvd_note(detail: PatientDetail, settings: Settings) -> str:
     recent = [r["systolic"] for r in bp if r["measured_at"] >= now - timedelta(days=settings.assessment_window_days)]
     systolic = fmean(recent) if recent else (float(bp[-1]["systolic"]) if bp else None)
     risk = chinapar.ten_year_risk(profile=profile_of(detail), systolic=systolic, on=now.astimezone(settings.tz).date())
-    return chinapar.unavailable_note(risk, request_language(settings)) or t("patient.risk.ascvd_missing", request_language(settings))
+    lang = request_language(settings)
+    return chinapar.unavailable_note(risk, lang) or t("patient.risk.ascvd_missing", lang)
 
 
 def _risk(detail: PatientDetail, settings: Settings) -> html.Section:
