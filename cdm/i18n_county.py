@@ -100,6 +100,7 @@ COUNTY |= {
     # Assigning an alert to a named doctor (dashboard.alerts.service.assign, the township's work list, the console)
     "alerts.col.assignee": {"zh": "负责医生", "en": "Assigned to"},
     "alerts.assignee.none": {"zh": "未指派", "en": "Not assigned"},
+    "alerts.assignee.label": {"zh": "负责医生：", "en": "Assigned to: "},
     "alerts.assign_hint": {"zh": "选择医生", "en": "Choose a doctor"},
     "alerts.button.assign": {"zh": "指派", "en": "Assign"},
     "alerts.done.assign": {"zh": "已指派给 {name}", "en": "Assigned to {name}"},

@@ -183,7 +183,6 @@ def recently_closed(conn: psycopg.Connection, *, principal: Principal, now: date
     return pd.DataFrame.from_records(records, columns=list(CLOSED_COLUMNS))
 
 
-
 # Who an alert can be assigned to: a person of the alert's township health centre or of one of its family-doctor
 # teams (an account of that township, in use), in the alert's county.
 _ASSIGNABLE = (

@@ -105,6 +105,15 @@ def _open_alerts(township_id: int | None) -> tuple[object, worklist.Policy]:
         return alerts, alerts_repo.escalation_policy(conn)
 
 
+def _people(township_id: int | None) -> worklist.People:
+    """Those the township's alerts can be assigned to (none for a team, which does not assign)."""
+    principal = _principal(township_id)
+    if principal.township_id is None:
+        return []
+    with current().pool.connection() as conn:
+        return alerts_repo.assignable_people(conn, principal=principal, township_id=principal.township_id)
+
+
 @callback(
     Output(IDS.worklist, "children"),
     Output(SIGNATURE, "data"),
@@ -123,10 +132,11 @@ def refresh_worklist(
     lang, tz = runtime.settings.language, runtime.settings.tz
     try:
         alerts, policy = _open_alerts(township_id)
+        people = _people(township_id)
     except psycopg.Error as exc:
         log.warning("township work list not refreshed: %s", type(exc).__name__)
         return no_update, no_update
-    sig = [township_id, worklist.signature(alerts)]  # type: ignore[arg-type]
+    sig = [township_id, worklist.signature(alerts), [p[0] for p in people]]  # type: ignore[arg-type]
     if sig == shown and ctx.triggered_id == IDS.refresh:
         return no_update, no_update
     kept = (
@@ -134,7 +144,8 @@ def refresh_worklist(
         if sig[0] == (shown or [None])[0]
         else {}
     )
-    drawn = worklist.work_list(alerts, lang=lang, tz=tz, now=datetime.now(UTC), policy=policy, typed=kept)  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    drawn = worklist.work_list(alerts, lang=lang, tz=tz, now=now, policy=policy, typed=kept, people=people)  # type: ignore[arg-type]
     return drawn, sig
 
 
@@ -144,6 +155,7 @@ def refresh_worklist(
     Output({"type": worklist.ACKED, "alert": ALL}, "children"),
     Output({"type": worklist.DUE, "alert": ALL}, "children"),
     Output({"type": worklist.ACK, "alert": ALL}, "disabled"),
+    Output({"type": worklist.ASSIGNEE, "alert": ALL}, "children"),
     Input(IDS.refresh, "n_intervals"),
     State(CHOOSER, "value"),
     State({"type": worklist.STATUS, "alert": ALL}, "id"),
@@ -159,7 +171,7 @@ def refresh_rows(_n: int, township_id: int | None, row_ids: list[dict[str, int]]
         log.warning("township alert rows not refreshed: %s", type(exc).__name__)
         alerts, policy = None, {}
     by_id = {} if alerts is None else {int(r["alert_id"]): r for _, r in alerts.iterrows()}  # type: ignore[attr-defined]
-    columns: tuple[list[object], ...] = ([], [], [], [], [])
+    columns: tuple[list[object], ...] = ([], [], [], [], [], [])
     for row_id in row_ids:
         alert = by_id.get(int(row_id["alert"]))
         if alert is None:  # closed (it leaves with the next redraw) or not read: leave the row as it is
@@ -167,8 +179,11 @@ def refresh_rows(_n: int, township_id: int | None, row_ids: list[dict[str, int]]
                 column.append(no_update)
             continue
         status, acked, due, ack_disabled = worklist.row_cells(alert, policy=policy, now=now, lang=lang, tz=tz)
+        assignee = worklist.assignee_text(alert, lang=lang)
         for column, value in zip(
-            columns, (status, f"status status-{alert['status']}", acked, due, ack_disabled), strict=True
+            columns,
+            (status, f"status status-{alert['status']}", acked, due, ack_disabled, assignee),
+            strict=True,
         ):
             column.append(value)
     return columns
@@ -224,3 +239,36 @@ def act(ack: int | None, act_: int | None, close: int | None, action: str | None
     except TransitionError:  # the workflow refused what the screen allowed: the alert changed meanwhile
         return t("alerts.refused.other", lang)
     return t("alerts.done.closed_moved" if move == "close" else f"alerts.done.{move}", lang)
+
+
+@callback(
+    Output({"type": worklist.ASSIGN_MSG, "alert": MATCH}, "children"),
+    Output({"type": worklist.ASSIGNEE, "alert": MATCH}, "children", allow_duplicate=True),
+    Input({"type": worklist.ASSIGN, "alert": MATCH}, "n_clicks"),
+    State({"type": worklist.PICK, "alert": MATCH}, "value"),
+    prevent_initial_call=True,
+)
+def assign(clicks: int | None, person: int | None) -> tuple[str, object]:
+    """Assign one alert to the person picked, as the signed-in person (audited); the answer from the catalogue and,
+    when done, the assignee's name in the row at once."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not clicks:
+        return no_update, no_update  # type: ignore[return-value]
+    runtime = current()
+    lang = runtime.settings.language
+    try:
+        with runtime.pool.connection() as conn:
+            alert_actions.assign(
+                conn,
+                principal=current_principal(),
+                alert_id=int(trigger["alert"]),
+                assignee_id=person,
+                now=datetime.now(UTC),
+                screen="township",
+            )
+            name = alerts_repo.person_name(conn, person or 0)
+    except alert_actions.Refused as exc:
+        return t(exc.key, lang), no_update
+    except TransitionError:  # the alert changed meanwhile (closed by someone else)
+        return t("alerts.refused.other", lang), no_update
+    return t("alerts.done.assign", lang, name=name), name
