@@ -80,7 +80,7 @@ def _assign(alert_id: int, people: People, *, lang: str) -> list[object]:
             className="wl-pick",
         ),
         html.Button(t("alerts.button.assign", lang), id=row_id(ASSIGN, alert_id), className="btn btn-assign"),
-        html.Span(id=row_id(ASSIGN_MSG, alert_id), className="wl-msg wl-assign-msg"),
+        html.Span(id=row_id(ASSIGN_MSG, alert_id), className="wl-assign-msg"),
     ]
 
 
