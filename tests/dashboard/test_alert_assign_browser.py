@@ -99,10 +99,13 @@ def test_the_county_assigns_an_alert_on_a_phone_and_sees_it_on_its_console(scene
         expect(page.locator(".screen-header h1")).to_contain_text("示范县")
         alert_id, row = _first_unassigned(page)
         row.scroll_into_view_if_needed()
-        for control in (".wl-pick", ".btn-assign", ".btn-ack"):
+        card = row.bounding_box()
+        assert card is not None and card["x"] + card["width"] <= PHONE["width"], card
+        for control in (".wl-pick", ".btn-assign", ".btn-ack", ".wl-outcome", ".btn-close"):
             expect(row.locator(control)).to_be_in_viewport()
-            box = row.locator(control).bounding_box()
-            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (control, box)
+            box = row.locator(control).bounding_box()  # on the card, not hanging over its edge
+            assert box is not None and box["x"] >= card["x"], (control, box, card)
+            assert box["x"] + box["width"] <= card["x"] + card["width"], (control, box, card)
         row.locator(".btn-assign").click()  # nobody picked yet: said, and nothing done
         expect(row.locator(".wl-assign-msg")).to_have_text("未执行：请先选择要指派的医生")
         _pick(page, row, "李护士（town.li）")
