@@ -68,13 +68,14 @@ def person_label(username: str, name: str) -> str:
     return name if name == username else f"{name}（{username}）"
 
 
-def _assign(alert_id: int, people: People, *, lang: str) -> list[object]:
+def _assign(alert_id: int, people: People, *, lang: str, picked: int | None = None) -> list[object]:
     if not people:  # a family-doctor team does not assign
         return []
     return [
         dcc.Dropdown(
             id=row_id(PICK, alert_id),
             options=[{"label": person_label(u, n), "value": i} for i, u, n in people],
+            value=picked if picked in {i for i, _, _ in people} else None,  # picked before the list was redrawn
             placeholder=t("alerts.assign_hint", lang),
             searchable=False,
             className="wl-pick",
@@ -85,9 +86,16 @@ def _assign(alert_id: int, people: People, *, lang: str) -> list[object]:
 
 
 def _actions(
-    alert: pd.Series, *, lang: str, typed: dict[int, str] | None = None, people: People | None = None
+    alert: pd.Series,
+    *,
+    lang: str,
+    typed: dict[int, str] | None = None,
+    people: People | None = None,
+    chosen: dict[int, str] | None = None,
+    picked: dict[int, int] | None = None,
 ) -> html.Div:
     alert_id = int(alert["alert_id"])
+    action = (chosen or {}).get(alert_id)
     return html.Div(
         className="wl-actions",
         children=[
@@ -100,7 +108,7 @@ def _actions(
             dcc.Dropdown(
                 id=row_id(ACTION, alert_id),
                 options=[{"label": t(f"alerts.action.{a}", lang), "value": a} for a in ACTIONS],
-                value=ACTIONS[0],
+                value=action if action in ACTIONS else ACTIONS[0],
                 clearable=False,
                 searchable=False,
                 className="wl-action",
@@ -120,7 +128,7 @@ def _actions(
                 message=t("alerts.confirm_close", lang),
             ),
             html.Span(id=row_id(MESSAGE, alert_id), className="wl-msg"),
-            *_assign(alert_id, people or [], lang=lang),
+            *_assign(alert_id, people or [], lang=lang, picked=(picked or {}).get(alert_id)),
         ],
     )
 
@@ -134,9 +142,12 @@ def work_list(
     policy: Policy | None = None,
     typed: dict[int, str] | None = None,
     people: People | None = None,
+    chosen: dict[int, str] | None = None,
+    picked: dict[int, int] | None = None,
 ) -> html.Table | html.Div:
     """时间 已等待 村 患者 级别 原因 状态 确认 升级 负责医生 处置: the longest-waiting alert first; `people`, those
-    the alerts can be assigned to (none: no assigning)."""
+    the alerts can be assigned to (none: no assigning); `typed`, `chosen`, `picked`: each row's outcome, action and
+    doctor as the person left them before a redraw."""
     if alerts.empty:
         return html.Div(t("dashboard.alerts.empty", lang), className="empty-note")
     keys = ("dashboard.col.time", "alerts.col.age", "dashboard.col.village", "dashboard.col.patient")
@@ -171,7 +182,10 @@ def work_list(
                         className="assignee",
                         **{"data-label": t("alerts.assignee.label", lang)},  # said on a phone's card
                     ),
-                    html.Td(_actions(alert, lang=lang, typed=typed, people=people), className="acts"),
+                    html.Td(
+                        _actions(alert, lang=lang, typed=typed, people=people, chosen=chosen, picked=picked),
+                        className="acts",
+                    ),
                 ],
                 id=f"alert-row-{int(alert['alert_id'])}",
                 className=f"alert-row alert-{status}",

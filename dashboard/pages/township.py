@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import dash
 import psycopg
@@ -122,12 +123,25 @@ def _people(township_id: int | None) -> worklist.People:
     State(SIGNATURE, "data"),
     State({"type": worklist.OUTCOME, "alert": ALL}, "value"),
     State({"type": worklist.OUTCOME, "alert": ALL}, "id"),
+    State({"type": worklist.ACTION, "alert": ALL}, "value"),
+    State({"type": worklist.ACTION, "alert": ALL}, "id"),
+    State({"type": worklist.PICK, "alert": ALL}, "value"),
+    State({"type": worklist.PICK, "alert": ALL}, "id"),
 )
 def refresh_worklist(
-    _n: int, township_id: int | None, shown: object, typed: list[str | None], typed_ids: list[dict[str, int]]
+    _n: int,
+    township_id: int | None,
+    shown: object,
+    typed: list[str | None],
+    typed_ids: list[dict[str, int]],
+    chosen: list[str | None],
+    chosen_ids: list[dict[str, int]],
+    picked: list[int | None],
+    picked_ids: list[dict[str, int]],
 ) -> tuple[object, object]:
     """Redraw the open alerts only when other alerts are to be listed (new ones, closed ones), carrying over
-    what was typed in each row; a change of status or time left is refresh_rows' (cells only)."""
+    what was typed, the action chosen and the doctor picked in each row; a change of status or time left is
+    refresh_rows' (cells only)."""
     runtime = current()
     lang, tz = runtime.settings.language, runtime.settings.tz
     try:
@@ -139,13 +153,23 @@ def refresh_worklist(
     sig = [township_id, worklist.signature(alerts), [p[0] for p in people]]  # type: ignore[arg-type]
     if sig == shown and ctx.triggered_id == IDS.refresh:
         return no_update, no_update
-    kept = (
-        {int(i["alert"]): v for i, v in zip(typed_ids, typed, strict=False) if v}
-        if sig[0] == (shown or [None])[0]
-        else {}
-    )
+    same = sig[0] == (shown or [None])[0]  # another township chosen: nothing carries over
+
+    def carried(values: list[Any], ids: list[dict[str, int]]) -> dict[int, Any]:
+        return {int(i["alert"]): v for i, v in zip(ids, values, strict=False) if v} if same else {}
+
     now = datetime.now(UTC)
-    drawn = worklist.work_list(alerts, lang=lang, tz=tz, now=now, policy=policy, typed=kept, people=people)  # type: ignore[arg-type]
+    drawn = worklist.work_list(
+        alerts,  # type: ignore[arg-type]
+        lang=lang,
+        tz=tz,
+        now=now,
+        policy=policy,
+        typed=carried(typed, typed_ids),
+        people=people,
+        chosen=carried(chosen, chosen_ids),
+        picked=carried(picked, picked_ids),
+    )
     return drawn, sig
 
 

@@ -54,6 +54,20 @@ def _pick(page: Page, row: Locator, label: str) -> None:
     page.get_by_role("option", name=label).click()
 
 
+def _new_alert(scene: Scene) -> int:
+    """Open an alert for a patient of the scene's township who has none open (as the rules would)."""
+    row = scene.conn.execute(
+        "insert into alert (patient_id, kind, severity, status, reasons, evidence, township_id)"
+        " select p.id, 'turned_red', 'critical', 'open', '{bp_critical}', '{m1:1}', t.id"
+        " from patient p join region v on v.id = p.village_id join region t on t.id = v.parent_id"
+        " where t.code = %s and not exists (select from alert a where a.patient_id = p.id and a.status <> 'closed')"
+        " order by p.id limit 1 returning id",
+        (scene.township_code,),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def _first_unassigned(page: Page) -> tuple[int, Locator]:
     page.wait_for_selector("table.worklist tr.alert-row td.assignee")
     row = page.locator("table.worklist tr.alert-row", has=page.locator("td.assignee", has_text="未指派")).first
@@ -70,6 +84,12 @@ def test_a_township_nurse_assigns_an_alert_on_a_big_screen(scene: Scene, browser
         assert sorted(offered) == ["李护士（town.li）", "陈医生（doc.chen）"], offered  # the township's own people
         page.keyboard.press("Escape")
         _pick(page, row, "陈医生（doc.chen）")
+        row.locator(".wl-action").click()
+        page.get_by_role("option", name="上门随访").click()
+        new_alert = _new_alert(scene)  # the list is redrawn to hold it: what was picked in the row stays
+        expect(page.locator(f"#alert-row-{new_alert}")).to_have_count(1, timeout=15_000)
+        expect(row.locator(".wl-pick")).to_contain_text("陈医生（doc.chen）")
+        expect(row.locator(".wl-action")).to_contain_text("上门随访")
         row.locator(".btn-assign").click()
         expect(row.locator(".wl-assign-msg")).to_have_text("已指派给 陈医生")
         expect(row.locator("td.assignee")).to_have_text("陈医生")
