@@ -38,7 +38,7 @@ def header(title: str, ids: Ids, *, refresh_s: int, lang: str, extra: object = N
     return html.Header(
         className="screen-header",
         children=[
-            html.H1(title),
+            html.H1(title, id=ids.title),
             *([extra] if extra is not None else []),
             html.Div(
                 className="clock",

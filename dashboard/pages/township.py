@@ -76,6 +76,15 @@ def layout(**_query: str) -> html.Div:
     )
 
 
+@callback(Output(IDS.title, "children"), Input(CHOOSER, "value"))
+def retitle(township_id: int | None) -> str:
+    """The title names the township shown: the one a county user picks, as a township user's names its own."""
+    runtime = current()
+    names = dict(repo.township_options(runtime.pool, principal=current_principal()))
+    name = names.get(township_id or -1) or runtime.settings.county_name
+    return t("township.title", runtime.settings.language, township=name)
+
+
 def _principal(township_id: int | None) -> Principal:
     return repo.within_township(current_principal(), township_id)
 

@@ -114,9 +114,13 @@ def test_a_township_nurse_assigns_an_alert_on_a_big_screen(scene: Scene, browser
 def test_the_county_assigns_an_alert_on_a_phone_and_sees_it_on_its_console(scene: Scene, browser: Browser) -> None:
     with signed_in(browser, scene.dashboard.url, "county.wang", viewport=PHONE) as page:
         page.goto("/township")
+        first = page.locator(".township-chooser").inner_text().strip()
+        assert first and first != scene.township_name, first
+        expect(page.locator(".screen-header h1")).to_contain_text(first)  # the township shown from the start
         page.locator(".township-chooser").click()
         page.get_by_role("option", name=scene.township_name).click()
-        expect(page.locator(".screen-header h1")).to_contain_text("示范县")
+        expect(page.locator(".screen-header h1")).to_contain_text(scene.township_name)  # the township shown
+        expect(page.locator(".screen-header h1")).not_to_contain_text("示范县")
         alert_id, row = _first_unassigned(page)
         row.scroll_into_view_if_needed()
         card = row.bounding_box()
