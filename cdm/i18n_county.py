@@ -95,3 +95,22 @@ COUNTY |= {
     "alerts.col.closed_by": {"zh": "关闭人", "en": "Closed by"},
     "alerts.col.outcome": {"zh": "处置结果", "en": "Outcome"},
 }
+
+COUNTY |= {
+    # Assigning an alert to a named doctor (dashboard.alerts.service.assign, the township's work list, the console)
+    "alerts.col.assignee": {"zh": "负责医生", "en": "Assigned to"},
+    "alerts.assignee.none": {"zh": "未指派", "en": "Not assigned"},
+    "alerts.assignee.label": {"zh": "负责医生：", "en": "Assigned to: "},
+    "alerts.assign_hint": {"zh": "选择医生", "en": "Choose a doctor"},
+    "alerts.button.assign": {"zh": "指派", "en": "Assign"},
+    "alerts.done.assign": {"zh": "已指派给 {name}", "en": "Assigned to {name}"},
+    "alerts.refused.assign_role": {
+        "zh": "未执行：预警由乡镇卫生院或县慢病中心指派，家庭医生团队不能指派",
+        "en": "Not done: the township or the county assigns alerts, not a family-doctor team",
+    },
+    "alerts.refused.assignee_missing": {"zh": "未执行：请先选择要指派的医生", "en": "Not done: choose a doctor first"},
+    "alerts.refused.assignee_scope": {
+        "zh": "未执行：只能指派给此预警所属乡镇卫生院或其家庭医生团队的在岗人员",
+        "en": "Not done: an alert can only be assigned to an active account of its own township or its teams",
+    },
+}

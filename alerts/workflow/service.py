@@ -62,6 +62,26 @@ def close(conn: psycopg.Connection, *, alert_id: int, actor: str, outcome: str, 
     )
 
 
+def assign(
+    conn: psycopg.Connection, *, alert_id: int, actor: str, assignee_id: int, assignee: str, now: datetime
+) -> dict[str, Any]:
+    """Name the doctor who takes the alert on (account `assignee_id`, username `assignee`); the status is unchanged.
+    The caller has checked that the assignee may see the alert (dashboard.alerts.service)."""
+    if not actor.strip():
+        raise TransitionError("say who is acting (an account name)")
+    with conn.transaction():
+        alert = workflow_repo.lock_alert(conn, alert_id)
+        if alert is None:
+            raise TransitionError(f"there is no alert {alert_id}")
+        if alert["status"] == "closed":
+            raise TransitionError("the alert is closed; it cannot be assigned now")
+        workflow_repo.update_alert(
+            conn, alert_id, {"assigned_to": assignee_id, "assigned_at": now, "assigned_by": actor}
+        )
+        repo.add_event(conn, alert_id=alert_id, actor=actor, event="assigned", at=now, detail={"assignee": assignee})
+    return workflow_repo.alert_row(conn, alert_id)
+
+
 def _move(
     conn: psycopg.Connection,
     *,

@@ -8,7 +8,7 @@ import pandas as pd
 import psycopg
 
 from cdm.privacy import mask_card
-from dashboard.access import Principal
+from dashboard.access import Principal, Role
 from dashboard.scope import patient_scope
 
 CONSOLE_DAYS = 30  # time-to-acknowledge and time-to-close over alerts opened in the last 30 days
@@ -32,12 +32,13 @@ ALERT_COLUMNS = (
     "failed",
     "notifications",
     "reason_facts",
+    "assignee",
 )
 
 _ALERTS = """
 select a.id, a.patient_id, a.opened_at, t.name, case v.level when 'village' then v.name end,
        p.health_card_no, a.severity, a.status, a.reasons, a.occurrences, a.acknowledged_at, a.acknowledged_by,
-       a.escalated_at, a.overdue_at, n.delivered, n.failed, n.total, a.reason_facts
+       a.escalated_at, a.overdue_at, n.delivered, n.failed, n.total, a.reason_facts, u.display_name
 from (
     select a.* from alert a
     join region tw on tw.id = a.township_id
@@ -49,6 +50,7 @@ from (
 join region t on t.id = a.township_id
 join patient p on p.id = a.patient_id
 join region v on v.id = p.village_id
+left join app_user u on u.id = a.assigned_to
 cross join lateral (
     select count(*) filter (where status = 'delivered') as delivered,
            count(*) filter (where status = 'failed') as failed,
@@ -108,7 +110,7 @@ def _alerts(conn: psycopg.Connection, *, principal: Principal, limit: int, which
     sql = _ALERTS.format(scope=scope, which=where, order=order)
     rows = conn.execute(sql, {**params, "limit": limit}).fetchall()
     records = [
-        (*r[:5], mask_card(r[5]), *r[6:8], list(r[8]), *r[9:14], int(r[14]), int(r[15]), int(r[16]), r[17] or {})
+        (*r[:5], mask_card(r[5]), *r[6:8], list(r[8]), *r[9:14], int(r[14]), int(r[15]), int(r[16]), r[17] or {}, r[18])
         for r in rows
     ]
     return pd.DataFrame.from_records(records, columns=list(ALERT_COLUMNS))
@@ -180,3 +182,40 @@ def recently_closed(conn: psycopg.Connection, *, principal: Principal, now: date
     ).fetchall()
     records = [(r[0], r[1], mask_card(r[2]), *r[3:]) for r in rows]
     return pd.DataFrame.from_records(records, columns=list(CLOSED_COLUMNS))
+
+
+# Who an alert can be assigned to: a person of the alert's township health centre or of one of its family-doctor
+# teams (an account of that township, in use), in the alert's county.
+_ASSIGNABLE = (
+    "select u.id, u.username, u.display_name from app_user u join region t on t.id = u.township_id"
+    " where u.role in ('township', 'team') and u.disabled_at is null and t.parent_id = u.county_id"
+)
+
+
+def assignable_people(
+    conn: psycopg.Connection, *, principal: Principal, township_id: int
+) -> list[tuple[int, str, str]]:
+    """(account id, username, name) of the people of township `township_id` an alert there can be assigned to, by
+    name; none when the township is not one `principal` sees in full (a team sees only its own patients)."""
+    if principal.role is Role.TEAM or (principal.role is Role.TOWNSHIP and principal.township_id != township_id):
+        return []
+    rows = conn.execute(
+        _ASSIGNABLE + " and u.township_id = %s and u.county_id = %s order by u.display_name, u.username",
+        (township_id, principal.county_id),
+    ).fetchall()
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def assignee_for(conn: psycopg.Connection, *, alert_id: int, user_id: int) -> str | None:
+    """The username of account `user_id` if alert `alert_id` may be assigned to it, else None."""
+    row = conn.execute(
+        _ASSIGNABLE + " and u.id = %s and u.township_id = (select township_id from alert where id = %s)",
+        (user_id, alert_id),
+    ).fetchone()
+    return str(row[1]) if row else None
+
+
+def person_name(conn: psycopg.Connection, user_id: int) -> str:
+    """The name an account is shown by."""
+    row = conn.execute("select display_name from app_user where id = %s", (user_id,)).fetchone()
+    return str(row[0]) if row else ""

@@ -13,9 +13,9 @@ import psycopg
 from alerts.workflow import service as workflow
 from alerts.workflow.logic import TransitionError
 from dashboard import audit
-from dashboard.access import Principal
+from dashboard.access import Principal, Role
 from dashboard.alerts.logic import refusal_key
-from dashboard.alerts.repo import alert_in_scope, alert_status
+from dashboard.alerts.repo import alert_in_scope, alert_status, assignee_for
 
 MOVES = ("acknowledge", "act", "close")
 
@@ -63,3 +63,42 @@ def apply(
             conn, principal=principal, action=f"alert_{move}", patient_id=patient_id, screen=screen, detail=detail
         )
     return str(row["status"])
+
+
+def assign(
+    conn: psycopg.Connection,
+    *,
+    principal: Principal,
+    alert_id: int,
+    assignee_id: int | None,
+    now: datetime,
+    screen: str,
+) -> str:
+    """Assign an unclosed alert to a named person of its township (its health centre or one of its family-doctor
+    teams), audited; the assignee's username. Refused (with a catalogue key) for a team account, an alert the
+    person cannot see or that is closed, and anyone outside the alert's township."""
+    with conn.transaction():
+        if principal.role is Role.TEAM:
+            raise Refused("alerts.refused.assign_role")  # the township or the county decides who takes an alert
+        patient_id = alert_in_scope(conn, principal=principal, alert_id=alert_id)
+        if patient_id is None:
+            raise Refused("alerts.refused.other")
+        if (alert_status(conn, alert_id) or "closed") == "closed":
+            raise Refused("alerts.refused.closed")
+        if assignee_id is None:
+            raise Refused("alerts.refused.assignee_missing")
+        assignee = assignee_for(conn, alert_id=alert_id, user_id=assignee_id)
+        if assignee is None:
+            raise Refused("alerts.refused.assignee_scope")
+        workflow.assign(
+            conn, alert_id=alert_id, actor=principal.username, assignee_id=assignee_id, assignee=assignee, now=now
+        )
+        audit.record(
+            conn,
+            principal=principal,
+            action="alert_assign",
+            patient_id=patient_id,
+            screen=screen,
+            detail={"alert_id": alert_id, "assignee": assignee},
+        )
+    return assignee

@@ -22,6 +22,8 @@ FONT_FAMILY = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang S
 MIN_LABELLED_SHARE = 8.0
 BAR_HEIGHT_PX = 46
 CHART_MARGIN_PX = 110
+LABEL_PX = 19  # a township's name beside its bar
+MIN_LABEL_PX = 14  # the smallest a thinner bar's name gets (the wall screen of a county of ~25 townships)
 
 
 def category_label(category: str, lang: str = "zh") -> str:
@@ -83,14 +85,29 @@ def _bar(shared: pd.DataFrame, category: str, labels: list[str], lang: str) -> g
     )
 
 
-def township_chart(counts: pd.DataFrame, *, lang: str = "zh") -> go.Figure:
-    """A horizontal 100% stacked bar of colour shares per township, the township with the most red on top."""
+def bar_sizes(n: int, *, max_height: int | None) -> tuple[int, int]:
+    """(chart height, label font size) for `n` townships: bars of BAR_HEIGHT_PX, or within `max_height` (the wall
+    screen) bars as thin as it takes, their labels shrinking with them but never below MIN_LABEL_PX."""
+    natural = CHART_MARGIN_PX + BAR_HEIGHT_PX * max(n, 1)
+    if max_height is None or natural <= max_height:
+        return natural, LABEL_PX
+    bar = (max_height - CHART_MARGIN_PX) / n
+    return max_height, max(MIN_LABEL_PX, min(LABEL_PX, int(bar * 0.8)))
+
+
+def township_chart(counts: pd.DataFrame, *, lang: str = "zh", max_height: int | None = None) -> go.Figure:
+    """A horizontal 100% stacked bar of colour shares per township, the township with the most red on top; no
+    taller than `max_height` when given (the wall screen: thinner bars for a county of many townships)."""
     shared = with_shares(counts)
     labels = [_township_label(row, lang) for _, row in shared.iterrows()]
     figure = go.Figure([_bar(shared, category, labels, lang) for category in STACK_ORDER])
+    height, label_px = bar_sizes(len(labels), max_height=max_height)
+    if label_px < LABEL_PX:  # thinner bars: their shares at the labels' size or not at all, never too small to read
+        figure.update_traces(textfont_size=label_px)
+        figure.update_layout(uniformtext={"minsize": label_px - 1, "mode": "hide"})
     figure.update_layout(
         barmode="stack",
-        height=CHART_MARGIN_PX + BAR_HEIGHT_PX * max(len(labels), 1),
+        height=height,
         margin={"l": 10, "r": 36, "t": 50, "b": 40},
         font={"family": FONT_FAMILY, "size": 17, "color": "#111111"},
         legend={
@@ -114,7 +131,7 @@ def township_chart(counts: pd.DataFrame, *, lang: str = "zh") -> go.Figure:
         gridcolor="#ffffff",
         title={"text": t("dashboard.chart.axis", lang), "font": {"size": 15}},
     )
-    figure.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 19})
+    figure.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": label_px})
     return figure
 
 

@@ -39,7 +39,7 @@ def header(title: str, ids: Ids, *, refresh_s: int, lang: str, extra: object = N
     return html.Header(
         className="screen-header",
         children=[
-            html.H1(title),
+            html.H1(title, id=ids.title),
             *([extra] if extra is not None else []),
             html.Div(
                 className="clock",
@@ -91,7 +91,9 @@ def intervals(ids: Ids, *, refresh_s: int) -> list[dcc.Interval]:
     ]
 
 
-def draw_live(principal: Principal, *, alert_limit: int, with_townships: bool) -> tuple[object, ...]:
+def draw_live(
+    principal: Principal, *, alert_limit: int, with_townships: bool, chart_max_px: int | None = None
+) -> tuple[object, ...]:
     """(updated-at, stale, kpis, indicators, meters, township chart, township table, alert feed) for `principal`;
     when the store is unreachable, keep the last picture and say so."""
     runtime = current()
@@ -102,7 +104,7 @@ def draw_live(principal: Principal, *, alert_limit: int, with_townships: bool) -
         log.warning("screen not refreshed: %s", type(exc).__name__)
         return (no_update, t("dashboard.stale", lang), *([no_update] * 6))
     taken_at: datetime = snap.taken_at.astimezone(tz)
-    chart = figures.township_chart(snap.townships, lang=lang) if with_townships else no_update
+    chart = figures.township_chart(snap.townships, lang=lang, max_height=chart_max_px) if with_townships else no_update
     table = (
         tables.township_table(snap.townships, lang=lang, indicators=snap.indicators.by_township)
         if with_townships

@@ -16,6 +16,9 @@ from dashboard.overview.tables import badge, format_ack, format_age, format_reas
 ACK, ACT, CLOSE, ACTION, OUTCOME, MESSAGE = "wl-ack", "wl-act", "wl-close", "wl-action", "wl-outcome", "wl-msg"
 # Cells a refresh updates in place (pattern-matching outputs), so the row and what is typed in it stay.
 STATUS, ACKED, DUE = "wl-status", "wl-acked", "wl-due"
+# Assigning to a named doctor: the person picked, the button, its answer, and the cell naming the assignee.
+PICK, ASSIGN, ASSIGN_MSG, ASSIGNEE = "wl-pick", "wl-assign", "wl-assign-msg", "wl-assignee"
+People = list[tuple[int, str, str]]  # (account id, username, name) of those an alert can be assigned to
 Policy = dict[tuple[str, str], timedelta]
 
 
@@ -54,8 +57,45 @@ def row_cells(
     return t(f"alert.status.{status}", lang), format_ack(alert, lang=lang, tz=tz), due, status != "open"
 
 
-def _actions(alert: pd.Series, *, lang: str, typed: dict[int, str] | None = None) -> html.Div:
+def assignee_text(alert: pd.Series, *, lang: str) -> str:
+    """The name of the doctor the alert is assigned to, or that nobody is yet."""
+    name = alert.get("assignee")
+    return t("alerts.assignee.none", lang) if name is None or pd.isna(name) else str(name)
+
+
+def person_label(username: str, name: str) -> str:
+    """A person as the assign list names them: the name, and the account when it says something more."""
+    return name if name == username else f"{name}（{username}）"
+
+
+def _assign(alert_id: int, people: People, *, lang: str, picked: int | None = None) -> list[object]:
+    if not people:  # a family-doctor team does not assign
+        return []
+    return [
+        dcc.Dropdown(
+            id=row_id(PICK, alert_id),
+            options=[{"label": person_label(u, n), "value": i} for i, u, n in people],
+            value=picked if picked in {i for i, _, _ in people} else None,  # picked before the list was redrawn
+            placeholder=t("alerts.assign_hint", lang),
+            searchable=False,
+            className="wl-pick",
+        ),
+        html.Button(t("alerts.button.assign", lang), id=row_id(ASSIGN, alert_id), className="btn btn-assign"),
+        html.Span(id=row_id(ASSIGN_MSG, alert_id), className="wl-assign-msg"),
+    ]
+
+
+def _actions(
+    alert: pd.Series,
+    *,
+    lang: str,
+    typed: dict[int, str] | None = None,
+    people: People | None = None,
+    chosen: dict[int, str] | None = None,
+    picked: dict[int, int] | None = None,
+) -> html.Div:
     alert_id = int(alert["alert_id"])
+    action = (chosen or {}).get(alert_id)
     return html.Div(
         className="wl-actions",
         children=[
@@ -68,7 +108,7 @@ def _actions(alert: pd.Series, *, lang: str, typed: dict[int, str] | None = None
             dcc.Dropdown(
                 id=row_id(ACTION, alert_id),
                 options=[{"label": t(f"alerts.action.{a}", lang), "value": a} for a in ACTIONS],
-                value=ACTIONS[0],
+                value=action if action in ACTIONS else ACTIONS[0],
                 clearable=False,
                 searchable=False,
                 className="wl-action",
@@ -88,6 +128,7 @@ def _actions(alert: pd.Series, *, lang: str, typed: dict[int, str] | None = None
                 message=t("alerts.confirm_close", lang),
             ),
             html.Span(id=row_id(MESSAGE, alert_id), className="wl-msg"),
+            *_assign(alert_id, people or [], lang=lang, picked=(picked or {}).get(alert_id)),
         ],
     )
 
@@ -100,8 +141,13 @@ def work_list(
     now: datetime,
     policy: Policy | None = None,
     typed: dict[int, str] | None = None,
+    people: People | None = None,
+    chosen: dict[int, str] | None = None,
+    picked: dict[int, int] | None = None,
 ) -> html.Table | html.Div:
-    """时间 已等待 村 患者 级别 原因 状态 确认 处置: the longest-waiting alert first."""
+    """时间 已等待 村 患者 级别 原因 状态 确认 升级 负责医生 处置: the longest-waiting alert first; `people`, those
+    the alerts can be assigned to (none: no assigning); `typed`, `chosen`, `picked`: each row's outcome, action and
+    doctor as the person left them before a redraw."""
     if alerts.empty:
         return html.Div(t("dashboard.alerts.empty", lang), className="empty-note")
     keys = ("dashboard.col.time", "alerts.col.age", "dashboard.col.village", "dashboard.col.patient")
@@ -112,7 +158,7 @@ def work_list(
         "alerts.col.ack",
         "alerts.col.due",
     )
-    keys += ("alerts.col.actions",)
+    keys += ("alerts.col.assignee", "alerts.col.actions")
     rows = []
     for _, alert in alerts.iterrows():
         status, alert_id = str(alert["status"]), int(alert["alert_id"])
@@ -133,7 +179,16 @@ def work_list(
                     html.Td(status_text, id=row_id(STATUS, alert_id), className=f"status status-{status}"),
                     html.Td(acked, id=row_id(ACKED, alert_id), className="ack"),
                     html.Td(due, id=row_id(DUE, alert_id), className="due"),
-                    html.Td(_actions(alert, lang=lang, typed=typed), className="acts"),
+                    html.Td(
+                        assignee_text(alert, lang=lang),
+                        id=row_id(ASSIGNEE, alert_id),
+                        className="assignee",
+                        **{"data-label": t("alerts.assignee.label", lang)},  # said on a phone's card
+                    ),
+                    html.Td(
+                        _actions(alert, lang=lang, typed=typed, people=people, chosen=chosen, picked=picked),
+                        className="acts",
+                    ),
                 ],
                 id=f"alert-row-{int(alert['alert_id'])}",
                 className=f"alert-row alert-{status}",

@@ -27,6 +27,7 @@ from dashboard.overview.tables import (
     timings_table,
     village_of,
 )
+from dashboard.overview.worklist import assignee_text
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
@@ -64,12 +65,12 @@ def _flags(alert: pd.Series, lang: str) -> list[html.Span]:
 
 
 def console_table(alerts: pd.DataFrame, *, lang: str, tz: ZoneInfo, now: datetime) -> html.Table | html.Div:
-    """时间 已等待 乡镇 村 患者 级别 原因 状态 确认 升级/超时."""
+    """时间 已等待 乡镇 村 患者 级别 原因 状态 确认 负责医生 升级/超时."""
     if alerts.empty:
         return html.Div(t("dashboard.alerts.empty", lang), className="empty-note")
     keys = ("dashboard.col.time", "alerts.col.age", "dashboard.col.township", "dashboard.col.village")
     keys += ("dashboard.col.patient", "dashboard.col.severity", "dashboard.col.reasons", "dashboard.col.status")
-    keys += ("alerts.col.ack", "alerts.col.flags")
+    keys += ("alerts.col.ack", "alerts.col.assignee", "alerts.col.flags")
     rows = [
         html.Tr(
             [
@@ -82,6 +83,11 @@ def console_table(alerts: pd.DataFrame, *, lang: str, tz: ZoneInfo, now: datetim
                 html.Td(format_reasons(a["reasons"], a.get("reason_facts"), lang=lang, tz=tz), className="reasons"),
                 html.Td(t(f"alert.status.{a['status']}", lang), className=f"status status-{a['status']}"),
                 html.Td(format_ack(a, lang=lang, tz=tz), className="ack"),
+                html.Td(
+                    assignee_text(a, lang=lang),
+                    className="assignee",
+                    **{"data-label": t("alerts.assignee.label", lang)},
+                ),
                 html.Td(_flags(a, lang), className="flags"),
             ],
             className=f"alert-row alert-{a['status']}",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from cdm.i18n import t
 from dashboard.access import Role, current_principal
@@ -21,6 +21,8 @@ ALERT_ROWS = 10
 ROTATE = "county-kiosk-rotate"
 ROTATING = ("county-kiosk-main", "county-kiosk-trend", "county-kiosk-townships")
 KIOSK_TURN_S = 20  # long enough to read a panel from across the room
+KIOSK = "county-kiosk"  # whether the page is the wall screen (its townships chart then keeps to KIOSK_CHART_PX)
+KIOSK_CHART_PX = 550  # what the first turn leaves the chart of a 1920x1080 display, under the cards and indicators
 
 
 def _own_title(lang: str) -> str:
@@ -59,6 +61,7 @@ def layout(kiosk: str | None = None, **_query: str) -> html.Div:
                 *turns,
                 *screen.intervals(IDS, refresh_s=refresh_s),
                 dcc.Interval(id=ROTATE, interval=KIOSK_TURN_S * 1000, n_intervals=0),
+                dcc.Store(id=KIOSK, data=True),
             ],
         )
     return html.Div(
@@ -71,6 +74,7 @@ def layout(kiosk: str | None = None, **_query: str) -> html.Div:
             townships,
             report_download.panel(lang=lang),
             *screen.intervals(IDS, refresh_s=refresh_s),
+            dcc.Store(id=KIOSK, data=False),
         ],
     )
 
@@ -92,10 +96,12 @@ def rotate(n: int) -> tuple[dict[str, str], ...]:
     Output(IDS.townships, "children"),
     Output(IDS.alerts, "children"),
     Input(IDS.refresh, "n_intervals"),
+    State(KIOSK, "data"),
 )
-def refresh(_n_intervals: int) -> tuple[object, ...]:
-    """Redraw the live parts of the screen from one snapshot of the store."""
-    return screen.draw_live(current_principal(), alert_limit=ALERT_ROWS, with_townships=True)
+def refresh(_n_intervals: int, kiosk: bool | None) -> tuple[object, ...]:
+    """Redraw the live parts of the screen from one snapshot of the store (on the wall, a chart that fits)."""
+    chart_max = KIOSK_CHART_PX if kiosk else None
+    return screen.draw_live(current_principal(), alert_limit=ALERT_ROWS, with_townships=True, chart_max_px=chart_max)
 
 
 @callback(Output(IDS.mix, "figure"), Input(IDS.mix_refresh, "n_intervals"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import dash
 import psycopg
@@ -74,6 +75,15 @@ def layout(**_query: str) -> html.Div:
     )
 
 
+@callback(Output(IDS.title, "children"), Input(CHOOSER, "value"))
+def retitle(township_id: int | None) -> str:
+    """The title names the township shown: the one a county user picks, as a township user's names its own."""
+    runtime = current()
+    names = dict(repo.township_options(runtime.pool, principal=current_principal()))
+    name = names.get(township_id or -1) or runtime.settings.county_name
+    return t("township.title", runtime.settings.language, township=name)
+
+
 def _principal(township_id: int | None) -> Principal:
     return repo.within_township(current_principal(), township_id)
 
@@ -104,6 +114,15 @@ def _open_alerts(township_id: int | None) -> tuple[object, worklist.Policy]:
         return alerts, alerts_repo.escalation_policy(conn)
 
 
+def _people(township_id: int | None) -> worklist.People:
+    """Those the township's alerts can be assigned to (none for a team, which does not assign)."""
+    principal = _principal(township_id)
+    if principal.township_id is None:
+        return []
+    with current().pool.connection() as conn:
+        return alerts_repo.assignable_people(conn, principal=principal, township_id=principal.township_id)
+
+
 @callback(
     Output(IDS.worklist, "children"),
     Output(SIGNATURE, "data"),
@@ -112,28 +131,53 @@ def _open_alerts(township_id: int | None) -> tuple[object, worklist.Policy]:
     State(SIGNATURE, "data"),
     State({"type": worklist.OUTCOME, "alert": ALL}, "value"),
     State({"type": worklist.OUTCOME, "alert": ALL}, "id"),
+    State({"type": worklist.ACTION, "alert": ALL}, "value"),
+    State({"type": worklist.ACTION, "alert": ALL}, "id"),
+    State({"type": worklist.PICK, "alert": ALL}, "value"),
+    State({"type": worklist.PICK, "alert": ALL}, "id"),
 )
 def refresh_worklist(
-    _n: int, township_id: int | None, shown: object, typed: list[str | None], typed_ids: list[dict[str, int]]
+    _n: int,
+    township_id: int | None,
+    shown: object,
+    typed: list[str | None],
+    typed_ids: list[dict[str, int]],
+    chosen: list[str | None],
+    chosen_ids: list[dict[str, int]],
+    picked: list[int | None],
+    picked_ids: list[dict[str, int]],
 ) -> tuple[object, object]:
     """Redraw the open alerts only when other alerts are to be listed (new ones, closed ones), carrying over
-    what was typed in each row; a change of status or time left is refresh_rows' (cells only)."""
+    what was typed, the action chosen and the doctor picked in each row; a change of status or time left is
+    refresh_rows' (cells only)."""
     runtime = current()
     lang, tz = request_language(), runtime.settings.tz
     try:
         alerts, policy = _open_alerts(township_id)
+        people = _people(township_id)
     except psycopg.Error as exc:
         log.warning("township work list not refreshed: %s", type(exc).__name__)
         return no_update, no_update
-    sig = [township_id, worklist.signature(alerts)]  # type: ignore[arg-type]
+    sig = [township_id, worklist.signature(alerts), [p[0] for p in people]]  # type: ignore[arg-type]
     if sig == shown and ctx.triggered_id == IDS.refresh:
         return no_update, no_update
-    kept = (
-        {int(i["alert"]): v for i, v in zip(typed_ids, typed, strict=False) if v}
-        if sig[0] == (shown or [None])[0]
-        else {}
+    same = sig[0] == (shown or [None])[0]  # another township chosen: nothing carries over
+
+    def carried(values: list[Any], ids: list[dict[str, int]]) -> dict[int, Any]:
+        return {int(i["alert"]): v for i, v in zip(ids, values, strict=False) if v} if same else {}
+
+    now = datetime.now(UTC)
+    drawn = worklist.work_list(
+        alerts,  # type: ignore[arg-type]
+        lang=lang,
+        tz=tz,
+        now=now,
+        policy=policy,
+        typed=carried(typed, typed_ids),
+        people=people,
+        chosen=carried(chosen, chosen_ids),
+        picked=carried(picked, picked_ids),
     )
-    drawn = worklist.work_list(alerts, lang=lang, tz=tz, now=datetime.now(UTC), policy=policy, typed=kept)  # type: ignore[arg-type]
     return drawn, sig
 
 
@@ -143,6 +187,7 @@ def refresh_worklist(
     Output({"type": worklist.ACKED, "alert": ALL}, "children"),
     Output({"type": worklist.DUE, "alert": ALL}, "children"),
     Output({"type": worklist.ACK, "alert": ALL}, "disabled"),
+    Output({"type": worklist.ASSIGNEE, "alert": ALL}, "children"),
     Input(IDS.refresh, "n_intervals"),
     State(CHOOSER, "value"),
     State({"type": worklist.STATUS, "alert": ALL}, "id"),
@@ -158,7 +203,7 @@ def refresh_rows(_n: int, township_id: int | None, row_ids: list[dict[str, int]]
         log.warning("township alert rows not refreshed: %s", type(exc).__name__)
         alerts, policy = None, {}
     by_id = {} if alerts is None else {int(r["alert_id"]): r for _, r in alerts.iterrows()}  # type: ignore[attr-defined]
-    columns: tuple[list[object], ...] = ([], [], [], [], [])
+    columns: tuple[list[object], ...] = ([], [], [], [], [], [])
     for row_id in row_ids:
         alert = by_id.get(int(row_id["alert"]))
         if alert is None:  # closed (it leaves with the next redraw) or not read: leave the row as it is
@@ -166,8 +211,11 @@ def refresh_rows(_n: int, township_id: int | None, row_ids: list[dict[str, int]]
                 column.append(no_update)
             continue
         status, acked, due, ack_disabled = worklist.row_cells(alert, policy=policy, now=now, lang=lang, tz=tz)
+        assignee = worklist.assignee_text(alert, lang=lang)
         for column, value in zip(
-            columns, (status, f"status status-{alert['status']}", acked, due, ack_disabled), strict=True
+            columns,
+            (status, f"status status-{alert['status']}", acked, due, ack_disabled, assignee),
+            strict=True,
         ):
             column.append(value)
     return columns
@@ -223,3 +271,36 @@ def act(ack: int | None, act_: int | None, close: int | None, action: str | None
     except TransitionError:  # the workflow refused what the screen allowed: the alert changed meanwhile
         return t("alerts.refused.other", lang)
     return t("alerts.done.closed_moved" if move == "close" else f"alerts.done.{move}", lang)
+
+
+@callback(
+    Output({"type": worklist.ASSIGN_MSG, "alert": MATCH}, "children"),
+    Output({"type": worklist.ASSIGNEE, "alert": MATCH}, "children", allow_duplicate=True),
+    Input({"type": worklist.ASSIGN, "alert": MATCH}, "n_clicks"),
+    State({"type": worklist.PICK, "alert": MATCH}, "value"),
+    prevent_initial_call=True,
+)
+def assign(clicks: int | None, person: int | None) -> tuple[str, object]:
+    """Assign one alert to the person picked, as the signed-in person (audited); the answer from the catalogue and,
+    when done, the assignee's name in the row at once."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not clicks:
+        return no_update, no_update  # type: ignore[return-value]
+    runtime = current()
+    lang = runtime.settings.language
+    try:
+        with runtime.pool.connection() as conn:
+            alert_actions.assign(
+                conn,
+                principal=current_principal(),
+                alert_id=int(trigger["alert"]),
+                assignee_id=person,
+                now=datetime.now(UTC),
+                screen="township",
+            )
+            name = alerts_repo.person_name(conn, person or 0)
+    except alert_actions.Refused as exc:
+        return t(exc.key, lang), no_update
+    except TransitionError:  # the alert changed meanwhile (closed by someone else)
+        return t("alerts.refused.other", lang), no_update
+    return t("alerts.done.assign", lang, name=name), name

@@ -22,6 +22,7 @@ def make_account(
     team: str | None = None,
     county: str | None = None,
     password: str = PASSWORD,
+    display_name: str = "",
 ) -> service.Created:
     """Create an account (committed when `conn` is in autocommit)."""
     return service.create_account(
@@ -29,6 +30,7 @@ def make_account(
         username=username,
         password=password,
         role=role,
+        display_name=display_name,
         township_code=township,
         team_code=team,
         county_code=county,

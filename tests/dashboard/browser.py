@@ -75,9 +75,22 @@ def watch_csp(page: Page, violations: list[str]) -> None:
     )
 
 
-def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
-    """Save the page under test-artifacts/ and return the file."""
+def screenshot(page: Page, name: str, *, full_page: bool = False, tall: bool = False) -> Path:
+    """Save the page under test-artifacts/ and return the file. `tall`: the whole page as one tall viewport (then
+    the viewport as it was). Chromium's full-page capture of a phone-sized viewport can leave a scrolling box
+    below the fold blank (an AG Grid whose rows a person scrolling down does see), so phone pages use `tall`."""
     ARTIFACTS.mkdir(exist_ok=True)
     target = ARTIFACTS / name
+    size = page.viewport_size
+    if tall and size is not None:
+        page.set_viewport_size(
+            {"width": size["width"], "height": page.evaluate("document.documentElement.scrollHeight")}
+        )
+        page.wait_for_timeout(300)  # let the grids lay out their rows for the new height
+        try:
+            page.screenshot(path=str(target), full_page=True)
+        finally:
+            page.set_viewport_size(size)
+        return target
     page.screenshot(path=str(target), full_page=full_page)
     return target

@@ -195,6 +195,10 @@ def small_county(conn: psycopg.Connection) -> County:
 
 
 TOWNSHIP_NAMES = ("城关镇", "河口乡", "山后乡", "石桥乡", "白沙镇", "青龙乡", "柳林镇", "马坊乡", "东岭乡")
+MORE_TOWNSHIP_NAMES = (  # with TOWNSHIP_NAMES, a big county's 25 (the wall screen must still fit one display)
+    "西河镇", "南庄乡", "北坡乡", "杏花镇", "龙泉乡", "黄土岭乡", "大营镇", "小店乡", "桃园镇", "新集乡", "高家堡乡",
+    "李家庄乡", "沙河镇", "松树乡", "太平镇", "双井乡",
+)  # fmt: skip
 RED_REASONS = (
     ("bp_critical",),
     ("glucose_high_critical",),
@@ -204,16 +208,17 @@ RED_REASONS = (
 )
 
 
-def busy_county(conn: psycopg.Connection, *, seed: int = 7) -> County:
-    """A county of nine townships with a few hundred patients and a dozen alerts, for looking at the screen."""
+def busy_county(conn: psycopg.Connection, *, seed: int = 7, townships: Sequence[str] = TOWNSHIP_NAMES) -> County:
+    """A county of nine townships (or those named) with a few hundred patients and a dozen alerts, for looking at
+    the screen; the last township has no patients."""
     rng = random.Random(seed)
     c = County(conn, now=datetime.now(UTC))
     c.region("demo", "示范县", "county")
     reds: list[tuple[str, str]] = []
-    for i, name in enumerate(TOWNSHIP_NAMES):
+    for i, name in enumerate(townships):
         town = f"t{i:02d}"
         c.region(town, name, "township", "demo")
-        if i == len(TOWNSHIP_NAMES) - 1:
+        if i == len(townships) - 1:
             continue  # a township whose patients are not registered yet
         c.region(f"{town}v", f"{name[:2]}村", "village", town)
         if i == 0:

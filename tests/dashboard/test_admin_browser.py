@@ -70,7 +70,7 @@ def test_an_administrator_manages_accounts_meters_and_contacts(db_url: str, coun
             screenshot(page, "admin.png", full_page=True)
             page.set_viewport_size(PHONE)
             expect(page.locator("#admin-contacts .ag-center-cols-container")).to_contain_text("hooks.example")
-            screenshot(page, "admin-phone.png", full_page=True)
+            screenshot(page, "admin-phone.png", tall=True)
 
             page.set_viewport_size({"width": 1920, "height": 1080})
             page.goto(dashboard.url + "/quality")
@@ -85,7 +85,7 @@ def test_an_administrator_manages_accounts_meters_and_contacts(db_url: str, coun
             expect(page.locator("#quality-offline .ag-center-cols-container")).to_contain_text("bp-09")
             page.locator("#quality-offline").scroll_into_view_if_needed()
             screenshot(page, "quality-phone-offline.png")
-            screenshot(page, "quality-phone.png", full_page=True)
+            screenshot(page, "quality-phone.png", tall=True)
         with signed_in(browser, dashboard.url, "county.li") as page:
             page.goto(dashboard.url + "/admin")
             expect(page.locator("#admin-status")).to_have_text("无权查看：系统管理仅供管理员使用")

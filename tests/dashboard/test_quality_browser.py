@@ -7,7 +7,8 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser
 
-from .browser import needs_chromium, screenshot, signed_in
+from .browser import ARTIFACTS, needs_chromium, screenshot, signed_in
+from .png import colour_counts
 from .server import dashboard_settings, running_dashboard
 from .test_quality_repo import ID_CARD, with_problems
 from .work_builder import WorkCounty, work_county
@@ -63,3 +64,46 @@ def test_a_team_account_is_refused_the_data_quality_screen(db_url: str, county: 
         page.goto(dashboard.url + "/quality")
         expect(page.locator("#quality-status")).to_have_text("无权查看：数据质量页面供乡镇和县级人员使用")
         expect(page.locator("#quality-by-meter")).not_to_contain_text("bp-01")
+
+
+PHONE_GRIDS = {  # what each grid's first row shows, by who looks (a township sees only its own meters)
+    "town.wang": {"quality-by-meter": "bp-01", "quality-offline": "glu-01", "quality-unattributed": "bp-01"},
+    "county.li": {
+        "quality-by-meter": "bp-01",
+        "quality-offline": "glu-01",
+        "quality-skewed": "bp-02",
+        "quality-unattributed": "bp-01",
+    },
+}
+
+
+@needs_chromium
+@pytest.mark.parametrize("who", sorted(PHONE_GRIDS))
+def test_every_grid_of_the_data_quality_screen_shows_its_rows_on_a_phone(
+    db_url: str, county: WorkCounty, browser: Browser, who: str
+) -> None:
+    from playwright.sync_api import expect
+
+    phone = {"width": 390, "height": 844}
+    with (
+        running_dashboard(dashboard_settings(db_url)) as dashboard,
+        signed_in(browser, dashboard.url, who, viewport=phone) as page,
+    ):
+        page.goto(dashboard.url + "/quality")
+        for grid, text in PHONE_GRIDS[who].items():
+            rows = page.locator(f"#{grid} .ag-center-cols-container .ag-row")
+            expect(rows.first).to_contain_text(text)
+            rows.first.scroll_into_view_if_needed()
+            expect(rows.first).to_be_visible()
+            box = rows.first.bounding_box()  # drawn, not an empty box: the row has a size and sits in the screen
+            assert box is not None and box["width"] > 100 and box["height"] > 10, (grid, box)
+            assert box["x"] >= 0 and box["x"] < phone["width"], (grid, box)
+            cell = rows.first.locator(".ag-cell").first
+            expect(cell).to_be_in_viewport()
+            shot = screenshot(page, f"quality-phone-{who.split('.')[0]}-{grid.removeprefix('quality-')}.png")
+            drawn = ARTIFACTS / f"quality-phone-row-{grid}.png"
+            rows.first.screenshot(path=str(drawn))
+            ink = sum(n for rgb, n in colour_counts(drawn).items() if sum(rgb) < 300)
+            assert ink > 50, (grid, ink, shot)  # the row's text is painted, not a blank box
+        assert page.evaluate("document.documentElement.scrollWidth") <= phone["width"]
+        screenshot(page, f"quality-phone-{who.split('.')[0]}.png", tall=True)
