@@ -81,7 +81,7 @@ def retitle(township_id: int | None) -> str:
     runtime = current()
     names = dict(repo.township_options(runtime.pool, principal=current_principal()))
     name = names.get(township_id or -1) or runtime.settings.county_name
-    return t("township.title", runtime.settings.language, township=name)
+    return t("township.title", request_language(runtime.settings), township=name)
 
 
 def _principal(township_id: int | None) -> Principal:
@@ -287,7 +287,7 @@ def assign(clicks: int | None, person: int | None) -> tuple[str, object]:
     if not isinstance(trigger, dict) or not clicks:
         return no_update, no_update  # type: ignore[return-value]
     runtime = current()
-    lang = runtime.settings.language
+    lang = request_language(runtime.settings)
     try:
         with runtime.pool.connection() as conn:
             alert_actions.assign(
