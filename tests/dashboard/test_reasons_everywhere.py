@@ -9,10 +9,12 @@ show the figures and the targets, not only the words "近期血压均值未达�
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -87,6 +89,12 @@ def store(db_url: str, tmp_path: Path) -> Iterator[Store]:
         yield Store(conn, county, settings, red, yellow)
 
 
+def _page_module(name: str) -> Any:
+    """A page's module as the running app loaded it: Dash loads dashboard/pages/*.py as `pages.<name>`, and importing
+    `dashboard.pages.<name>` as well would register the page twice and break every later app in this process."""
+    return sys.modules[f"pages.{name}"]
+
+
 def _has(text: str, figures: tuple[str, ...]) -> bool:
     return all(part in text for part in figures)
 
@@ -99,8 +107,7 @@ def test_the_alert_screens_show_the_figure_and_the_target(store: Store) -> None:
         alerts_repo.open_alerts(store.conn, principal=store.township_user(), limit=10), lang="zh", tz=CHINA, now=NOW
     )
     with running_dashboard(store.settings):  # the console's page module registers itself with the app
-        from dashboard.pages.alerts import console_table
-
+        console_table = _page_module("alerts").console_table
         console = console_table(
             alerts_repo.console_alerts(store.conn, principal=store.county_user(), limit=10),
             lang="zh",
@@ -137,8 +144,7 @@ def test_the_follow_up_list_shows_the_figure_and_the_target(store: Store) -> Non
 
 def test_the_patients_page_shows_the_figures_now_in_history_and_on_alerts(store: Store) -> None:
     with running_dashboard(store.settings):
-        from dashboard.pages.patient import _page
-
+        _page = _page_module("patient")._page
         pages = {}
         for pid in (store.red, store.yellow):
             detail = patient_detail(
@@ -194,8 +200,8 @@ def test_the_patients_page_says_why_china_par_has_no_figure_and_counts_completed
     ages = {r.patient_id: r.age for r in followup_rows(store.conn, principal=store.county_user(), today=today)}
     assert ages[store.red] == 65  # the follow-up list
     with running_dashboard(store.settings):
-        from dashboard.pages.patient import _page, _risk
-
+        patient_page = _page_module("patient")
+        _page, _risk = patient_page._page, patient_page._risk
         notes = {}
         for pid in (store.red, store.yellow):
             detail = patient_detail(
