@@ -37,11 +37,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 from pydantic import SecretStr
 
 from app.services import EmbeddedPostgres, stop_process, with_database
 from bench.broker import Mosquitto, window_for
-from bench.common import bytes_per_reading, machine, percentile
+from bench.common import bytes_per_reading, cpu_seconds, machine, percentile, postmaster_pid
 from bench.ingest_baselines import DRAIN_TIMEOUT_S, bare_drain, naive_drain
 from bench.ingest_baselines import client as _client
 from bench.ingest_live import LIVE_SEQ_BASE, POLL_S, live
@@ -94,7 +95,9 @@ def run(
         )
         county, device_ids = _county(url, bench, patients=patients)
         backlog = _messages(county, readings, seed=1, first_seq=1)
-        measured = _measure(bench, url, home, backlog=backlog, workers=workers, procs=procs)
+        measured = _measure(
+            bench, url, home, backlog=backlog, workers=workers, procs=procs, pg=pg, broker_pid=broker.pid or 0
+        )
         measured["naive"] = naive_drain(bench, url, naive_readings, device_ids)
         for client_id in ("bench-bare", "bench-naive"):
             _close_session(bench, client_id)
@@ -124,6 +127,8 @@ def _measure(
     backlog: _Backlog,
     workers: int,
     procs: list[subprocess.Popen[bytes]],
+    pg: EmbeddedPostgres,
+    broker_pid: int,
 ) -> dict[str, Any]:
     """Publish the backlog into every subscriber's session, then time ingest draining it, then the bare drain."""
     readings = len(backlog.messages)
@@ -133,11 +138,42 @@ def _measure(
     _open_session(bench, "bench-bare", shared=False)
     _open_session(bench, "bench-naive", shared=False)
     _publish(bench, backlog)
+    server = {"postgres": [postmaster_pid(pg)], "broker": [broker_pid]}
+    before = {name: cpu_seconds(pids) for name, pids in server.items()}
     started = time.time()
-    procs.extend(_spawn_ingest(bench, client_id, home / f"ingest-{i}.log") for i, client_id in enumerate(clients))
+    spawned = [_spawn_ingest(bench, client_id, home / f"ingest-{i}.log") for i, client_id in enumerate(clients)]
+    procs.extend(spawned)
+    before["ingest"] = _cpu_at_connect(spawned, [home / f"ingest-{i}.log" for i in range(workers)])
     done_at = _wait_committed(url, readings, procs)
+    cpu = {name: cpu_seconds(pids) - before[name] for name, pids in server.items()}
+    cpu["ingest"] = cpu_seconds([p.pid for p in spawned]) - before["ingest"]
     first = _first_received(url)
-    return {"ingest_s": done_at - (first or started), "bare": bare_drain(bench, readings)}
+    # The bare subscriber is a thread of this process (whose main thread only waits meanwhile): this process's own
+    # CPU, its children (the idle ingest workers) left out, and the broker's.
+    bare_before = _own_cpu() + cpu_seconds([broker_pid])
+    bare = bare_drain(bench, readings)
+    bare_cpu = _own_cpu() + cpu_seconds([broker_pid]) - bare_before
+    return {"ingest_s": done_at - (first or started), "bare": bare, "cpu": cpu, "bare_cpu": bare_cpu}
+
+
+def _own_cpu() -> float:
+    t = psutil.Process().cpu_times()
+    return float(t.user + t.system)
+
+
+def _cpu_at_connect(procs: list[subprocess.Popen[bytes]], logs: list[Path]) -> float:
+    """The workers' CPU seconds when each has connected (its start-up, imports included, is not the readings')."""
+    total = 0.0
+    deadline = time.monotonic() + 120
+    for proc, logfile in zip(procs, logs, strict=True):
+        while time.monotonic() < deadline:
+            if logfile.exists() and b"connected to" in logfile.read_bytes():
+                break
+            if proc.poll() is not None:
+                raise RuntimeError("an ingest worker exited at start-up; CDM_BENCH_KEEP=1 keeps its log")
+            time.sleep(0.01)
+        total += cpu_seconds([proc.pid])
+    return total
 
 
 def _stop_ingest(bench: Settings, procs: list[subprocess.Popen[bytes]], *, workers: int) -> int:
@@ -173,6 +209,7 @@ def _figures(
         "ratio_to_naive": round(ingest_rps / naive, 2) if naive else None,
         "workers": workers,
         "readings": readings,
+        **_cpu_figures(measured["cpu"], measured["bare_cpu"], stored=readings, bare_readings=readings),
         "lost": readings + latencies["published"] - keys,
         "duplicated": (rows - keys) + abs(counted - rows),
         "unacked": measured["unacked"],
@@ -191,6 +228,20 @@ def _figures(
         "patients": len(county.patients),
         "postgres": measured["postgres"],
         "machine": machine(),
+    }
+
+
+def _cpu_figures(cpu: dict[str, float], bare_cpu: float, *, stored: int, bare_readings: int) -> dict[str, Any]:
+    """CPU milliseconds per 1,000 readings: every process of the drain (ingest workers, the whole PostgreSQL
+    cluster, the broker), each one's share, the bare subscriber with its broker, and the ratio."""
+    per_1k = 1e6 / stored
+    total = sum(cpu.values()) * per_1k
+    bare = bare_cpu * 1e6 / bare_readings
+    return {
+        "cpu_ms_per_1k": round(total, 1),
+        "cpu_ms_per_1k_by_process": {name: round(s * per_1k, 1) for name, s in sorted(cpu.items())},
+        "bare_cpu_ms_per_1k": round(bare, 1),
+        "cpu_ratio_to_bare": round(total / bare, 2) if bare > 0 else None,
     }
 
 
