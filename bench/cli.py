@@ -61,10 +61,18 @@ def bench_ingest(
     meters: Annotated[int, typer.Option(help="meters of the storm (two a clinic)")] = 1_000,
     buffered: Annotated[int, typer.Option(help="stale readings each meter replays in the storm")] = 20,
     criticals: Annotated[int, typer.Option(help="fresh critical readings among the storm's replays")] = 100,
+    stages: Annotated[
+        bool, typer.Option(help="CPU per reading of each stage, Python and PostgreSQL, without a broker")
+    ] = False,
 ) -> None:
     """A backlog drained by ingest vs a bare paho subscriber and a one-row-per-commit one; live latency.
 
     With --storm: the replay storm (bench/ingest_storm.py); --live-rate, --live-seconds and --patients apply."""
+    if stages:
+        from bench.ingest_stages import run as run_stages
+
+        typer.echo(json.dumps(run_stages(settings=ctx.obj, readings=readings, patients=patients), ensure_ascii=False))
+        return
     if storm:
         from bench.ingest_storm import run as run_storm
 

@@ -206,21 +206,26 @@ def _replay(
     published: dict[tuple[str, int], float],
     barrier: threading.Barrier,
 ) -> None:
-    """One thread's share of the meters: all connect, then each publishes its whole stream; wait for the PUBACKs."""
+    """One thread's share of the meters: all connect at once (each client with its own network thread, as each
+    meter is a device of its own), then each publishes its whole stream; wait for the broker's PUBACKs."""
     from bench.ingest_baselines import client as make_client
 
-    acked = [0]
+    acked = threading.Semaphore(0)
+    connected = threading.Semaphore(0)
     clients = []
     for uid in uids:
         c = make_client(settings, f"meter-{uid}", clean=True)
         c.max_inflight_messages_set(0)  # no limit: a meter replays as fast as its link allows
-        c.on_publish = lambda *_: acked.__setitem__(0, acked[0] + 1)
+        c.on_publish = lambda *_: acked.release()
+        c.on_connect = lambda *_: connected.release()
         clients.append(c)
     barrier.wait()  # the outage ends: every meter reconnects at once
     for c in clients:
-        c.connect(settings.mqtt_host, settings.mqtt_port, keepalive=60)
-    for c in clients:
-        c.loop(0.0)
+        c.connect_async(settings.mqtt_host, settings.mqtt_port, keepalive=60)
+        c.loop_start()
+    for _ in clients:
+        if not connected.acquire(timeout=120):
+            raise TimeoutError("a meter did not connect within 120 s")
     sent = 0
     for uid, c in zip(uids, clients, strict=True):
         for seq, (topic, payload) in enumerate(streams[uid], start=1):
@@ -228,13 +233,13 @@ def _replay(
                 published[(uid, seq)] = time.time()
             c.publish(topic, payload, qos=1)
             sent += 1
-        c.loop(0.0)
     deadline = time.monotonic() + 300
-    while acked[0] < sent and time.monotonic() < deadline:
-        for c in clients:
-            c.loop(0.001)
+    for _ in range(sent):
+        if not acked.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise TimeoutError("the broker did not acknowledge every replayed reading within 300 s")
     for c in clients:
         c.disconnect()
+        c.loop_stop()
 
 
 def _watch_alerts(url: str, cards: set[str], seen: dict[str, float], stop: threading.Event) -> None:
