@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -34,7 +35,6 @@ from cdm.settings import Settings
 
 STALE_HOURS = (7.0, 30.0)  # older than CDM_INGEST_STALE_AFTER_S (6 h), younger than the buffer limit
 CRITICAL = (192, 118)
-PUBLISH_THREADS = 8
 
 
 def run(
@@ -183,63 +183,64 @@ def _numbered(county_code: str, streams: dict[str, list[tuple[str, bytes]]]) -> 
 def _storm(
     settings: Settings, streams: dict[str, list[tuple[str, bytes]]], wanted: dict[tuple[str, int], str]
 ) -> dict[tuple[str, int], float]:
-    """Every meter connects at once and replays its stream (QoS 1); the publish time of each fresh critical."""
-    uids = list(streams)
-    groups = [uids[i::PUBLISH_THREADS] for i in range(PUBLISH_THREADS)]
+    """Every meter connects at once, then each replays its stream (QoS 1); the publish time of each fresh critical.
+
+    The meters speak MQTT 3.1.1 over plain sockets from one thread (CONNECT, PUBLISH QoS 1, PUBACK, DISCONNECT):
+    a thousand paho clients, each with a network thread, could not even connect on two busy cores (their connect
+    timeouts ran out and they retried for ever), which says more about the benchmark than about ingest.
+    """
+    deadline = time.monotonic() + 300
+    socks: dict[str, socket.socket] = {}
+    for uid in streams:  # the outage ends: every meter reconnects
+        sock = socket.create_connection((settings.mqtt_host, settings.mqtt_port), timeout=60)
+        sock.sendall(_packet(0x10, b"\x00\x04MQTT\x04\x02\x00\x3c" + _str(f"meter-{uid}".encode())))
+        socks[uid] = sock
+    for uid, sock in socks.items():
+        if _read_exactly(sock, 4)[:2] != b"\x20\x02":
+            raise ConnectionError(f"meter {uid} was refused by the broker")
     published: dict[tuple[str, int], float] = {}
-    barrier = threading.Barrier(len(groups))
-    threads = [
-        threading.Thread(target=_replay, args=(settings, g, streams, wanted, published, barrier)) for g in groups
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for uid, sock in socks.items():
+        packets = [
+            _packet(0x32, _str(topic.encode()) + seq.to_bytes(2, "big") + payload)
+            for seq, (topic, payload) in enumerate(streams[uid], start=1)
+        ]
+        if (uid, len(packets)) in wanted:  # the fresh critical ends the meter's replay
+            sock.sendall(b"".join(packets[:-1]))
+            published[(uid, len(packets))] = time.time()
+            sock.sendall(packets[-1])
+        else:
+            sock.sendall(b"".join(packets))
+    for uid, sock in socks.items():
+        for _ in streams[uid]:
+            if time.monotonic() > deadline or _read_exactly(sock, 4)[0] != 0x40:
+                raise ConnectionError(f"meter {uid}: no PUBACK for every reading")
+        sock.sendall(b"\xe0\x00")
+        sock.close()
     return published
 
 
-def _replay(
-    settings: Settings,
-    uids: list[str],
-    streams: dict[str, list[tuple[str, bytes]]],
-    wanted: dict[tuple[str, int], str],
-    published: dict[tuple[str, int], float],
-    barrier: threading.Barrier,
-) -> None:
-    """One thread's share of the meters: all connect at once (each client with its own network thread, as each
-    meter is a device of its own), then each publishes its whole stream; wait for the broker's PUBACKs."""
-    from bench.ingest_baselines import client as make_client
+def _packet(header: int, body: bytes) -> bytes:
+    """An MQTT packet: its fixed header, the remaining length (variable-length integer), the body."""
+    n, length = len(body), bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        length.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes([header]) + bytes(length) + body
 
-    acked = threading.Semaphore(0)
-    connected = threading.Semaphore(0)
-    clients = []
-    for uid in uids:
-        c = make_client(settings, f"meter-{uid}", clean=True)
-        c.max_inflight_messages_set(0)  # no limit: a meter replays as fast as its link allows
-        c.on_publish = lambda *_: acked.release()
-        c.on_connect = lambda *_: connected.release()
-        clients.append(c)
-    barrier.wait()  # the outage ends: every meter reconnects at once
-    for c in clients:
-        c.connect_async(settings.mqtt_host, settings.mqtt_port, keepalive=60)
-        c.loop_start()
-    for _ in clients:
-        if not connected.acquire(timeout=120):
-            raise TimeoutError("a meter did not connect within 120 s")
-    sent = 0
-    for uid, c in zip(uids, clients, strict=True):
-        for seq, (topic, payload) in enumerate(streams[uid], start=1):
-            if (uid, seq) in wanted:
-                published[(uid, seq)] = time.time()
-            c.publish(topic, payload, qos=1)
-            sent += 1
-    deadline = time.monotonic() + 300
-    for _ in range(sent):
-        if not acked.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise TimeoutError("the broker did not acknowledge every replayed reading within 300 s")
-    for c in clients:
-        c.disconnect()
-        c.loop_stop()
+
+def _str(value: bytes) -> bytes:
+    return len(value).to_bytes(2, "big") + value
+
+
+def _read_exactly(sock: socket.socket, n: int) -> bytes:
+    out = b""
+    while len(out) < n:
+        chunk = sock.recv(n - len(out))
+        if not chunk:
+            raise ConnectionError("the broker closed the connection")
+        out += chunk
+    return out
 
 
 def _watch_alerts(url: str, cards: set[str], seen: dict[str, float], stop: threading.Event) -> None:
