@@ -87,12 +87,16 @@ def cpu_seconds(pids: list[int]) -> float:
         try:
             proc = psutil.Process(pid)
             t = proc.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
-            for child in proc.children(recursive=True):
-                with_child = child.cpu_times()
-                total += with_child.user + with_child.system
+            children = proc.children(recursive=True)
         except psutil.NoSuchProcess:
             continue
+        total += t.user + t.system + t.children_user + t.children_system
+        for child in children:
+            try:  # a child that exits meanwhile is counted in its parent's reaped time once it has been waited for
+                c = child.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += c.user + c.system
     return total
 
 
