@@ -22,34 +22,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from app.services import EmbeddedPostgres, stop_process
 from app.sink import NotificationSink
 from bench.broker import Mosquitto, window_for
-from bench.common import machine
+from bench.common import cpu_seconds, machine, postmaster_pid
 from bench.ingest import _county, _database, _messages, _publish, _spawn_ingest
 from cdm import db
 from cdm.payload import PatientRef
 from cdm.settings import Settings
 
 TIMEOUT_S = 600.0
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of these processes, their live descendants and the children they have reaped."""
-    total = 0.0
-    for pid in pids:
-        try:
-            proc = psutil.Process(pid)
-            t = proc.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
-            for child in proc.children(recursive=True):
-                with_child = child.cpu_times()
-                total += with_child.user + with_child.system
-        except psutil.NoSuchProcess:
-            continue
-    return total
 
 
 def run(*, settings: Settings, readings: int = 30_000, alerts: int = 1_000, patients: int = 3_000) -> dict[str, Any]:
@@ -72,7 +54,7 @@ def run(*, settings: Settings, readings: int = 30_000, alerts: int = 1_000, pati
             }
         )
         county, _ = _county(url, bench, patients=patients)
-        server = [_postmaster(pg), broker.pid or 0]
+        server = [postmaster_pid(pg), broker.pid or 0]
         procs.append(_spawn_ingest(bench, "capacity-ingest", home / "ingest.log"))
         _wait_log(home / "ingest.log", "subscribed")
         first = _phase(url, [*server, procs[0].pid], lambda: _readings(bench, county, readings), _committed, readings)
@@ -115,10 +97,6 @@ def _phase(url: str, pids: list[int], publish: Any, count: Any, target: int) -> 
             raise TimeoutError(f"only {count(url) - baseline} of {target} after {TIMEOUT_S:.0f} s")
         time.sleep(0.05)
     return cpu_seconds(pids) - before, time.monotonic() - started
-
-
-def _postmaster(pg: EmbeddedPostgres) -> int:
-    return int((pg.data_dir / "postmaster.pid").read_text().splitlines()[0])
 
 
 def _wait_log(path: Path, text: str, timeout: float = 60.0) -> None:

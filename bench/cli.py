@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -51,8 +52,34 @@ def bench_ingest(
         int, typer.Option(help="backlog messages the one-row-per-commit baseline drains")
     ] = 30_000,
     patients: Annotated[int, typer.Option(help="patients of the simulated county")] = 3_000,
+    profile: Annotated[
+        Path | None, typer.Option(help="folder for py-spy, pg_stat_statements and EXPLAIN of the drain")
+    ] = None,
+    storm: Annotated[
+        bool, typer.Option(help="the replay storm instead: --meters reconnect and replay, fresh criticals among them")
+    ] = False,
+    meters: Annotated[int, typer.Option(help="meters of the storm (two a clinic)")] = 1_000,
+    buffered: Annotated[int, typer.Option(help="stale readings each meter replays in the storm")] = 20,
+    criticals: Annotated[int, typer.Option(help="fresh critical readings among the storm's replays")] = 100,
+    stages: Annotated[
+        bool, typer.Option(help="CPU per reading of each stage, Python and PostgreSQL, without a broker")
+    ] = False,
 ) -> None:
-    """A backlog drained by ingest vs a bare paho subscriber and a one-row-per-commit one; live latency."""
+    """A backlog drained by ingest vs a bare paho subscriber and a one-row-per-commit one; live latency.
+
+    With --storm: the replay storm (bench/ingest_storm.py); --live-rate, --live-seconds and --patients apply."""
+    if stages:
+        from bench.ingest_stages import run as run_stages
+
+        typer.echo(json.dumps(run_stages(settings=ctx.obj, readings=readings, patients=patients), ensure_ascii=False))
+        return
+    if storm:
+        from bench.ingest_storm import run as run_storm
+
+        out = run_storm(settings=ctx.obj, meters=meters, buffered=buffered, criticals=criticals,
+                        live_rate=live_rate, live_seconds=live_seconds, patients=patients)  # fmt: skip
+        typer.echo(json.dumps(out, ensure_ascii=False))
+        return
     from bench.ingest import run
 
     figures = run(
@@ -63,6 +90,7 @@ def bench_ingest(
         live_seconds=live_seconds,
         naive_readings=naive_readings,
         patients=patients,
+        profile=profile,
     )
     typer.echo(json.dumps(figures, ensure_ascii=False))
 

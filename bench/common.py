@@ -9,6 +9,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psutil
+
+from app.services import EmbeddedPostgres
 from app.stack import LocalStack
 from cdm import db
 from cdm.settings import Settings
@@ -70,3 +73,33 @@ def bytes_per_reading(url: str) -> float | None:
             " (select count(*) from reading)"
         ).fetchone()
     return round(int(row[0]) / int(row[1]), 1) if row and row[1] else None
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes, their live descendants and the children they have reaped.
+
+    Read by psutil from /proc/<pid>/stat (utime, stime, cutime, cstime; clock ticks of 10 ms): for PostgreSQL's
+    postmaster this covers every backend of the cluster, living (its children) or exited (reaped, so counted in
+    its cutime/cstime). Take it before and after a phase; the difference is the phase's CPU.
+    """
+    total = 0.0
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            t = proc.cpu_times()
+            children = proc.children(recursive=True)
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+        for child in children:
+            try:  # a child that exits meanwhile is counted in its parent's reaped time once it has been waited for
+                c = child.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += c.user + c.system
+    return total
+
+
+def postmaster_pid(pg: EmbeddedPostgres) -> int:
+    """The pid of an embedded PostgreSQL's postmaster (parent of every process of the cluster)."""
+    return int((pg.data_dir / "postmaster.pid").read_text().splitlines()[0])

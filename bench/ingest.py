@@ -37,14 +37,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 from pydantic import SecretStr
 
 from app.services import EmbeddedPostgres, stop_process, with_database
 from bench.broker import Mosquitto, window_for
-from bench.common import bytes_per_reading, machine, percentile
+from bench.common import bytes_per_reading, cpu_seconds, machine, percentile, postmaster_pid
 from bench.ingest_baselines import DRAIN_TIMEOUT_S, bare_drain, naive_drain
 from bench.ingest_baselines import client as _client
 from bench.ingest_live import LIVE_SEQ_BASE, POLL_S, live
+from bench.ingest_profile import (
+    dump_statements,
+    enable_pg_stat_statements,
+    explain_batch,
+    reset_statements,
+    start_py_spy,
+    stop_py_spy,
+)
 from cdm import db
 from cdm.settings import Settings
 
@@ -70,8 +79,10 @@ def run(
     live_seconds: float = 20.0,
     naive_readings: int = 30_000,
     patients: int = 3_000,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the benchmark and return its figures (one JSON object)."""
+    """Run the benchmark and return its figures (one JSON object); with `profile`, a py-spy profile of worker 0,
+    pg_stat_statements and EXPLAIN of the drain go into that folder (bench.ingest_profile)."""
     if readings < 1 or workers < 1:
         raise ValueError("readings and workers must be positive")
     naive_readings = min(naive_readings, readings)
@@ -81,6 +92,9 @@ def run(
     procs: list[subprocess.Popen[bytes]] = []
     try:
         url = _database(pg)
+        if profile is not None:
+            profile.mkdir(parents=True, exist_ok=True)
+            enable_pg_stat_statements(pg, url)
         broker.start()
         bench = settings.model_copy(
             update={
@@ -94,7 +108,17 @@ def run(
         )
         county, device_ids = _county(url, bench, patients=patients)
         backlog = _messages(county, readings, seed=1, first_seq=1)
-        measured = _measure(bench, url, home, backlog=backlog, workers=workers, procs=procs)
+        measured = _measure(
+            bench,
+            url,
+            home,
+            backlog=backlog,
+            workers=workers,
+            procs=procs,
+            pg=pg,
+            broker_pid=broker.pid or 0,
+            profile=profile,
+        )
         measured["naive"] = naive_drain(bench, url, naive_readings, device_ids)
         for client_id in ("bench-bare", "bench-naive"):
             _close_session(bench, client_id)
@@ -124,6 +148,9 @@ def _measure(
     backlog: _Backlog,
     workers: int,
     procs: list[subprocess.Popen[bytes]],
+    pg: EmbeddedPostgres,
+    broker_pid: int,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     """Publish the backlog into every subscriber's session, then time ingest draining it, then the bare drain."""
     readings = len(backlog.messages)
@@ -133,20 +160,68 @@ def _measure(
     _open_session(bench, "bench-bare", shared=False)
     _open_session(bench, "bench-naive", shared=False)
     _publish(bench, backlog)
+    server = {"postgres": [postmaster_pid(pg)], "broker": [broker_pid]}
+    if profile is not None:
+        reset_statements(url)
+    before = {name: cpu_seconds(pids) for name, pids in server.items()}
     started = time.time()
-    procs.extend(_spawn_ingest(bench, client_id, home / f"ingest-{i}.log") for i, client_id in enumerate(clients))
-    done_at = _wait_committed(url, readings, procs)
+    spawned = [_spawn_ingest(bench, client_id, home / f"ingest-{i}.log") for i, client_id in enumerate(clients)]
+    procs.extend(spawned)
+    spy = start_py_spy(spawned[0].pid, profile / "py-spy-ingest.txt") if profile is not None else None
+    before["ingest"] = _cpu_at_connect(spawned, [home / f"ingest-{i}.log" for i in range(workers)])
+    done_at, polling_cpu = _wait_committed(url, readings, procs)
+    cpu = {name: cpu_seconds(pids) - before[name] for name, pids in server.items()}
+    cpu["postgres"] -= polling_cpu
+    cpu["ingest"] = cpu_seconds([p.pid for p in spawned]) - before["ingest"]
+    if profile is not None:
+        stop_py_spy(spy)
+        dump_statements(url, profile / "pg_stat_statements.json")
+        explain_batch(url, profile / "explain.txt", patients=min(300, readings // 3))
     first = _first_received(url)
-    return {"ingest_s": done_at - (first or started), "bare": bare_drain(bench, readings)}
+    # The bare subscriber is a thread of this process (whose main thread only waits meanwhile): this process's own
+    # CPU, its children (the idle ingest workers) left out, and the broker's.
+    bare_before = _own_cpu() + cpu_seconds([broker_pid])
+    bare = bare_drain(bench, readings)
+    bare_cpu = _own_cpu() + cpu_seconds([broker_pid]) - bare_before
+    return {"ingest_s": done_at - (first or started), "bare": bare, "cpu": cpu, "bare_cpu": bare_cpu}
 
 
-def _stop_ingest(bench: Settings, procs: list[subprocess.Popen[bytes]], *, workers: int) -> int:
+def _own_cpu() -> float:
+    t = psutil.Process().cpu_times()
+    return float(t.user + t.system)
+
+
+def _wait_connected(procs: list[subprocess.Popen[bytes]], logs: list[Path], *, each: Any = None) -> float:
+    """Wait until each worker has logged its connection; the sum of `each(proc)` taken at that moment."""
+    total = 0.0
+    deadline = time.monotonic() + 120
+    for proc, logfile in zip(procs, logs, strict=True):
+        while time.monotonic() < deadline:
+            if logfile.exists() and b"connected to" in logfile.read_bytes():
+                break
+            if proc.poll() is not None:
+                raise RuntimeError("an ingest worker exited at start-up; CDM_BENCH_KEEP=1 keeps its log")
+            time.sleep(0.01)
+        else:
+            raise TimeoutError("an ingest worker did not connect within 120 s")
+        total += each(proc) if each is not None else 0.0
+    return total
+
+
+def _cpu_at_connect(procs: list[subprocess.Popen[bytes]], logs: list[Path]) -> float:
+    """The workers' CPU seconds when each has connected (its start-up, imports included, is not the readings')."""
+    return _wait_connected(procs, logs, each=lambda proc: cpu_seconds([proc.pid]))
+
+
+def _stop_ingest(
+    bench: Settings, procs: list[subprocess.Popen[bytes]], *, workers: int, client_ids: list[str] | None = None
+) -> int:
     """Stop the ingest workers; the messages their sessions still hold unacknowledged."""
     for proc in procs:
         proc.send_signal(signal.SIGTERM)
     for proc in procs:
         stop_process(proc, timeout=30)
-    return sum(_leftover(bench, f"bench-ingest-{i}") for i in range(workers))
+    return sum(_leftover(bench, c) for c in client_ids or [f"bench-ingest-{i}" for i in range(workers)])
 
 
 def _figures(
@@ -173,6 +248,7 @@ def _figures(
         "ratio_to_naive": round(ingest_rps / naive, 2) if naive else None,
         "workers": workers,
         "readings": readings,
+        **_cpu_figures(measured["cpu"], measured["bare_cpu"], stored=readings, bare_readings=readings),
         "lost": readings + latencies["published"] - keys,
         "duplicated": (rows - keys) + abs(counted - rows),
         "unacked": measured["unacked"],
@@ -194,6 +270,20 @@ def _figures(
     }
 
 
+def _cpu_figures(cpu: dict[str, float], bare_cpu: float, *, stored: int, bare_readings: int) -> dict[str, Any]:
+    """CPU milliseconds per 1,000 readings: every process of the drain (ingest workers, the whole PostgreSQL
+    cluster, the broker), each one's share, the bare subscriber with its broker, and the ratio."""
+    per_1k = 1e6 / stored
+    total = sum(cpu.values()) * per_1k
+    bare = bare_cpu * 1e6 / bare_readings
+    return {
+        "cpu_ms_per_1k": round(total, 1),
+        "cpu_ms_per_1k_by_process": {name: round(s * per_1k, 1) for name, s in sorted(cpu.items())},
+        "bare_cpu_ms_per_1k": round(bare, 1),
+        "cpu_ratio_to_bare": round(total / bare, 2) if bare > 0 else None,
+    }
+
+
 def _database(pg: EmbeddedPostgres) -> str:
     from cdm.store import upgrade_store
 
@@ -206,11 +296,12 @@ def _database(pg: EmbeddedPostgres) -> str:
     return url
 
 
-def _county(url: str, settings: Settings, *, patients: int) -> tuple[Any, dict[str, int]]:
+def _county(url: str, settings: Settings, *, patients: int, clinics: int | None = None) -> tuple[Any, dict[str, int]]:
     from device_sim.county import generate_county
     from device_sim.repo import register_county
 
-    clinics = max(12, min(336, patients // 9))  # the default county: 3,000 patients, 336 clinics of two meters
+    # the default county: 3,000 patients, 336 clinics of two meters
+    clinics = max(12, clinics if clinics is not None else min(336, patients // 9))
     county = generate_county(code=settings.county_code, name="基准县", clinics=clinics, patients=patients)
     with db.connect(url) as conn:
         register_county(conn, county)
@@ -309,14 +400,18 @@ def _spawn_ingest(settings: Settings, client_id: str, logfile: Path) -> subproce
         )
 
 
-def _wait_committed(url: str, n: int, procs: list[subprocess.Popen[bytes]]) -> float:
-    """Poll the meters' counters until n readings are committed; the wall-clock time it was seen."""
+def _wait_committed(url: str, n: int, procs: list[subprocess.Popen[bytes]]) -> tuple[float, float]:
+    """Poll the meters' counters until n readings are committed: the wall-clock time it was seen, and the CPU
+    seconds the polling's own PostgreSQL backend spent (the benchmark's, not ingest's: taken off the cluster's)."""
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     with db.connect(url, autocommit=True) as conn:
+        row = conn.execute("select pg_backend_pid()").fetchone()
+        backend = psutil.Process(int(row[0])) if row else None
         while time.monotonic() < deadline:
             row = conn.execute("select coalesce(sum(readings_count), 0) from device").fetchone()
             if row and int(row[0]) >= n:
-                return time.time()
+                t = backend.cpu_times() if backend is not None else None
+                return time.time(), float(t.user + t.system) if t is not None else 0.0
             if any(p.poll() is not None for p in procs):
                 raise RuntimeError("an ingest worker exited during the drain; CDM_BENCH_KEEP=1 keeps its log")
             time.sleep(POLL_S)

@@ -123,11 +123,17 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
+# One decoder for every message: json.loads with a hook builds a new decoder (and its scanner) at each call, which
+# cost more than the parse itself.
+_DUPLICATES_DECODER = json.JSONDecoder(object_pairs_hook=_refuse_duplicates)
+
+
 def duplicate_key(payload: bytes) -> str | None:
     """What to say when a JSON object of the message names a key twice (`systolic` twice is an ambiguous medical
     value: JSON parsers silently keep the last one), else None."""
     try:
-        json.loads(payload, object_pairs_hook=_refuse_duplicates)
+        # as json.loads(payload, object_pairs_hook=...) reads bytes
+        _DUPLICATES_DECODER.decode(payload.decode(json.detect_encoding(payload), "surrogatepass"))
     except _DuplicateKey as dup:
         return f"key {str(dup)[:40]!r} appears twice in one object; an ambiguous value is not stored"
     except ValueError:

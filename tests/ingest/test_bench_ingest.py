@@ -30,6 +30,9 @@ FIELDS = {
     "p50_ms",
     "p99_ms",
     "bytes_per_reading",
+    "cpu_ms_per_1k",
+    "bare_cpu_ms_per_1k",
+    "cpu_ratio_to_bare",
 }
 
 
@@ -55,3 +58,5 @@ def test_a_small_run_prints_one_json_line_with_nothing_lost_or_doubled(settings,
     assert figures["live_unseen"] == 0 and figures["p99_ms"] is not None
     assert figures["ingest_rps"] > 0 and figures["bare_rps"] > 0 and figures["naive_rps"] > 0
     assert figures["bytes_per_reading"] > 0
+    assert figures["cpu_ms_per_1k"] > 0 and figures["bare_cpu_ms_per_1k"] > 0 and figures["cpu_ratio_to_bare"] > 0
+    assert set(figures["cpu_ms_per_1k_by_process"]) == {"broker", "ingest", "postgres"}
