@@ -159,6 +159,25 @@ def load_current(conn: psycopg.Connection, patient_ids: Sequence[int]) -> dict[i
     return {r[0]: (r[1], tuple(r[2])) for r in rows}
 
 
+_UPSERT_CURRENT = (
+    "insert into assessment_current as a (patient_id, colour, reasons, priority, evidence, assessed_at,"
+    " colour_since, rules_edition, model_version, risk_probability, ascvd_10y_percent, ascvd_category,"
+    " reason_facts) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " on conflict (patient_id) do update set colour = excluded.colour, reasons = excluded.reasons,"
+    " reason_facts = excluded.reason_facts,"
+    " priority = excluded.priority, evidence = excluded.evidence, assessed_at = excluded.assessed_at,"
+    " rules_edition = excluded.rules_edition, model_version = excluded.model_version,"
+    " risk_probability = excluded.risk_probability, ascvd_10y_percent = excluded.ascvd_10y_percent,"
+    " ascvd_category = excluded.ascvd_category, colour_since = case when a.colour = excluded.colour"
+    " then a.colour_since else excluded.colour_since end"
+)
+_INSERT_HISTORY = (
+    "insert into assessment_history (patient_id, colour, previous_colour, reasons, priority, evidence,"
+    " assessed_at, rules_edition, model_version, risk_probability, reason_facts)"
+    " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
 def save(
     conn: psycopg.Connection,
     *,
@@ -173,16 +192,7 @@ def save(
     with conn.cursor() as cur:
         if assessed:
             cur.executemany(
-                "insert into assessment_current as a (patient_id, colour, reasons, priority, evidence, assessed_at,"
-                " colour_since, rules_edition, model_version, risk_probability, ascvd_10y_percent, ascvd_category,"
-                " reason_facts) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " on conflict (patient_id) do update set colour = excluded.colour, reasons = excluded.reasons,"
-                " reason_facts = excluded.reason_facts,"
-                " priority = excluded.priority, evidence = excluded.evidence, assessed_at = excluded.assessed_at,"
-                " rules_edition = excluded.rules_edition, model_version = excluded.model_version,"
-                " risk_probability = excluded.risk_probability, ascvd_10y_percent = excluded.ascvd_10y_percent,"
-                " ascvd_category = excluded.ascvd_category, colour_since = case when a.colour = excluded.colour"
-                " then a.colour_since else excluded.colour_since end",
+                _UPSERT_CURRENT,
                 [
                     (
                         pid,
@@ -201,9 +211,7 @@ def save(
             )
         if changed:
             cur.executemany(
-                "insert into assessment_history (patient_id, colour, previous_colour, reasons, priority, evidence,"
-                " assessed_at, rules_edition, model_version, risk_probability, reason_facts)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                _INSERT_HISTORY,
                 [
                     (
                         pid,

@@ -24,9 +24,9 @@ from typing import Any
 
 from app.services import EmbeddedPostgres, stop_process
 from app.sink import NotificationSink
+from bench import ingest_setup as setup
 from bench.broker import Mosquitto, window_for
 from bench.common import cpu_seconds, machine, postmaster_pid
-from bench.ingest import _county, _database, _messages, _publish, _spawn_ingest
 from cdm import db
 from cdm.payload import PatientRef
 from cdm.settings import Settings
@@ -42,7 +42,7 @@ def run(*, settings: Settings, readings: int = 30_000, alerts: int = 1_000, pati
     sink = NotificationSink().start()
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        url = _database(pg)
+        url = setup.database(pg)
         broker.start()
         bench = settings.model_copy(
             update={
@@ -53,9 +53,9 @@ def run(*, settings: Settings, readings: int = 30_000, alerts: int = 1_000, pati
                 "notify_county_url": f"{sink.url}/county",
             }
         )
-        county, _ = _county(url, bench, patients=patients)
+        county, _ = setup.county(url, bench, patients=patients)
         server = [postmaster_pid(pg), broker.pid or 0]
-        procs.append(_spawn_ingest(bench, "capacity-ingest", home / "ingest.log"))
+        procs.append(setup.spawn_ingest(bench, "capacity-ingest", home / "ingest.log"))
         _wait_log(home / "ingest.log", "subscribed")
         first = _phase(url, [*server, procs[0].pid], lambda: _readings(bench, county, readings), _committed, readings)
         procs.append(_spawn_worker(bench, home / "worker.log"))
@@ -111,12 +111,10 @@ def _wait_log(path: Path, text: str, timeout: float = 60.0) -> None:
 def _spawn_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     import sys
 
-    from bench.ingest import _child_env
-
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "app.cli", "worker"],
-            env=_child_env(settings, "unused"),
+            env=setup.child_env(settings, "unused"),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -124,7 +122,7 @@ def _spawn_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
 
 
 def _readings(settings: Settings, county: Any, n: int) -> None:
-    _publish(settings, _messages(county, n, seed=11, first_seq=1))
+    setup.publish(settings, setup.messages(county, n, seed=11, first_seq=1))
 
 
 def _criticals(settings: Settings, county: Any, patients: list[Any]) -> None:

@@ -24,23 +24,19 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psutil
-from pydantic import SecretStr
 
-from app.services import EmbeddedPostgres, stop_process, with_database
+from app.services import EmbeddedPostgres, stop_process
+from bench import ingest_setup as setup
 from bench.broker import Mosquitto, window_for
 from bench.common import bytes_per_reading, cpu_seconds, machine, percentile, postmaster_pid
 from bench.ingest_baselines import DRAIN_TIMEOUT_S, bare_drain, naive_drain
@@ -60,14 +56,6 @@ from cdm.settings import Settings
 log = logging.getLogger(__name__)
 
 COUNTY = "bench"
-DATABASE = "cdm_bench_ingest"
-UNACKED_MAX = 50_000  # paho numbers outstanding messages with 16 bits: let the broker catch up before 65,535
-
-
-@dataclass
-class _Backlog:
-    messages: list[tuple[str, bytes]]
-    published_s: float = 0.0
 
 
 def run(
@@ -91,40 +79,25 @@ def run(
     broker = Mosquitto(home / "broker", max_inflight=window_for(settings.ingest_batch_size))
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        url = _database(pg)
+        url = setup.database(pg)
         if profile is not None:
             profile.mkdir(parents=True, exist_ok=True)
             enable_pg_stat_statements(pg, url)
         broker.start()
         bench = settings.model_copy(
-            update={
-                "database_url": url,
-                "mqtt_url": broker.url,
-                "mqtt_username": None,
-                "mqtt_password": None,
-                "county_code": COUNTY,
-                "ingest_share_group": "bench" if workers > 1 else None,
-            }
-        )
-        county, device_ids = _county(url, bench, patients=patients)
-        backlog = _messages(county, readings, seed=1, first_seq=1)
-        measured = _measure(
-            bench,
-            url,
-            home,
-            backlog=backlog,
-            workers=workers,
-            procs=procs,
-            pg=pg,
-            broker_pid=broker.pid or 0,
-            profile=profile,
-        )
+            update={"database_url": url, "mqtt_url": broker.url, "mqtt_username": None, "mqtt_password": None,
+                    "county_code": COUNTY, "ingest_share_group": "bench" if workers > 1 else None}
+        )  # fmt: skip
+        county, device_ids = setup.county(url, bench, patients=patients)
+        backlog = setup.messages(county, readings, seed=1, first_seq=1)
+        measured = _measure(bench, url, home, backlog=backlog, workers=workers, procs=procs, pg=pg,
+                            broker_pid=broker.pid or 0, profile=profile)  # fmt: skip
         measured["naive"] = naive_drain(bench, url, naive_readings, device_ids)
         for client_id in ("bench-bare", "bench-naive"):
             _close_session(bench, client_id)
-        live_messages = _messages(county, max(1, int(live_rate * live_seconds)), seed=2, first_seq=LIVE_SEQ_BASE)
+        live_messages = setup.messages(county, max(1, int(live_rate * live_seconds)), seed=2, first_seq=LIVE_SEQ_BASE)
         measured["latencies"] = live(bench, live_messages.messages, url, rate=live_rate)
-        measured["unacked"] = _stop_ingest(bench, procs, workers=workers)
+        measured["unacked"] = setup.stop_ingest(bench, procs, workers=workers)
         measured.update(stored=_stored(url), size=bytes_per_reading(url), postgres=_server_version(url))
     finally:
         for proc in procs:
@@ -145,7 +118,7 @@ def _measure(
     url: str,
     home: Path,
     *,
-    backlog: _Backlog,
+    backlog: setup.Backlog,
     workers: int,
     procs: list[subprocess.Popen[bytes]],
     pg: EmbeddedPostgres,
@@ -159,13 +132,13 @@ def _measure(
         _open_session(bench, client_id, shared=workers > 1)
     _open_session(bench, "bench-bare", shared=False)
     _open_session(bench, "bench-naive", shared=False)
-    _publish(bench, backlog)
+    setup.publish(bench, backlog)
     server = {"postgres": [postmaster_pid(pg)], "broker": [broker_pid]}
     if profile is not None:
         reset_statements(url)
     before = {name: cpu_seconds(pids) for name, pids in server.items()}
     started = time.time()
-    spawned = [_spawn_ingest(bench, client_id, home / f"ingest-{i}.log") for i, client_id in enumerate(clients)]
+    spawned = [setup.spawn_ingest(bench, client_id, home / f"ingest-{i}.log") for i, client_id in enumerate(clients)]
     procs.extend(spawned)
     spy = start_py_spy(spawned[0].pid, profile / "py-spy-ingest.txt") if profile is not None else None
     before["ingest"] = _cpu_at_connect(spawned, [home / f"ingest-{i}.log" for i in range(workers)])
@@ -191,44 +164,16 @@ def _own_cpu() -> float:
     return float(t.user + t.system)
 
 
-def _wait_connected(procs: list[subprocess.Popen[bytes]], logs: list[Path], *, each: Any = None) -> float:
-    """Wait until each worker has logged its connection; the sum of `each(proc)` taken at that moment."""
-    total = 0.0
-    deadline = time.monotonic() + 120
-    for proc, logfile in zip(procs, logs, strict=True):
-        while time.monotonic() < deadline:
-            if logfile.exists() and b"connected to" in logfile.read_bytes():
-                break
-            if proc.poll() is not None:
-                raise RuntimeError("an ingest worker exited at start-up; CDM_BENCH_KEEP=1 keeps its log")
-            time.sleep(0.01)
-        else:
-            raise TimeoutError("an ingest worker did not connect within 120 s")
-        total += each(proc) if each is not None else 0.0
-    return total
-
-
 def _cpu_at_connect(procs: list[subprocess.Popen[bytes]], logs: list[Path]) -> float:
     """The workers' CPU seconds when each has connected (its start-up, imports included, is not the readings')."""
-    return _wait_connected(procs, logs, each=lambda proc: cpu_seconds([proc.pid]))
-
-
-def _stop_ingest(
-    bench: Settings, procs: list[subprocess.Popen[bytes]], *, workers: int, client_ids: list[str] | None = None
-) -> int:
-    """Stop the ingest workers; the messages their sessions still hold unacknowledged."""
-    for proc in procs:
-        proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        stop_process(proc, timeout=30)
-    return sum(_leftover(bench, c) for c in client_ids or [f"bench-ingest-{i}" for i in range(workers)])
+    return setup.wait_connected(procs, logs, each=lambda proc: cpu_seconds([proc.pid]))
 
 
 def _figures(
     settings: Settings,
     measured: dict[str, Any],
     *,
-    backlog: _Backlog,
+    backlog: setup.Backlog,
     county: Any,
     readings: int,
     workers: int,
@@ -284,53 +229,6 @@ def _cpu_figures(cpu: dict[str, float], bare_cpu: float, *, stored: int, bare_re
     }
 
 
-def _database(pg: EmbeddedPostgres) -> str:
-    from cdm.store import upgrade_store
-
-    server = pg.start()
-    with db.connect(server, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {DATABASE} with (force)")
-        conn.execute(f"create database {DATABASE}")
-    url = with_database(server, DATABASE)
-    upgrade_store(url)
-    return url
-
-
-def _county(url: str, settings: Settings, *, patients: int, clinics: int | None = None) -> tuple[Any, dict[str, int]]:
-    from device_sim.county import generate_county
-    from device_sim.repo import register_county
-
-    # the default county: 3,000 patients, 336 clinics of two meters
-    clinics = max(12, clinics if clinics is not None else min(336, patients // 9))
-    county = generate_county(code=settings.county_code, name="基准县", clinics=clinics, patients=patients)
-    with db.connect(url) as conn:
-        register_county(conn, county)
-        ids = {uid: i for uid, i in conn.execute("select uid, id from device")}
-    return county, ids
-
-
-def _messages(county: Any, n: int, *, seed: int, first_seq: int, now: datetime | None = None) -> _Backlog:
-    """N readings of the county's patients at their meters, each with its meter's next sequence number."""
-    from cdm.payload import reading_topic
-    from device_sim.readings import encode, meter_kind_for, random_patient_ref, sitting
-
-    rng = random.Random(seed)
-    seqs: dict[str, int] = {}
-    out: list[tuple[str, bytes]] = []
-    now = now or datetime.now(UTC)
-    while len(out) < n:
-        patient = county.patients[rng.randrange(len(county.patients))]
-        meter = county.meter_for(patient.village_code, meter_kind_for(patient, rng))
-        ref = random_patient_ref(patient, rng)
-        for values in sitting(patient, meter.kind, rng=rng, now=now):
-            seq = seqs.get(meter.uid, first_seq)
-            seqs[meter.uid] = seq + 1
-            out.append(
-                (reading_topic(county.code, meter.uid), encode(values, meter_uid=meter.uid, seq=seq, patient=ref))
-            )
-    return _Backlog(out[:n])
-
-
 def _filter(settings: Settings, *, shared: bool) -> str:
     from cdm.payload import readings_filter
 
@@ -362,44 +260,6 @@ def _close_session(settings: Settings, client_id: str) -> None:
     client.loop_stop()
 
 
-def _publish(settings: Settings, backlog: _Backlog) -> None:
-    from device_sim.meter import MeterPublisher
-
-    started = time.monotonic()
-    publisher = MeterPublisher(settings, client_id="bench-meters").connect()
-    for topic, payload in backlog.messages:
-        if publisher.sent - publisher.acked >= UNACKED_MAX:
-            publisher.wait_acked(timeout=120)
-        publisher.publish_raw(topic, payload)
-    unacked = publisher.close(timeout=300)
-    backlog.published_s = time.monotonic() - started
-    if unacked:
-        raise RuntimeError(f"the broker did not acknowledge {unacked} of the backlog's messages")
-    log.info("backlog of %s readings published in %.1f s", len(backlog.messages), backlog.published_s)
-
-
-def _child_env(settings: Settings, client_id: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDM_")}
-    for name, spec in Settings.model_fields.items():
-        value = getattr(settings, name)
-        if value is None or value == spec.default:
-            continue
-        env[f"CDM_{name.upper()}"] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
-    env["CDM_INGEST_CLIENT_ID"] = client_id
-    return env
-
-
-def _spawn_ingest(settings: Settings, client_id: str, logfile: Path) -> subprocess.Popen[bytes]:
-    with logfile.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "ingest"],
-            env=_child_env(settings, client_id),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
 def _wait_committed(url: str, n: int, procs: list[subprocess.Popen[bytes]]) -> tuple[float, float]:
     """Poll the meters' counters until n readings are committed: the wall-clock time it was seen, and the CPU
     seconds the polling's own PostgreSQL backend spent (the benchmark's, not ingest's: taken off the cluster's)."""
@@ -422,19 +282,6 @@ def _first_received(url: str) -> float | None:
     with db.connect(url) as conn:
         row = conn.execute("select extract(epoch from min(received_at)) from reading").fetchone()
     return float(row[0]) if row and row[0] is not None else None
-
-
-def _leftover(settings: Settings, client_id: str) -> int:
-    """Messages the broker still holds for an ingest session once ingest stopped: each one unacknowledged."""
-    got = []
-    client = _client(settings, client_id, clean=False, manual_ack=True)
-    client.on_message = lambda _c, _u, m: got.append(m.mid)
-    client.connect(settings.mqtt_host, settings.mqtt_port)
-    client.loop_start()
-    time.sleep(2.0)
-    client.disconnect()
-    client.loop_stop()
-    return len(got)
 
 
 def _stored(url: str) -> tuple[int, int, int]:

@@ -87,9 +87,7 @@ def _wrap(clock: _Clock, fn: Callable[..., Any], name: str) -> Callable[..., Any
 
 def run(*, settings: Settings, readings: int = 50_000, patients: int = 3_000) -> dict[str, Any]:
     """Store `readings` through process_batch and return the CPU per reading of each stage (one JSON object)."""
-    import importlib
-
-    from bench.ingest import _county, _database, _messages
+    from bench import ingest_setup as setup
     from ingest.batch import IngestContext, process_batch
     from ingest.message import InboundMessage
 
@@ -97,23 +95,17 @@ def run(*, settings: Settings, readings: int = 50_000, patients: int = 3_000) ->
     pg = EmbeddedPostgres(home / "pg")
     patched: list[tuple[Any, str, Any]] = []
     try:
-        url = _database(pg)
+        url = setup.database(pg)
         bench = settings.model_copy(update={"database_url": url, "county_code": "bench"})
-        county, _ = _county(url, bench, patients=patients)
-        messages = _messages(county, readings, seed=1, first_seq=1).messages
+        county, _ = setup.county(url, bench, patients=patients)
+        messages = setup.messages(county, readings, seed=1, first_seq=1).messages
         ctx = IngestContext.from_settings(bench)
         size = bench.ingest_batch_size
         with db.connect(url, app="cdm-ingest") as conn:
             row = conn.execute("select pg_backend_pid()").fetchone()
             assert row is not None
             clock = _Clock(psutil.Process(int(row[0])))
-            for module_name, attr, name in STAGES:
-                owner: Any = importlib.import_module(module_name)
-                *path, leaf = attr.split(".")
-                for part in path:
-                    owner = getattr(owner, part)
-                patched.append((owner, leaf, getattr(owner, leaf)))
-                setattr(owner, leaf, _wrap(clock, getattr(owner, leaf), name))
+            patched.extend(_patch_stages(clock))
             total_py, total_pg = time.process_time(), clock.pg_now()
             for start in range(0, len(messages), size):
                 if start == size:  # the first batch warms up (imports, pydantic, prepared statements): not counted
@@ -149,3 +141,18 @@ def run(*, settings: Settings, readings: int = 50_000, patients: int = 3_000) ->
         "stages": stages,
         "machine": machine(),
     }
+
+
+def _patch_stages(clock: _Clock) -> list[tuple[Any, str, Any]]:
+    """Wrap each stage's function with the clock; (owner, name, original) of each, to put back."""
+    import importlib
+
+    patched = []
+    for module_name, attr, name in STAGES:
+        owner: Any = importlib.import_module(module_name)
+        *path, leaf = attr.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        patched.append((owner, leaf, getattr(owner, leaf)))
+        setattr(owner, leaf, _wrap(clock, getattr(owner, leaf), name))
+    return patched

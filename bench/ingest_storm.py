@@ -48,30 +48,27 @@ def run(
     patients: int = 6_000,
 ) -> dict[str, Any]:
     """Run the storm and return its figures (one JSON object)."""
-    from bench.ingest import _county, _database, _messages, _spawn_ingest, _stop_ingest, _wait_connected
+    from bench import ingest_setup as setup
 
     home = Path(tempfile.mkdtemp(prefix="cdm-bench-storm-"))
     pg = EmbeddedPostgres(home / "pg")
     broker = Mosquitto(home / "broker", max_inflight=window_for(settings.ingest_batch_size))
     procs = []
     try:
-        url = _database(pg)
+        url = setup.database(pg)
         broker.start()
-        bench = settings.model_copy(
-            update={"database_url": url, "mqtt_url": broker.url, "mqtt_username": None, "mqtt_password": None,
-                    "county_code": "bench", "ingest_share_group": None}
-        )  # fmt: skip
-        county, _ = _county(url, bench, patients=patients, clinics=max(1, meters // 2))
+        bench = _bench_settings(settings, url, broker.url)
+        county, _ = setup.county(url, bench, patients=patients, clinics=max(1, meters // 2))
         streams, wanted = _storm_streams(county, buffered=buffered, criticals=criticals)
-        live_messages = _messages(county, max(1, int(live_rate * live_seconds)), seed=3, first_seq=LIVE_SEQ_BASE)
-        procs.append(_spawn_ingest(bench, "bench-storm-ingest", home / "ingest.log"))
-        _wait_connected(procs, [home / "ingest.log"])
+        live_messages = setup.messages(county, max(1, int(live_rate * live_seconds)), seed=3, first_seq=LIVE_SEQ_BASE)
+        procs.append(setup.spawn_ingest(bench, "bench-storm-ingest", home / "ingest.log"))
+        setup.wait_connected(procs, [home / "ingest.log"])
         pids = [postmaster_pid(pg), broker.pid or 0, procs[0].pid]
         cpu_before = cpu_seconds(pids)
         seen: dict[str, float] = {}
         stop = threading.Event()
         watcher = threading.Thread(target=_watch_alerts, args=(url, set(wanted.values()), seen, stop), daemon=True)
-        watcher.start()
+        watcher.start()  # the moment each critical patient's alert is committed
         live_out: dict[str, Any] = {}
         live_thread = threading.Thread(
             target=lambda: live_out.update(live(bench, live_messages.messages, url, rate=live_rate)), daemon=True
@@ -87,7 +84,7 @@ def run(
         stop.set()
         watcher.join(5)
         cpu = cpu_seconds(pids) - cpu_before
-        unacked = _stop_ingest(bench, procs, workers=1, client_ids=["bench-storm-ingest"])
+        unacked = setup.stop_ingest(bench, procs, workers=1, client_ids=["bench-storm-ingest"])
         counts = _counts(url, list(wanted.values()))
     finally:
         for proc in procs:
@@ -96,6 +93,27 @@ def run(
         broker.stop()
         pg.stop()
         shutil.rmtree(home, ignore_errors=True)
+    measured = {"storm_s": storm_s, "drain_s": drain_s, "cpu": cpu, "unacked": unacked, "total": total}
+    return _figures(settings, meters, streams, wanted, live_messages.messages, live_out, seen, published, counts,
+                    measured, patients=len(county.patients))  # fmt: skip
+
+
+def _figures(
+    settings: Settings,
+    meters: int,
+    streams: dict[str, list[tuple[str, bytes]]],
+    wanted: dict[tuple[str, int], str],
+    live_messages: list[tuple[str, bytes]],
+    live_out: dict[str, Any],
+    seen: dict[str, float],
+    published: dict[tuple[str, int], float],
+    counts: tuple[int, int, int, int, int],
+    measured: dict[str, Any],
+    *,
+    patients: int,
+) -> dict[str, Any]:
+    """The storm's JSON line: the fresh criticals' publish -> alert-committed times, what was lost or doubled."""
+    total, unacked = measured["total"], measured["unacked"]
     ms = [1000 * (seen[pid] - published[key]) for key, pid in wanted.items() if pid in seen and key in published]
     rows, keys, counted, doubled, alerted = counts
     return {
@@ -103,7 +121,7 @@ def run(
         "meters": meters,
         "stale_readings": sum(len(s) for s in streams.values()) - len(wanted),
         "fresh_criticals": len(wanted),
-        "live_readings": len(live_messages.messages),
+        "live_readings": len(live_messages),
         "critical_p50_ms": percentile(ms, 50),
         "critical_p99_ms": percentile(ms, 99),
         "critical_max_ms": round(max(ms), 1) if ms else None,
@@ -114,12 +132,12 @@ def run(
         "alerts_missing": len(set(wanted.values())) - alerted,
         "alerts_doubled": doubled,
         "unacked": unacked,
-        "storm_publish_s": round(storm_s, 2),
-        "drain_s": round(drain_s, 2),
-        "cpu_ms_per_1k": round(cpu * 1e6 / total, 1),
+        "storm_publish_s": round(measured["storm_s"], 2),
+        "drain_s": round(measured["drain_s"], 2),
+        "cpu_ms_per_1k": round(measured["cpu"] * 1e6 / total, 1),
         "batch_size": settings.ingest_batch_size,
         "flush_ms": settings.ingest_flush_ms,
-        "patients": len(county.patients),
+        "patients": patients,
         "machine": machine(),
     }
 
@@ -281,3 +299,11 @@ def _counts(url: str, cards: list[str]) -> tuple[int, int, int, int, int]:
         ).fetchone()
     assert row and counted and alerts
     return int(row[0]), int(row[1]), int(counted[0]), int(alerts[0]), int(alerts[1])
+
+
+def _bench_settings(settings: Settings, url: str, mqtt_url: str) -> Settings:
+    """The settings of the storm's own store and broker: one worker, no shared subscription."""
+    return settings.model_copy(
+        update={"database_url": url, "mqtt_url": mqtt_url, "mqtt_username": None, "mqtt_password": None,
+                "county_code": "bench", "ingest_share_group": None}
+    )  # fmt: skip

@@ -133,6 +133,21 @@ def _actions(
     )
 
 
+WORK_LIST_COLUMNS = (
+    "dashboard.col.time",
+    "alerts.col.age",
+    "dashboard.col.village",
+    "dashboard.col.patient",
+    "dashboard.col.severity",
+    "dashboard.col.reasons",
+    "dashboard.col.status",
+    "alerts.col.ack",
+    "alerts.col.due",
+    "alerts.col.assignee",
+    "alerts.col.actions",
+)
+
+
 def work_list(
     alerts: pd.DataFrame,
     *,
@@ -150,15 +165,6 @@ def work_list(
     doctor as the person left them before a redraw."""
     if alerts.empty:
         return html.Div(t("dashboard.alerts.empty", lang), className="empty-note")
-    keys = ("dashboard.col.time", "alerts.col.age", "dashboard.col.village", "dashboard.col.patient")
-    keys += (
-        "dashboard.col.severity",
-        "dashboard.col.reasons",
-        "dashboard.col.status",
-        "alerts.col.ack",
-        "alerts.col.due",
-    )
-    keys += ("alerts.col.assignee", "alerts.col.actions")
     rows = []
     for _, alert in alerts.iterrows():
         status, alert_id = str(alert["status"]), int(alert["alert_id"])
@@ -194,7 +200,7 @@ def work_list(
                 className=f"alert-row alert-{status}",
             )
         )
-    header = html.Thead(html.Tr([html.Th(t(k, lang)) for k in keys]))
+    header = html.Thead(html.Tr([html.Th(t(k, lang)) for k in WORK_LIST_COLUMNS]))
     return html.Table([header, html.Tbody(rows)], className="grid alerts worklist")
 
 
