@@ -49,7 +49,7 @@ def _refresh(client: httpx.Client) -> dict[str, Any]:
         "outputs": outputs,
         "inputs": [{"id": REFRESH_INPUT, "property": "n_intervals", "value": 1}],
         "changedPropIds": [f"{REFRESH_INPUT}.n_intervals"],
-        "state": [],
+        "state": [{**state, "value": None} for state in spec["state"]],  # the page's stored state, as first loaded
     }
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200, response.text
