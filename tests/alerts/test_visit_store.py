@@ -13,17 +13,8 @@ from alerts.followups.service import record_visit
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from ingest.batch import IngestContext, process_batch
 from ingest.message import InboundMessage
-from tests.support.registry import SmallCounty, build
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def county(settings) -> SmallCounty:
-    with psycopg.connect(settings.database_url) as conn:
-        built = build(conn, code=settings.county_code)
-        conn.commit()
-    return built
 
 
 @pytest.fixture

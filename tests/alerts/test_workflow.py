@@ -14,17 +14,9 @@ from alerts.workflow.logic import TransitionError
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from ingest.batch import IngestContext, process_batch
 from ingest.message import InboundMessage
-from tests.support.registry import SmallCounty, bp_message, build
+from tests.support.registry import bp_message
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def county(settings) -> SmallCounty:
-    with psycopg.connect(settings.database_url) as conn:
-        built = build(conn, code=settings.county_code)
-        conn.commit()
-    return built
 
 
 @pytest.fixture
