@@ -7,8 +7,11 @@ one server each read their own language; text Dash builds once (page titles, gri
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import flask
 
+from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard.runtime import current
 
@@ -31,6 +34,11 @@ def request_language(settings: Settings | None = None) -> str:
             if (lang := chosen(candidate)) is not None:
                 return lang
     return (settings or current().settings).language
+
+
+def page_title(key: str) -> Callable[..., str]:
+    """A Dash page's title in the language of each request (Dash asks for it per page view)."""
+    return lambda **_: t(key, request_language())
 
 
 def remember(response: flask.Response, lang: str, *, secure: bool) -> flask.Response:

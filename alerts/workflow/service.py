@@ -67,12 +67,8 @@ def assign(
 ) -> dict[str, Any]:
     """Name the doctor who takes the alert on (account `assignee_id`, username `assignee`); the status is unchanged.
     The caller has checked that the assignee may see the alert (dashboard.alerts.service)."""
-    if not actor.strip():
-        raise TransitionError("say who is acting (an account name)")
     with conn.transaction():
-        alert = workflow_repo.lock_alert(conn, alert_id)
-        if alert is None:
-            raise TransitionError(f"there is no alert {alert_id}")
+        alert = _locked(conn, alert_id, actor)
         if alert["status"] == "closed":
             raise TransitionError("the alert is closed; it cannot be assigned now")
         workflow_repo.update_alert(
@@ -80,6 +76,16 @@ def assign(
         )
         repo.add_event(conn, alert_id=alert_id, actor=actor, event="assigned", at=now, detail={"assignee": assignee})
     return workflow_repo.alert_row(conn, alert_id)
+
+
+def _locked(conn: psycopg.Connection, alert_id: int, actor: str) -> dict[str, Any]:
+    """The alert, locked for the caller's transaction; TransitionError when nobody is named or it does not exist."""
+    if not actor.strip():
+        raise TransitionError("say who is acting (an account name)")
+    alert = workflow_repo.lock_alert(conn, alert_id)
+    if alert is None:
+        raise TransitionError(f"there is no alert {alert_id}")
+    return alert
 
 
 def _move(
@@ -94,12 +100,8 @@ def _move(
     outcome: str | None = None,
     note: str = "",
 ) -> dict[str, Any]:
-    if not actor.strip():
-        raise TransitionError("say who is acting (an account name)")
     with conn.transaction():
-        alert = workflow_repo.lock_alert(conn, alert_id)
-        if alert is None:
-            raise TransitionError(f"there is no alert {alert_id}")
+        alert = _locked(conn, alert_id, actor)
         status = next_status(alert["status"], move, action=action, outcome=outcome)
         if move == "act" and alert["acknowledged_at"] is None:
             fields = {**fields, "acknowledged_at": now, "acknowledged_by": actor}  # acting implies having seen it

@@ -14,7 +14,7 @@ from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard import audit
 from dashboard.auth import credentials, password_repo, policy
-from dashboard.auth.web import HOME_BY_ROLE, form_token, language_switch
+from dashboard.auth.web import HOME_BY_ROLE, PAGE_TOP, form_token, language_switch
 from dashboard.language import request_language
 
 PASSWORD_PATH = "/password"
@@ -23,13 +23,9 @@ CSRF_KEY = "password_csrf"
 # Reachable while the change is due: the page itself, log-out, and what the page loads.
 OPEN_PREFIXES = (PASSWORD_PATH, "/logout", "/login", "/assets/", "/favicon.ico", "/_favicon.ico")
 
-_PAGE = """<!doctype html>
-<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title><link rel="stylesheet" href="/assets/screen.css"></head>
-<body class="login-body"><main class="login-card">
-{{ language_switch }}
-<h1>{{ title }}</h1><p class="login-county">{{ note }}</p>
+_PAGE = (
+    PAGE_TOP
+    + """<p class="login-county">{{ note }}</p>
 {% if error %}<p class="login-error" role="alert" id="password-error">{{ error }}</p>{% endif %}
 <form method="post" action="{{ action }}">
 <input type="hidden" name="csrf" value="{{ csrf }}">
@@ -40,6 +36,7 @@ _PAGE = """<!doctype html>
 </label>
 <button type="submit" id="password-submit">{{ t_submit }}</button>
 </form></main></body></html>"""
+)
 
 
 def install_password_change(server: flask.Flask, *, settings: Settings, pool: ConnectionPool) -> None:

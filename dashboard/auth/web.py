@@ -56,13 +56,18 @@ _LANGUAGE_SWITCH = """<form method="post" action="{{ language_action }}" class="
  class="lang-choice{{ ' lang-current' if code == lang else '' }}"
  aria-pressed="{{ 'true' if code == lang else 'false' }}">{{ name }}</button>{% endfor %}</form>"""
 
-_PAGE = """<!doctype html>
+# The top of the pages served without Dash, down to their heading.
+PAGE_TOP = """<!doctype html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title><link rel="stylesheet" href="/assets/screen.css"></head>
 <body class="login-body"><main class="login-card">
 {{ language_switch }}
-<h1>{{ title }}</h1><p class="login-county">{{ county }}</p>
+<h1>{{ title }}</h1>"""
+
+_PAGE = (
+    PAGE_TOP
+    + """<p class="login-county">{{ county }}</p>
 {% if error %}<p class="login-error" role="alert" id="login-error">{{ error }}</p>{% endif %}
 <form method="post" action="{{ action }}" autocomplete="on">
 <input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="next" value="{{ next }}">
@@ -74,6 +79,7 @@ _PAGE = """<!doctype html>
  placeholder="{{ t_totp_hint }}"></label>
 <button type="submit" id="login-submit">{{ t_submit }}</button>
 </form><p class="login-note">{{ t_note }}</p></main></body></html>"""
+)
 
 
 def safe_next(target: str | None) -> str | None:

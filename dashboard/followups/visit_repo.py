@@ -23,3 +23,9 @@ def visit_of(conn: psycopg.Connection, *, principal: Principal, follow_up_id: in
     scope, params = scope_filter(principal, township_col=TOWNSHIP_OF_PATIENT, team_col=TEAM_OF_PATIENT)
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(_VISIT.format(scope=scope), {**params, "follow_up_id": follow_up_id}).fetchone()
+
+
+def form_kind(conn: psycopg.Connection, *, patient_id: int) -> str:
+    """The visit form a patient's conditions call for first: hypertension's, else diabetes'."""
+    row = conn.execute("select hypertension from patient where id = %s", (patient_id,)).fetchone()
+    return "hypertension" if row and row[0] else "diabetes"

@@ -19,12 +19,12 @@ from dashboard.access import Principal, Role, current_principal
 from dashboard.admin import repo
 from dashboard.admin import service as admin
 from dashboard.grid_locale import locale_text
-from dashboard.language import request_language
+from dashboard.language import page_title, request_language
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/admin", name="admin", title=lambda **_: t("admin.title", request_language()))
+dash.register_page(__name__, path="/admin", name="admin", title=page_title("admin.title"))
 
 STATUS = "admin-status"
 ACCOUNTS, METERS, CONTACTS = "admin-accounts", "admin-meters", "admin-contacts"

@@ -15,7 +15,7 @@ from dash import Input, Output, callback, html, no_update
 from cdm.i18n import t
 from dashboard.access import current_principal
 from dashboard.alerts import repo as alerts_repo
-from dashboard.language import request_language
+from dashboard.language import page_title, request_language
 from dashboard.overview import layout as screen
 from dashboard.overview.tables import (
     badge,
@@ -32,7 +32,7 @@ from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/alerts", name="alerts", title=lambda **_: t("nav.alerts", request_language()))
+dash.register_page(__name__, path="/alerts", name="alerts", title=page_title("nav.alerts"))
 
 IDS = screen.Ids("console")
 ROWS = 40

@@ -8,13 +8,13 @@ from dash import Input, Output, State, callback, dcc, html
 
 from cdm.i18n import t
 from dashboard.access import Role, current_principal
-from dashboard.language import request_language
+from dashboard.language import page_title, request_language
 from dashboard.overview import layout as screen
 from dashboard.overview import repo as overview_repo
 from dashboard.report import download as report_download
 from dashboard.runtime import current
 
-dash.register_page(__name__, path="/", name="county", title=lambda **_: t("dashboard.title", request_language()))
+dash.register_page(__name__, path="/", name="county", title=page_title("dashboard.title"))
 
 IDS = screen.Ids("county")
 ALERT_ROWS = 10

@@ -20,14 +20,12 @@ from dashboard.followups import layout as ui
 from dashboard.followups.people_repo import search, searchable
 from dashboard.followups.repo import COLOURS, DEFAULT_LIMIT, FollowupRow, followup_rows
 from dashboard.grid_locale import locale_text
-from dashboard.language import request_language
+from dashboard.language import page_title, request_language
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
 
-dash.register_page(
-    __name__, path="/followups", name="followups", title=lambda **_: t("followups.title", request_language())
-)
+dash.register_page(__name__, path="/followups", name="followups", title=page_title("followups.title"))
 
 
 def layout(**_query: str) -> html.Div:

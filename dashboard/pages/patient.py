@@ -21,9 +21,9 @@ from cdm.privacy import redact
 from cdm.settings import Settings
 from cdm.thresholds import for_edition
 from dashboard import audit
-from dashboard.access import Principal, current_principal
+from dashboard.access import Principal, current_principal, patient_request
 from dashboard.followups.people_repo import Person, person
-from dashboard.language import request_language
+from dashboard.language import page_title, request_language
 from dashboard.patient import figures as patient_figures
 from dashboard.patient.repo import PatientDetail, age_on, colour_changing_evidence, patient_detail, profile_of
 from dashboard.patient.risk_factors import main_factors
@@ -31,12 +31,7 @@ from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
 
-dash.register_page(
-    __name__,
-    path_template="/patient/<patient_id>",
-    name="patient",
-    title=lambda **_: t("patient.title", request_language()),
-)
+dash.register_page(__name__, path_template="/patient/<patient_id>", name="patient", title=page_title("patient.title"))
 
 SCREEN = "patient"
 NAME = "patient-name"
@@ -62,14 +57,9 @@ def layout(patient_id: str | None = None, **_query: str) -> html.Div:
     runtime = current()
     settings = runtime.settings
     lang = request_language(settings)
-    try:
-        principal = current_principal()
-    except PermissionError:
-        return _denied(lang, "screen.not_signed_in")
-    try:
-        pid = int(patient_id or "")
-    except ValueError:
-        return _denied(lang, "screen.not_found")
+    if isinstance(opened := patient_request(patient_id), str):
+        return _denied(lang, opened)
+    principal, pid = opened
     now = datetime.now(UTC)
     try:
         with runtime.pool.connection() as conn:

@@ -16,14 +16,14 @@ from cdm.i18n import t
 from cdm.privacy import mask_card
 from dashboard.access import current_principal
 from dashboard.grid_locale import locale_text
-from dashboard.language import request_language
+from dashboard.language import page_title, request_language
 from dashboard.quality import repo as quality_repo
 from dashboard.quality import tables as quality_tables
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/quality", name="quality", title=lambda **_: t("quality.title", request_language()))
+dash.register_page(__name__, path="/quality", name="quality", title=page_title("quality.title"))
 
 # Component ids
 BY_METER = "quality-by-meter"

@@ -16,19 +16,14 @@ from cdm.i18n import t
 from dashboard import audit
 from dashboard.access import Principal, Role, current_principal
 from dashboard.grid_locale import locale_text
-from dashboard.language import request_language
+from dashboard.language import page_title, request_language
 from dashboard.runtime import current
 from registry.importing import uploads
 from registry.importing.service import Actor
 
 log = logging.getLogger(__name__)
 
-dash.register_page(
-    __name__,
-    path="/registry",
-    name="registry",
-    title=lambda **_: t("registry.screen.title", request_language()),
-)
+dash.register_page(__name__, path="/registry", name="registry", title=page_title("registry.screen.title"))
 
 UPLOAD = "registry-upload"
 TOKEN = "registry-token"

@@ -16,14 +16,14 @@ from cdm.i18n import t
 from dashboard.access import Principal, Role, current_principal
 from dashboard.alerts import repo as alerts_repo
 from dashboard.alerts import service as alert_actions
-from dashboard.language import request_language
+from dashboard.language import page_title, request_language
 from dashboard.overview import layout as screen
 from dashboard.overview import repo, worklist
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/township", name="township", title=lambda **_: t("nav.township", request_language()))
+dash.register_page(__name__, path="/township", name="township", title=page_title("nav.township"))
 
 IDS = screen.Ids("township")
 WORK_ROWS = 50

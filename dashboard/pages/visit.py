@@ -15,22 +15,18 @@ from alerts.followups.form import MEDICATIONS_MAX, SYMPTOMS, validate
 from cdm.i18n import t
 from cdm.privacy import mask_card
 from dashboard import audit
-from dashboard.access import current_principal
+from dashboard.access import current_principal, patient_request
 from dashboard.followups import form as followup_form
 from dashboard.followups import visit_layout as ui
 from dashboard.followups.people_repo import person
 from dashboard.followups.repo import card_in_scope
-from dashboard.language import request_language
+from dashboard.followups.visit_repo import form_kind
+from dashboard.language import page_title, request_language
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
 
-dash.register_page(
-    __name__,
-    path_template="/visit/<patient_id>",
-    name="visit",
-    title=lambda **_: t("visit.title", request_language()),
-)
+dash.register_page(__name__, path_template="/visit/<patient_id>", name="visit", title=page_title("visit.title"))
 
 SCREEN = "visit"
 PATIENT_ID = "visit-patient-id"
@@ -46,13 +42,9 @@ def layout(patient_id: str | None = None, **_query: str) -> html.Div:
     runtime = current()
     settings = runtime.settings
     lang = request_language(settings)
-    try:
-        principal = current_principal()
-        pid = int(patient_id or "")
-    except PermissionError:
-        return _denied(lang, "screen.not_signed_in")
-    except ValueError:
-        return _denied(lang, "screen.not_found")
+    if isinstance(opened := patient_request(patient_id), str):
+        return _denied(lang, opened)
+    principal, pid = opened
     with runtime.pool.connection() as conn:
         card = card_in_scope(conn, principal=principal, patient_id=pid)
         if card is None:
@@ -61,9 +53,8 @@ def layout(patient_id: str | None = None, **_query: str) -> html.Div:
             )
             return _denied(lang, "screen.forbidden")
         who = person(conn, principal=principal, patient_id=pid)
-        row = conn.execute("select hypertension from patient where id = %s", (pid,)).fetchone()
+        kind = form_kind(conn, patient_id=pid)
         audit.record_view(conn, principal=principal, patient_id=pid, screen=SCREEN)
-    kind = "hypertension" if row and row[0] else "diabetes"
     name = (who.name if who else None) or ""
     today = datetime.now(settings.tz).date().isoformat()
     return html.Div(

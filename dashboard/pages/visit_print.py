@@ -14,14 +14,11 @@ from dashboard import audit
 from dashboard.access import current_principal
 from dashboard.followups.people_repo import person
 from dashboard.followups.visit_repo import visit_of
-from dashboard.language import request_language
+from dashboard.language import page_title, request_language
 from dashboard.runtime import current
 
 dash.register_page(
-    __name__,
-    path_template="/visit-print/<follow_up_id>",
-    name="visit-print",
-    title=lambda **_: t("visit.print.title", request_language()),
+    __name__, path_template="/visit-print/<follow_up_id>", name="visit-print", title=page_title("visit.print.title")
 )
 SCREEN = "visit_print"
 

@@ -58,6 +58,23 @@ def _changed(points: Sequence[dict[str, Any]], value: str, changed: set[str], tz
     )
 
 
+def _series(x: list[Any], y: list[Any], name: str, colour: str, *, size: int) -> go.Scatter:
+    return go.Scatter(
+        x=x, y=y, mode="lines+markers", name=name, line={"color": colour, "width": 3}, marker={"size": size}
+    )
+
+
+def _urgent_line(fig: go.Figure, value: float, text: str) -> None:
+    fig.add_hline(
+        y=value, line={"color": CRITICAL, "dash": "dot", "width": 2}, annotation_text=text,
+        annotation_position="top left",
+    )  # fmt: skip
+
+
+def _title(title: str, target: str) -> str:
+    return f"{title}<br>{target}"  # the target on a line of its own: a phone's chart is too narrow for both
+
+
 def bp_figure(
     readings: Sequence[dict[str, Any]],
     *,
@@ -75,28 +92,13 @@ def bp_figure(
     fig.add_hrect(y0=60, y1=target.systolic, fillcolor=BAND, line_width=0, layer="below")
     for value, colour, dash in ((target.systolic, SYSTOLIC, "dash"), (target.diastolic, DIASTOLIC, "dash")):
         fig.add_hline(y=value, line={"color": colour, "dash": dash, "width": 1.5})
-    fig.add_hline(
-        y=thresholds.bp_critical_systolic,
-        line={"color": CRITICAL, "dash": "dot", "width": 2},
-        annotation_text=f"≥{thresholds.bp_critical_systolic}",
-        annotation_position="top left",
-    )
+    _urgent_line(fig, thresholds.bp_critical_systolic, f"≥{thresholds.bp_critical_systolic}")
     for field, colour in (("systolic", SYSTOLIC), ("diastolic", DIASTOLIC)):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[r[field] for r in bp],
-                mode="lines+markers",
-                name=t(f"patient.bp.{field}", lang),
-                line={"color": colour, "width": 3},
-                marker={"size": 8},
-            )
-        )
+        fig.add_trace(_series(x, [r[field] for r in bp], t(f"patient.bp.{field}", lang), colour, size=8))
     fig.add_trace(_changed(bp, "systolic", changed, tz, lang))
-    title = (
-        t("patient.bp.title", lang, days=days)
-        + "<br>"  # the target on a line of its own: a phone's chart is too narrow for both
-        + t("patient.bp.target", lang, systolic=target.systolic, diastolic=target.diastolic, edition=thresholds.edition)
+    title = _title(
+        t("patient.bp.title", lang, days=days),
+        t("patient.bp.target", lang, systolic=target.systolic, diastolic=target.diastolic, edition=thresholds.edition),
     )
     fig.update_yaxes(range=[40, max([200, *[r["systolic"] or 0 for r in bp]]) + 10])
     return _frame(fig, title=title, y_title="mmHg", empty=not bp, lang=lang)
@@ -119,37 +121,23 @@ def glucose_figure(
     )
     fig.add_hline(y=thresholds.nonfasting_glucose_target, line={"color": NON_FASTING, "dash": "dash", "width": 1.5})
     for value in (thresholds.glucose_critical_high, thresholds.glucose_critical_low):
-        fig.add_hline(
-            y=value,
-            line={"color": CRITICAL, "dash": "dot", "width": 2},
-            annotation_text=f"{value}",
-            annotation_position="top left",
-        )
+        _urgent_line(fig, value, f"{value}")
     for context, colour, key in (
         ("fasting", FASTING, "patient.glucose.fasting"),
         ("non_fasting", NON_FASTING, "patient.glucose.non_fasting"),
     ):
         points = [r for r in glucose if r["glucose_context"] == context]
-        fig.add_trace(
-            go.Scatter(
-                x=[r["measured_at"].astimezone(tz) for r in points],
-                y=[r["glucose_mmol"] for r in points],
-                mode="lines+markers",
-                name=t(key, lang),
-                line={"color": colour, "width": 3},
-                marker={"size": 9},
-            )
-        )
+        x = [r["measured_at"].astimezone(tz) for r in points]
+        fig.add_trace(_series(x, [r["glucose_mmol"] for r in points], t(key, lang), colour, size=9))
     fig.add_trace(_changed(glucose, "glucose_mmol", changed, tz, lang))
-    title = (
-        t("patient.glucose.title", lang, days=days)
-        + "<br>"  # the target on a line of its own: a phone's chart is too narrow for both
-        + t(
+    title = _title(
+        t("patient.glucose.title", lang, days=days),
+        t(
             "patient.glucose.target",
             lang,
             fasting=thresholds.fasting_glucose_target,
             nonfasting=thresholds.nonfasting_glucose_target,
-        )
+        ),
     )
     fig.update_yaxes(range=[0, max([20.0, *[r["glucose_mmol"] for r in glucose]]) + 1])
     return _frame(fig, title=title, y_title="mmol/L", empty=not glucose, lang=lang)

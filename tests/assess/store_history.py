@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 
 from assess.risk.cohort import Cohort
-from cdm.domain import ReadingKind
+from cdm.domain import HealthRecord, ReadingKind
 from device_sim.repo import register_county
 
 
@@ -24,7 +24,7 @@ def write_cohort(conn: psycopg.Connection, cohort: Cohort) -> dict[int, int]:
                 "insert into device (uid, kind, clinic_id) values (%s, 'bp', %s) on conflict do nothing",
                 (f"HOME-{p.sim.health_card_no}", clinic),
             )
-            _health_record(cur, pid, p.profile.health_record)
+            health_record(cur, pid, p.profile.health_record)
             cur.executemany(
                 "insert into reading (device_id, seq, measured_at, received_at, clinic_id, kind, patient_id,"
                 " systolic, diastolic, pulse, glucose_mmol, glucose_context)"
@@ -64,21 +64,15 @@ def write_cohort(conn: psycopg.Connection, cohort: Cohort) -> dict[int, int]:
     return pid_of
 
 
-def _health_record(cur: psycopg.Cursor, pid: int, record) -> None:
+def health_record(cur: psycopg.Cursor | psycopg.Connection, pid: int, record: HealthRecord | None) -> None:
+    """Store a patient's health-record fields, every one the domain type has."""
     if record is None:
         return
     cur.execute(
-        "insert into health_record (patient_id, total_cholesterol_mmol, hdl_mmol, waist_cm, smoker,"
-        " family_history_ascvd, urban, north, on_bp_treatment) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (
-            pid,
-            record.total_cholesterol_mmol,
-            record.hdl_mmol,
-            record.waist_cm,
-            record.smoker,
-            record.family_history_ascvd,
-            record.urban,
-            record.north,
-            record.on_bp_treatment,
-        ),
-    )
+        "insert into health_record (patient_id, birth_date, total_cholesterol_mmol, hdl_mmol, waist_cm, smoker,"
+        " family_history_ascvd, urban, north, hba1c_percent, on_bp_treatment, complications)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (pid, record.birth_date, record.total_cholesterol_mmol, record.hdl_mmol, record.waist_cm, record.smoker,
+         record.family_history_ascvd, record.urban, record.north, record.hba1c_percent, record.on_bp_treatment,
+         list(record.complications)),
+    )  # fmt: skip

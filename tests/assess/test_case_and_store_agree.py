@@ -18,6 +18,7 @@ from assess.rules import RuleSettings, assess, decide
 from assess.schedule import next_due
 from assess.service import summary_params
 from cdm.thresholds import for_edition
+from tests.assess.store_history import health_record
 
 pytestmark = pytest.mark.integration
 CASES = sorted((Path(__file__).parents[2] / "assess" / "cases").glob("*.json"))
@@ -53,25 +54,7 @@ def _store(conn: psycopg.Connection, text: str) -> tuple[int, object]:
         " values ('c1', %s, %s, %s, %s, %s, %s) returning id",
         (p.sex, p.birth_year, p.hypertension, p.diabetes, vid, inputs.now - timedelta(days=400)),
     ).fetchone()[0]  # type: ignore[index]
-    conn.execute(
-        "insert into health_record (patient_id, birth_date, total_cholesterol_mmol, hdl_mmol, waist_cm, smoker,"
-        " family_history_ascvd, urban, north, hba1c_percent, on_bp_treatment, complications)"
-        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (
-            pid,
-            record.birth_date,
-            record.total_cholesterol_mmol,
-            record.hdl_mmol,
-            record.waist_cm,
-            record.smoker,
-            record.family_history_ascvd,
-            record.urban,
-            record.north,
-            record.hba1c_percent,
-            record.on_bp_treatment,
-            list(record.complications),
-        ),
-    )
+    health_record(conn, pid, record)
     for r in inputs.readings:
         conn.execute(
             "insert into reading (device_id, seq, measured_at, received_at, clinic_id, kind, patient_id, systolic,"

@@ -37,26 +37,38 @@ def chromium() -> Iterator[Browser]:
 
 
 @contextmanager
-def signed_in(
-    browser: Browser, base_url: str, username: str, *, password: str = PASSWORD, viewport: dict[str, int] = BIG_SCREEN
-) -> Iterator[Page]:
-    """A page of a fresh browser context, signed in as `username` through the log-in form."""
+def fresh_page(browser: Browser, base_url: str, *, viewport: dict[str, int] = BIG_SCREEN) -> Iterator[Page]:
+    """A page of a fresh browser context (no cookie), failing on any Content-Security-Policy violation: every
+    screen a browser test opens must render and run its callbacks under the policy."""
     context = browser.new_context(base_url=base_url, viewport=viewport, locale="zh-CN")  # type: ignore[arg-type]
     context.set_default_timeout(WAIT_MS)
     violations: list[str] = []
     try:
         page = context.new_page()
         watch_csp(page, violations)
-        page.goto("/login")
-        page.fill("#username", username)
-        page.fill("#password", password)
-        page.click("#login-submit")
-        page.wait_for_selector("#nav")
         yield page
-        # Every screen a browser test opens must render and run its callbacks under the Content-Security-Policy.
         assert violations == [], violations
     finally:
         context.close()
+
+
+@contextmanager
+def signed_in(
+    browser: Browser, base_url: str, username: str, *, password: str = PASSWORD, viewport: dict[str, int] = BIG_SCREEN
+) -> Iterator[Page]:
+    """A page of a fresh browser context, signed in as `username` through the log-in form."""
+    with fresh_page(browser, base_url, viewport=viewport) as page:
+        page.goto("/login")
+        sign_in(page, username, password=password)
+        yield page
+
+
+def sign_in(page: Page, username: str, *, password: str = PASSWORD) -> None:
+    """Fill in and send the log-in form the page shows, and wait for the screens' navigation bar."""
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    page.wait_for_selector("#nav")
 
 
 def watch_csp(page: Page, violations: list[str]) -> None:

@@ -5,15 +5,12 @@ switch works before signing in. Screenshots of English screens at 1920x1080 and 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .accounts import PASSWORD
-from .browser import BIG_SCREEN, WAIT_MS, needs_chromium, screenshot, signed_in, watch_csp
+from .browser import fresh_page, needs_chromium, screenshot, sign_in, signed_in
 from .server import dashboard_settings, running_dashboard
 from .work_builder import WorkCounty, work_county
 
@@ -25,28 +22,6 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def county(conn: psycopg.Connection) -> WorkCounty:
     return work_county(conn)
-
-
-@contextmanager
-def _signed_out(browser: Browser, base_url: str, *, viewport: dict[str, int] = BIG_SCREEN) -> Iterator[Page]:
-    """A page of a fresh browser (no cookie), not signed in, failing on any Content-Security-Policy violation."""
-    context = browser.new_context(base_url=base_url, viewport=viewport, locale="zh-CN")  # type: ignore[arg-type]
-    context.set_default_timeout(WAIT_MS)
-    violations: list[str] = []
-    try:
-        page = context.new_page()
-        watch_csp(page, violations)
-        yield page
-        assert violations == [], violations
-    finally:
-        context.close()
-
-
-def _sign_in(page: Page, username: str) -> None:
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_selector("#nav")
 
 
 def _stored(conn: psycopg.Connection, username: str) -> str | None:
@@ -87,7 +62,7 @@ def test_a_team_switches_to_english_and_the_account_keeps_it(
             p.click("#nav-logout")
             p.wait_for_url(re.compile(r"/login"))
             expect(p.locator("#login-submit")).to_have_text("Sign in")  # this browser's log-in page speaks it too
-            _sign_in(p, "team.zhao")
+            sign_in(p, "team.zhao")
             expect(p.locator("#nav")).to_contain_text("Sign out")
 
         # Another browser, which never chose anything: the account's language from the first page after signing in.
@@ -108,7 +83,7 @@ def test_a_team_switches_to_english_and_the_account_keeps_it(
 def test_the_log_in_page_switch_works_before_signing_in(
     db_url: str, county: WorkCounty, conn: psycopg.Connection, browser: Browser
 ) -> None:
-    with running_dashboard(dashboard_settings(db_url)) as dashboard, _signed_out(browser, dashboard.url) as p:
+    with running_dashboard(dashboard_settings(db_url)) as dashboard, fresh_page(browser, dashboard.url) as p:
         p.goto("/township")  # sent to the log-in page, which remembers where the person was going
         expect(p.locator("h1")).to_have_text("慢病监测系统 · 登录")
         assert p.evaluate("document.documentElement.lang") == "zh-CN"
@@ -118,7 +93,7 @@ def test_the_log_in_page_switch_works_before_signing_in(
         expect(p.locator("#lang-en")).to_have_attribute("aria-pressed", "true")
         assert p.evaluate("document.documentElement.lang") == "en"
         screenshot(p, "language-en-login.png")
-        _sign_in(p, "town.wang")
+        sign_in(p, "town.wang")
         expect(p).to_have_url(re.compile(r"/township$"))
         expect(p.locator("#nav")).to_contain_text("Township centre")
         assert _stored(conn, "town.wang") is None  # chosen signed out: the browser keeps it, not the account

@@ -18,6 +18,7 @@ from cdm.payload import reading_topic
 from cdm.settings import Settings
 from ingest.worker import IngestWorker
 from tests.ingest.test_fuzz import encoded, messages
+from tests.support.ingest import running_ingest
 from tests.support.mqtt import TestPublisher
 from tests.support.registry import SmallCounty
 from tests.support.waiting import wait_until
@@ -27,14 +28,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def worker(settings: Settings, county: SmallCounty) -> Iterator[tuple[IngestWorker, threading.Thread]]:
-    stop = threading.Event()
-    worker = IngestWorker(settings, stop=stop)
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    assert worker.connected.wait(10)
-    yield worker, thread
-    stop.set()
-    thread.join(15)
+    with running_ingest(settings) as running:
+        yield running
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from ingest.batch import quarantine_one
 from ingest.devices.service import list_devices
 from ingest.message import InboundMessage
 from ingest.worker import IngestWorker
+from tests.support.ingest import running_ingest
 from tests.support.mqtt import TestPublisher
 from tests.support.registry import SmallCounty
 from tests.support.waiting import wait_until
@@ -33,14 +34,8 @@ PHONE = "13812345678"
 @pytest.fixture
 def worker(settings: Settings, county: SmallCounty) -> Iterator[tuple[IngestWorker, threading.Thread]]:
     # Every topic under cdm/, as a county's own broker gives it: another county's messages are kept, not lost.
-    stop = threading.Event()
-    worker = IngestWorker(settings.model_copy(update={"ingest_catch_all": True}), stop=stop)
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    assert worker.connected.wait(10)
-    yield worker, thread
-    stop.set()
-    thread.join(15)
+    with running_ingest(settings.model_copy(update={"ingest_catch_all": True})) as running:
+        yield running
 
 
 def _bp(county: SmallCounty, seq: int, extra: str = "", patient: dict[str, str] | None = None) -> bytes:

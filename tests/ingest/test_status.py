@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from cdm.settings import Settings
 from device_sim.sim_meter import SimMeter
 from ingest.status.service import refresh_status
 from ingest.worker import IngestWorker
+from tests.support.ingest import running_ingest
 from tests.support.mqtt import TestPublisher
 from tests.support.waiting import wait_until
 
@@ -26,16 +26,8 @@ pytestmark = pytest.mark.integration
 def ingest(settings: Settings, client_id: str | None = None) -> Iterator[IngestWorker]:
     if client_id:
         settings = settings.model_copy(update={"ingest_client_id": client_id})
-    stop = threading.Event()
-    worker = IngestWorker(settings, stop=stop)
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    assert worker.connected.wait(10)
-    try:
+    with running_ingest(settings) as (worker, _thread):
         yield worker
-    finally:
-        stop.set()
-        thread.join(10)
 
 
 def device(url: str, uid: str) -> dict[str, object]:

@@ -14,17 +14,15 @@ import pytest
 from dashboard.access import Role
 
 from ..accounts import PASSWORD, login, logout, make_account
-from ..county_builder import small_county
 from ..server import RunningDashboard, dashboard_settings, running_dashboard
+from .two_accounts import county_with_accounts
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def dashboard(db_url: str, conn: psycopg.Connection) -> Iterator[RunningDashboard]:
-    small_county(conn)
-    make_account(conn, "county.wang", Role.COUNTY, county="tc")
-    make_account(conn, "town.li", Role.TOWNSHIP, township="t01")
+    county_with_accounts(conn)
     settings = dashboard_settings(db_url, county_name="测试县", login_max_failures=3, login_lockout_minutes=15)
     with running_dashboard(settings) as running:
         yield running

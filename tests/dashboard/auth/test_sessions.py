@@ -19,17 +19,15 @@ from dashboard.access import Role
 from dashboard.auth import sessions
 
 from ..accounts import PASSWORD, login, logout, make_account
-from ..county_builder import small_county
 from ..server import RunningDashboard, dashboard_settings, running_dashboard
+from .two_accounts import county_with_accounts
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def dashboard(db_url: str, conn: psycopg.Connection) -> Iterator[RunningDashboard]:
-    small_county(conn)
-    make_account(conn, "county.wang", Role.COUNTY, county="tc")
-    make_account(conn, "town.li", Role.TOWNSHIP, township="t01")
+    county_with_accounts(conn)
     # One trusted proxy, so each test client can stand at an address of its own (X-Forwarded-For).
     settings = dashboard_settings(db_url, login_max_failures=3, dashboard_proxy_hops=1, login_throttle_failures=5)
     with running_dashboard(settings) as running:
