@@ -13,10 +13,10 @@ import psycopg
 
 from assess.rules import LOOKBACK
 from dashboard.access import Principal
-from dashboard.followups.people_repo import person, search
 from dashboard.followups.repo import card_in_scope, followup_rows
-from dashboard.followups.visit_repo import visit_of
 from dashboard.patient.repo import patient_detail
+from dashboard.people.repo import person, search
+from dashboard.visit.repo import visit_of
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = "秀英建国玉兰桂芳志强淑珍明华海燕国平丽娟春梅德胜"

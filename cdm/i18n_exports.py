@@ -96,7 +96,7 @@ EXPORTS: dict[str, dict[str, str]] = {
     "report.download.month": {"zh": "月份", "en": "Month"},
     "report.download.button": {"zh": "下载月报（Excel）", "en": "Download (Excel)"},
     "report.download.file": {"zh": "慢病管理月报-{month}.xlsx", "en": "monthly-report-{month}.xlsx"},
-    # the first sign-in of an imported account (dashboard/auth/first_password.py)
+    # the first sign-in of an imported account (dashboard/auth/passwords/web.py)
     "password.change.title": {"zh": "首次登录：请设置您自己的密码", "en": "First sign-in: set your own password"},
     "password.change.note": {
         "zh": "初始密码只能用于首次登录。新密码至少{length}位，包含大写字母、小写字母、数字、符号中的三类。",

@@ -15,8 +15,8 @@ from cdm.db import open_pool
 from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard.access import Principal, Role, current_principal
-from dashboard.auth.first_password import install_password_change
 from dashboard.auth.language_switch import install_language_switch
+from dashboard.auth.passwords.web import install_password_change
 from dashboard.auth.web import LANGUAGE_PATH, LOGOUT_EVERYWHERE_PATH, LOGOUT_PATH, form_token, install_login
 from dashboard.health import HealthMiddleware
 from dashboard.language import HTML_LANG, LANGUAGES, request_language

@@ -19,8 +19,9 @@ from alerts.workflow import repo as workflow_repo
 from dashboard import audit
 from dashboard.access import Principal, Role
 from dashboard.admin import repo
-from dashboard.auth import credentials, service, sessions
+from dashboard.auth import credentials, service
 from dashboard.auth import repo as auth_repo
+from dashboard.auth.sessions import service as sessions
 from ingest.devices import service as devices
 
 SCREEN = "admin"

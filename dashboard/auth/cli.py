@@ -15,7 +15,8 @@ import typer
 from cdm import db
 from cdm.settings import Settings
 from dashboard.access import Role
-from dashboard.auth import repo, service, sessions
+from dashboard.auth import repo, service
+from dashboard.auth.sessions import service as sessions
 
 users_app = typer.Typer(no_args_is_help=True, help="Accounts of the screens (县/乡镇/家庭医生团队/管理员)")
 

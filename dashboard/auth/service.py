@@ -13,8 +13,9 @@ import psycopg
 from cdm.i18n import t
 from dashboard import audit
 from dashboard.access import Principal, Role
-from dashboard.auth import credentials, policy, repo, session_repo
+from dashboard.auth import credentials, policy, repo
 from dashboard.auth.policy import LockoutPolicy, Outcome, ThrottlePolicy
+from dashboard.auth.sessions import repo as session_repo
 
 log = logging.getLogger(__name__)
 

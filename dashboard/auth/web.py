@@ -19,8 +19,9 @@ from psycopg_pool import ConnectionPool
 from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard.access import Principal, Role
-from dashboard.auth import service, sessions
+from dashboard.auth import service
 from dashboard.auth.policy import LockoutPolicy, Outcome, ThrottlePolicy
+from dashboard.auth.sessions import service as sessions
 from dashboard.language import HTML_LANG, LANGUAGES, remember, request_language
 
 log = logging.getLogger(__name__)

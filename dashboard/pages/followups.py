@@ -17,10 +17,10 @@ from dashboard import audit
 from dashboard.access import Principal, current_principal
 from dashboard.followups import export as followup_export
 from dashboard.followups import layout as ui
-from dashboard.followups.people_repo import search, searchable
 from dashboard.followups.repo import COLOURS, DEFAULT_LIMIT, FollowupRow, followup_rows
 from dashboard.grid_locale import locale_text
 from dashboard.language import page_title, request_language
+from dashboard.people.repo import search, searchable
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)

@@ -22,11 +22,11 @@ from cdm.settings import Settings
 from cdm.thresholds import for_edition
 from dashboard import audit
 from dashboard.access import Principal, current_principal, patient_request
-from dashboard.followups.people_repo import Person, person
 from dashboard.language import page_title, request_language
 from dashboard.patient import figures as patient_figures
 from dashboard.patient.repo import PatientDetail, age_on, colour_changing_evidence, patient_detail, profile_of
 from dashboard.patient.risk_factors import main_factors
+from dashboard.people.repo import Person, person
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)

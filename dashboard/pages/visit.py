@@ -16,13 +16,13 @@ from cdm.i18n import t
 from cdm.privacy import mask_card
 from dashboard import audit
 from dashboard.access import current_principal, patient_request
-from dashboard.followups import form as followup_form
-from dashboard.followups import visit_layout as ui
-from dashboard.followups.people_repo import person
 from dashboard.followups.repo import card_in_scope
-from dashboard.followups.visit_repo import form_kind
 from dashboard.language import page_title, request_language
+from dashboard.people.repo import person
 from dashboard.runtime import current
+from dashboard.visit import layout as ui
+from dashboard.visit import service as followup_form
+from dashboard.visit.repo import form_kind
 
 log = logging.getLogger(__name__)
 

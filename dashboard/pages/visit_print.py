@@ -12,10 +12,10 @@ from cdm.i18n import t
 from cdm.privacy import mask_card
 from dashboard import audit
 from dashboard.access import current_principal
-from dashboard.followups.people_repo import person
-from dashboard.followups.visit_repo import visit_of
 from dashboard.language import page_title, request_language
+from dashboard.people.repo import person
 from dashboard.runtime import current
+from dashboard.visit.repo import visit_of
 
 dash.register_page(
     __name__, path_template="/visit-print/<follow_up_id>", name="visit-print", title=page_title("visit.print.title")

@@ -1,5 +1,5 @@
 """SQL of the registry import's smaller files: the county, townships, villages, teams, meters, accounts, the run
-and its audit. Patients, set-based, are in `patients_repo`."""
+and its audit. Patients, set-based, are in `patients.repo`."""
 
 from __future__ import annotations
 

@@ -162,7 +162,8 @@ def import_directory(
 
 
 def _run_files(run: Run, sources: dict[str, files.Source], actor: Actor) -> dict[str, Any]:
-    from registry.importing import accounts, meters, patients
+    from registry.importing import accounts, meters
+    from registry.importing.patients import service as patients
 
     steps = {
         "townships": places.import_townships,

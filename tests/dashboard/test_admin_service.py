@@ -91,9 +91,10 @@ def test_the_last_administrator_cannot_be_disabled_or_demoted(county: WorkCounty
     # admin.wu is now the only administrator able to sign in: nobody may disable or demote it (zhou's stale session)
     last = "不能停用或降级最后一个可用的管理员账号"
     assert _refused(lambda: service.set_disabled(conn, by=zhou, username="admin.wu", disabled=True, now=now)) == last
-    assert _refused(
-        lambda: service.set_role(conn, by=zhou, username="admin.wu", role=Role.COUNTY, scope_code="", now=now)
-    ) == last
+    assert (
+        _refused(lambda: service.set_role(conn, by=zhou, username="admin.wu", role=Role.COUNTY, scope_code="", now=now))
+        == last
+    )
     assert repo.account_role(conn, "admin.wu") == ("admin", False)
 
 

@@ -16,8 +16,8 @@ from assess.rules import RuleSettings
 from assess.service import rescore
 from cdm.domain import Colour
 from cdm.thresholds import for_edition
-from dashboard.followups import form as followup_form
 from dashboard.followups.repo import STORED_DUE_TZ, followup_rows
+from dashboard.visit import service as followup_form
 
 from .server import dashboard_settings
 from .work_builder import WorkCounty, work_county

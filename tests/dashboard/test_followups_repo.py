@@ -16,9 +16,9 @@ from alerts.followups.form import VisitForm, validate
 from alerts.followups.service import team_list
 from dashboard.access import Principal, Role
 from dashboard.followups import export as followup_export
-from dashboard.followups import form as followup_form
-from dashboard.followups.people_repo import Person, person, search
 from dashboard.followups.repo import card_in_scope, followup_rows
+from dashboard.people.repo import Person, person, search
+from dashboard.visit import service as followup_form
 
 from .server import dashboard_settings
 from .work_builder import WorkCounty, work_county

@@ -16,7 +16,7 @@ import pyotp
 import pytest
 
 from dashboard.access import Role
-from dashboard.auth import sessions
+from dashboard.auth.sessions import service as sessions
 
 from ..accounts import PASSWORD, login, logout, make_account
 from ..server import RunningDashboard, dashboard_settings, running_dashboard

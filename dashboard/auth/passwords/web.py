@@ -13,7 +13,8 @@ from psycopg_pool import ConnectionPool
 from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard import audit
-from dashboard.auth import credentials, password_repo, policy
+from dashboard.auth import credentials, policy
+from dashboard.auth.passwords import repo as password_repo
 from dashboard.auth.web import HOME_BY_ROLE, PAGE_TOP, form_token, language_switch
 from dashboard.language import request_language
 

@@ -19,8 +19,9 @@ import psycopg
 
 from dashboard import audit
 from dashboard.access import Principal
-from dashboard.auth import credentials, repo, session_repo
+from dashboard.auth import credentials, repo
 from dashboard.auth.service import AccountError, check_password
+from dashboard.auth.sessions import repo as session_repo
 
 TOKEN_BYTES = 32
 # How long a session the store confirmed may go on while the store is unreachable: long enough for a wall screen

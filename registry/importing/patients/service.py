@@ -1,6 +1,6 @@
 """Importing patients, the big file (a county holds some 260,000): rows are streamed from the file through the
 checks straight into a COPY, never held in memory together; the store's checks, the comparison with what is
-stored and the writes are set-based statements (patients_repo, patients_write_repo). Readings waiting for the new
+stored and the writes are set-based statements (patients.repo). Readings waiting for the new
 patients are attributed, and every new or changed patient is assessed, as registering one patient does."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 from alerts.service import AlertContext, assess_and_alert
 from cdm.privacy import mask_phone
-from registry.importing import cells, patients_repo, patients_write_repo
+from registry.importing import cells
 from registry.importing.cells import CellProblem
 from registry.importing.files import Table, has_bad_characters
 from registry.importing.logic import FirstSeen, PatientRow, Problem, patient_row
+from registry.importing.patients import repo
 from registry.importing.report import Line
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ ASSESS_CHUNK = 10_000  # patients per rescore call: one summary query each, boun
 # import of a whole county leaves them to the nightly rescore (app.jobs.rescore_everyone, two processes), which
 # does the same work at about three times the rate, instead of holding the import's transaction open for it.
 ASSESS_NEW_AT_ONCE_MAX = 20_000
-# What the store's checks (patients_repo.conflicts) found, as (column field, reason code).
+# What the store's checks (repo.conflicts) found, as (column field, reason code).
 _CONFLICT_REASONS = {
     "id_number": ("id_number", "duplicate_in_store"),
     "id_on_record": ("id_number", "id_other_on_record"),
@@ -40,32 +41,32 @@ _MASKED_FIELDS = {"phone": mask_phone}
 def import_patients(run: Run, table: Table) -> None:
     """Check, compare and (unless dry) write the file's patients; report every refused row and missing patient."""
     conn = run.conn
-    patients_repo.create_staging(conn)
+    repo.create_staging(conn)
     _stream(run, table)
-    patients_repo.resolve_targets(conn)
+    repo.resolve_targets(conn)
     _store_checks(run, table)
-    changes = patients_repo.changes(conn, tz=run.settings.timezone)
-    stored, new = patients_repo.counts(conn)
+    changes = repo.changes(conn, tz=run.settings.timezone)
+    stored, new = repo.counts(conn)
     changed = sorted({c[1] for c in changes})
     tally = run.tallies[table.source.kind]
     tally.added, tally.updated, tally.unchanged = new, len(changed), stored - len(changed)
-    missing = patients_repo.missing(conn, county_id=run.county_id)
+    missing = repo.missing(conn, county_id=run.county_id)
     run.missing = len(missing)
     name, column = table.source.path.name, table.headers["record_no"]
     run.lines.extend(Line(name, None, column, run.reason("not_in_file", {"record": r})) for r in missing)
     if run.dry_run:
-        run.attributed = patients_repo.waiting_readings(conn)
+        run.attributed = repo.waiting_readings(conn)
         return
-    patients_repo.mark_changed(conn, changed)
+    repo.mark_changed(conn, changed)
     if run.import_id is not None:
-        patients_repo.write_history(conn, _history(changes), import_id=run.import_id, now=run.now)
+        repo.write_history(conn, _history(changes), import_id=run.import_id, now=run.now)
     tz = run.settings.timezone
-    patients_write_repo.update_changed(conn, tz=tz)
-    patients_write_repo.write_details(conn, now=run.now)
-    patients_write_repo.insert_new(conn, tz=tz, now=run.now)
-    moved = patients_write_repo.attribute_waiting(conn, now=run.now)
+    repo.update_changed(conn, tz=tz)
+    repo.write_details(conn, now=run.now)
+    repo.insert_new(conn, tz=tz, now=run.now)
+    moved = repo.attribute_waiting(conn, now=run.now)
     run.attributed = len(moved)
-    touched = set(patients_write_repo.changed_ids(conn, with_new=new <= ASSESS_NEW_AT_ONCE_MAX))
+    touched = set(repo.changed_ids(conn, with_new=new <= ASSESS_NEW_AT_ONCE_MAX))
     _assess(run, touched | set(moved))
 
 
@@ -73,9 +74,9 @@ def _stream(run: Run, table: Table) -> None:
     """Every row checked and copied into staging (a refused row with its record number only)."""
     tally = run.tallies[table.source.kind]
     seen = FirstSeen()
-    keyring, chains = run.settings.id_card_keyring, patients_repo.key_chains(run.conn)
+    keyring, chains = run.settings.id_card_keyring, repo.key_chains(run.conn)
     regions, teams, county = run.regions, run.teams, run.county
-    with patients_repo.staging_copy(run.conn) as copy:
+    with repo.staging_copy(run.conn) as copy:
         for number, raw in table.rows:
             tally.rows += 1
             record, problems = patient_row(
@@ -92,7 +93,7 @@ def _stream(run: Run, table: Table) -> None:
                 problems += [_duplicate(table, name, row) for name, row in _unique_values(seen, record)]
             if problems or record is None:
                 run.refuse(table, number, problems)
-                copy.write_row((number, True, record_no) + (None,) * (len(patients_repo.STAGING_COLUMNS) - 3))
+                copy.write_row((number, True, record_no) + (None,) * (len(repo.STAGING_COLUMNS) - 3))
             else:
                 copy.write_row(_staged(record, regions[record.village].id, teams[record.team].id))
 
@@ -171,7 +172,7 @@ def _staged(r: PatientRow, village_id: int, team_id: int) -> tuple[object, ...]:
 
 def _store_checks(run: Run, table: Table) -> None:
     """Rows whose ID-card number or health card another record holds, or whose record holds another ID number."""
-    found = patients_repo.conflicts(run.conn)
+    found = repo.conflicts(run.conn)
     by_row: dict[int, list[Problem]] = {}
     for row, what, other in found:
         name, code = _CONFLICT_REASONS[what]
@@ -179,7 +180,7 @@ def _store_checks(run: Run, table: Table) -> None:
         values = {"column": header, "record": other, "row": other}
         by_row.setdefault(row, []).append(Problem(header, code, values))
     if by_row:
-        patients_repo.refuse(run.conn, sorted(by_row))
+        repo.refuse(run.conn, sorted(by_row))
     for row in sorted(by_row):
         run.refuse(table, row, by_row[row])
 
