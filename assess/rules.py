@@ -39,7 +39,15 @@ from assess.summary.logic import (
 )
 from cdm.domain import Assessment, Colour, FollowUp, FollowUpClass, PatientProfile, Reading
 from cdm.settings import Settings
-from cdm.thresholds import LOOKBACK_DAYS, ROUTINE_FOLLOW_UP_DAYS, BpTarget, Thresholds, for_edition
+from cdm.thresholds import (
+    ELDERLY_FROM_AGE,
+    LOOKBACK_DAYS,
+    ROUTINE_FOLLOW_UP_DAYS,
+    VERY_ELDERLY_FROM_AGE,
+    BpTarget,
+    Thresholds,
+    for_edition,
+)
 
 __all__ = [
     "EVIDENCE_MAX",
@@ -117,7 +125,13 @@ def bp_target(profile: PatientProfile, th: Thresholds, *, on: datetime) -> BpTar
 
 
 def _target_at(age: int, diabetes: bool, th: Thresholds) -> BpTarget:
-    by_age = th.target_80_plus if age >= 80 else th.target_65_79 if age >= 65 else th.target_general
+    by_age = (
+        th.target_80_plus
+        if age >= VERY_ELDERLY_FROM_AGE
+        else th.target_65_79
+        if age >= ELDERLY_FROM_AGE
+        else th.target_general
+    )
     if not diabetes:
         return by_age
     # With diabetes the diabetes target governs below 80 (<130/80: Chinese hypertension guideline 2018, primary-care
@@ -125,7 +139,7 @@ def _target_at(age: int, diabetes: bool, th: Thresholds) -> BpTarget:
     # most, never to the <150/90 of a non-diabetic elderly patient. An edition without a diabetes target (2017)
     # keeps its age target, with the same ceiling.
     loosest = th.target_diabetes_loosest
-    if th.target_diabetes is not None and age < 80:
+    if th.target_diabetes is not None and age < VERY_ELDERLY_FROM_AGE:
         return th.target_diabetes
     return BpTarget(min(by_age.systolic, loosest.systolic), min(by_age.diastolic, loosest.diastolic))
 
@@ -277,9 +291,9 @@ def _target_why(profile: PatientProfile, th: Thresholds, now: datetime, target: 
     if profile.diabetes:
         return "diabetes"
     age = min(profile.ages_on(now.date()))
-    if age >= 80:
+    if age >= VERY_ELDERLY_FROM_AGE:
         return "age_80"
-    if age >= 65 and target == th.target_65_79:
+    if age >= ELDERLY_FROM_AGE and target == th.target_65_79:
         return "age_65"
     return "general"
 

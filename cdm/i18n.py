@@ -22,7 +22,10 @@ from cdm.thresholds import (
     PROGRAMME_BP_CONTROLLED_BELOW,
     PROGRAMME_FASTING_CONTROLLED_BELOW_MMOL,
     PROGRAMME_RECENT_DAYS,
+    PROGRAMME_VISITS_PER_YEAR,
     PROGRAMME_YEAR_DAYS,
+    ROUTINE_FOLLOW_UP_DAYS,
+    SHORT_FOLLOW_UP_DAYS,
     Thresholds,
 )
 
@@ -198,6 +201,9 @@ THRESHOLD_VALUES: dict[str, object] = {
     "programme_fasting": PROGRAMME_FASTING_CONTROLLED_BELOW_MMOL,
     "programme_days": PROGRAMME_RECENT_DAYS,
     "programme_year_days": PROGRAMME_YEAR_DAYS,
+    "programme_visits": PROGRAMME_VISITS_PER_YEAR,
+    "routine_follow_up_days": ROUTINE_FOLLOW_UP_DAYS,
+    "short_follow_up_days": SHORT_FOLLOW_UP_DAYS,
     "model_horizon_days": MODEL_HORIZON_DAYS,
 }
 

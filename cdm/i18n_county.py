@@ -6,57 +6,64 @@ from __future__ import annotations
 COUNTY: dict[str, dict[str, str]] = {
     # Why an indicator has no rate: nobody is in its denominator yet (dashboard.indicators.logic).
     "indicator.none.bp_control": {
-        "zh": "暂无数据：无纳入管理满 90 天的高血压患者（纳入管理不足 90 天）",
-        "en": "No rate: no hypertensive patient registered 90 days or more",
+        "zh": "暂无数据：无纳入管理满 {programme_days} 天的高血压患者（纳入管理不足 {programme_days} 天）",
+        "en": "No rate: no hypertensive patient registered {programme_days} days or more",
     },
     "indicator.none.glucose_control": {
-        "zh": "暂无数据：无纳入管理满 90 天的糖尿病患者（纳入管理不足 90 天）",
-        "en": "No rate: no diabetic patient registered 90 days or more",
+        "zh": "暂无数据：无纳入管理满 {programme_days} 天的糖尿病患者（纳入管理不足 {programme_days} 天）",
+        "en": "No rate: no diabetic patient registered {programme_days} days or more",
     },
     "indicator.none.standard_management": {
         "zh": "暂无数据：无纳入管理满 1 年的患者（纳入管理不足 1 年）",
         "en": "No rate: no patient registered a year or more",
     },
     "indicator.none.missed_visit_3m": {
-        "zh": "暂无数据：无纳入管理满 90 天的患者（纳入管理不足 90 天）",
-        "en": "No rate: no patient registered 90 days or more",
+        "zh": "暂无数据：无纳入管理满 {programme_days} 天的患者（纳入管理不足 {programme_days} 天）",
+        "en": "No rate: no patient registered {programme_days} days or more",
     },
     "indicator.none.lost_12m": {
         "zh": "暂无数据：无纳入管理满 1 年的患者（纳入管理不足 1 年）",
         "en": "No rate: no patient registered a year or more",
     },
-    "indicator.none_short.90": {"zh": "纳入不足90天", "en": "< 90 days"},
-    "indicator.none_short.365": {"zh": "纳入不足1年", "en": "< 1 year"},
+    "indicator.none_short.recent": {"zh": "纳入不足{programme_days}天", "en": "< {programme_days} days"},
+    "indicator.none_short.year": {"zh": "纳入不足1年", "en": "< 1 year"},
     "indicator.definition": {"zh": "定义", "en": "Definition"},
     "indicator.def.bp_control": {
-        "zh": "分子：最近 90 天内最后一次血压 < 140/90 mmHg 的高血压患者；分母：纳入管理满 90 天的高血压患者；"
-        "统计期：截至当前的最近 90 天（90 天内无血压记录计为未控制）。",
-        "en": "Numerator: hypertensive patients whose latest BP in the last 90 days is below 140/90 mmHg. "
-        "Denominator: hypertensive patients registered 90 days or more. Period: the 90 days up to now "
-        "(no BP in 90 days counts as not controlled).",
+        "zh": "分子：最近 {programme_days} 天内最后一次血压 < {programme_sbp}/{programme_dbp} mmHg 的高血压患者；"
+        "分母：纳入管理满 {programme_days} 天的高血压患者；统计期：截至当前的最近 {programme_days}"
+        " 天（{programme_days} 天内无血压记录计为未控制）。",
+        "en": "Numerator: hypertensive patients whose latest BP in the last {programme_days} days is below"
+        " {programme_sbp}/{programme_dbp} mmHg. Denominator: hypertensive patients registered {programme_days} days"
+        " or more. Period: the {programme_days} days up to now (no BP in {programme_days} days counts as not"
+        " controlled).",
     },
     "indicator.def.glucose_control": {
-        "zh": "分子：最近 90 天内最后一次空腹血糖 < 7.0 mmol/L 的糖尿病患者；分母：纳入管理满 90 天的糖尿病患者；"
-        "统计期：截至当前的最近 90 天（90 天内无空腹血糖计为未控制）。",
-        "en": "Numerator: diabetic patients whose latest fasting glucose in the last 90 days is below 7.0 mmol/L. "
-        "Denominator: diabetic patients registered 90 days or more. Period: the 90 days up to now "
-        "(no fasting glucose in 90 days counts as not controlled).",
+        "zh": "分子：最近 {programme_days} 天内最后一次空腹血糖 < {programme_fasting} mmol/L 的糖尿病患者；"
+        "分母：纳入管理满 {programme_days} 天的糖尿病患者；统计期：截至当前的最近 {programme_days}"
+        " 天（{programme_days} 天内无空腹血糖计为未控制）。",
+        "en": "Numerator: diabetic patients whose latest fasting glucose in the last {programme_days} days is below"
+        " {programme_fasting} mmol/L. Denominator: diabetic patients registered {programme_days} days or more."
+        " Period: the {programme_days} days up to now (no fasting glucose in {programme_days} days counts as not"
+        " controlled).",
     },
     "indicator.def.standard_management": {
-        "zh": "分子：最近 365 天内至少 4 个不同日期有面对面随访记录的患者；分母：纳入管理满 1 年的患者；"
-        "统计期：截至当前的最近 365 天（滚动年度）。",
-        "en": "Numerator: patients with follow-up visits on at least 4 distinct days in the last 365 days. "
-        "Denominator: patients registered a year or more. Period: the 365 days up to now (a rolling year).",
+        "zh": "分子：最近 {programme_year_days} 天内至少 {programme_visits} 个不同日期有面对面随访记录的患者；"
+        "分母：纳入管理满 1 年的患者；统计期：截至当前的最近 {programme_year_days} 天（滚动年度）。",
+        "en": "Numerator: patients with follow-up visits on at least {programme_visits} distinct days in the last"
+        " {programme_year_days} days. Denominator: patients registered a year or more. Period: the"
+        " {programme_year_days} days up to now (a rolling year).",
     },
     "indicator.def.missed_visit_3m": {
-        "zh": "分子：最近 90 天内既无测量读数也无随访记录的患者；分母：纳入管理满 90 天的患者；统计期：最近 90 天。",
-        "en": "Numerator: patients with neither a reading nor a follow-up in the last 90 days. "
-        "Denominator: patients registered 90 days or more. Period: the last 90 days.",
+        "zh": "分子：最近 {programme_days} 天内既无测量读数也无随访记录的患者；分母：纳入管理满 {programme_days}"
+        " 天的患者；统计期：最近 {programme_days} 天。",
+        "en": "Numerator: patients with neither a reading nor a follow-up in the last {programme_days} days."
+        " Denominator: patients registered {programme_days} days or more. Period: the last {programme_days} days.",
     },
     "indicator.def.lost_12m": {
-        "zh": "分子：最近 365 天内既无测量读数也无随访记录的患者；分母：纳入管理满 1 年的患者；统计期：最近 365 天。",
-        "en": "Numerator: patients with neither a reading nor a follow-up in the last 365 days. "
-        "Denominator: patients registered a year or more. Period: the last 365 days.",
+        "zh": "分子：最近 {programme_year_days} 天内既无测量读数也无随访记录的患者；分母：纳入管理满 1 年的患者；"
+        "统计期：最近 {programme_year_days} 天。",
+        "en": "Numerator: patients with neither a reading nor a follow-up in the last {programme_year_days} days."
+        " Denominator: patients registered a year or more. Period: the last {programme_year_days} days.",
     },
 }
 

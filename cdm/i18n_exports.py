@@ -56,10 +56,10 @@ EXPORTS: dict[str, dict[str, str]] = {
     "report.def.managed_diabetes": {"zh": "在管人数中患2型糖尿病者", "en": "Of them, with type 2 diabetes"},
     "report.def.standard_management": {
         "zh": "分母：统计时点前已纳入管理满{programme_year_days}天的患者；"
-        "分子：其中近{programme_year_days}天内有不少于4个不同日期面对面随访者"
+        "分子：其中近{programme_year_days}天内有不少于{programme_visits}个不同日期面对面随访者"
         "（国家基本公共卫生服务规范第三版“每年至少4次面对面随访”，按滚动一年计）",
         "en": "Patients managed for {programme_year_days} days or more; of them, those with follow-up visits"
-        " on at least 4 days of "
+        " on at least {programme_visits} days of "
         "the last {programme_year_days}",
     },
     "report.def.bp_control": {

@@ -122,8 +122,9 @@ SCREENS: dict[str, dict[str, str]] = {
         "en": "China-PAR risk not computed (lipids missing from the record, or age outside 35–74)",
     },
     "patient.risk.model": {
-        "zh": "风险模型：90天内转红或持续控制不佳的概率 {percent}（模型 {version}，{scored}评分）",
-        "en": "Risk model: {percent} chance of red or uncontrolled within 90 days (model {version}, scored {scored})",
+        "zh": "风险模型：{model_horizon_days}天内转红或持续控制不佳的概率 {percent}（模型 {version}，{scored}评分）",
+        "en": "Risk model: {percent} chance of red or uncontrolled within {model_horizon_days} days"
+        " (model {version}, scored {scored})",
     },
     "patient.risk.no_model": {"zh": "尚未有风险模型评分", "en": "No risk-model score yet"},
     "patient.risk.factors": {"zh": "主要因素", "en": "Main factors"},

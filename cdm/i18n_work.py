@@ -111,8 +111,9 @@ _SCREEN = {
     "visit.medication.dose": ("每次剂量", "Dose"),
     "visit.medication.frequency": ("用法（每日次数）", "Times a day"),
     "visit.next_due_hint": (
-        "不填则按分类自动定：控制满意90天，其他14天；不早于今天",
-        "Blank: set by the class (controlled 90 days, otherwise 14), never before today",
+        "不填则按分类自动定：控制满意{routine_follow_up_days}天，其他{short_follow_up_days}天；不早于今天",
+        "Blank: set by the class (controlled {routine_follow_up_days} days, otherwise {short_follow_up_days}),"
+        " never before today",
     ),
     "visit.bp_mean": ("两次血压均值 {sbp}/{dbp} mmHg", "Mean of the two: {sbp}/{dbp} mmHg"),
     "visit.submit": ("保存随访", "Save follow-up"),

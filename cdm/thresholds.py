@@ -23,6 +23,11 @@ class BpTarget:
 ROUTINE_FOLLOW_UP_DAYS = 90
 SHORT_FOLLOW_UP_DAYS = 14
 
+# The ages that choose a BP target row (`target_65_79`, `target_80_plus`), the same in every edition: 65 and older
+# are elderly, 80 and older very elderly (Chinese hypertension guideline 2018; primary-care guideline 2020).
+ELDERLY_FROM_AGE = 65
+VERY_ELDERLY_FROM_AGE = 80
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -149,4 +154,5 @@ PROGRAMME_RECENT_DAYS = 90  # "in the last 3 months" (the national specification
 DEFAULT_EDITION = "2020"
 MG_DL_PER_MMOL_L = 18.016  # glucose mg/dL -> mmol/L (clinical-reference §5)
 PROGRAMME_YEAR_DAYS = 365  # "每年至少4次面对面随访" and 12-month loss to follow-up, counted over a rolling year
+PROGRAMME_VISITS_PER_YEAR = 4  # standard management: face-to-face visits on this many distinct days a year
 MODEL_HORIZON_DAYS = 90  # the risk model predicts red or uncontrolled within this many days (assess.risk.outcome)

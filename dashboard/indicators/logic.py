@@ -46,6 +46,8 @@ from cdm.thresholds import (
     PROGRAMME_BP_CONTROLLED_BELOW,
     PROGRAMME_FASTING_CONTROLLED_BELOW_MMOL,
     PROGRAMME_RECENT_DAYS,
+    PROGRAMME_VISITS_PER_YEAR,
+    PROGRAMME_YEAR_DAYS,
 )
 
 # HEARTS / Simple's programme definition of "controlled", the same for every age so that figures compare
@@ -53,8 +55,8 @@ from cdm.thresholds import (
 BP_CONTROLLED_BELOW = (PROGRAMME_BP_CONTROLLED_BELOW.systolic, PROGRAMME_BP_CONTROLLED_BELOW.diastolic)
 FASTING_CONTROLLED_BELOW_MMOL = PROGRAMME_FASTING_CONTROLLED_BELOW_MMOL
 RECENT_DAYS = PROGRAMME_RECENT_DAYS
-YEAR_DAYS = 365
-STANDARD_VISITS_PER_YEAR = 4
+YEAR_DAYS = PROGRAMME_YEAR_DAYS
+STANDARD_VISITS_PER_YEAR = PROGRAMME_VISITS_PER_YEAR
 LOCAL = ZoneInfo("Asia/Shanghai")  # follow-up days are local dates
 NAMES = ("bp_control", "glucose_control", "standard_management", "missed_visit_3m", "lost_12m")
 # Indicators where a higher rate is better (the screen colours the others the other way round).
@@ -155,19 +157,20 @@ def compute(patients: Iterable[PatientRecord], *, now: datetime) -> dict[str, In
     return {name: Indicator(n, d) for name, (n, d) in counts.items()}
 
 
-# The registration an indicator's denominator asks for, in days (the reason shown when nobody has it yet).
-DENOMINATOR_DAYS = {
-    "bp_control": RECENT_DAYS,
-    "glucose_control": RECENT_DAYS,
-    "missed_visit_3m": RECENT_DAYS,
-    "standard_management": YEAR_DAYS,
-    "lost_12m": YEAR_DAYS,
+# The registration an indicator's denominator asks for (the reason shown when nobody has it yet): the recent
+# period (RECENT_DAYS) or a year (YEAR_DAYS).
+DENOMINATOR_PERIOD = {
+    "bp_control": "recent",
+    "glucose_control": "recent",
+    "missed_visit_3m": "recent",
+    "standard_management": "year",
+    "lost_12m": "year",
 }
 
 
 def empty_reason_key(name: str, *, short: bool = False) -> str:
     """The catalogue key saying why indicator `name` has no rate (its denominator is empty)."""
-    return f"indicator.none_short.{DENOMINATOR_DAYS[name]}" if short else f"indicator.none.{name}"
+    return f"indicator.none_short.{DENOMINATOR_PERIOD[name]}" if short else f"indicator.none.{name}"
 
 
 def format_rate(indicator: Indicator) -> str:
