@@ -1,0 +1,1 @@
+"""The application: the processes and their wiring (the `cdm` command, the worker, jobs, the demo, the stack)."""
