@@ -22,6 +22,9 @@ class BpTarget:
 # complication or an urgent referral.
 ROUTINE_FOLLOW_UP_DAYS = 90
 SHORT_FOLLOW_UP_DAYS = 14
+# The zone whose calendar the stored follow-up due date counts days in (assessment_current.followup_due, migrations
+# 0098 and 0119: the country's one zone, cdm.settings' default).
+FOLLOW_UP_DUE_TZ = "Asia/Shanghai"
 
 # The ages that choose a BP target row (`target_65_79`, `target_80_plus`), the same in every edition: 65 and older
 # are elderly, 80 and older very elderly (Chinese hypertension guideline 2018; primary-care guideline 2020).

@@ -26,7 +26,7 @@ def team_patients(conn: psycopg.Connection, *, team_code: str) -> list[dict[str,
             " from care_team t join patient p on p.team_id = t.id"
             " join assessment_current a on a.patient_id = p.id"
             " left join lateral (select done_on, next_due from follow_up where patient_id = p.id"
-            "   order by done_on desc, recorded_at desc limit 1) f on true"
+            "   order by done_on desc, recorded_at desc, id desc limit 1) f on true"
             " left join lateral (select systolic, diastolic, measured_at from reading where patient_id = p.id"
             "   and kind = 'bp' order by measured_at desc limit 1) bp on true"
             " left join lateral (select glucose_mmol, glucose_context, measured_at from reading where patient_id = p.id"

@@ -22,6 +22,7 @@ from alerts.followups.logic import ROUTINE, SHORT
 from assess.rules import LOOKBACK
 from cdm.domain import completed_years
 from cdm.privacy import mask_card
+from cdm.thresholds import FOLLOW_UP_DUE_TZ
 from dashboard.access import Principal, Role, scope_filter
 
 DEFAULT_LIMIT = 1000  # rows a screen shows at most: a team has fewer; a county user filters down
@@ -51,7 +52,7 @@ FOLLOWUP_ORDER = (
 # a team's patients (13,000 or 6,500 at 260,000) are found through their villages or team, each one's row read by
 # its key (`offset 0` keeps that plan: costed as random reads, PostgreSQL 15 chose a parallel scan of all 250,000
 # rows and a hash join, 345 ms against 54 ms for a team on the shared test server), and sorted.
-STORED_DUE_TZ = "Asia/Shanghai"
+STORED_DUE_TZ = FOLLOW_UP_DUE_TZ
 _STORED_FILTER = (
     "({scope}) and (%(colours)s::text[] is null or a.colour = any(%(colours)s::text[]))"
     " and (not %(overdue_only)s or a.followup_due < %(today)s)"
@@ -102,7 +103,7 @@ candidate as {materialized} (
     join region v on v.id = p.village_id
     left join lateral (
         select fu.done_on, fu.next_due from follow_up fu where fu.patient_id = a.patient_id
-        order by fu.done_on desc, fu.recorded_at desc limit 1
+        order by fu.done_on desc, fu.recorded_at desc, fu.id desc limit 1
     ) f on true
     cross join lateral (
         select coalesce(f.next_due,

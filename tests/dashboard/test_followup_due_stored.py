@@ -1,6 +1,7 @@
 """The follow-up list's stored due date (assessment_current.followup_due, migration 0098) stays the date
 alerts.followups.logic.due_date computes, after visits are recorded, corrected and removed and after the rules
-change colours; and the list read through it is the list computed per patient."""
+change colours; and the list read through it is the list computed per patient. A writer may supply the date
+(migration 0119)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from assessment_current a
 join patient p on p.id = a.patient_id
 left join lateral (
     select done_on, next_due from follow_up where patient_id = a.patient_id
-    order by done_on desc, recorded_at desc limit 1
+    order by done_on desc, recorded_at desc, id desc limit 1
 ) f on true
 order by a.patient_id
 """
@@ -118,3 +119,55 @@ def test_the_stored_due_date_follows_the_rules_colours(county: WorkCounty) -> No
     # the colour changed by hand (as the benchmark's busy minute does): the same
     county.conn.execute("update assessment_current set colour = 'yellow', colour_since = %s", (county.now,))
     _assert_equal(county)
+
+
+def _stored_and_by_function(conn: psycopg.Connection) -> list[tuple[int, object, object]]:
+    """(patient, stored, what the store's cdm_followup_due computes now) for every assessed patient."""
+    return conn.execute(
+        "select patient_id, followup_due, cdm_followup_due(patient_id, colour, colour_since)"
+        " from assessment_current order by patient_id"
+    ).fetchall()
+
+
+def _assert_supplied(county: WorkCounty) -> None:
+    _assert_equal(county)
+    pairs = _stored_and_by_function(county.conn)
+    assert [(pid, stored) for pid, stored, _ in pairs] == [(pid, computed) for pid, _, computed in pairs]
+
+
+def test_the_triggers_compute_only_what_a_writer_leaves_out(county: WorkCounty) -> None:
+    conn, pid, now = county.conn, county.patients["A-green"], county.now
+    supplied = county.today + timedelta(days=3)
+    conn.execute("update assessment_current set colour = 'red', colour_since = %s, followup_due = %s", (now, supplied))
+    assert {stored for _, stored, _ in _stored_and_by_function(conn)} == {supplied}  # the writer's, as given
+    conn.execute("update assessment_current set followup_due = null where patient_id = %s", (pid,))  # compute it
+    conn.execute("update assessment_current set colour = 'yellow', colour_since = %s where patient_id <> %s",
+                 (now - timedelta(days=1), pid))  # fmt: skip
+    _assert_supplied(county)  # a colour changed without a date: computed
+    conn.execute("delete from assessment_current where patient_id = %s", (pid,))
+    conn.execute(
+        "insert into assessment_current (patient_id, colour, reasons, priority, evidence, assessed_at, colour_since,"
+        " rules_edition, followup_due) values (%s, 'green', '{}', 0, '{}', %s, %s, '2020', %s)",
+        (pid, now, now, supplied),
+    )
+    assert conn.execute("select followup_due from assessment_current where patient_id = %s", (pid,)).fetchone() == (
+        supplied,
+    )
+    conn.execute("delete from assessment_current where patient_id = %s", (pid,))
+    conn.execute(
+        "insert into assessment_current (patient_id, colour, reasons, priority, evidence, assessed_at, colour_since,"
+        " rules_edition) values (%s, 'green', '{}', 0, '{}', %s, %s, '2020')",
+        (pid, now, now),
+    )
+    _assert_supplied(county)  # inserted without one: computed
+    # two visits on one day recorded at one moment (as an import records them): the row added last is the last visit
+    tie = county.patients["B-yellow"]
+    conn.execute(
+        "insert into follow_up (patient_id, done_on, class, next_due, recorded_by, recorded_at)"
+        " select %s, %s, 'controlled', d, 'doc', %s from unnest(%s::date[]) with ordinality u(d, k) order by k",
+        (tie, county.today, now, [county.today + timedelta(days=d) for d in (50, 20, 70)]),
+    )
+    _assert_supplied(county)
+    assert _stored_and_by_function(conn)[[p for p, _, _ in _stored_and_by_function(conn)].index(tie)][1] == (
+        county.today + timedelta(days=70)
+    )
