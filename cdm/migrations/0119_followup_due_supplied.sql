@@ -1,10 +1,8 @@
--- The scoring stage supplies assessment_current.followup_due itself (assess.repo: the bulk upsert of the full
--- rescore and of ingest's batches, and the row-by-row save), computed from the last visit and registration date its
--- summary query has already read (assess.summary.repo). 0098's BEFORE INSERT trigger looked the patient's last
--- visit up again for every proposed row of those upserts, the conflicting ones included: about 15-25 % of a full
--- rescore at 100,000 patients (README, `cdm bench score`). The triggers now compute the date only for a writer that
--- does not supply it: an insert without one (NULL), and a change of colour (or of its start) that leaves the date
--- as it was or sets it NULL. A date written NULL on its own is computed too. The column stays NOT NULL.
+-- assessment_current.followup_due (0098): the triggers compute the date only when the writer does not supply it —
+-- an insert without one (NULL), a change of colour (or of its start) that leaves the date as it was or sets it
+-- NULL, and a date written NULL on its own. Today no writer supplies it, so they run as before; a writer that
+-- computes the date from what it has already read may now do so (tried for the full rescore on 2026-12-04 and
+-- not taken: README, `cdm bench score`). The column stays NOT NULL.
 --
 -- The last visit is now the one the summary query (and the rules) take: by date, then when it was recorded, then
 -- the latest row, so two visits recorded on the same day in the same transaction give one answer on both sides.
