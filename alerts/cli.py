@@ -11,7 +11,7 @@ import typer
 from alerts.repo import list_notifications, retry_notifications
 from alerts.workflow import repo as workflow_repo
 from alerts.workflow import service as workflow
-from alerts.workflow.logic import ACTIONS, TransitionError
+from alerts.workflow.logic import ACTIONS
 from assess.reasons import reason_texts
 from cdm.commands import run_in_store
 from cdm.privacy import mask_card
@@ -22,7 +22,7 @@ Actor = Annotated[str, typer.Option("--by", help="your account name (kept with t
 
 
 def _run(ctx: typer.Context, work: Callable[[Any], Any]) -> None:
-    run_in_store(ctx, work, refusals=(TransitionError, LookupError))
+    run_in_store(ctx, work)
 
 
 @alerts_app.command("list")

@@ -10,6 +10,7 @@ import psycopg
 import typer
 
 from cdm import db
+from cdm.i18n import Refusal, t
 from cdm.settings import Settings
 
 
@@ -17,9 +18,10 @@ def run_in_store(
     ctx: typer.Context,
     work: Callable[[psycopg.Connection], Any],
     *,
-    refusals: tuple[type[Exception], ...] = (LookupError,),
+    refusals: tuple[type[Exception], ...] = (Refusal, LookupError),
 ) -> None:
-    """Run `work(conn)` in one transaction and print its result as JSON; a refusal exits 1 with its reason.
+    """Run `work(conn)` in one transaction and print its result as JSON; a refusal exits 1 with its reason, in the
+    county's language (CDM_LANGUAGE) when it is a catalogue Refusal.
 
     `ctx.obj` holds the settings the application loaded once; `refusals` are the exceptions that mean "refused
     for a reason the person can act on" rather than a fault.
@@ -29,7 +31,8 @@ def run_in_store(
         try:
             result = work(conn)
         except refusals as exc:
-            typer.echo(f"refused: {exc}", err=True)
+            reason = exc.text(settings.language) if isinstance(exc, Refusal) else str(exc)
+            typer.echo(t("cli.refused", settings.language, reason=reason), err=True)
             raise typer.Exit(1) from None
         conn.commit()
     typer.echo(json.dumps(result, ensure_ascii=False, default=str, indent=1))

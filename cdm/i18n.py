@@ -7,12 +7,15 @@ the screens live in `cdm.i18n_screens`; both parts form the one catalogue, and a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cdm.i18n_admin import ADMIN
 from cdm.i18n_clinical import CLINICAL
 from cdm.i18n_county import COUNTY
 from cdm.i18n_exports import EXPORTS
 from cdm.i18n_language import LANGUAGE
 from cdm.i18n_ops import OPS
+from cdm.i18n_refusals import REFUSALS
 from cdm.i18n_registry import REGISTRY
 from cdm.i18n_screens import SCREENS
 from cdm.i18n_security import SECURITY
@@ -208,7 +211,7 @@ THRESHOLD_VALUES: dict[str, object] = {
 }
 
 CATALOGUE: dict[str, dict[str, str]] = _merged(
-    _MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS, CLINICAL, WORK, COUNTY, ADMIN, LANGUAGE
+    _MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS, CLINICAL, WORK, COUNTY, ADMIN, LANGUAGE, REFUSALS
 )
 
 
@@ -225,3 +228,23 @@ def t(key: str, lang: str = "zh", **values: object) -> str:
         return text.format_map(THRESHOLD_VALUES)
     except (KeyError, ValueError, IndexError):  # a text whose own values the caller did not give: as it stands
         return text
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A value of a message that is itself a catalogue word (a status, a colour): worded in the reader's language."""
+
+    key: str
+
+
+class Refusal(ValueError):
+    """A request refused for a reason the person can act on, as a catalogue key and its values: each reader gets it
+    in their language (`text`); `str()` is the Chinese, for a log or a caller that does not know the language."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(self.text("zh"))
+
+    def text(self, lang: str) -> str:
+        return t(self.key, lang, **{k: t(v.key, lang) if isinstance(v, Term) else v for k, v in self.values.items()})

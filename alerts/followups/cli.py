@@ -11,7 +11,6 @@ import typer
 
 from alerts.followups.form import validate
 from alerts.followups.service import record_follow_up, record_visit, team_list
-from alerts.workflow.logic import TransitionError
 from assess.reasons import reason_texts
 from cdm.commands import run_in_store
 from cdm.i18n import t
@@ -22,7 +21,7 @@ Actor = Annotated[str, typer.Option("--by", help="your account name (kept with t
 
 
 def _run(ctx: typer.Context, work: Any) -> None:
-    run_in_store(ctx, work, refusals=(TransitionError, LookupError))
+    run_in_store(ctx, work)
 
 
 @followups_app.command("list")

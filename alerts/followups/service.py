@@ -72,12 +72,12 @@ def record_follow_up(
     try:
         cls = FollowUpClass(follow_up_class)
     except ValueError:
-        raise TransitionError(f"class must be one of {', '.join(c.value for c in FollowUpClass)}") from None
+        raise TransitionError("followups.refused.class", classes=", ".join(c.value for c in FollowUpClass)) from None
     if done_on > now.astimezone(settings.tz).date():
-        raise TransitionError("the visit date is in the future")
+        raise TransitionError("followups.refused.future")
     due = next_due or default_next_due(cls, done_on)
     if due < done_on:
-        raise TransitionError("the next visit cannot be before this one")
+        raise TransitionError("followups.refused.next_before")
     return _record(
         conn, card=card, done_on=done_on, cls=cls, next_step=next_step, due=due, form=None,
         recorded_by=recorded_by, now=now, settings=settings,
@@ -118,7 +118,7 @@ def _record(
     with conn.transaction():
         patient_id = followup_repo.find_patient(conn, card=card)
         if patient_id is None:
-            raise TransitionError("no patient with that health-card number")
+            raise TransitionError("patient.refused.no_card")
         visit = followup_repo.insert_follow_up(
             conn,
             patient_id=patient_id,

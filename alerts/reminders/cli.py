@@ -12,6 +12,7 @@ from alerts.channels.sms import normalise_mobile
 from alerts.followups.repo import find_patient
 from alerts.reminders.repo import save_contact
 from cdm.commands import run_in_store
+from cdm.i18n import Refusal
 from cdm.privacy import mask_card
 
 
@@ -27,15 +28,15 @@ def patient_contact(
     def work(conn: Any) -> dict[str, Any]:
         patient_id = find_patient(conn, card=patient)
         if patient_id is None:
-            raise LookupError("no patient with that health-card number")
+            raise Refusal("patient.refused.no_card")
         try:
             times = [time.fromisoformat(x.strip()) for x in medication_times.split(",") if x.strip()]
         except ValueError:
-            raise LookupError("medication times are HH:MM, separated by commas") from None
+            raise Refusal("reminders.refused.times") from None
         try:
             number = normalise_mobile(phone) if phone else None
         except DeliveryError as exc:
-            raise LookupError(str(exc)) from None
+            raise Refusal("reminders.refused.phone", reason=str(exc)) from None
         save_contact(
             conn, patient_id=patient_id, phone=number, medication_times=times, opted_out=opt_out, now=datetime.now(UTC)
         )

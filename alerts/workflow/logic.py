@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cdm.i18n import Refusal, Term
+
 ACTIONS = ("phone_call", "home_visit", "referral")
 _ALLOWED = {
     "acknowledge": ({"open"}, "acknowledged"),
@@ -14,21 +16,23 @@ _ALLOWED = {
 }
 
 
-class TransitionError(ValueError):
-    """A request that the alert's state does not allow, explained for the person who asked."""
+class TransitionError(Refusal):
+    """A request that the alert's state does not allow, explained for the person who asked (a catalogue key)."""
 
 
 def next_status(current: str, move: str, *, action: str | None = None, outcome: str | None = None) -> str:
     """The status after `move`, or a TransitionError saying why not."""
     if move not in _ALLOWED:
-        raise TransitionError(f"unknown step {move!r}; use acknowledge, act or close")
+        raise TransitionError("workflow.refused.unknown_step", move=move)
     sources, target = _ALLOWED[move]
     if current not in sources:
-        raise TransitionError(f"the alert is {current}; it cannot be {target} now")
+        raise TransitionError(
+            "workflow.refused.status", current=Term(f"alert.status.{current}"), target=Term(f"alert.status.{target}")
+        )
     if move == "act" and action not in ACTIONS:
-        raise TransitionError(f"action must be one of {', '.join(ACTIONS)}")
+        raise TransitionError("workflow.refused.action", actions=", ".join(ACTIONS))
     if move == "close" and not (outcome and outcome.strip()):
-        raise TransitionError("closing an alert needs an outcome (what was done and how the patient is)")
+        raise TransitionError("workflow.refused.outcome")
     return target
 
 

@@ -10,6 +10,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from alerts.workflow.logic import AlertState, PolicyStep
+from cdm.i18n import Refusal
 
 ESCALATION_BATCH = 200
 
@@ -106,7 +107,7 @@ def alert_row(conn: psycopg.Connection, alert_id: int) -> dict[str, Any]:
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute("select * from alert where id = %s", (alert_id,)).fetchone()
     if row is None:
-        raise LookupError(f"no alert {alert_id}")
+        raise Refusal("workflow.refused.no_alert", alert_id=alert_id)
     return row
 
 
@@ -136,7 +137,7 @@ def region_id(conn: psycopg.Connection, code: str) -> int:
     """The id of the region (county, township or village) with this code."""
     row = conn.execute("select id from region where code = %s", (code,)).fetchone()
     if row is None:
-        raise LookupError(f"no region with code {code!r}")
+        raise Refusal("workflow.refused.no_region", code=code)
     return int(row[0])
 
 
@@ -144,5 +145,5 @@ def team_id(conn: psycopg.Connection, code: str) -> int:
     """The id of the family-doctor team with this code."""
     row = conn.execute("select id from care_team where code = %s", (code,)).fetchone()
     if row is None:
-        raise LookupError(f"no care team with code {code!r}")
+        raise Refusal("workflow.refused.no_team", code=code)
     return int(row[0])

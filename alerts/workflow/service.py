@@ -70,7 +70,7 @@ def assign(
     with conn.transaction():
         alert = _locked(conn, alert_id, actor)
         if alert["status"] == "closed":
-            raise TransitionError("the alert is closed; it cannot be assigned now")
+            raise TransitionError("workflow.refused.assign_closed")
         workflow_repo.update_alert(
             conn, alert_id, {"assigned_to": assignee_id, "assigned_at": now, "assigned_by": actor}
         )
@@ -81,10 +81,10 @@ def assign(
 def _locked(conn: psycopg.Connection, alert_id: int, actor: str) -> dict[str, Any]:
     """The alert, locked for the caller's transaction; TransitionError when nobody is named or it does not exist."""
     if not actor.strip():
-        raise TransitionError("say who is acting (an account name)")
+        raise TransitionError("workflow.refused.no_actor")
     alert = workflow_repo.lock_alert(conn, alert_id)
     if alert is None:
-        raise TransitionError(f"there is no alert {alert_id}")
+        raise TransitionError("workflow.refused.no_alert", alert_id=alert_id)
     return alert
 
 

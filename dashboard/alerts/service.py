@@ -23,10 +23,6 @@ MOVES = ("acknowledge", "act", "close")
 class Refused(TransitionError):
     """A step the screens refuse before asking the workflow; `key` is the catalogue's message."""
 
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
 
 def apply(
     conn: psycopg.Connection,
@@ -56,7 +52,7 @@ def apply(
         elif move == "close":
             row = workflow.close(conn, alert_id=alert_id, actor=actor, outcome=outcome or "", now=now)
         else:
-            raise TransitionError(f"unknown step {move!r}")
+            raise TransitionError("workflow.refused.unknown_step", move=move)
         # The outcome is free text and could name a person or a number: the alert keeps it, the audit does not.
         detail: dict[str, object] = {"alert_id": alert_id, **({"action": action} if action else {})}
         audit.record(

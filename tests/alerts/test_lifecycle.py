@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts.workflow.logic import AlertState, PolicyStep, TransitionError, due_steps, next_status
+from cdm.i18n import t
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 POLICY = [
@@ -40,14 +41,17 @@ def test_allowed_moves(current, move, expected):
     ],
 )
 def test_moves_the_state_does_not_allow_are_refused_with_the_reason(current, move):
-    with pytest.raises(TransitionError, match=current):
+    with pytest.raises(TransitionError) as refused:
         next_status(current, move, action="phone_call", outcome="x")
+    # In the county's words: the status it is in, named as the screens name it (预警当前为“已关闭”…)
+    assert refused.value.key == "workflow.refused.status" and f"“{t(f'alert.status.{current}')}”" in str(refused.value)
+    assert t(f"alert.status.{current}", "en") in refused.value.text("en")
 
 
 def test_an_action_must_be_a_known_kind_and_closing_needs_an_outcome():
     with pytest.raises(TransitionError, match="phone_call"):
         next_status("open", "act", action="text message")
-    with pytest.raises(TransitionError, match="outcome"):
+    with pytest.raises(TransitionError, match="须写明结果"):
         next_status("open", "close", outcome="  ")
 
 

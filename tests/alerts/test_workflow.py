@@ -58,7 +58,7 @@ def test_ack_act_close_each_recorded_with_who_and_when(conn, settings, county):
         ("actioned", "li.doctor"),
         ("closed", "li.doctor"),
     ]
-    with pytest.raises(TransitionError, match="closed"):
+    with pytest.raises(TransitionError, match="预警当前为“已关闭”"):
         workflow.acknowledge(conn, alert_id=alert_id, actor="zhang.township", now=now)
 
 
@@ -148,11 +148,11 @@ def test_follow_up_input_errors_are_explained(conn, settings, county):
     card = next(iter(county.patients))
     now = datetime.now(UTC)
     today = now.astimezone(settings.tz).date()
-    with pytest.raises(TransitionError, match="class must be"):
+    with pytest.raises(TransitionError, match="随访分类应为"):
         record_follow_up(
             conn, card=card, done_on=today, follow_up_class="fine", recorded_by="li", now=now, settings=settings
         )
-    with pytest.raises(TransitionError, match="future"):
+    with pytest.raises(TransitionError, match="不能晚于今天"):
         record_follow_up(
             conn,
             card=card,
@@ -162,7 +162,7 @@ def test_follow_up_input_errors_are_explained(conn, settings, county):
             now=now,
             settings=settings,
         )
-    with pytest.raises(TransitionError, match="health-card"):
+    with pytest.raises(TransitionError, match="没有健康卡号"):
         record_follow_up(
             conn,
             card="HNOBODY",
