@@ -236,6 +236,9 @@ class Term:
 
     key: str
 
+    def text(self, lang: str) -> str:
+        return t(self.key, lang)
+
 
 class Refusal(ValueError):
     """A request refused for a reason the person can act on, as a catalogue key and its values: each reader gets it
@@ -247,4 +250,5 @@ class Refusal(ValueError):
         super().__init__(self.text("zh"))
 
     def text(self, lang: str) -> str:
-        return t(self.key, lang, **{k: t(v.key, lang) if isinstance(v, Term) else v for k, v in self.values.items()})
+        worded = {k: v.text(lang) if isinstance(v, Term) else v for k, v in self.values.items()}
+        return t(self.key, lang, **worded)
