@@ -16,6 +16,7 @@ from cdm.i18n_exports import EXPORTS
 from cdm.i18n_language import LANGUAGE
 from cdm.i18n_ops import OPS
 from cdm.i18n_refusals import REFUSALS
+from cdm.i18n_refusals_accounts import ACCOUNT_REFUSALS
 from cdm.i18n_registry import REGISTRY
 from cdm.i18n_screens import SCREENS
 from cdm.i18n_security import SECURITY
@@ -211,7 +212,8 @@ THRESHOLD_VALUES: dict[str, object] = {
 }
 
 CATALOGUE: dict[str, dict[str, str]] = _merged(
-    _MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS, CLINICAL, WORK, COUNTY, ADMIN, LANGUAGE, REFUSALS
+    _MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS, CLINICAL, WORK, COUNTY, ADMIN, LANGUAGE, REFUSALS,
+    ACCOUNT_REFUSALS,
 )
 
 

@@ -1,6 +1,6 @@
 """The command line's refusals: what `cdm alerts …`, `cdm followups record`, `cdm reminders …`, `cdm patients …` and
 `cdm readings attribute` say when they will not do what was asked, and why (cdm.i18n.Refusal; printed by
-cdm.commands.run_in_store)."""
+cdm.commands.run_in_store). The device registry's and the accounts' refusals are in cdm.i18n_refusals_accounts."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import dash_ag_grid as dag
 import psycopg
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from cdm.i18n import t
+from cdm.i18n import Refusal, t
 from dashboard.access import Principal, Role, current_principal
 from dashboard.admin import repo
 from dashboard.admin import service as admin
@@ -190,8 +190,8 @@ def _run(grid_id: str, work: Callable[[psycopg.Connection, Principal, str], str]
             rows = _rows(conn, grid_id, lang)
     except PermissionError:
         return t("admin.forbidden", lang), "form-message error", no_update
-    except admin.Refused as refused:
-        return t(refused.key, lang, **refused.values), "form-message error", no_update
+    except Refusal as refused:  # the screen's own (admin.Refused) and the accounts' and registry's refusals
+        return refused.text(lang), "form-message error", no_update
     except psycopg.Error as exc:
         log.warning("administration action not done: %s", type(exc).__name__)
         return t("screen.db_error", lang), "form-message error", no_update

@@ -7,10 +7,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from cdm.i18n import t
+from cdm.i18n import Refusal
 from dashboard.access import Role
 from dashboard.admin import repo, service
-from dashboard.admin.service import Refused
 from dashboard.auth import repo as auth_repo
 
 from .accounts import PASSWORD
@@ -28,10 +27,11 @@ def county(conn: psycopg.Connection) -> WorkCounty:
     return c
 
 
-def _refused(work: object) -> str:
-    with pytest.raises(Refused) as refused:
+def _refused(work: object, lang: str = "zh") -> str:
+    """What the screen shows for the refusal (the screen's own, or the accounts' or registry's it passes on)."""
+    with pytest.raises(Refusal) as refused:
         work()  # type: ignore[operator]
-    return t(refused.value.key, "zh", **refused.value.values)
+    return refused.value.text(lang)
 
 
 def _audit(conn: psycopg.Connection, action: str) -> list[tuple[object, ...]]:
@@ -115,9 +115,18 @@ def test_meters_are_provisioned_once_moved_and_revoked(county: WorkCounty) -> No
     assert "没有编码为 v99 的村卫生室" in _refused(
         lambda: service.provision(conn, by=admin, kind="bp", clinic_code="v99", serial="S2", imei=IMEI, now=now)
     )
-    assert "IMEI" in _refused(
-        lambda: service.provision(conn, by=admin, kind="bp", clinic_code="v01a", serial="S3", imei="123", now=now)
-    )
+    # The registry's own refusals, in the administrator's language (were English inside a Chinese sentence)
+    def bad_imei(lang: str) -> str:
+        return _refused(
+            lambda: service.provision(conn, by=admin, kind="bp", clinic_code="v01a", serial="S3", imei="123", now=now),
+            lang,
+        )
+
+    assert bad_imei("zh") == "IMEI须为15位数字且校验位正确（见设备标签）"
+    assert bad_imei("en") == "the IMEI must be 15 digits with a valid check digit (printed on the meter's label)"
+    assert _refused(
+        lambda: service.provision(conn, by=admin, kind="bp", clinic_code="v01a", serial="S4", imei=IMEI, now=now)
+    ) == "该IMEI已登记给设备 BP-SN7001"
 
 
 def test_contacts_are_added_and_switched_off_without_their_address_in_the_audit(county: WorkCounty) -> None:
