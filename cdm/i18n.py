@@ -242,6 +242,19 @@ class Term:
         return t(self.key, lang)
 
 
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """A value of a message made of several catalogue words, each with the same values, joined (a password's
+    problems: 密码长度不足；密码过于常见)."""
+
+    keys: tuple[str, ...]
+    values: tuple[tuple[str, object], ...] = ()
+    sep: str = "；"
+
+    def text(self, lang: str) -> str:
+        return self.sep.join(t(key, lang, **dict(self.values)) for key in self.keys)
+
+
 class Refusal(ValueError):
     """A request refused for a reason the person can act on, as a catalogue key and its values: each reader gets it
     in their language (`text`); `str()` is the Chinese, for a log or a caller that does not know the language."""
@@ -252,5 +265,5 @@ class Refusal(ValueError):
         super().__init__(self.text("zh"))
 
     def text(self, lang: str) -> str:
-        worded = {k: v.text(lang) if isinstance(v, Term) else v for k, v in self.values.items()}
+        worded = {k: v.text(lang) if isinstance(v, Term | Terms) else v for k, v in self.values.items()}
         return t(self.key, lang, **worded)

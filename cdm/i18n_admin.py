@@ -152,6 +152,5 @@ ADMIN: dict[str, dict[str, str]] = {
     },
     "admin.refused.unknown_region": {"zh": "没有编码为 {code} 的地区或团队", "en": "There is no region or team {code}"},
     "admin.refused.unknown_contact": {"zh": "没有启用中的联系人 {id}", "en": "There is no active contact {id}"},
-    "admin.refused.text": {"zh": "{text}", "en": "{text}"},
     "admin.refused.missing": {"zh": "请填写所有必填项", "en": "Fill in every field"},
 }

@@ -51,4 +51,22 @@ ACCOUNT_REFUSALS: dict[str, dict[str, str]] = {
         "en": "meter {uid} is already provisioned; use `cdm devices rotate` for new credentials",
     },
     "devices.refused.kind": {"zh": "设备 {uid} 登记的是{kind}", "en": "meter {uid} is registered as a {kind}"},
+    "accounts.refused.taken": {"zh": "用户名“{username}”已被使用", "en": "username '{username}' is taken"},
+    "accounts.refused.username": {
+        "zh": "用户名须为3至32位小写字母、数字、“.”、“_”或“-”",
+        "en": "username: 3-32 lower-case letters, digits, '.', '_' or '-'",
+    },
+    "accounts.refused.team_needed": {
+        "zh": "团队账号须用 --team 写明家庭医生团队的编码",
+        "en": "a team account needs --team (the care team's code)",
+    },
+    "accounts.refused.no_team": {"zh": "没有编码为“{code}”的家庭医生团队", "en": "there is no care team '{code}'"},
+    "accounts.refused.township_needed": {
+        "zh": "乡镇账号须用 --township 写明乡镇的地区编码",
+        "en": "a township account needs --township (the township's region code)",
+    },
+    "accounts.refused.no_township": {"zh": "没有编码为“{code}”的乡镇", "en": "there is no township '{code}'"},
+    "accounts.refused.no_county": {"zh": "没有编码为“{code}”的县", "en": "there is no county '{code}'"},
+    "accounts.refused.county_needed": {"zh": "请用 --county 写明县的地区编码", "en": "name the county (--county)"},
+    "accounts.refused.no_account": {"zh": "没有账号“{username}”", "en": "there is no account '{username}'"},
 }

@@ -2,7 +2,7 @@
 for an administrator only, each audited, each refusal a catalogue key the screen shows in the user's language.
 
 Refusals are checked before the command line's functions run, so that what the screen says is specific (a taken
-name, a weak password, the last administrator); the refusals of those functions (a meter's IMEI) are catalogue
+name, the last administrator); the refusals of those functions (a weak password, a meter's IMEI) are catalogue
 refusals too (cdm.i18n.Refusal) and reach the screen as they are, in the administrator's language, never
 swallowed. Credentials made here (a meter's MQTT password, an administrator's TOTP set-up URI) are returned once to
 be shown once; they are never logged or audited.
@@ -69,13 +69,6 @@ def _place(conn: psycopg.Connection, role: Role, code: str) -> tuple[int, int | 
     return county, None, None
 
 
-def _check_password(password: str, *, username: str, min_length: int, lang: str) -> None:
-    try:
-        service.check_password(password, username=username, min_length=min_length, lang=lang)
-    except service.AccountError as exc:
-        raise Refused("admin.refused.text", {"text": str(exc)}) from None
-
-
 def add_account(
     conn: psycopg.Connection,
     *,
@@ -86,7 +79,6 @@ def add_account(
     scope_code: str,
     password: str,
     min_length: int,
-    lang: str,
 ) -> str | None:
     """Create an account (as `cdm users add`); an administrator's TOTP set-up URI, to show once."""
     require_admin(by)
@@ -95,7 +87,7 @@ def add_account(
         raise Refused("admin.refused.username_format")
     if auth_repo.account_by_username(conn, name) is not None:
         raise Refused("admin.refused.username_taken", {"username": name})
-    _check_password(password, username=name, min_length=min_length, lang=lang)
+    service.check_password(password, username=name, min_length=min_length)
     _, township, team = _place(conn, role, scope_code.strip())
     with conn.transaction():
         created = service.create_account(
@@ -142,12 +134,12 @@ def set_disabled(conn: psycopg.Connection, *, by: Principal, username: str, disa
 
 
 def reset_password(
-    conn: psycopg.Connection, *, by: Principal, username: str, password: str, min_length: int, lang: str, now: datetime
+    conn: psycopg.Connection, *, by: Principal, username: str, password: str, min_length: int, now: datetime
 ) -> int:
     """Set a new password (as `cdm users set-password`); every session of the account ends. Sessions ended."""
     require_admin(by)
     name, _, _ = _existing(conn, username)
-    _check_password(password, username=name, min_length=min_length, lang=lang)
+    service.check_password(password, username=name, min_length=min_length)
     return sessions.change_password(conn, username=name, password=password, min_length=min_length, by=by, now=now)
 
 

@@ -218,7 +218,6 @@ def _account_action(button: str | None, values: dict[str, str]) -> Callable[[psy
                 scope_code=scope,
                 password=password,
                 min_length=minimum,
-                lang=lang,
             )
             done = t("admin.done.added", lang, username=name.strip().lower())
             return done + ("。" + t("admin.done.totp", lang, uri=uri) if uri else "")
@@ -227,9 +226,7 @@ def _account_action(button: str | None, values: dict[str, str]) -> Callable[[psy
             key = "admin.done.disabled" if button == "admin-disable" else "admin.done.enabled"
             return t(key, lang, username=name.strip().lower(), sessions=ended)
         if button == "admin-reset":
-            ended = admin.reset_password(
-                conn, by=by, username=name, password=password, min_length=minimum, lang=lang, now=_now()
-            )
+            ended = admin.reset_password(conn, by=by, username=name, password=password, min_length=minimum, now=_now())
             return t("admin.done.reset", lang, username=name.strip().lower(), sessions=ended)
         if button == "admin-set-role":
             ended, uri = admin.set_role(conn, by=by, username=name, role=Role(role), scope_code=scope, now=_now())
