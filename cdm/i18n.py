@@ -16,6 +16,7 @@ from cdm.i18n_exports import EXPORTS
 from cdm.i18n_language import LANGUAGE
 from cdm.i18n_ops import OPS
 from cdm.i18n_refusals import REFUSALS
+from cdm.i18n_refusals_accounts import ACCOUNT_REFUSALS
 from cdm.i18n_registry import REGISTRY
 from cdm.i18n_screens import SCREENS
 from cdm.i18n_security import SECURITY
@@ -211,7 +212,8 @@ THRESHOLD_VALUES: dict[str, object] = {
 }
 
 CATALOGUE: dict[str, dict[str, str]] = _merged(
-    _MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS, CLINICAL, WORK, COUNTY, ADMIN, LANGUAGE, REFUSALS
+    _MESSAGES, SCREENS, SECURITY, REGISTRY, EXPORTS, OPS, CLINICAL, WORK, COUNTY, ADMIN, LANGUAGE, REFUSALS,
+    ACCOUNT_REFUSALS,
 )
 
 
@@ -236,6 +238,22 @@ class Term:
 
     key: str
 
+    def text(self, lang: str) -> str:
+        return t(self.key, lang)
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """A value of a message made of several catalogue words, each with the same values, joined (a password's
+    problems: 密码长度不足；密码过于常见)."""
+
+    keys: tuple[str, ...]
+    values: tuple[tuple[str, object], ...] = ()
+    sep: str = "；"
+
+    def text(self, lang: str) -> str:
+        return self.sep.join(t(key, lang, **dict(self.values)) for key in self.keys)
+
 
 class Refusal(ValueError):
     """A request refused for a reason the person can act on, as a catalogue key and its values: each reader gets it
@@ -247,4 +265,5 @@ class Refusal(ValueError):
         super().__init__(self.text("zh"))
 
     def text(self, lang: str) -> str:
-        return t(self.key, lang, **{k: t(v.key, lang) if isinstance(v, Term) else v for k, v in self.values.items()})
+        worded = {k: v.text(lang) if isinstance(v, Term | Terms) else v for k, v in self.values.items()}
+        return t(self.key, lang, **worded)

@@ -146,18 +146,11 @@ ADMIN: dict[str, dict[str, str]] = {
     "admin.refused.no_county": {"zh": "找不到本县", "en": "The county was not found"},
     "admin.refused.unknown_clinic": {"zh": "没有编码为 {code} 的村卫生室", "en": "There is no village clinic {code}"},
     "admin.refused.unknown_meter": {"zh": "没有未吊销的设备 {uid}", "en": "There is no unrevoked meter {uid}"},
-    "admin.refused.meter_identity": {
-        "zh": "设备信息有误：序列号须为字母数字，IMEI须为15位数字",
-        "en": "Serial must be letters and digits, IMEI 15 digits",
-    },
-    "admin.refused.imei_taken": {"zh": "该IMEI已登记给设备 {uid}", "en": "This IMEI is registered to meter {uid}"},
-    "admin.refused.meter": {"zh": "设备不能按此登记：{reason}", "en": "The meter cannot be provisioned: {reason}"},
     "admin.refused.contact": {
         "zh": "联系人信息不完整：请选择类型和渠道，并填写地址和地区或团队编码",
         "en": "Choose role and channel; give the address and a code",
     },
     "admin.refused.unknown_region": {"zh": "没有编码为 {code} 的地区或团队", "en": "There is no region or team {code}"},
     "admin.refused.unknown_contact": {"zh": "没有启用中的联系人 {id}", "en": "There is no active contact {id}"},
-    "admin.refused.text": {"zh": "{text}", "en": "{text}"},
     "admin.refused.missing": {"zh": "请填写所有必填项", "en": "Fill in every field"},
 }

@@ -213,10 +213,6 @@ SCREENS: dict[str, dict[str, str]] = {
         "zh": "您的管辖范围内没有该健康卡号的患者",
         "en": "No patient with that health-card number in your scope",
     },
-    "quality.attribute.identity": {
-        "zh": "测量时录入的身份证号与该患者不符（号码、性别或出生年份），请核对后再匹配",
-        "en": "The ID-card number entered at the meter does not agree with this patient (number, sex or birth year)",
-    },
     "quality.attribute.gone": {
         "zh": "该读数已被匹配或不在您的管辖范围内",
         "en": "That reading is already matched or outside your scope",

@@ -22,7 +22,12 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 class IdNumberError(ValueError):
-    """An ID-card number that cannot be right; the message says why, never the number."""
+    """An ID-card number that cannot be right; the message says why, never the number. `reason` names it for a
+    refusal in the reader's language: shape, birth_date, birth_range or check."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +56,21 @@ def parse_id_number(text: str, *, today: date | None = None) -> IdNumber:
     """Check an identity number (shape, birth date, check character); raise IdNumberError saying what is wrong."""
     number = text.strip().upper()
     if not _SHAPE.match(number):
-        raise IdNumberError("an ID-card number has 18 characters: 17 digits, then a digit or X")
+        raise IdNumberError("an ID-card number has 18 characters: 17 digits, then a digit or X", reason="shape")
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise IdNumberError("characters 7-14 of the ID-card number are not a valid birth date") from None
+        raise IdNumberError(
+            "characters 7-14 of the ID-card number are not a valid birth date", reason="birth_date"
+        ) from None
     if not EARLIEST_BIRTH <= born <= (today or date.today()):
-        raise IdNumberError("the birth date in the ID-card number is before 1900 or in the future")
+        raise IdNumberError(
+            "the birth date in the ID-card number is before 1900 or in the future", reason="birth_range"
+        )
     if check_character(number[:17]) != number[17]:
-        raise IdNumberError("the ID-card number's check character does not match (a typing error at the meter?)")
+        raise IdNumberError(
+            "the ID-card number's check character does not match (a typing error at the meter?)", reason="check"
+        )
     return IdNumber(number=number, birth_date=born, sex="M" if int(number[16]) % 2 else "F")
 
 

@@ -2,20 +2,22 @@
 for an administrator only, each audited, each refusal a catalogue key the screen shows in the user's language.
 
 Refusals are checked before the command line's functions run, so that what the screen says is specific (a taken
-name, a weak password, the last administrator); a refusal of those functions that was not foreseen is still shown,
-never swallowed. Credentials made here (a meter's MQTT password, an administrator's TOTP set-up URI) are returned
-once to be shown once; they are never logged or audited.
+name, the last administrator); the refusals of those functions (a weak password, a meter's IMEI) are catalogue
+refusals too (cdm.i18n.Refusal) and reach the screen as they are, in the administrator's language, never
+swallowed. Credentials made here (a meter's MQTT password, an administrator's TOTP set-up URI) are returned once to
+be shown once; they are never logged or audited.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
 
 import psycopg
 
 from alerts.workflow import repo as workflow_repo
+from cdm.i18n import Refusal
 from dashboard import audit
 from dashboard.access import Principal, Role
 from dashboard.admin import repo
@@ -28,23 +30,13 @@ SCREEN = "admin"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")  # the app_user check constraint (migration 0020)
 CONTACT_ROLES = ("centre", "on_duty", "team")
 CHANNELS = ("webhook", "wecom", "sms", "email")
-# What the device registry's refusals (ingest.devices.logic) say, and the catalogue's words for them.
-_REGISTRY_REFUSALS = (
-    ("the serial", "admin.refused.meter_identity"),
-    ("the IMEI", "admin.refused.meter_identity"),
-    ("the meter id", "admin.refused.meter_identity"),
-)
 
 
-@dataclass
-class Refused(Exception):
+class Refused(Refusal):
     """An action refused for a reason the administrator can act on: `key` and `values` name the catalogue text."""
 
-    key: str
-    values: dict[str, object] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.key
+    def __init__(self, key: str, values: Mapping[str, object] | None = None) -> None:
+        super().__init__(key, **(values or {}))
 
 
 def require_admin(principal: Principal) -> Principal:
@@ -77,13 +69,6 @@ def _place(conn: psycopg.Connection, role: Role, code: str) -> tuple[int, int | 
     return county, None, None
 
 
-def _check_password(password: str, *, username: str, min_length: int, lang: str) -> None:
-    try:
-        service.check_password(password, username=username, min_length=min_length, lang=lang)
-    except service.AccountError as exc:
-        raise Refused("admin.refused.text", {"text": str(exc)}) from None
-
-
 def add_account(
     conn: psycopg.Connection,
     *,
@@ -94,7 +79,6 @@ def add_account(
     scope_code: str,
     password: str,
     min_length: int,
-    lang: str,
 ) -> str | None:
     """Create an account (as `cdm users add`); an administrator's TOTP set-up URI, to show once."""
     require_admin(by)
@@ -103,7 +87,7 @@ def add_account(
         raise Refused("admin.refused.username_format")
     if auth_repo.account_by_username(conn, name) is not None:
         raise Refused("admin.refused.username_taken", {"username": name})
-    _check_password(password, username=name, min_length=min_length, lang=lang)
+    service.check_password(password, username=name, min_length=min_length)
     _, township, team = _place(conn, role, scope_code.strip())
     with conn.transaction():
         created = service.create_account(
@@ -150,12 +134,12 @@ def set_disabled(conn: psycopg.Connection, *, by: Principal, username: str, disa
 
 
 def reset_password(
-    conn: psycopg.Connection, *, by: Principal, username: str, password: str, min_length: int, lang: str, now: datetime
+    conn: psycopg.Connection, *, by: Principal, username: str, password: str, min_length: int, now: datetime
 ) -> int:
     """Set a new password (as `cdm users set-password`); every session of the account ends. Sessions ended."""
     require_admin(by)
     name, _, _ = _existing(conn, username)
-    _check_password(password, username=name, min_length=min_length, lang=lang)
+    service.check_password(password, username=name, min_length=min_length)
     return sessions.change_password(conn, username=name, password=password, min_length=min_length, by=by, now=now)
 
 
@@ -184,14 +168,6 @@ def set_role(
     return ended, credentials.provisioning_uri(secret, username=name) if secret else None
 
 
-def _registry_refusal(exc: Exception) -> Refused:
-    text = str(exc)
-    for start, key in _REGISTRY_REFUSALS:
-        if text.startswith(start):
-            return Refused(key)
-    return Refused("admin.refused.meter", {"reason": text})
-
-
 def provision(
     conn: psycopg.Connection, *, by: Principal, kind: str, clinic_code: str, serial: str, imei: str, now: datetime
 ) -> dict[str, str]:
@@ -202,13 +178,10 @@ def provision(
         raise Refused("admin.refused.missing")
     if repo.village(conn, clinic_code) is None:
         raise Refused("admin.refused.unknown_clinic", {"code": clinic_code})
-    with conn.transaction():
-        try:
-            creds = devices.provision(
-                conn, kind=kind, clinic_code=clinic_code, serial=serial, imei=imei, now=now  # type: ignore[arg-type]
-            )
-        except devices.RegistryError as exc:
-            raise _registry_refusal(exc) from None
+    with conn.transaction():  # a serial, IMEI or meter the registry refuses: its RegistryError, a catalogue refusal
+        creds = devices.provision(
+            conn, kind=kind, clinic_code=clinic_code, serial=serial, imei=imei, now=now  # type: ignore[arg-type]
+        )
         _record(conn, by, "meter_provisioned", meter=creds.uid, clinic=clinic_code)
     return {"uid": creds.uid, "username": creds.username, "password": creds.password}
 

@@ -7,12 +7,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import psycopg
 import typer
 
 from cdm import db
+from cdm.i18n import Refusal, t
 from cdm.settings import Settings
 from dashboard.access import Role
 from dashboard.auth import repo, service
@@ -26,6 +27,12 @@ def _read_password(username: str) -> str:
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
     return str(typer.prompt(f"password for {username}", hide_input=True, confirmation_prompt=True))
+
+
+def _refuse(settings: Settings, exc: Refusal) -> NoReturn:
+    """Print a refusal in the county's language (CDM_LANGUAGE), as every command does, and exit 1."""
+    typer.echo(t("cli.refused", settings.language, reason=exc.text(settings.language)), err=True)
+    raise typer.Exit(1) from None
 
 
 @users_app.command("add")
@@ -55,8 +62,7 @@ def add(
                 min_password_length=settings.password_min_length,
             )
         except service.AccountError as exc:
-            typer.echo(f"refused: {exc}", err=True)
-            raise typer.Exit(1) from None
+            _refuse(settings, exc)
         conn.commit()
     result: dict[str, object] = {"user_id": created.user_id, "username": username.strip().lower(), "role": str(role)}
     if created.totp_uri:
@@ -70,8 +76,7 @@ def _account_action(ctx: typer.Context, action: Callable[[psycopg.Connection, Se
         try:
             result = action(conn, settings)
         except service.AccountError as exc:
-            typer.echo(f"refused: {exc}", err=True)
-            raise typer.Exit(1) from None
+            _refuse(settings, exc)
         conn.commit()
     typer.echo(json.dumps(result, ensure_ascii=False))
 

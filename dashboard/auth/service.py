@@ -10,7 +10,7 @@ from datetime import datetime
 
 import psycopg
 
-from cdm.i18n import t
+from cdm.i18n import Refusal, Terms
 from dashboard import audit
 from dashboard.access import Principal, Role
 from dashboard.auth import credentials, policy, repo
@@ -31,8 +31,8 @@ class LoginResult:
     retry_after_s: int | None = None  # THROTTLED: seconds the client address must wait
 
 
-class AccountError(ValueError):
-    """An account that cannot be created as asked, with the reason in words."""
+class AccountError(Refusal):
+    """An account that cannot be created or changed as asked: a catalogue key and its values saying why."""
 
 
 def authenticate(
@@ -166,19 +166,19 @@ def create_account(
         with conn.transaction():
             user_id = repo.insert_account(conn, new)
     except psycopg.errors.UniqueViolation:
-        raise AccountError(f"username {username!r} is taken") from None
+        raise AccountError("accounts.refused.taken", username=username) from None
     except psycopg.errors.CheckViolation:
-        raise AccountError("username: 3-32 lower-case letters, digits, '.', '_' or '-'") from None
+        raise AccountError("accounts.refused.username") from None
     uri = credentials.provisioning_uri(totp_secret, username=username) if totp_secret else None
     return Created(user_id, uri)
 
 
-def check_password(password: str, *, username: str, min_length: int, lang: str = "zh") -> None:
-    """Raise AccountError saying, in the catalogue's words, why a password may not be set."""
+def check_password(password: str, *, username: str, min_length: int) -> None:
+    """Raise AccountError saying, in the catalogue's words, why a password may not be set (each problem)."""
     problems = policy.password_problems(password, username=username, min_length=min_length)
     if problems:
-        reasons = "；".join(t(f"password.{p}", lang, min_length=min_length) for p in problems)
-        raise AccountError(t("password.refused", lang, reasons=reasons))
+        reasons = Terms(tuple(f"password.{p}" for p in problems), (("min_length", min_length),))
+        raise AccountError("password.refused", reasons=reasons)
 
 
 def _place(
@@ -191,21 +191,23 @@ def _place(
 ) -> tuple[int, int | None, int | None]:
     if role is Role.TEAM:
         if not team_code:
-            raise AccountError("a team account needs --team (the care team's code)")
+            raise AccountError("accounts.refused.team_needed")
         place = repo.team_place(conn, team_code)
         if place is None:
-            raise AccountError(f"there is no care team {team_code!r}")
+            raise AccountError("accounts.refused.no_team", code=team_code)
         team_id, township_id, county_id = place
         return county_id, township_id, team_id
     if role is Role.TOWNSHIP:
         if not township_code:
-            raise AccountError("a township account needs --township (the township's region code)")
+            raise AccountError("accounts.refused.township_needed")
         found_township = repo.region_id(conn, township_code, level="township")
         township_county = repo.township_county(conn, found_township) if found_township else None
         if found_township is None or township_county is None:
-            raise AccountError(f"there is no township {township_code!r}")
+            raise AccountError("accounts.refused.no_township", code=township_code)
         return township_county, found_township, None
     county = repo.region_id(conn, county_code, level="county") if county_code else repo.first_county(conn)
     if county is None:
-        raise AccountError(f"there is no county {county_code!r}" if county_code else "name the county (--county)")
+        if county_code:
+            raise AccountError("accounts.refused.no_county", code=county_code)
+        raise AccountError("accounts.refused.county_needed")
     return county, None, None

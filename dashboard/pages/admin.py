@@ -14,7 +14,7 @@ import dash_ag_grid as dag
 import psycopg
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from cdm.i18n import t
+from cdm.i18n import Refusal, t
 from dashboard.access import Principal, Role, current_principal
 from dashboard.admin import repo
 from dashboard.admin import service as admin
@@ -190,8 +190,8 @@ def _run(grid_id: str, work: Callable[[psycopg.Connection, Principal, str], str]
             rows = _rows(conn, grid_id, lang)
     except PermissionError:
         return t("admin.forbidden", lang), "form-message error", no_update
-    except admin.Refused as refused:
-        return t(refused.key, lang, **refused.values), "form-message error", no_update
+    except Refusal as refused:  # the screen's own (admin.Refused) and the accounts' and registry's refusals
+        return refused.text(lang), "form-message error", no_update
     except psycopg.Error as exc:
         log.warning("administration action not done: %s", type(exc).__name__)
         return t("screen.db_error", lang), "form-message error", no_update
@@ -218,7 +218,6 @@ def _account_action(button: str | None, values: dict[str, str]) -> Callable[[psy
                 scope_code=scope,
                 password=password,
                 min_length=minimum,
-                lang=lang,
             )
             done = t("admin.done.added", lang, username=name.strip().lower())
             return done + ("。" + t("admin.done.totp", lang, uri=uri) if uri else "")
@@ -227,9 +226,7 @@ def _account_action(button: str | None, values: dict[str, str]) -> Callable[[psy
             key = "admin.done.disabled" if button == "admin-disable" else "admin.done.enabled"
             return t(key, lang, username=name.strip().lower(), sessions=ended)
         if button == "admin-reset":
-            ended = admin.reset_password(
-                conn, by=by, username=name, password=password, min_length=minimum, lang=lang, now=_now()
-            )
+            ended = admin.reset_password(conn, by=by, username=name, password=password, min_length=minimum, now=_now())
             return t("admin.done.reset", lang, username=name.strip().lower(), sessions=ended)
         if button == "admin-set-role":
             ended, uri = admin.set_role(conn, by=by, username=name, role=Role(role), scope_code=scope, now=_now())

@@ -223,7 +223,7 @@ def match(_n: int, selected: list[dict[str, Any]] | None, card: str | None, done
                 now=datetime.now(UTC),
             )
     except quality_repo.AttributionError as exc:
-        return t(exc.key, lang), "form-message error", no_update
+        return exc.text(lang), "form-message error", no_update
     except psycopg.Error as exc:
         log.warning("reading not matched: %s", type(exc).__name__)
         return t("screen.db_error", lang), "form-message error", no_update

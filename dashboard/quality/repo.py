@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from cdm.i18n import Refusal
 from cdm.privacy import mask_card, redact
 from cdm.settings import Settings
 from dashboard.access import Principal, scope_filter
@@ -206,12 +207,8 @@ def quality_report(conn: psycopg.Connection, *, principal: Principal, now: datet
     )
 
 
-class AttributionError(ValueError):
-    """Why a reading could not be matched; `key` names the catalogue text."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+class AttributionError(Refusal):
+    """Why a reading could not be matched: a catalogue key and its values, shown in the viewer's language."""
 
 
 def attribute(
@@ -252,5 +249,8 @@ def attribute(
                 screen=SCREEN,
             )
         except service.AttributionError as exc:
-            raise AttributionError("quality.attribute.identity" if exc.identity else "quality.attribute.gone") from None
+            # The ID card entered at the meter is not the patient's: said as the service says it (number, or sex and
+            # birth year); any other refusal means the reading is no longer waiting.
+            key = exc.key if exc.identity else "quality.attribute.gone"
+            raise AttributionError(key, **exc.values) from None
     return int(done["patient_id"]), done["colour"]

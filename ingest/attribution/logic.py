@@ -18,8 +18,9 @@ from datetime import date, datetime
 from typing import Any
 
 from cdm.domain import Reading
+from cdm.i18n import Refusal
 from cdm.id_keys import IdCardKeyring, parse_ref
-from cdm.identity import IdNumber, IdNumberError, disagreement, mask_id_number, parse_id_number
+from cdm.identity import EARLIEST_BIRTH, IdNumber, IdNumberError, disagreement, mask_id_number, parse_id_number
 from cdm.privacy import mask_card
 from cdm.settings import Settings
 from ingest.message import DeviceInfo
@@ -30,14 +31,15 @@ Found = dict[tuple[str, str], tuple[int, str, int]]  # (scheme, value) -> (patie
 Resolved = tuple[Placed, dict[tuple[str, str], int]]
 
 
-class AttributionError(LookupError):
-    """A match the store refuses; the message says why (never an identity number).
+class AttributionError(Refusal, LookupError):
+    """A match or registration the store refuses: a catalogue key and its values saying why, in the reader's
+    language (never an identity number).
 
     `identity` is set when the refusal is that the ID-card number entered at the meter is not the patient's.
     """
 
-    def __init__(self, message: str, *, identity: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, key: str, *, identity: bool = False, **values: object) -> None:
+        super().__init__(key, **values)
         self.identity = identity
 
 
@@ -184,14 +186,13 @@ def checked_number(text: str) -> IdNumber:
     try:
         return parse_id_number(text)
     except IdNumberError as exc:
-        raise AttributionError(str(exc)) from None
+        raise AttributionError(f"attribution.refused.id_{exc.reason}", earliest=EARLIEST_BIRTH.year) from None
 
 
 def check_agrees(number: IdNumber, *, sex: str, birth_year: int) -> None:
     """Refuse an ID-card number whose sex or birth year is not the patient's."""
-    problem = disagreement(number, sex=sex, birth_year=birth_year)
-    if problem:
-        raise AttributionError(problem)
+    if disagreement(number, sex=sex, birth_year=birth_year):
+        raise AttributionError(f"attribution.refused.id_{'sex' if number.sex != sex else 'birth_year'}")
 
 
 def registration_refs(patient: NewPatient, id_card_forms: Sequence[str]) -> list[tuple[str, str]]:
@@ -226,10 +227,17 @@ def matched(rows: Iterable[tuple[int, str, int, bytes, str]], wanted: Candidates
     return found
 
 
-def duplicate_message(constraint: str | None) -> str:
+# The patient table's unique constraints (migrations 0001, 0008), and what a refusal calls the number they hold.
+_TAKEN = {
+    "patient_health_card_no_key": "patients.refused.health_card_taken",
+    "patient_qr_code_key": "patients.refused.qr_taken",
+    "patient_id_card_hash_key": "patients.refused.id_card_taken",
+}
+
+
+def duplicate_refusal(constraint: str | None) -> AttributionError:
     """The refusal for a patient whose number another patient has (named by the violated unique constraint)."""
-    what = (constraint or "").removeprefix("patient_").removesuffix("_key")
-    return f"another patient already has this {what or 'number'}"
+    return AttributionError(_TAKEN.get(constraint or "", "patients.refused.number_taken"))
 
 
 def check_staff_match(waiting: Sequence[Mapping[str, Any]], patient: PatientIdentity) -> None:
@@ -241,9 +249,6 @@ def check_staff_match(waiting: Sequence[Mapping[str, Any]], patient: PatientIden
         # Hashes made along different chains of keys cannot be compared without the number (sex and birth year
         # still are, below); along the same chain, different hashes are different numbers.
         if patient.id_card_hash is not None and chain == patient.id_card_key_id and patient.id_card_hash != digest:
-            raise AttributionError("the ID-card number entered at the meter is not this patient's", identity=True)
+            raise AttributionError("attribution.refused.id_not_patient", identity=True)
         if k["ref_sex"] != patient.sex or k["ref_birth_date"].year != patient.birth_year:
-            raise AttributionError(
-                "the ID-card number entered at the meter disagrees with the patient's sex or birth year",
-                identity=True,
-            )
+            raise AttributionError("attribution.refused.id_disagrees", identity=True)

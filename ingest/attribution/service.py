@@ -39,13 +39,15 @@ from ingest.attribution.logic import (
     check_agrees,
     check_staff_match,
     checked_number,
-    duplicate_message,
+    duplicate_refusal,
     match,
     matched,
     references,
     registration_refs,
     waiting_rows,
 )
+
+BIRTH_YEARS = (1900, 2100)  # the patient table's check on birth_year (migration 0001)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,23 +116,23 @@ def register_patient(
         number = checked_number(id_number)
         check_agrees(number, sex=patient.sex, birth_year=patient.birth_year)
         if _holder(conn, number, keyring) is not None:  # under whichever key their hash was made
-            raise AttributionError("another patient already has this ID-card number")
+            raise AttributionError("patients.refused.id_card_taken")
         key_id, hashed = keyring.hash(number)
         id_card = hashed, key_id, mask_id_number(number.number)
         forms = keyring.stored_forms(number, repo.chains(conn))
     village_id = ingest_repo.village_id(conn, patient.village_code)
     if village_id is None:
-        raise AttributionError(f"no village {patient.village_code!r}")
+        raise AttributionError("patients.refused.no_village", code=patient.village_code)
     team_id = repo.care_team_id(conn, patient.team_code) if patient.team_code else None
     if patient.team_code and team_id is None:
-        raise AttributionError(f"no family-doctor team {patient.team_code!r}")
+        raise AttributionError("patients.refused.no_team", code=patient.team_code)
     try:
         with conn.transaction():
             patient_id = repo.insert_patient(conn, patient, village_id=village_id, team_id=team_id, id_card=id_card)
     except psycopg.errors.UniqueViolation as exc:
-        raise AttributionError(duplicate_message(exc.diag.constraint_name)) from None
+        raise duplicate_refusal(exc.diag.constraint_name) from None
     except psycopg.errors.CheckViolation:
-        raise AttributionError("a patient has hypertension, diabetes or both, and a birth year 1900-2100") from None
+        raise AttributionError("patients.refused.check", earliest=BIRTH_YEARS[0], latest=BIRTH_YEARS[1]) from None
     refs = registration_refs(patient, forms)
     moved = repo.move_by_refs(conn, patient_id=patient_id, by="registration", now=reassess.now, refs=refs)
     return {
@@ -148,12 +150,12 @@ def attach_id_card(
     number = checked_number(id_number)
     patient = repo.patient_by_card(conn, patient_card, lock=True)
     if patient is None:
-        raise AttributionError("no patient with that health-card number")
+        raise AttributionError("patient.refused.no_card")
     holder = _holder(conn, number, keyring)
     if patient.id_card_hash is not None and holder != patient.id:
-        raise AttributionError("this patient already has another ID-card number on record")
+        raise AttributionError("patients.refused.other_id_card")
     if holder is not None and holder != patient.id:
-        raise AttributionError("another patient already has this ID-card number")
+        raise AttributionError("patients.refused.id_card_taken")
     check_agrees(number, sex=patient.sex, birth_year=patient.birth_year)
     masked = mask_id_number(number.number)
     if patient.id_card_hash is None:
@@ -162,7 +164,7 @@ def attach_id_card(
             with conn.transaction():
                 repo.set_id_card(conn, patient_id=patient.id, hashed=hashed, key_id=key_id, masked=masked)
         except psycopg.errors.UniqueViolation:
-            raise AttributionError("another patient already has this ID-card number") from None
+            raise AttributionError("patients.refused.id_card_taken") from None
     refs = [("id_card", form) for form in keyring.stored_forms(number, repo.chains(conn))]
     moved = repo.move_by_refs(conn, patient_id=patient.id, by="registration", now=reassess.now, refs=refs)
     return {
@@ -189,13 +191,13 @@ def attribute(
     Audited as `attribute_reading` by `by` on `screen` (the command line, or the data-quality screen).
     """
     if not by.strip():
-        raise AttributionError("say who you are (--by): staff matches are audited")
+        raise AttributionError("attribution.refused.no_actor")
     patient = repo.patient_by_card(conn, patient_card)
     if patient is None:
-        raise AttributionError("no patient with that health-card number")
+        raise AttributionError("patient.refused.no_card")
     keys = _waiting_keys(conn, reading=reading, ref=ref, keyring=keyring)
     if not keys:
-        raise AttributionError("no reading waiting for a patient matches that")
+        raise AttributionError("attribution.refused.nothing_waiting")
     check_staff_match(keys, patient)
     moved = repo.move_by_keys(conn, patient_id=patient.id, by=by, now=reassess.now, keys=keys)
     audit.record(
@@ -220,12 +222,12 @@ def _waiting_keys(
     if reading is not None:
         return repo.waiting_by_reading(conn, uid=reading[0], seq=reading[1])
     if ref is None:
-        raise AttributionError("name a reading (--meter and --seq) or a reference (--ref-scheme and --ref)")
+        raise AttributionError("attribution.refused.no_target")
     scheme, value = ref
     forms = [value]
     if scheme == "id_card":
         if keyring is None:
-            raise AttributionError("matching by ID-card number needs the ID-card keys")
+            raise AttributionError("attribution.refused.no_keys")
         forms = keyring.stored_forms(checked_number(value), repo.chains(conn))
     return repo.waiting_by_ref(conn, scheme=scheme, keys=forms)
 

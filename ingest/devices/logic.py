@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from cdm.i18n import Refusal, Term
+
 _SERIAL = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _IMEI = re.compile(r"^\d{15}$")
 _UID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -15,8 +17,8 @@ UID_PREFIX = {"bp": "BP", "glucose": "GLU"}
 Kind = Literal["bp", "glucose"]
 
 
-class RegistryError(LookupError):
-    """A request the registry refuses; the message says what to change."""
+class RegistryError(Refusal, LookupError):
+    """A request the registry refuses: a catalogue key and its values saying what to change."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +59,18 @@ def meter_uid(kind: Kind, serial: str, *, uid: str | None = None) -> str:
 def check_identity(*, serial: str, imei: str, uid: str) -> None:
     """Refuse a serial number, IMEI or meter id that cannot be a meter's."""
     if not _SERIAL.match(serial):
-        raise RegistryError("the serial number may hold 1-40 letters, digits, '-' or '_'")
+        raise RegistryError("devices.refused.serial")
     if not imei_ok(imei):
-        raise RegistryError("the IMEI must be 15 digits with a valid check digit (printed on the meter's label)")
+        raise RegistryError("devices.refused.imei")
     if not _UID.match(uid):
-        raise RegistryError("the meter id may hold 1-64 letters, digits, '-' or '_'")
+        raise RegistryError("devices.refused.uid")
 
 
 def check_provisionable(meter: Registered, *, uid: str, kind: Kind) -> None:
     """Refuse to provision a registered meter that was revoked, is already provisioned, or is of another kind."""
     if meter.revoked_at is not None:
-        raise RegistryError(f"meter {uid} was revoked; register the replacement under a new serial")
+        raise RegistryError("devices.refused.revoked", uid=uid)
     if meter.provisioned_at is not None:
-        raise RegistryError(f"meter {uid} is already provisioned; use `cdm devices rotate` for new credentials")
+        raise RegistryError("devices.refused.provisioned", uid=uid)
     if meter.kind != kind:
-        raise RegistryError(f"meter {uid} is registered as a {meter.kind} meter")
+        raise RegistryError("devices.refused.kind", uid=uid, kind=Term(f"devices.kind.{meter.kind}"))

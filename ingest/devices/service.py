@@ -40,7 +40,7 @@ from ingest.devices.logic import (
 def _clinic_id(conn: psycopg.Connection, clinic_code: str) -> int:
     clinic_id = ingest_repo.village_id(conn, clinic_code)
     if clinic_id is None:
-        raise RegistryError(f"no village clinic with code {clinic_code!r}")
+        raise RegistryError("devices.refused.no_clinic", code=clinic_code)
     return clinic_id
 
 
@@ -63,7 +63,7 @@ def provision(
     existing = repo.meter_for_update(conn, uid)
     clash = repo.imei_holder(conn, imei=imei, other_than=uid)
     if clash:
-        raise RegistryError(f"IMEI already registered to meter {clash}")
+        raise RegistryError("devices.refused.imei_taken", uid=clash)
     if existing is None:
         device_id = repo.insert_meter(
             conn, uid=uid, kind=kind, clinic_id=clinic_id, serial=serial, imei=imei, hashed=hashed, now=now
@@ -82,7 +82,7 @@ def rotate(conn: psycopg.Connection, *, uid: str) -> Credentials:
     """New credentials for a provisioned meter (the old password stops working once the files are regenerated)."""
     password = new_password()
     if not repo.set_meter_password(conn, uid=uid, hashed=mosquitto_hash(password)):
-        raise RegistryError(f"no provisioned, unrevoked meter {uid!r}")
+        raise RegistryError("devices.refused.not_provisioned", uid=uid)
     return Credentials(uid=uid, username=uid, password=password)
 
 
@@ -91,7 +91,7 @@ def revoke(conn: psycopg.Connection, *, uid: str, now: datetime) -> str:
     if repo.revoke_meter(conn, uid=uid, now=now):
         return "meter"
     if not repo.revoke_account(conn, username=uid, now=now):
-        raise RegistryError(f"no unrevoked meter or account {uid!r}")
+        raise RegistryError("devices.refused.nothing_to_revoke", uid=uid)
     return "account"
 
 
@@ -100,7 +100,7 @@ def move(conn: psycopg.Connection, *, uid: str, clinic_code: str, at: datetime) 
     clinic_id = _clinic_id(conn, clinic_code)
     device_id = repo.meter_id(conn, uid)
     if device_id is None:
-        raise RegistryError(f"no meter {uid!r}")
+        raise RegistryError("devices.refused.no_meter", uid=uid)
     # A meter registered before placements were kept gets its first one: where it stood until now, since it was
     # registered (readings measured earlier, from its buffer, belong there too).
     repo.keep_first_placement(conn, device_id=device_id, before=at)
@@ -113,17 +113,17 @@ def move(conn: psycopg.Connection, *, uid: str, clinic_code: str, at: datetime) 
 def add_account(conn: psycopg.Connection, *, username: str, role: Role, now: datetime) -> Credentials:
     """A service account of the broker (ingest, simulator, monitor); its password is returned once."""
     if role == "meter":
-        raise RegistryError("meters are provisioned with `cdm devices provision`")
+        raise RegistryError("devices.refused.meter_role")
     if repo.is_meter_username(conn, username):
-        raise RegistryError(f"{username!r} is a meter's username")
+        raise RegistryError("devices.refused.meter_username", username=username)
     password = new_password()
     try:
         with conn.transaction():
             repo.insert_account(conn, username=username, role=role, hashed=mosquitto_hash(password), now=now)
     except psycopg.errors.UniqueViolation:
-        raise RegistryError(f"account {username!r} exists") from None
+        raise RegistryError("devices.refused.account_exists", username=username) from None
     except psycopg.errors.CheckViolation:
-        raise RegistryError("an account name may hold 1-64 letters, digits, '.', '-' or '_'") from None
+        raise RegistryError("devices.refused.account_name") from None
     return Credentials(uid="", username=username, password=password)
 
 

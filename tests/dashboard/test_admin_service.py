@@ -7,10 +7,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from cdm.i18n import t
+from cdm.i18n import Refusal
 from dashboard.access import Role
 from dashboard.admin import repo, service
-from dashboard.admin.service import Refused
 from dashboard.auth import repo as auth_repo
 
 from .accounts import PASSWORD
@@ -28,10 +27,11 @@ def county(conn: psycopg.Connection) -> WorkCounty:
     return c
 
 
-def _refused(work: object) -> str:
-    with pytest.raises(Refused) as refused:
+def _refused(work: object, lang: str = "zh") -> str:
+    """What the screen shows for the refusal (the screen's own, or the accounts' or registry's it passes on)."""
+    with pytest.raises(Refusal) as refused:
         work()  # type: ignore[operator]
-    return t(refused.value.key, "zh", **refused.value.values)
+    return refused.value.text(lang)
 
 
 def _audit(conn: psycopg.Connection, action: str) -> list[tuple[object, ...]]:
@@ -43,7 +43,7 @@ def _audit(conn: psycopg.Connection, action: str) -> list[tuple[object, ...]]:
 def test_accounts_are_added_disabled_reset_moved_and_signed_out_with_every_action_audited(county: WorkCounty) -> None:
     conn, admin, now = county.conn, county.users["admin.wu"], county.now
     uri = service.add_account(conn, by=admin, username="Town.Li", display_name="李", role=Role.TOWNSHIP,
-                              scope_code="t02", password=NEW_PASSWORD, min_length=10, lang="zh")  # fmt: skip
+                              scope_code="t02", password=NEW_PASSWORD, min_length=10)  # fmt: skip
     assert uri is None
     made = auth_repo.account_by_username(conn, "town.li")
     assert made is not None and made.principal.township_id == county.regions["t02"]
@@ -51,7 +51,7 @@ def test_accounts_are_added_disabled_reset_moved_and_signed_out_with_every_actio
     assert repo.account_role(conn, "town.li") == ("township", True)
     service.set_disabled(conn, by=admin, username="town.li", disabled=False, now=now)
     service.reset_password(conn, by=admin, username="town.li", password="Quiet-Meadow-2027", min_length=10,
-                           lang="zh", now=now)  # fmt: skip
+                           now=now)  # fmt: skip
     ended, totp = service.set_role(conn, by=admin, username="town.li", role=Role.ADMIN, scope_code="", now=now)
     assert ended == 0 and totp is not None and totp.startswith("otpauth://")  # a new administrator's second factor
     service.sign_out(conn, by=admin, username="town.li", now=now)
@@ -75,8 +75,12 @@ def test_an_account_is_refused_with_a_chinese_reason(county: WorkCounty) -> None
     for username, password, scope, says in REFUSALS:
         said = _refused(lambda u=username, p=password, s=scope: service.add_account(
             county.conn, by=county.users["admin.wu"], username=u, display_name="", role=Role.TOWNSHIP,
-            scope_code=s, password=p, min_length=10, lang="zh"))  # fmt: skip
+            scope_code=s, password=p, min_length=10))  # fmt: skip
         assert says in said, (username, said)
+    weak = _refused(lambda: service.add_account(
+        county.conn, by=county.users["admin.wu"], username="town.new", display_name="", role=Role.TOWNSHIP,
+        scope_code="t01", password="Qwerty12345", min_length=10), "en")  # fmt: skip
+    assert weak.startswith("password refused: ") and "密码" not in weak, weak
     assert _audit(county.conn, "account_created") == []
 
 
@@ -115,9 +119,18 @@ def test_meters_are_provisioned_once_moved_and_revoked(county: WorkCounty) -> No
     assert "没有编码为 v99 的村卫生室" in _refused(
         lambda: service.provision(conn, by=admin, kind="bp", clinic_code="v99", serial="S2", imei=IMEI, now=now)
     )
-    assert "IMEI" in _refused(
-        lambda: service.provision(conn, by=admin, kind="bp", clinic_code="v01a", serial="S3", imei="123", now=now)
-    )
+    # The registry's own refusals, in the administrator's language (were English inside a Chinese sentence)
+    def bad_imei(lang: str) -> str:
+        return _refused(
+            lambda: service.provision(conn, by=admin, kind="bp", clinic_code="v01a", serial="S3", imei="123", now=now),
+            lang,
+        )
+
+    assert bad_imei("zh") == "IMEI须为15位数字且校验位正确（见设备标签）"
+    assert bad_imei("en") == "the IMEI must be 15 digits with a valid check digit (printed on the meter's label)"
+    assert _refused(
+        lambda: service.provision(conn, by=admin, kind="bp", clinic_code="v01a", serial="S4", imei=IMEI, now=now)
+    ) == "该IMEI已登记给设备 BP-SN7001"
 
 
 def test_contacts_are_added_and_switched_off_without_their_address_in_the_audit(county: WorkCounty) -> None:
@@ -138,7 +151,7 @@ def test_only_an_administrator_may_act(county: WorkCounty) -> None:
         by = county.users[who]
         with pytest.raises(PermissionError):
             service.add_account(county.conn, by=by, username="sneaky", display_name="", role=Role.ADMIN,
-                                scope_code="", password=PASSWORD, min_length=10, lang="zh")  # fmt: skip
+                                scope_code="", password=PASSWORD, min_length=10)  # fmt: skip
         with pytest.raises(PermissionError):
             service.set_disabled(county.conn, by=by, username="admin.wu", disabled=True, now=county.now)
         with pytest.raises(PermissionError):

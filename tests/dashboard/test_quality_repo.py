@@ -202,3 +202,32 @@ def test_a_refused_message_is_shown_as_labelled_masked_fields() -> None:
     assert fields == [("v", "1"), ("patient.scheme", "id_card"), ("patient.value", "110****002X"),
                       ("phone", "138****5678"), ("sbp", "1")]  # fmt: skip
     assert message_fields(b"\x00\x01hello") is None and message_fields(b"[1, 2]") is None
+
+
+def test_an_id_card_that_is_not_the_patients_is_refused_saying_why_in_the_viewers_language(
+    county: WorkCounty, db_url: str
+) -> None:
+    device_id, seq, measured_at = _unattributed(county, "bp-01")
+    county.conn.execute(  # entered at the meter as an ID card: a man born 1949 (the 东村 patients are women of 1958)
+        "update reading_unattributed set ref_scheme = 'id_card', ref_key = %s, ref_masked = '110105********0011',"
+        " ref_sex = 'M', ref_birth_date = '1949-12-31' where device_id = %s and seq = %s",
+        ("k1:" + "ab" * 32, device_id, seq),
+    )
+    county.conn.commit()
+    with psycopg.connect(db_url) as conn, pytest.raises(AttributionError) as refused:
+        attribute(
+            conn,
+            principal=county.users["town.wang"],
+            device_id=device_id,
+            seq=seq,
+            measured_at=measured_at,  # type: ignore[arg-type]
+            card="H330000000002",
+            settings=dashboard_settings(db_url),
+            now=county.now,
+        )
+    # What the screen shows (exc.text in the viewer's language): which way the number disagrees, not "gone"
+    assert refused.value.key == "attribution.refused.id_disagrees"
+    assert refused.value.text("zh") == "测量时录入的身份证号与该患者的性别或出生年份不符，请核对后再匹配"
+    assert refused.value.text("en") == (
+        "the ID-card number entered at the meter disagrees with the patient's sex or birth year"
+    )

@@ -125,7 +125,7 @@ def test_an_unknown_id_card_reading_is_kept_and_attributed_when_the_patient_regi
         health_card_no="HNEW1", sex="M", birth_year=1955, village_code=f"{COUNTY}-v1", team_code=None,
         hypertension=True, diabetes=False,
     )  # fmt: skip
-    with pytest.raises(AttributionError, match="sex"):
+    with pytest.raises(AttributionError, match="身份证号显示的性别与患者档案不符"):
         register_patient(
             conn, newcomer, id_number=WOMAN_1955, keyring=ctx.attribution.keyring, reassess=reassess(settings)
         )
@@ -142,7 +142,7 @@ def test_an_unknown_id_card_reading_is_kept_and_attributed_when_the_patient_regi
     assert out["colour"] == "red" and out["alerts"] == 1, "the critical reading re-assessed the patient at once"
     assert rows(conn, "select distinct patient_id from reading") == [(out["patient_id"],)]
     assert rows(conn, "select distinct attributed_by from reading_unattributed") == [("registration",)]
-    with pytest.raises(AttributionError, match="another patient already has this ID-card number"):
+    with pytest.raises(AttributionError, match="已有另一位患者登记了这个身份证号"):
         register_patient(
             conn, NewPatient(**{**_fields(woman), "health_card_no": "HNEW2"}), id_number=WOMAN_1955,
             keyring=ctx.attribution.keyring, reassess=reassess(settings),
@@ -167,7 +167,7 @@ def test_an_id_card_that_disagrees_with_the_patient_it_matches_is_kept_for_staff
         process_batch(conn, [msg(county, id_ref(WOMAN_1960), 1)], ctx=ctx)
     assert rows(conn, "select patient_id from reading") == [(None,)]
     assert rows(conn, "select reason from reading_unattributed") == [("identity_mismatch",)]
-    with pytest.raises(AttributionError, match="disagrees with the patient's sex"):
+    with pytest.raises(AttributionError, match="与该患者的性别或出生年份不符"):
         attribute(
             conn,
             patient_card=f"H{COUNTY.upper()}000000",
@@ -176,7 +176,7 @@ def test_an_id_card_that_disagrees_with_the_patient_it_matches_is_kept_for_staff
             reading=(county.bp_meter, 1),
         )
     conn.rollback()
-    with pytest.raises(AttributionError, match="not this patient's"):  # patient 1 has another ID card on record
+    with pytest.raises(AttributionError, match="身份证号不是该患者的"):  # patient 1 has another ID card on record
         conn.execute(
             "update patient set id_card_hash = '\\x00', id_card_key_id = %s where id = %s",
             (ctx.attribution.keyring.current_id, county.patients[f"H{COUNTY.upper()}000001"]),
@@ -199,7 +199,7 @@ def test_staff_attribute_one_reading_or_every_reading_under_a_reference_and_it_i
         (1, "no_reference", None), (2, "no_match", "HMI****ED9"), (3, "no_match", "HMI****ED9"),
     ]  # fmt: skip
     target = f"H{COUNTY.upper()}000001"
-    with pytest.raises(AttributionError, match="--by"):
+    with pytest.raises(AttributionError, match="请用 --by 写明您的账号"):
         attribute(conn, patient_card=target, by=" ", reassess=reassess(settings), reading=(county.bp_meter, 1))
     with conn.transaction():
         one = attribute(conn, patient_card=target, by="wang", reassess=reassess(settings), reading=(county.bp_meter, 1))
@@ -210,14 +210,14 @@ def test_staff_attribute_one_reading_or_every_reading_under_a_reference_and_it_i
     assert one["colour"] is not None, "the patient was re-assessed"
     assert rows(conn, "select count(*) from reading where patient_id = %s", county.patients[target]) == [(3,)]
     assert rows(conn, "select username, action from audit_event") == [("wang", "attribute_reading")] * 2
-    with pytest.raises(AttributionError, match="no reading waiting"):
+    with pytest.raises(AttributionError, match="没有与此相符的待匹配读数"):
         attribute(conn, patient_card=target, by="wang", reassess=reassess(settings), reading=(county.bp_meter, 1))
 
     # By an ID-card number typed again by staff (hashed the same way, never stored): a woman born 1955.
     conn.rollback()
     with conn.transaction():
         process_batch(conn, [msg(county, id_ref(WOMAN_1955), 4), msg(county, id_ref(WOMAN_1955), 5)], ctx=ctx)
-    with pytest.raises(AttributionError, match="sex or birth year"):  # patient 1 is a woman born 1960
+    with pytest.raises(AttributionError, match="与该患者的性别或出生年份不符"):  # patient 1 is a woman born 1960
         attribute(
             conn,
             patient_card=target,
@@ -227,7 +227,7 @@ def test_staff_attribute_one_reading_or_every_reading_under_a_reference_and_it_i
             keyring=ctx.attribution.keyring,
         )
     conn.rollback()
-    with pytest.raises(AttributionError, match="check character"):
+    with pytest.raises(AttributionError, match="身份证号校验位不符"):
         attribute(
             conn,
             patient_card=target,
@@ -309,9 +309,23 @@ def test_the_commands_register_and_attribute_reading_the_id_number_from_stdin(se
 
     with conn.transaction():  # a patient registered by health card only; their ID card is recorded later
         process_batch(conn, [msg(county, id_ref(WOMAN_1960), 3)], ctx=ctx)
-    for card, says in (("HTA000000", "another ID-card number"), ("HTA000002", "sex")):  # 0 has one; 2 is a man
-        wrong = runner.invoke(app, ["patients", "set-id-card", "--patient", card], input=WOMAN_1960 + "\n", env=env)
-        assert wrong.exit_code == 1 and says in wrong.output and WOMAN_1960 not in wrong.output
+    refusals = (  # patient 0 has another ID card on record; patient 2 is a man
+        ("HTA000000", "zh", "未执行：该患者已登记了另一个身份证号，请核对"),
+        ("HTA000002", "zh", "未执行：身份证号显示的性别与患者档案不符"),
+        ("HTA000000", "en", "refused: this patient already has another ID-card number on record"),
+        ("HTA000002", "en", "refused: the ID-card number's sex digit does not match the patient record"),
+    )
+    for card, lang, says in refusals:  # in the county's language (CDM_LANGUAGE), no traceback, never the number
+        wrong = runner.invoke(
+            app, ["patients", "set-id-card", "--patient", card], input=WOMAN_1960 + "\n",
+            env={**env, "CDM_LANGUAGE": lang},
+        )  # fmt: skip
+        assert wrong.exit_code == 1 and wrong.output.strip().endswith(says), wrong.output
+        assert "Traceback" not in wrong.output and WOMAN_1960 not in wrong.output
+    unnamed = runner.invoke(app, ["readings", "attribute", "--patient", "HTA000001", "--by", "li"], env=env)
+    assert unnamed.exit_code == 1 and unnamed.output.strip() == (
+        "未执行：请指明一条读数（--meter 和 --seq）或一个识别号（--ref-scheme 和 --ref）"
+    ), unnamed.output
     attached = runner.invoke(
         app, ["patients", "set-id-card", "--patient", "HTA000001"], input=WOMAN_1960 + "\n", env=env
     )

@@ -68,23 +68,24 @@ def test_provisioning_refuses_what_would_be_wrong(db_url, registry):
         stored = conn.execute("select mqtt_password_hash from device where uid = 'BP-S1'").fetchone()[0]
         assert creds.password not in stored and verify_mosquitto_hash(creds.password, stored)
         for kwargs, says in (
-            ({"serial": "S2", "imei": "86000000000001"}, "IMEI"),  # no check digit
-            ({"serial": "S1", "imei": imei("86000000000002")}, "already provisioned"),
-            ({"serial": "S3", "imei": imei("86000000000001")}, "IMEI already registered"),
-            ({"serial": "bad serial", "imei": imei("86000000000003")}, "serial"),
+            ({"serial": "S2", "imei": "86000000000001"}, "IMEI须为15位数字且校验位正确"),  # no check digit
+            ({"serial": "S1", "imei": imei("86000000000002")}, "设备 BP-S1 已配发"),
+            ({"serial": "S3", "imei": imei("86000000000001")}, "该IMEI已登记给设备 BP-S1"),
+            ({"serial": "bad serial", "imei": imei("86000000000003")}, "序列号须为1至40位"),
         ):
             with pytest.raises(RegistryError, match=says):
                 devices.provision(conn, kind="bp", clinic_code="c-v1", now=NOW, **kwargs)
         # A meter registered before provisioning existed (as the simulated county's) gets credentials in place.
-        with pytest.raises(RegistryError, match="registered as a glucose meter"):
+        with pytest.raises(RegistryError, match="设备 GLU-c-1 登记的是血糖仪") as other_kind:
             devices.provision(
                 conn, kind="bp", clinic_code="c-v1", serial="G1", imei=imei("86000000000005"), uid="GLU-c-1", now=NOW
             )
+        assert other_kind.value.text("en") == "meter GLU-c-1 is registered as a glucose meter"
         legacy = devices.provision(
             conn, kind="bp", clinic_code="c-v1", serial="L1", imei=imei("86000000000006"), uid="BP-c-1", now=NOW
         )
         assert legacy.username == "BP-c-1"
-        with pytest.raises(RegistryError, match="village clinic"):
+        with pytest.raises(RegistryError, match="没有编码为“nowhere”的村卫生室"):
             devices.provision(conn, kind="bp", clinic_code="nowhere", serial="S4", imei=imei("86000000000004"), now=NOW)
 
 
@@ -180,7 +181,11 @@ def test_the_commands_print_the_password_once_and_write_the_files(db_url, regist
         ["devices", "provision", "--type", "bp", "--clinic", "c-v1", "--serial", "G8", "--imei", "123"],
         env=env,
     )
-    assert refused.exit_code == 1 and "IMEI" in refused.output
+    # Refused in the county's language (CDM_LANGUAGE, Chinese unless set), with no traceback
+    assert refused.exit_code == 1 and refused.output.strip() == "未执行：IMEI须为15位数字且校验位正确（见设备标签）"
+    in_english = runner.invoke(app, ["devices", "rotate", "BP-NONE"], env={**env, "CDM_LANGUAGE": "en"})
+    assert in_english.exit_code == 1
+    assert in_english.output.strip() == "refused: no provisioned, unrevoked meter 'BP-NONE'"
     listed = runner.invoke(app, ["devices", "list"], env=env)
     assert creds["password"] not in listed.stdout and "$7$" not in listed.stdout
     assert {d["uid"] for d in json.loads(listed.stdout)} >= {"GLU-G7", "BP-c-1"}

@@ -93,7 +93,7 @@ def sign_out(
 def _account_id(conn: psycopg.Connection, username: str) -> int:
     account = repo.account_by_username(conn, username.strip().lower(), for_update=True)
     if account is None:
-        raise AccountError(f"there is no account {username.strip().lower()!r}")
+        raise AccountError("accounts.refused.no_account", username=username.strip().lower())
     return account.principal.user_id
 
 

@@ -19,11 +19,11 @@ from ..county_builder import small_county
 pytestmark = pytest.mark.integration
 
 
-def _users_add(db_url: str, *args: str, password: str) -> subprocess.CompletedProcess[str]:
+def _users_add(db_url: str, *args: str, password: str, language: str = "zh") -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CDM_")}
     return subprocess.run(
         [sys.executable, "-m", "app.cli", "users", "add", *args],
-        env={**clean, "CDM_DATABASE_URL": db_url},
+        env={**clean, "CDM_DATABASE_URL": db_url, "CDM_LANGUAGE": language},
         input=password + "\n",
         capture_output=True,
         text=True,
@@ -57,26 +57,39 @@ def test_users_add_gives_an_administrator_a_totp_uri(db_url: str, conn: psycopg.
     ("args", "password", "reason"),
     [
         (("--username", "weak", "--role", "county", "--county", "tc"), "password", "密码不可用：密码长度不足"),
-        (("--username", "t1", "--role", "township"), "Good-pass-2025", "needs --township"),
-        (("--username", "t2", "--role", "township", "--township", "nowhere"), "Good-pass-2025", "no township"),
-        (("--username", "t3", "--role", "team", "--team", "x"), "Good-pass-2025", "no care team 'x'"),
-        (("--username", "Bad Name", "--role", "county", "--county", "tc"), "Good-pass-2025", "username:"),
+        (("--username", "t1", "--role", "township"), "Good-pass-2025", "乡镇账号须用 --township 写明乡镇的地区编码"),
+        (("--username", "t2", "--role", "township", "--township", "nowhere"), "Good-pass-2025",
+         "没有编码为“nowhere”的乡镇"),
+        (("--username", "t3", "--role", "team", "--team", "x"), "Good-pass-2025", "没有编码为“x”的家庭医生团队"),
+        (("--username", "Bad Name", "--role", "county", "--county", "tc"), "Good-pass-2025",
+         "用户名须为3至32位小写字母、数字、“.”、“_”或“-”"),
     ],
-)
+)  # fmt: skip
 def test_users_add_refuses_with_the_reason(
     db_url: str, conn: psycopg.Connection, args: tuple[str, ...], password: str, reason: str
 ) -> None:
     small_county(conn)
     done = _users_add(db_url, *args, password=password)
-    assert done.returncode == 1 and reason in done.stderr
+    # In the county's language (Chinese unless CDM_LANGUAGE says otherwise), as the other commands refuse
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().startswith(f"未执行：{reason}"), done.stderr
     assert conn.execute("select count(*) from app_user").fetchone() == (0,)
+
+
+def test_users_add_refuses_in_english_when_the_county_reads_english(db_url: str, conn: psycopg.Connection) -> None:
+    small_county(conn)
+    done = _users_add(db_url, "--username", "weak", "--role", "county", "--county", "tc", password="password",
+                      language="en")  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().startswith("refused: password refused: password too short；"), done.stderr
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in done.stderr), "no Chinese in an English refusal"
 
 
 def test_a_taken_username_is_refused(conn: psycopg.Connection) -> None:
     small_county(conn)
     kwargs = {"password": "Good-pass-2025", "role": Role.COUNTY, "county_code": "tc", "min_password_length": 10}
     service.create_account(conn, username="wang", **kwargs)  # type: ignore[arg-type]
-    with pytest.raises(service.AccountError, match="taken"):
+    with pytest.raises(service.AccountError, match="用户名“wang”已被使用"):
         service.create_account(conn, username="wang", **kwargs)  # type: ignore[arg-type]
 
 
