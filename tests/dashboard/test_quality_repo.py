@@ -149,6 +149,18 @@ def test_matching_a_reading_sets_the_patient_reassesses_and_is_audited(county: W
     assert again.value.key == "quality.attribute.gone"
 
 
+def _refused_match(county: WorkCounty, db_url: str, reading: tuple[object, ...], card: str) -> AttributionError:
+    """What the township nurse's match of the waiting `reading` (device id, seq, measured at) to `card` is refused
+    with."""
+    device_id, seq, measured_at = reading
+    with psycopg.connect(db_url) as conn, pytest.raises(AttributionError) as refused:
+        attribute(
+            conn, principal=county.users["town.wang"], device_id=device_id, seq=seq, measured_at=measured_at,
+            card=card, settings=dashboard_settings(db_url), now=county.now,
+        )  # type: ignore[arg-type]  # fmt: skip
+    return refused.value
+
+
 @pytest.mark.parametrize(
     ("meter", "card", "key"),
     [
@@ -161,18 +173,8 @@ def test_a_township_cannot_match_outside_its_scope(
     county: WorkCounty, db_url: str, meter: str, card: str, key: str
 ) -> None:
     device_id, seq, measured_at = _unattributed(county, meter)
-    with psycopg.connect(db_url) as conn, pytest.raises(AttributionError) as refused:
-        attribute(
-            conn,
-            principal=county.users["town.wang"],
-            device_id=device_id,
-            seq=seq,
-            measured_at=measured_at,  # type: ignore[arg-type]
-            card=card,
-            settings=dashboard_settings(db_url),
-            now=county.now,
-        )
-    assert refused.value.key == key
+    refused = _refused_match(county, db_url, (device_id, seq, measured_at), card)
+    assert refused.key == key
     still = county.conn.execute("select count(*) from reading where patient_id is null").fetchone()
     assert still == (2,)
 
@@ -214,20 +216,10 @@ def test_an_id_card_that_is_not_the_patients_is_refused_saying_why_in_the_viewer
         ("k1:" + "ab" * 32, device_id, seq),
     )
     county.conn.commit()
-    with psycopg.connect(db_url) as conn, pytest.raises(AttributionError) as refused:
-        attribute(
-            conn,
-            principal=county.users["town.wang"],
-            device_id=device_id,
-            seq=seq,
-            measured_at=measured_at,  # type: ignore[arg-type]
-            card="H330000000002",
-            settings=dashboard_settings(db_url),
-            now=county.now,
-        )
+    refused = _refused_match(county, db_url, (device_id, seq, measured_at), "H330000000002")
     # What the screen shows (exc.text in the viewer's language): which way the number disagrees, not "gone"
-    assert refused.value.key == "attribution.refused.id_disagrees"
-    assert refused.value.text("zh") == "测量时录入的身份证号与该患者的性别或出生年份不符，请核对后再匹配"
-    assert refused.value.text("en") == (
+    assert refused.key == "attribution.refused.id_disagrees"
+    assert refused.text("zh") == "测量时录入的身份证号与该患者的性别或出生年份不符，请核对后再匹配"
+    assert refused.text("en") == (
         "the ID-card number entered at the meter disagrees with the patient's sex or birth year"
     )
