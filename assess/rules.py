@@ -20,9 +20,9 @@ also compute for a whole county in one query.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from assess import schedule
 from assess.summary.logic import (
@@ -160,26 +160,51 @@ def assess(
 def decide(*, profile: PatientProfile, summary: Summary, now: datetime, rules: RuleSettings) -> Assessment:
     """The colour of one patient at `now` from the summary of their readings and follow-ups."""
     s = summary
-    reasons: dict[str, tuple[str, ...]] = {code: s.urgent_evidence for code in s.urgent_codes}
-    facts: dict[str, dict[str, Any]] = {code: _urgent_facts(code, s) for code in s.urgent_codes}
+    found = _Found()
+    for code in s.urgent_codes:
+        found.add(code, s.urgent_evidence, **_urgent_facts(code, s))
     classes = s.last_classes
     if len(classes) == 2 and all(c is FollowUpClass.UNCONTROLLED for c in classes):
-        reasons["uncontrolled_2x"] = ()
+        found.add("uncontrolled_2x")
     if classes and classes[-1] is FollowUpClass.COMPLICATION:
-        reasons["complication"] = ()
+        found.add("complication")
     if profile.diabetes and s.heart_rate_evidence:
-        reasons["heart_rate_high"] = s.heart_rate_evidence
-    if reasons:
-        severity = max(s.urgent_excess, 1.0) if "heart_rate_high" in reasons else s.urgent_excess
-        return _result(Colour.RED, reasons, severity, facts)
-    _yellow_reasons(reasons, facts, profile=profile, s=s, now=now, rules=rules)
+        found.add("heart_rate_high", s.heart_rate_evidence)
+    if found.reasons:
+        severity = max(s.urgent_excess, 1.0) if "heart_rate_high" in found.reasons else s.urgent_excess
+        return _result(Colour.RED, found, severity)
+    case = _Case(profile, s, now, rules)
+    _yellow_reasons(found, case)
     # Old complications in the health record raise the priority within the colour, not the colour: the 2017
     # specification counts a visit "controlled" when no complication is new or worse, so a stable old one is
     # routine follow-up (README, rules section).
     raise_by = COMPLICATIONS_PRIORITY if profile.health_record and profile.health_record.complications else 0.0
-    if reasons:
-        return _result(Colour.YELLOW, reasons, _yellow_severity(reasons, profile, s, now, rules) + raise_by, facts)
-    return _result(Colour.GREEN, {"at_target": s.recent_evidence}, raise_by, facts)
+    if found.reasons:
+        return _result(Colour.YELLOW, found, _yellow_severity(found, case) + raise_by)
+    found.add("at_target", s.recent_evidence)
+    return _result(Colour.GREEN, found, raise_by)
+
+
+@dataclass(slots=True)
+class _Found:
+    """The reasons found so far: each code with the readings that show it and the facts its words need."""
+
+    reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, code: str, evidence: tuple[str, ...] = (), **facts: Any) -> None:
+        self.reasons[code] = evidence
+        if facts:
+            self.facts[code] = facts
+
+
+class _Case(NamedTuple):
+    """What the yellow rules read: the patient, their summary, the moment and the county's rules."""
+
+    profile: PatientProfile
+    s: Summary
+    now: datetime
+    rules: RuleSettings
 
 
 def _urgent_facts(code: str, s: Summary) -> dict[str, Any]:
@@ -190,75 +215,56 @@ def _urgent_facts(code: str, s: Summary) -> dict[str, Any]:
     return {}
 
 
-def _yellow_reasons(
-    reasons: dict[str, tuple[str, ...]],
-    facts: dict[str, dict[str, Any]],
-    *,
-    profile: PatientProfile,
-    s: Summary,
-    now: datetime,
-    rules: RuleSettings,
-) -> None:
+def _yellow_reasons(found: _Found, case: _Case) -> None:
+    profile, s, now, rules = case
     th = rules.thresholds
     days = rules.window.days
     if s.bp_count and s.sbp_mean is not None and s.dbp_mean is not None:
         target = bp_target(profile, th, on=now)
         if s.sbp_mean >= target.systolic or s.dbp_mean >= target.diastolic:
-            reasons["bp_above_target"] = s.bp_evidence
-            facts["bp_above_target"] = {
-                "days": days,
-                "sbp": shown_mean(s.sbp_mean, target.systolic),
-                "dbp": shown_mean(s.dbp_mean, target.diastolic),
-                "target_sbp": target.systolic,
-                "target_dbp": target.diastolic,
-                "why": _target_why(profile, th, now, target),
-            }
+            found.add(
+                "bp_above_target",
+                s.bp_evidence,
+                days=days,
+                sbp=shown_mean(s.sbp_mean, target.systolic),
+                dbp=shown_mean(s.dbp_mean, target.diastolic),
+                target_sbp=target.systolic,
+                target_dbp=target.diastolic,
+                why=_target_why(profile, th, now, target),
+            )
         if (s.sitting_sbp_mean or 0) >= th.bp_grade2_systolic or (s.sitting_dbp_mean or 0) >= th.bp_grade2_diastolic:
-            reasons["bp_grade2"] = s.sitting_evidence
-            facts["bp_grade2"] = {"sbp": round(s.sitting_sbp_mean or 0), "dbp": round(s.sitting_dbp_mean or 0)}
+            found.add(
+                "bp_grade2", s.sitting_evidence, sbp=round(s.sitting_sbp_mean or 0), dbp=round(s.sitting_dbp_mean or 0)
+            )
     if profile.diabetes:
-        _glucose_reasons(reasons, facts, s=s, th=th, days=days)
+        _glucose_reasons(found, s, th, days)
     record = profile.health_record
     hba1c = record.hba1c_percent if record is not None and profile.diabetes else None
     if hba1c is not None and hba1c >= th.hba1c_target_percent:
-        reasons["hba1c_above_target"] = ()
-        facts["hba1c_above_target"] = {"value": hba1c}
-    _evidence_reasons(reasons, facts, profile=profile, s=s, now=now, rules=rules)
+        found.add("hba1c_above_target", value=hba1c)
+    _evidence_reasons(found, case)
     due = _follow_up_due(profile, s)
     if due is not None and now.date() > due:
-        reasons["follow_up_overdue"] = ()
-        facts["follow_up_overdue"] = {"due": due.isoformat(), "days": (now.date() - due).days}
+        found.add("follow_up_overdue", due=due.isoformat(), days=(now.date() - due).days)
 
 
-def _glucose_reasons(
-    reasons: dict[str, tuple[str, ...]], facts: dict[str, dict[str, Any]], *, s: Summary, th: Thresholds, days: int
-) -> None:
+def _glucose_reasons(found: _Found, s: Summary, th: Thresholds, days: int) -> None:
     # Capillary fasting target 4.4-7.0 mmol/L, non-fasting <10.0 (CDS T2DM guideline 2020; 2022 primary-care
     # diabetes guideline). Below 4.4 is not hypoglycaemia (<3.9, urgent) but off target: yellow.
     if s.fasting_count and s.fasting_mean is not None:
         if s.fasting_mean >= th.fasting_glucose_target:
-            reasons["glucose_fasting_high"] = s.fasting_evidence
-            facts["glucose_fasting_high"] = {"days": days, "mean": round(s.fasting_mean, 1)}
+            found.add("glucose_fasting_high", s.fasting_evidence, days=days, mean=round(s.fasting_mean, 1))
         elif s.fasting_mean < th.fasting_glucose_low:
-            reasons["glucose_fasting_low"] = s.fasting_evidence
-            facts["glucose_fasting_low"] = {"days": days, "mean": round(s.fasting_mean, 1)}
+            found.add("glucose_fasting_low", s.fasting_evidence, days=days, mean=round(s.fasting_mean, 1))
     if s.nonfasting_count and s.nonfasting_mean is not None and s.nonfasting_mean >= th.nonfasting_glucose_target:
-        reasons["glucose_nonfasting_high"] = s.nonfasting_evidence
-        facts["glucose_nonfasting_high"] = {"days": days, "mean": round(s.nonfasting_mean, 1)}
+        found.add("glucose_nonfasting_high", s.nonfasting_evidence, days=days, mean=round(s.nonfasting_mean, 1))
 
 
-def _evidence_reasons(
-    reasons: dict[str, tuple[str, ...]],
-    facts: dict[str, dict[str, Any]],
-    *,
-    profile: PatientProfile,
-    s: Summary,
-    now: datetime,
-    rules: RuleSettings,
-) -> None:
+def _evidence_reasons(found: _Found, case: _Case) -> None:
     """Green needs evidence (clinical-reference §3): for each managed disease a sitting (BP) or a reading (glucose)
     inside the window the means are taken over; without one the patient is yellow, with how long it has been.
     Beyond the monitoring interval the older monitoring_gap says so instead (not for the newly registered)."""
+    profile, s, now, rules = case
     new = profile.registered_on is not None and profile.registered_on > (now - rules.monitoring_interval).date()
     checks = (
         (profile.hypertension, s.bp_count, s.last_bp_at, "bp"),
@@ -272,11 +278,9 @@ def _evidence_reasons(
             gap = True
             continue
         since = None if last_at is None else (now - last_at).days
-        reasons[f"{kind}_not_recent"] = ()
-        facts[f"{kind}_not_recent"] = {"since_days": since, "days": rules.window.days}
+        found.add(f"{kind}_not_recent", since_days=since, days=rules.window.days)
     if gap:
-        reasons["monitoring_gap"] = ()
-        facts["monitoring_gap"] = {"days": rules.monitoring_interval.days}
+        found.add("monitoring_gap", days=rules.monitoring_interval.days)
 
 
 def shown_mean(mean: float, target: int) -> int:
@@ -308,18 +312,16 @@ def _follow_up_due(profile: PatientProfile, s: Summary) -> date | None:
     return profile.registered_on + timedelta(days=ROUTINE_FOLLOW_UP_DAYS)
 
 
-def _yellow_severity(
-    reasons: dict[str, tuple[str, ...]], profile: PatientProfile, s: Summary, now: datetime, rules: RuleSettings
-) -> float:
-    score = 10.0 * len(reasons)
-    if reasons.get("bp_above_target") and s.sbp_mean is not None:
+def _yellow_severity(found: _Found, case: _Case) -> float:
+    profile, s, now, rules = case
+    score = 10.0 * len(found.reasons)
+    if found.reasons.get("bp_above_target") and s.sbp_mean is not None:
         score += max(s.sbp_mean - bp_target(profile, rules.thresholds, on=now).systolic, 0)
     return score
 
 
-def _result(
-    colour: Colour, reasons: dict[str, tuple[str, ...]], severity: float, facts: dict[str, dict[str, Any]]
-) -> Assessment:
+def _result(colour: Colour, found: _Found, severity: float) -> Assessment:
+    reasons, facts = found.reasons, found.facts
     evidence = most_recent(item for items in reasons.values() for item in items)
     return Assessment(
         colour=colour,

@@ -15,17 +15,13 @@ receiver) are other machines in the field. Each phase takes the processes' CPU t
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from app.services import EmbeddedPostgres, stop_process
 from app.sink import NotificationSink
 from bench import ingest_setup as setup
-from bench.broker import Mosquitto, window_for
 from bench.common import cpu_seconds, machine, postmaster_pid
 from cdm import db
 from cdm.payload import PatientRef
@@ -36,41 +32,34 @@ TIMEOUT_S = 600.0
 
 def run(*, settings: Settings, readings: int = 30_000, alerts: int = 1_000, patients: int = 3_000) -> dict[str, Any]:
     """Run both phases and return the figures (one JSON object)."""
-    home = Path(tempfile.mkdtemp(prefix="cdm-bench-capacity-"))
-    pg = EmbeddedPostgres(home / "pg")
-    broker = Mosquitto(home / "broker", max_inflight=window_for(settings.ingest_batch_size))
     sink = NotificationSink().start()
-    procs: list[subprocess.Popen[bytes]] = []
     try:
-        url = setup.database(pg)
-        broker.start()
-        bench = settings.model_copy(
-            update={
-                "database_url": url,
-                "mqtt_url": broker.url,
-                "county_code": "bench",
-                "notify_township_url": f"{sink.url}/township/{{township}}",
-                "notify_county_url": f"{sink.url}/county",
-            }
-        )
-        county, _ = setup.county(url, bench, patients=patients)
-        server = [postmaster_pid(pg), broker.pid or 0]
-        procs.append(setup.spawn_ingest(bench, "capacity-ingest", home / "ingest.log"))
-        _wait_log(home / "ingest.log", "subscribed")
-        first = _phase(url, [*server, procs[0].pid], lambda: _readings(bench, county, readings), _committed, readings)
-        procs.append(_spawn_worker(bench, home / "worker.log"))
-        _wait_log(home / "worker.log", "scheduler active")
-        time.sleep(2.0)  # the worker's start-up is not part of the cost of an alert
-        wanted = _alert_patients(url, county, alerts)
-        pids = [*server, *(p.pid for p in procs)]
-        second = _phase(url, pids, lambda: _criticals(bench, county, wanted), _delivered, 2 * len(wanted))
+        with setup.stack(settings, prefix="cdm-bench-capacity-") as here:
+            url, home, procs = here.url, here.home, here.procs
+            bench = settings.model_copy(
+                update={
+                    "database_url": url,
+                    "mqtt_url": here.broker.url,
+                    "county_code": "bench",
+                    "notify_township_url": f"{sink.url}/township/{{township}}",
+                    "notify_county_url": f"{sink.url}/county",
+                }
+            )
+            county, _ = setup.county(url, bench, patients=patients)
+            server = [postmaster_pid(here.pg), here.broker.pid or 0]
+            procs.append(setup.spawn_ingest(bench, "capacity-ingest", home / "ingest.log"))
+            _wait_log(home / "ingest.log", "subscribed")
+            first = _phase(
+                url, [*server, procs[0].pid], lambda: _readings(bench, county, readings), _committed, readings
+            )
+            procs.append(_spawn_worker(bench, home / "worker.log"))
+            _wait_log(home / "worker.log", "scheduler active")
+            time.sleep(2.0)  # the worker's start-up is not part of the cost of an alert
+            wanted = _alert_patients(url, county, alerts)
+            pids = [*server, *(p.pid for p in procs)]
+            second = _phase(url, pids, lambda: _criticals(bench, county, wanted), _delivered, 2 * len(wanted))
     finally:
-        for proc in procs:
-            stop_process(proc, timeout=30)
         sink.stop()
-        broker.stop()
-        pg.stop()
-        shutil.rmtree(home, ignore_errors=True)
     return {
         "benchmark": "capacity",
         "readings": readings,

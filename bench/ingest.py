@@ -23,11 +23,7 @@ messages the broker still held for ingest after the drain (each must have been a
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -35,9 +31,8 @@ from typing import Any
 
 import psutil
 
-from app.services import EmbeddedPostgres, stop_process
 from bench import ingest_setup as setup
-from bench.broker import Mosquitto, window_for
+from bench.broker import window_for
 from bench.common import bytes_per_reading, cpu_seconds, machine, percentile, postmaster_pid
 from bench.ingest_baselines import DRAIN_TIMEOUT_S, bare_drain, naive_drain
 from bench.ingest_baselines import client as _client
@@ -74,58 +69,34 @@ def run(
     if readings < 1 or workers < 1:
         raise ValueError("readings and workers must be positive")
     naive_readings = min(naive_readings, readings)
-    home = Path(tempfile.mkdtemp(prefix="cdm-bench-ingest-"))
-    pg = EmbeddedPostgres(home / "pg")
-    broker = Mosquitto(home / "broker", max_inflight=window_for(settings.ingest_batch_size))
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        url = setup.database(pg)
+    with setup.stack(settings, prefix="cdm-bench-ingest-") as here:
+        url = here.url
         if profile is not None:
             profile.mkdir(parents=True, exist_ok=True)
-            enable_pg_stat_statements(pg, url)
-        broker.start()
+            enable_pg_stat_statements(here.pg, url)
         bench = settings.model_copy(
-            update={"database_url": url, "mqtt_url": broker.url, "mqtt_username": None, "mqtt_password": None,
+            update={"database_url": url, "mqtt_url": here.broker.url, "mqtt_username": None, "mqtt_password": None,
                     "county_code": COUNTY, "ingest_share_group": "bench" if workers > 1 else None}
         )  # fmt: skip
         county, device_ids = setup.county(url, bench, patients=patients)
         backlog = setup.messages(county, readings, seed=1, first_seq=1)
-        measured = _measure(bench, url, home, backlog=backlog, workers=workers, procs=procs, pg=pg,
-                            broker_pid=broker.pid or 0, profile=profile)  # fmt: skip
+        measured = _measure(bench, here, backlog=backlog, workers=workers, profile=profile)
         measured["naive"] = naive_drain(bench, url, naive_readings, device_ids)
         for client_id in ("bench-bare", "bench-naive"):
             _close_session(bench, client_id)
         live_messages = setup.messages(county, max(1, int(live_rate * live_seconds)), seed=2, first_seq=LIVE_SEQ_BASE)
         measured["latencies"] = live(bench, live_messages.messages, url, rate=live_rate)
-        measured["unacked"] = setup.stop_ingest(bench, procs, workers=workers)
+        measured["unacked"] = setup.stop_ingest(bench, here.procs, workers=workers)
         measured.update(stored=_stored(url), size=bytes_per_reading(url), postgres=_server_version(url))
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                stop_process(proc)
-        broker.stop()
-        pg.stop()
-        if os.environ.get("CDM_BENCH_KEEP"):
-            print(f"logs kept in {home}", file=sys.stderr)
-        else:
-            shutil.rmtree(home, ignore_errors=True)
     shape = {"readings": readings, "workers": workers, "live_rate": live_rate, "naive_readings": naive_readings}
     return _figures(settings, measured, backlog=backlog, county=county, **shape)
 
 
 def _measure(
-    bench: Settings,
-    url: str,
-    home: Path,
-    *,
-    backlog: setup.Backlog,
-    workers: int,
-    procs: list[subprocess.Popen[bytes]],
-    pg: EmbeddedPostgres,
-    broker_pid: int,
-    profile: Path | None = None,
+    bench: Settings, here: setup.Stack, *, backlog: setup.Backlog, workers: int, profile: Path | None = None
 ) -> dict[str, Any]:
     """Publish the backlog into every subscriber's session, then time ingest draining it, then the bare drain."""
+    url, home, procs = here.url, here.home, here.procs
     readings = len(backlog.messages)
     clients = [f"bench-ingest-{i}" for i in range(workers)]
     for client_id in clients:
@@ -133,7 +104,7 @@ def _measure(
     _open_session(bench, "bench-bare", shared=False)
     _open_session(bench, "bench-naive", shared=False)
     setup.publish(bench, backlog)
-    server = {"postgres": [postmaster_pid(pg)], "broker": [broker_pid]}
+    server = {"postgres": [postmaster_pid(here.pg)], "broker": [here.broker.pid or 0]}
     if profile is not None:
         reset_statements(url)
     before = {name: cpu_seconds(pids) for name, pids in server.items()}
@@ -153,9 +124,9 @@ def _measure(
     first = _first_received(url)
     # The bare subscriber is a thread of this process (whose main thread only waits meanwhile): this process's own
     # CPU, its children (the idle ingest workers) left out, and the broker's.
-    bare_before = _own_cpu() + cpu_seconds([broker_pid])
+    bare_before = _own_cpu() + cpu_seconds([here.broker.pid or 0])
     bare = bare_drain(bench, readings)
-    bare_cpu = _own_cpu() + cpu_seconds([broker_pid]) - bare_before
+    bare_cpu = _own_cpu() + cpu_seconds([here.broker.pid or 0]) - bare_before
     return {"ingest_s": done_at - (first or started), "bare": bare, "cpu": cpu, "bare_cpu": bare_cpu}
 
 

@@ -3,14 +3,18 @@ ingest workers as child processes (started, waited for, stopped) and what their 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from app.services import EmbeddedPostgres, stop_process, with_database
+from bench.broker import Mosquitto, window_for
 from bench.ingest_baselines import client as _client
 from cdm import db
 from cdm.settings import Settings
@@ -26,6 +31,43 @@ log = logging.getLogger(__name__)
 
 DATABASE = "cdm_bench_ingest"
 UNACKED_MAX = 50_000  # paho numbers outstanding messages with 16 bits: let the broker catch up before 65,535
+
+
+@dataclass
+class Stack:
+    """A benchmark's own servers in a temporary folder, and the child processes it started on them."""
+
+    home: Path
+    pg: EmbeddedPostgres
+    broker: Mosquitto
+    url: str = ""  # the benchmark's database
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def stack(settings: Settings, *, prefix: str) -> Iterator[Stack]:
+    """PostgreSQL (its database made) and Mosquitto in a new folder. On leaving, the children still running are
+    stopped, then both servers, and the folder is removed (CDM_BENCH_KEEP=1 keeps it, with the workers' logs)."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    here = Stack(
+        home,
+        EmbeddedPostgres(home / "pg"),
+        Mosquitto(home / "broker", max_inflight=window_for(settings.ingest_batch_size)),
+    )
+    try:
+        here.url = database(here.pg)
+        here.broker.start()
+        yield here
+    finally:
+        for proc in here.procs:
+            if proc.poll() is None:
+                stop_process(proc, timeout=30)
+        here.broker.stop()
+        here.pg.stop()
+        if os.environ.get("CDM_BENCH_KEEP"):
+            print(f"logs kept in {home}", file=sys.stderr)
+        else:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 @dataclass

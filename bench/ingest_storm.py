@@ -16,17 +16,12 @@ keep arriving; how soon the fresh critical readings among them are alerted, and 
 from __future__ import annotations
 
 import random
-import shutil
 import socket
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from app.services import EmbeddedPostgres, stop_process
-from bench.broker import Mosquitto, window_for
 from bench.common import cpu_seconds, machine, percentile, postmaster_pid
 from bench.ingest_live import LIVE_SEQ_BASE, POLL_S, live
 from cdm import db
@@ -50,20 +45,15 @@ def run(
     """Run the storm and return its figures (one JSON object)."""
     from bench import ingest_setup as setup
 
-    home = Path(tempfile.mkdtemp(prefix="cdm-bench-storm-"))
-    pg = EmbeddedPostgres(home / "pg")
-    broker = Mosquitto(home / "broker", max_inflight=window_for(settings.ingest_batch_size))
-    procs = []
-    try:
-        url = setup.database(pg)
-        broker.start()
-        bench = _bench_settings(settings, url, broker.url)
+    with setup.stack(settings, prefix="cdm-bench-storm-") as here:
+        url, home, procs = here.url, here.home, here.procs
+        bench = _bench_settings(settings, url, here.broker.url)
         county, _ = setup.county(url, bench, patients=patients, clinics=max(1, meters // 2))
         streams, wanted = _storm_streams(county, buffered=buffered, criticals=criticals)
         live_messages = setup.messages(county, max(1, int(live_rate * live_seconds)), seed=3, first_seq=LIVE_SEQ_BASE)
         procs.append(setup.spawn_ingest(bench, "bench-storm-ingest", home / "ingest.log"))
         setup.wait_connected(procs, [home / "ingest.log"])
-        pids = [postmaster_pid(pg), broker.pid or 0, procs[0].pid]
+        pids = [postmaster_pid(here.pg), here.broker.pid or 0, procs[0].pid]
         cpu_before = cpu_seconds(pids)
         seen: dict[str, float] = {}
         stop = threading.Event()
@@ -86,13 +76,6 @@ def run(
         cpu = cpu_seconds(pids) - cpu_before
         unacked = setup.stop_ingest(bench, procs, workers=1, client_ids=["bench-storm-ingest"])
         counts = _counts(url, list(wanted.values()))
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                stop_process(proc)
-        broker.stop()
-        pg.stop()
-        shutil.rmtree(home, ignore_errors=True)
     measured = {"storm_s": storm_s, "drain_s": drain_s, "cpu": cpu, "unacked": unacked, "total": total}
     return _figures(settings, meters, streams, wanted, live_messages.messages, live_out, seen, published, counts,
                     measured, patients=len(county.patients))  # fmt: skip

@@ -67,15 +67,3 @@ def current_principal() -> Principal:
     if not isinstance(principal, Principal):
         raise PermissionError("not signed in")
     return principal
-
-
-def patient_request(patient_id: str | None) -> tuple[Principal, int] | str:
-    """The viewer and the patient of a page addressed by patient id, or the catalogue key of why it cannot open."""
-    try:
-        principal = current_principal()
-    except PermissionError:
-        return "screen.not_signed_in"
-    try:
-        return principal, int(patient_id or "")
-    except ValueError:
-        return "screen.not_found"

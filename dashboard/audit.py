@@ -40,6 +40,11 @@ def record_view(conn: psycopg.Connection, *, principal: Principal, patient_id: i
     record(conn, principal=principal, action="view_patient", patient_id=patient_id, screen=screen)
 
 
+def record_denied(conn: psycopg.Connection, *, principal: Principal, screen: str, **detail: int) -> None:
+    """Audit that `principal` asked `screen` for a record outside their scope (`detail`: which one)."""
+    record(conn, principal=principal, action="view_patient_denied", screen=screen, detail=detail)
+
+
 def record_list_view(
     conn: psycopg.Connection, *, principal: Principal, patient_ids: Iterable[int], screen: str
 ) -> None:

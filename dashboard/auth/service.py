@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
@@ -35,21 +35,28 @@ class AccountError(Refusal):
     """An account that cannot be created or changed as asked: a catalogue key and its values saying why."""
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one log-in form sent, and from where."""
+
+    username: str
+    password: str = field(repr=False)
+    totp_code: str = field(default="", repr=False)
+    client_addr: str | None = None
+
+
 def authenticate(
     conn: psycopg.Connection,
+    attempt: Attempt,
     *,
-    username: str,
-    password: str,
-    totp_code: str,
     now: datetime,
     lockout: LockoutPolicy,
     throttle: ThrottlePolicy | None = None,
-    client_addr: str | None = None,
     name_key: bytes = b"",
 ) -> LoginResult:
     """Check one log-in attempt, update the failure counts (account and client address) and audit it, in one
     transaction. An address that failed too often is told to wait before anything is checked."""
-    username = username.strip().lower()
+    client_addr = attempt.client_addr
     with conn.transaction():
         state = session_repo.throttle_state(conn, client_addr, for_update=True) if client_addr and throttle else None
         wait = policy.retry_after(state, now=now)
@@ -59,8 +66,7 @@ def authenticate(
                 detail={"retry_after_s": wait},
             )  # fmt: skip
             return LoginResult(Outcome.THROTTLED, retry_after_s=wait)
-        result = _check(conn, username=username, password=password, totp_code=totp_code, now=now, lockout=lockout,
-                        client_addr=client_addr, name_key=name_key)  # fmt: skip
+        result = _check(conn, attempt, now=now, lockout=lockout, name_key=name_key)
         if client_addr and throttle:
             if result.outcome is Outcome.OK:
                 session_repo.clear_throttle(conn, client_addr)
@@ -73,21 +79,14 @@ def authenticate(
 
 
 def _check(
-    conn: psycopg.Connection,
-    *,
-    username: str,
-    password: str,
-    totp_code: str,
-    now: datetime,
-    lockout: LockoutPolicy,
-    client_addr: str | None,
-    name_key: bytes,
+    conn: psycopg.Connection, attempt: Attempt, *, now: datetime, lockout: LockoutPolicy, name_key: bytes
 ) -> LoginResult:
+    username, password, client_addr = attempt.username.strip().lower(), attempt.password, attempt.client_addr
     account = repo.account_by_username(conn, username, for_update=True)
     password_ok = credentials.verify_password(account.password_hash if account else None, password)
     totp_ok = None
     if account is not None and account.totp_secret and password_ok:
-        step = credentials.totp_step(account.totp_secret, totp_code, now=now.timestamp())
+        step = credentials.totp_step(account.totp_secret, attempt.totp_code, now=now.timestamp())
         # A code is accepted once: its time step must be later than the last one this account used.
         totp_ok = step is not None and session_repo.accept_totp_step(conn, user_id=account.principal.user_id, step=step)
     outcome = policy.decide(account.state if account else None, password_ok=password_ok, totp_ok=totp_ok, now=now)

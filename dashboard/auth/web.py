@@ -240,16 +240,9 @@ class LoginLayer:
             return self.render(error=error, username=username, next_path=next_path, status=400)
         now = datetime.now(UTC)
         with self.pool.connection() as conn:
+            attempt = service.Attempt(username, form.get("password", ""), form.get("totp", ""), request.remote_addr)
             result = service.authenticate(
-                conn,
-                username=username,
-                password=form.get("password", ""),
-                totp_code=form.get("totp", ""),
-                now=now,
-                lockout=self.lockout,
-                throttle=self.throttle,
-                client_addr=request.remote_addr,
-                name_key=self.name_key,
+                conn, attempt, now=now, lockout=self.lockout, throttle=self.throttle, name_key=self.name_key
             )
             if result.principal is not None:
                 token = sessions.start(

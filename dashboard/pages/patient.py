@@ -21,9 +21,10 @@ from cdm.privacy import redact
 from cdm.settings import Settings
 from cdm.thresholds import for_edition
 from dashboard import audit
-from dashboard.access import Principal, current_principal, patient_request
+from dashboard.access import Principal, current_principal
 from dashboard.language import page_title, request_language
 from dashboard.patient import figures as patient_figures
+from dashboard.patient.opening import denied, open_page
 from dashboard.patient.repo import PatientDetail, age_on, colour_changing_evidence, patient_detail, profile_of
 from dashboard.patient.risk_factors import main_factors
 from dashboard.people.repo import Person, person
@@ -41,40 +42,31 @@ REVEAL_REASON = "patient-reveal-reason"
 REVEALED = "patient-revealed"
 PATIENT_ID = "patient-id"
 REASON_MIN = 4  # characters: a stated purpose (PIPL), not a click-through
-DENIED = "patient-denied"
 BP_CHART = "patient-bp-chart"
 GLUCOSE_CHART = "patient-glucose-chart"
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 CHART_CONFIG: Any = {"displayModeBar": False, "responsive": True}
 
 
-def _denied(lang: str, key: str = "screen.forbidden") -> html.Div:
-    return html.Div(className="screen work-screen", children=[html.Div(t(key, lang), id=DENIED, className="denied")])
-
-
 def layout(patient_id: str | None = None, **_query: str) -> html.Div:
     """The whole record, read once when the page opens (a record changes slowly; reloading shows what is new)."""
-    runtime = current()
-    settings = runtime.settings
-    lang = request_language(settings)
-    if isinstance(opened := patient_request(patient_id), str):
-        return _denied(lang, opened)
-    principal, pid = opened
+    opened = open_page(patient_id)
+    if isinstance(opened, html.Div):
+        return opened
+    runtime, lang, principal, pid = opened
     now = datetime.now(UTC)
     try:
         with runtime.pool.connection() as conn:
             detail = patient_detail(conn, principal=principal, patient_id=pid, since=now - LOOKBACK, now=now)
             if detail is None:
-                audit.record(
-                    conn, principal=principal, action="view_patient_denied", screen=SCREEN, detail={"patient_id": pid}
-                )
-                return _denied(lang)
+                audit.record_denied(conn, principal=principal, screen=SCREEN, patient_id=pid)
+                return denied(lang)
             who = person(conn, principal=principal, patient_id=pid)
             audit.record_view(conn, principal=principal, patient_id=pid, screen=SCREEN)
     except psycopg.Error as exc:
         log.warning("patient detail not read: %s", type(exc).__name__)
-        return _denied(lang, "screen.db_error")
-    return _page(detail, principal=principal, settings=settings, now=now, who=who)
+        return denied(lang, "screen.db_error")
+    return _page(detail, principal=principal, settings=runtime.settings, now=now, who=who)
 
 
 def _when(at: datetime | None, settings: Settings) -> str:
@@ -252,20 +244,11 @@ def _page(
     lang, tz, h = request_language(settings), settings.tz, detail.header
     thresholds = for_edition(h["rules_edition"] or settings.guideline_edition)
     profile = profile_of(detail)
-    changed = colour_changing_evidence(detail.history)
-    days = LOOKBACK // timedelta(days=1)
-    bp = patient_figures.bp_figure(
-        detail.readings,
-        target=bp_target(profile, thresholds, on=now),
-        thresholds=thresholds,
-        changed=changed,
-        days=days,
-        lang=lang,
-        tz=tz,
+    view = patient_figures.ChartView(
+        thresholds, colour_changing_evidence(detail.history), LOOKBACK // timedelta(days=1), lang, tz
     )
-    glucose = patient_figures.glucose_figure(
-        detail.readings, thresholds=thresholds, changed=changed, days=days, lang=lang, tz=tz
-    )
+    bp = patient_figures.bp_figure(detail.readings, target=bp_target(profile, thresholds, on=now), view=view)
+    glucose = patient_figures.glucose_figure(detail.readings, view=view)
     return html.Div(
         className="screen work-screen",
         children=[

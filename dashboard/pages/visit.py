@@ -15,9 +15,10 @@ from alerts.followups.form import MEDICATIONS_MAX, SYMPTOMS, validate
 from cdm.i18n import t
 from cdm.privacy import mask_card
 from dashboard import audit
-from dashboard.access import current_principal, patient_request
+from dashboard.access import current_principal
 from dashboard.followups.repo import card_in_scope
 from dashboard.language import page_title, request_language
+from dashboard.patient.opening import denied, open_page
 from dashboard.people.repo import person
 from dashboard.runtime import current
 from dashboard.visit import layout as ui
@@ -33,30 +34,22 @@ PATIENT_ID = "visit-patient-id"
 _INPUT_FIELDS = tuple(f for f in ui.FIELDS if f != "medications")
 
 
-def _denied(lang: str, key: str) -> html.Div:
-    return html.Div(className="screen work-screen", children=[html.Div(t(key, lang), className="denied")])
-
-
 def layout(patient_id: str | None = None, **_query: str) -> html.Div:
     """The form for one patient of the viewer's; the patient's conditions choose the form first shown."""
-    runtime = current()
-    settings = runtime.settings
-    lang = request_language(settings)
-    if isinstance(opened := patient_request(patient_id), str):
-        return _denied(lang, opened)
-    principal, pid = opened
+    opened = open_page(patient_id)
+    if isinstance(opened, html.Div):
+        return opened
+    runtime, lang, principal, pid = opened
     with runtime.pool.connection() as conn:
         card = card_in_scope(conn, principal=principal, patient_id=pid)
         if card is None:
-            audit.record(
-                conn, principal=principal, action="view_patient_denied", screen=SCREEN, detail={"patient_id": pid}
-            )
-            return _denied(lang, "screen.forbidden")
+            audit.record_denied(conn, principal=principal, screen=SCREEN, patient_id=pid)
+            return denied(lang)
         who = person(conn, principal=principal, patient_id=pid)
         kind = form_kind(conn, patient_id=pid)
         audit.record_view(conn, principal=principal, patient_id=pid, screen=SCREEN)
     name = (who.name if who else None) or ""
-    today = datetime.now(settings.tz).date().isoformat()
+    today = datetime.now(runtime.settings.tz).date().isoformat()
     return html.Div(
         className="screen work-screen",
         children=[

@@ -101,9 +101,7 @@ def layout(follow_up_id: str | None = None, **_query: str) -> html.Div:
     with runtime.pool.connection() as conn:
         visit = visit_of(conn, principal=principal, follow_up_id=fid)
         if visit is None:
-            audit.record(
-                conn, principal=principal, action="view_patient_denied", screen=SCREEN, detail={"follow_up_id": fid}
-            )
+            audit.record_denied(conn, principal=principal, screen=SCREEN, follow_up_id=fid)
             return html.Div(t("screen.not_found", lang), className="denied")
         who = person(conn, principal=principal, patient_id=visit["patient_id"])
         audit.record_view(conn, principal=principal, patient_id=visit["patient_id"], screen=SCREEN)

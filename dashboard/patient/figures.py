@@ -4,6 +4,7 @@ guideline edition, the urgent-referral lines, and a ring round each reading that
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -75,17 +76,21 @@ def _title(title: str, target: str) -> str:
     return f"{title}<br>{target}"  # the target on a line of its own: a phone's chart is too narrow for both
 
 
-def bp_figure(
-    readings: Sequence[dict[str, Any]],
-    *,
-    target: BpTarget,
-    thresholds: Thresholds,
-    changed: set[str],
-    days: int,
-    lang: str,
-    tz: ZoneInfo,
-) -> go.Figure:
+@dataclass(frozen=True, slots=True)
+class ChartView:
+    """What both charts are drawn with: the edition's thresholds, the readings that changed the colour (their keys),
+    the days shown, the viewer's language and the county's time zone."""
+
+    thresholds: Thresholds
+    changed: set[str]
+    days: int
+    lang: str
+    tz: ZoneInfo
+
+
+def bp_figure(readings: Sequence[dict[str, Any]], *, target: BpTarget, view: ChartView) -> go.Figure:
     """Systolic and diastolic over time, the target band below the patient's target and the urgent line."""
+    thresholds, changed, lang, tz = view.thresholds, view.changed, view.lang, view.tz
     bp = [r for r in readings if r["kind"] == "bp"]
     x = [r["measured_at"].astimezone(tz) for r in bp]
     fig = go.Figure()
@@ -97,23 +102,16 @@ def bp_figure(
         fig.add_trace(_series(x, [r[field] for r in bp], t(f"patient.bp.{field}", lang), colour, size=8))
     fig.add_trace(_changed(bp, "systolic", changed, tz, lang))
     title = _title(
-        t("patient.bp.title", lang, days=days),
+        t("patient.bp.title", lang, days=view.days),
         t("patient.bp.target", lang, systolic=target.systolic, diastolic=target.diastolic, edition=thresholds.edition),
     )
     fig.update_yaxes(range=[40, max([200, *[r["systolic"] or 0 for r in bp]]) + 10])
     return _frame(fig, title=title, y_title="mmHg", empty=not bp, lang=lang)
 
 
-def glucose_figure(
-    readings: Sequence[dict[str, Any]],
-    *,
-    thresholds: Thresholds,
-    changed: set[str],
-    days: int,
-    lang: str,
-    tz: ZoneInfo,
-) -> go.Figure:
+def glucose_figure(readings: Sequence[dict[str, Any]], *, view: ChartView) -> go.Figure:
     """Fasting and non-fasting glucose over time, the fasting target band, and the urgent high and low lines."""
+    thresholds, changed, lang, tz = view.thresholds, view.changed, view.lang, view.tz
     glucose = [r for r in readings if r["kind"] == "glucose" and r["glucose_mmol"] is not None]
     fig = go.Figure()
     fig.add_hrect(
@@ -131,7 +129,7 @@ def glucose_figure(
         fig.add_trace(_series(x, [r["glucose_mmol"] for r in points], t(key, lang), colour, size=9))
     fig.add_trace(_changed(glucose, "glucose_mmol", changed, tz, lang))
     title = _title(
-        t("patient.glucose.title", lang, days=days),
+        t("patient.glucose.title", lang, days=view.days),
         t(
             "patient.glucose.target",
             lang,

@@ -114,22 +114,15 @@ def test_the_bp_chart_draws_the_target_band_and_rings_the_colour_changing_readin
     assert detail is not None
     th = for_edition("2020")
     target = th.target_65_79  # born 1958: 65-79 in the years these tests run
-    fig = patient_figures.bp_figure(
-        detail.readings,
-        target=target,
-        thresholds=th,
-        changed=colour_changing_evidence(detail.history),
-        days=90,
-        lang="zh",
-        tz=TZ,
-    )
+    view = patient_figures.ChartView(th, colour_changing_evidence(detail.history), days=90, lang="zh", tz=TZ)
+    fig = patient_figures.bp_figure(detail.readings, target=target, view=view)
     names = [trace.name for trace in fig.data]
     assert names == ["收缩压", "舒张压", "改变颜色的读数"]
     assert list(fig.data[2].y) == [150, 186]
     bands = [s for s in fig.layout.shapes if s.type == "rect"]
     assert len(bands) == 1 and bands[0].y1 == target.systolic
     assert "目标 <150/90 mmHg（2020版）" in fig.layout.title.text
-    empty = patient_figures.glucose_figure([], thresholds=th, changed=set(), days=90, lang="zh", tz=TZ)
+    empty = patient_figures.glucose_figure([], view=patient_figures.ChartView(th, set(), days=90, lang="zh", tz=TZ))
     assert empty.layout.annotations[-1].text == "此期间无读数"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -12,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from cdm.i18n import t
 from cdm.settings import Settings
 from dashboard.access import Principal, Role
 from dashboard.indicators.logic import NAMES, Indicator, compute
@@ -24,22 +26,14 @@ from .test_indicators import COUNTY, NOW, _store
 
 pytestmark = pytest.mark.integration
 LOCAL = ZoneInfo("Asia/Shanghai")
-ROW_OF = {
-    name: 5 + i
-    for i, name in enumerate(
-        (
-            "managed",
-            "managed_hypertension",
-            "managed_diabetes",
-            "standard_management",
-            "bp_control",
-            "glucose_control",
-            "visits",
-            "missed_visit_3m",
-            "lost_12m",
-        )
-    )
-}
+
+
+def _row(sheet: Any, name: str) -> int:
+    """The row an indicator stands in, found by the label a reader sees in the first column."""
+    label = t(f"report.row.{name}", "zh")
+    rows = [cell.row for cell in sheet["A"] if cell.value == label]
+    assert len(rows) == 1, f"{label} once in the first column"
+    return rows[0]
 
 
 def _principal(role: Role, ids: dict[str, int], **scope: int | None) -> Principal:
@@ -62,7 +56,7 @@ def _settings(db_url: str) -> Settings:
 
 
 def _sheet_indicators(sheet: object) -> dict[str, Indicator]:
-    return {n: Indicator(sheet.cell(ROW_OF[n], 2).value, sheet.cell(ROW_OF[n], 3).value) for n in NAMES}  # type: ignore[attr-defined]
+    return {n: Indicator(sheet.cell(_row(sheet, n), 2).value, sheet.cell(_row(sheet, n), 3).value) for n in NAMES}  # type: ignore[attr-defined]
 
 
 def _open(data: bytes, tmp_path: Path) -> object:
@@ -86,10 +80,10 @@ def test_the_running_month_equals_the_screens_query(conn: psycopg.Connection, db
         assert _sheet_indicators(book[name]) == screen.by_township[ids[code]]  # type: ignore[index]
     county = book["全县"]  # type: ignore[index]
     assert county["A1"].value.startswith("测试县 2025-03")
-    assert county.cell(ROW_OF["managed"], 4).value == 10  # every patient registered before now
-    assert county.cell(ROW_OF["bp_control"], 4).value == pytest.approx(2 / 6, abs=1e-4)
+    assert county.cell(_row(county, "managed"), 4).value == 10  # every patient registered before now
+    assert county.cell(_row(county, "bp_control"), 4).value == pytest.approx(2 / 6, abs=1e-4)
     visits_in_march = sum(1 for p, _ in COUNTY.values() for d in p.follow_up_days if d >= NOW.date().replace(day=1))
-    assert county.cell(ROW_OF["visits"], 4).value == visits_in_march
+    assert county.cell(_row(county, "visits"), 4).value == visits_in_march
     definitions = book["指标说明"]  # type: ignore[index]
     assert definitions["A6"].value == "血压控制率" and "140/90" in definitions["B6"].value
 
@@ -112,7 +106,7 @@ def test_a_past_month_is_taken_at_its_end(conn: psycopg.Connection, db_url: str,
         pure = compute([p for p, t in COUNTY.values() if t == town], now=taken.as_of)
         assert _sheet_indicators(book[name]) == pure  # type: ignore[index]
     managed = sum(1 for p, _ in COUNTY.values() if p.registered_at <= taken.as_of)
-    assert book["全县"].cell(ROW_OF["managed"], 4).value == managed  # type: ignore[index]
+    assert book["全县"].cell(_row(book["全县"], "managed"), 4).value == managed  # type: ignore[index]
 
 
 def test_a_township_gets_its_own_sheet_only(conn: psycopg.Connection, db_url: str, tmp_path: Path) -> None:

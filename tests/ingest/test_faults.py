@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +23,9 @@ import pytest
 
 from app.services import EmbeddedPostgres
 from bench.broker import Mosquitto, window_for
-from cdm.payload import PatientRef
 from cdm.settings import Settings
 from cdm.store import upgrade_store
-from device_sim.meter import MeterPublisher
+from tests.support import meters
 from tests.support.processes import spawn
 from tests.support.registry import SmallCounty, build
 from tests.support.waiting import wait_until
@@ -35,40 +33,12 @@ from tests.support.waiting import wait_until
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("redelivering_broker")]
 
 
-class Stream:
-    """A meter client publishing `n` BP readings (QoS 1) at about `rate` a second from a thread. While the broker is
-    away, paho keeps the unacknowledged ones and sends them again on reconnecting: the meter's buffer."""
+class Stream(meters.Stream):
+    """A meter client publishing `n` BP readings (QoS 1) at about `rate` a second, round the county's patients."""
 
     def __init__(self, settings: Settings, county: SmallCounty, *, n: int, rate: float) -> None:
-        self.n, self.rate = n, rate
-        self.publisher = MeterPublisher(settings, client_id=f"meters-{settings.county_code}", first_seq=1)
+        super().__init__(settings, county, n=n, rate=rate, seed=5)
         self.publisher._client.reconnect_delay_set(0.2, 1)  # a meter retries quickly; the test stays short
-        self.refs = [PatientRef(scheme="health_card", value=card) for card in county.patients]
-        self.meter = county.bp_meter
-        self.sent = 0
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> Stream:
-        self.publisher.connect()
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        started = time.monotonic()
-        rng = random.Random(5)
-        for i in range(self.n):
-            while i > self.rate * (time.monotonic() - started):
-                time.sleep(0.005)
-            sbp = rng.randint(115, 150)
-            self.publisher.publish_bp(
-                self.meter, systolic=sbp, diastolic=sbp - 45, pulse=70, patient=self.refs[i % len(self.refs)]
-            )
-            self.sent += 1
-
-    def finish(self, timeout: float = 60) -> int:
-        """Wait until all are sent and acknowledged by the broker; the number left unacknowledged."""
-        self._thread.join(timeout)
-        return self.publisher.close(timeout=timeout)
 
 
 def stored(url: str) -> tuple[int, int, int]:

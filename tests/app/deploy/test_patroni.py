@@ -32,11 +32,9 @@ from app.deploy.service import render_to
 from app.services import free_port
 from app.sink import NotificationSink
 from cdm.db_roles import DbRoles, runtime_url
-from cdm.payload import PatientRef
 from cdm.settings import Settings
 from cdm.store import upgrade_store
-from device_sim.meter import MeterPublisher
-from tests.support import pg15
+from tests.support import meters, pg15
 from tests.support.patroni import Etcd, Member, cluster_nodes, cluster_state
 from tests.support.processes import spawn
 from tests.support.registry import SmallCounty, build
@@ -56,39 +54,20 @@ CRITICAL_EVERY = 25  # one reading in 25 is critical, each for a patient of its 
 SERVICE_PASSWORD = "cdm-service-password"
 
 
-class Stream:
-    """Meters publishing n readings (QoS 1) at `rate` a second from a thread; critical ones raise alerts."""
+class Stream(meters.Stream):
+    """Meters publishing n readings (QoS 1) at RATE a second from a thread; critical ones raise alerts."""
 
     def __init__(self, settings: Settings, county: SmallCounty, *, n: int) -> None:
-        self.n, self.sent = n, 0
-        self.publisher = MeterPublisher(settings, client_id=f"meters-{settings.county_code}", first_seq=1)
-        self.cards = list(county.patients)
-        self.meter = county.bp_meter
+        super().__init__(settings, county, n=n, rate=RATE, seed=3)
         self.criticals: set[str] = set()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self) -> Stream:
-        self.publisher.connect()
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        started, rng = time.monotonic(), random.Random(3)
-        for i in range(self.n):
-            while i > RATE * (time.monotonic() - started):
-                time.sleep(0.005)
-            critical = i % CRITICAL_EVERY == CRITICAL_EVERY - 1
-            card = self.cards[len(self.criticals)] if critical else self.cards[-1 - rng.randrange(40)]
-            sbp = 192 if critical else rng.randint(118, 146)
-            ref = PatientRef(scheme="health_card", value=card)
-            self.publisher.publish_bp(self.meter, systolic=sbp, diastolic=sbp - 60, patient=ref)
-            if critical:
-                self.criticals.add(card)
-            self.sent += 1
-
-    def finish(self) -> int:
-        self._thread.join(120)
-        return self.publisher.close(timeout=60)
+    def reading(self, i: int, rng: random.Random) -> tuple[str, int, int]:
+        critical = i % CRITICAL_EVERY == CRITICAL_EVERY - 1
+        card = self.cards[len(self.criticals)] if critical else self.cards[-1 - rng.randrange(40)]
+        sbp = 192 if critical else rng.randint(118, 146)
+        if critical:
+            self.criticals.add(card)
+        return card, sbp, sbp - 60
 
 
 class Probe:
