@@ -11,11 +11,10 @@ from collections.abc import Callable
 
 import flask
 
-from cdm.i18n import t
+from cdm.i18n import LANGUAGES, t
 from cdm.settings import Settings
 from dashboard.runtime import current
 
-LANGUAGES = ("zh", "en")
 COOKIE = "cdm_language"
 COOKIE_DAYS = 365  # a browser's choice before signing in; an account's own is kept in the store
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
