@@ -64,26 +64,10 @@ def health_record(patient: PatientIn) -> HealthRecord:
 
 def _reading(index: int, r: BpIn | GlucoseIn) -> Reading:
     at = r.measured_at.astimezone(UTC)
+    found: dict[str, Any] = {"device_uid": FILE_DEVICE, "seq": index, "measured_at": at, "received_at": at}
     if isinstance(r, BpIn):
-        return Reading(
-            device_uid=FILE_DEVICE,
-            seq=index,
-            kind=ReadingKind.BP,
-            measured_at=at,
-            received_at=at,
-            systolic=r.systolic,
-            diastolic=r.diastolic,
-            pulse=r.pulse,
-        )
-    return Reading(
-        device_uid=FILE_DEVICE,
-        seq=index,
-        kind=ReadingKind.GLUCOSE,
-        measured_at=at,
-        received_at=at,
-        glucose_mmol=r.mmol_l,
-        glucose_context=GlucoseContext(r.context),
-    )
+        return Reading(**found, kind=ReadingKind.BP, systolic=r.systolic, diastolic=r.diastolic, pulse=r.pulse)
+    return Reading(**found, kind=ReadingKind.GLUCOSE, glucose_mmol=r.mmol_l, glucose_context=GlucoseContext(r.context))
 
 
 def _follow_up(f: FollowUpIn, as_of: datetime) -> FollowUp:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 from scipy.signal import lfilter
@@ -242,12 +243,11 @@ def _bp(
     sbp = min(260.0, max(85.0, float(path.sbp[day]) + offset + z_sbp * sim.bp_noise_sd))
     dbp = min(150.0, max(45.0, float(path.dbp[day]) + 0.5 * offset + z_dbp * sim.bp_noise_sd * 0.6))
     dbp = min(dbp, sbp - 20)  # a pulse pressure below 20 mmHg is not a plausible reading
-    return Reading(
-        device_uid=uid,
-        seq=seq,
+    return _meter_reading(
+        uid,
+        seq,
+        at,
         kind=ReadingKind.BP,
-        measured_at=at,
-        received_at=at + timedelta(seconds=3),
         systolic=round(sbp),
         diastolic=round(dbp),
         pulse=round(min(130.0, max(45.0, sim.pulse + 4 * z_pulse))),
@@ -262,15 +262,19 @@ def _glucose(
     value = level + rng.normal(0, sim.glucose_noise_sd)
     if sim.diabetes and path.adherent[day] and path.fasting[day] < 7.0 and rng.random() < 0.005:
         value = rng.uniform(2.6, 3.8)  # over-treatment: a well-controlled, adherent diabetic's hypoglycaemia
-    return Reading(
-        device_uid=uid,
-        seq=seq,
+    return _meter_reading(
+        uid,
+        seq,
+        at,
         kind=ReadingKind.GLUCOSE,
-        measured_at=at,
-        received_at=at + timedelta(seconds=3),
         glucose_mmol=round(min(33.0, max(1.2, float(value))), 1),
         glucose_context=GlucoseContext.FASTING if fasting else GlucoseContext.NON_FASTING,
     )
+
+
+def _meter_reading(uid: str, seq: int, at: datetime, *, kind: ReadingKind, **values: Any) -> Reading:
+    """A reading of meter `uid` measured at `at` and received three seconds later, with its kind's values."""
+    return Reading(device_uid=uid, seq=seq, kind=kind, measured_at=at, received_at=at + timedelta(seconds=3), **values)
 
 
 def reactive_follow_ups(

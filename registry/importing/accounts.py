@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from dashboard.access import Role
 from dashboard.auth import service as accounts_service
 from registry.importing import repo
-from registry.importing.files import Table, has_bad_characters
+from registry.importing.files import Table
 from registry.importing.logic import FirstSeen, Problem
 from registry.importing.report import Secret
 from registry.importing.rows import AccountRow, account_row
@@ -37,17 +37,11 @@ def import_accounts(run: Run, table: Table) -> None:
     """Create new accounts, update names and phones of existing ones."""
     tally = run.tallies[table.source.kind]
     existing = repo.accounts(run.conn)
-    seen = FirstSeen()
-    for number, raw in table.rows:
-        tally.rows += 1
-        record, problems = account_row(number, raw, headers=table.headers)
-        if has_bad_characters(raw):
-            problems.append(Problem("", "bad_encoding"))
-        if record is not None:
-            problems += _checks(run, table, record, seen=seen, existing=existing)
-        if problems or record is None:
-            run.refuse(table, number, problems)
-            continue
+    for record in run.checked(
+        table,
+        lambda number, raw: account_row(number, raw, headers=table.headers),
+        lambda record, seen: _checks(run, table, record, seen=seen, existing=existing),
+    ):
         found = existing.get(record.username)
         if found is None:
             tally.added += 1
@@ -66,10 +60,7 @@ def _checks(
     run: Run, table: Table, record: AccountRow, *, seen: FirstSeen, existing: dict[str, repo.Account]
 ) -> list[Problem]:
     h = table.headers
-    problems = []
-    first = seen.earlier("username", record.username, record.row)
-    if first is not None:
-        problems.append(Problem(h["username"], "duplicate_in_file", {"row": first, "column": h["username"]}))
+    problems = seen.repeated("username", record.username, record.row, h)
     if record.role == "township":
         place = run.regions.get(record.scope or "")
         if place is None or place.level != "township" or place.county_code != run.county:

@@ -8,6 +8,7 @@ Each cleaner returns the clean value, or raises `CellProblem` with a reason code
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -155,6 +156,17 @@ def phone(value: object) -> str | None:
     if _MOBILE.match(digits) or _LANDLINE.match(digits):
         return digits
     raise CellProblem("bad_phone")
+
+
+def one_of(value: object, choices: Mapping[str, str], problem: str, *, quote: bool = False) -> str:
+    """The code a cell's word stands for in `choices` (matched lower-case); `problem` when it is none of them (the
+    refusal quoting the cell's first ten characters when `quote`)."""
+    raw = text(value).lower()
+    if not raw:
+        raise CellProblem("missing")
+    if raw not in choices:
+        raise CellProblem(problem, **({"value": raw[:10]} if quote else {}))
+    return choices[raw]
 
 
 def yes_no(value: object) -> bool | None:

@@ -108,12 +108,7 @@ class Collector:
 
 def sex(value: object) -> str:
     """男 / 女, or the GB/T 2261.1 codes 1 / 2, as 'M' / 'F'."""
-    raw = cells.text(value).lower()
-    if not raw:
-        raise CellProblem("missing")
-    if raw not in SEXES:
-        raise CellProblem("bad_sex", value=raw[:10])
-    return SEXES[raw]
+    return cells.one_of(value, SEXES, "bad_sex", quote=True)
 
 
 def diseases(value: object) -> tuple[bool, bool]:
@@ -267,3 +262,10 @@ class FirstSeen:
             return None
         first = self._rows.setdefault((column, value), row)
         return first if first != row else None
+
+    def repeated(self, column: str, value: object, row: int, headers: Mapping[str, str]) -> list[Problem]:
+        """A `duplicate_in_file` problem naming the earlier row that held `value` in `column`; none when first."""
+        first = self.earlier(column, value, row)
+        if first is None:
+            return []
+        return [Problem(headers[column], "duplicate_in_file", {"row": first, "column": headers[column]})]

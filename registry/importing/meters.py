@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ingest.devices import service as devices
 from ingest.devices.logic import meter_uid
 from registry.importing import repo
-from registry.importing.files import Table, has_bad_characters
+from registry.importing.files import Table
 from registry.importing.logic import FirstSeen, Problem
 from registry.importing.report import Secret
 from registry.importing.rows import MeterRow, meter_row
@@ -21,17 +21,11 @@ def import_meters(run: Run, table: Table) -> None:
     """Provision new meters, move those the file places elsewhere; refuse an IMEI another meter holds."""
     tally = run.tallies[table.source.kind]
     by_uid, by_imei = repo.meters(run.conn)
-    seen = FirstSeen()
-    for number, raw in table.rows:
-        tally.rows += 1
-        record, problems = meter_row(number, raw, headers=table.headers)
-        if has_bad_characters(raw):
-            problems.append(Problem("", "bad_encoding"))
-        if record is not None:
-            problems += _checks(run, table, record, seen=seen, by_uid=by_uid, by_imei=by_imei)
-        if problems or record is None:
-            run.refuse(table, number, problems)
-            continue
+    for record in run.checked(
+        table,
+        lambda number, raw: meter_row(number, raw, headers=table.headers),
+        lambda record, seen: _checks(run, table, record, seen=seen, by_uid=by_uid, by_imei=by_imei),
+    ):
         uid = _uid(record)
         found = by_uid.get(uid)
         if found is not None and found.provisioned and found.clinic_code == record.clinic:
@@ -63,9 +57,7 @@ def _checks(
     problems = []
     uid = _uid(record)
     for name, value in (("serial", uid), ("imei", record.imei)):
-        first = seen.earlier(name, value, record.row)
-        if first is not None:
-            problems.append(Problem(h[name], "duplicate_in_file", {"row": first, "column": h[name]}))
+        problems += seen.repeated(name, value, record.row, h)
     clinic = run.regions.get(record.clinic)
     if clinic is None or clinic.level != "village" or clinic.county_code != run.county:
         problems.append(Problem(h["clinic"], "unknown_village", {"code": record.clinic}))

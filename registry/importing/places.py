@@ -6,34 +6,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from registry.importing import repo
-from registry.importing.files import Table, has_bad_characters
-from registry.importing.logic import FirstSeen, Problem
+from registry.importing.files import Table
+from registry.importing.logic import Problem
 from registry.importing.rows import PlaceRow, place_row
 
 if TYPE_CHECKING:
     from registry.importing.service import Run
 
 
-def _rows(run: Run, table: Table, *, with_township: bool) -> list[tuple[PlaceRow, list[Problem]]]:
-    """Each row checked on its own and against the file's earlier rows; refused rows already reported."""
-    seen = FirstSeen()
-    out: list[tuple[PlaceRow, list[Problem]]] = []
-    for number, raw in table.rows:
-        run.tallies[table.source.kind].rows += 1
-        record, problems = place_row(number, raw, headers=table.headers, with_township=with_township)
-        if has_bad_characters(raw):
-            problems.append(Problem("", "bad_encoding"))
-        if record is not None:
-            first = seen.earlier("code", record.code, number)
-            if first is not None:
-                problems.append(
-                    Problem(table.headers["code"], "duplicate_in_file", {"row": first, "column": table.headers["code"]})
-                )
-        if problems or record is None:
-            run.refuse(table, number, problems)
-        else:
-            out.append((record, problems))
-    return out
+def _rows(run: Run, table: Table, *, with_township: bool) -> list[PlaceRow]:
+    """Each row checked on its own and against the file's earlier rows, all before any is written; refused rows
+    already reported."""
+    return list(
+        run.checked(
+            table,
+            lambda number, raw: place_row(number, raw, headers=table.headers, with_township=with_township),
+            lambda record, seen: seen.repeated("code", record.code, record.row, table.headers),
+        )
+    )
 
 
 def _township_problem(run: Run, table: Table, code: str) -> Problem | None:
@@ -57,7 +47,7 @@ def _code_taken(run: Run, table: Table, code: str, *, level: str) -> Problem | N
 def import_townships(run: Run, table: Table) -> None:
     """The county's townships."""
     tally = run.tallies[table.source.kind]
-    for record, _ in _rows(run, table, with_township=False):
+    for record in _rows(run, table, with_township=False):
         problem = _code_taken(run, table, record.code, level="township")
         if problem:
             run.refuse(table, record.row, [problem])
@@ -68,7 +58,7 @@ def import_townships(run: Run, table: Table) -> None:
 def import_villages(run: Run, table: Table) -> None:
     """Village clinics, each under a township of the county (from this import's files or the store)."""
     tally = run.tallies[table.source.kind]
-    for record, _ in _rows(run, table, with_township=True):
+    for record in _rows(run, table, with_township=True):
         problems = [
             p
             for p in (
@@ -106,7 +96,7 @@ def _write_region(run: Run, record: PlaceRow, *, level: str, parent: str, tally:
 def import_teams(run: Run, table: Table) -> None:
     """Family-doctor teams, each of a township of the county."""
     tally = run.tallies[table.source.kind]
-    for record, _ in _rows(run, table, with_township=True):
+    for record in _rows(run, table, with_township=True):
         township = record.township or ""
         problem = _township_problem(run, table, township)
         found = run.teams.get(record.code)

@@ -72,12 +72,7 @@ def place_row(
 
 def meter_kind(value: object) -> str:
     """血压计 / 血糖仪 as 'bp' / 'glucose'."""
-    raw = cells.text(value).lower()
-    if not raw:
-        raise CellProblem("missing")
-    if raw not in METER_KINDS:
-        raise CellProblem("bad_meter_kind")
-    return METER_KINDS[raw]
+    return cells.one_of(value, METER_KINDS, "bad_meter_kind")
 
 
 def serial(value: object) -> str:
@@ -112,12 +107,7 @@ def meter_row(
 
 def role(value: object) -> str:
     """县级 / 乡镇 / 团队 / 管理员 as county / township / team / admin."""
-    raw = cells.text(value).lower()
-    if not raw:
-        raise CellProblem("missing")
-    if raw not in ROLES:
-        raise CellProblem("bad_role")
-    return ROLES[raw]
+    return cells.one_of(value, ROLES, "bad_role")
 
 
 def username(value: object) -> str:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -23,11 +24,12 @@ from cdm.i18n import t
 from cdm.identity import mask_id_number
 from cdm.settings import Settings
 from registry.importing import files, places, repo
-from registry.importing.logic import Problem
+from registry.importing.logic import FirstSeen, Problem
 from registry.importing.report import Line, Secret, default_report_path, secrets_path, write_report, write_secrets
 
 log = logging.getLogger(__name__)
 _ID_LIKE = re.compile(r"\d{17}[\dXx]")
+R = TypeVar("R")  # a clean row of one of the smaller files
 
 
 @dataclass
@@ -115,6 +117,29 @@ class Run:
         self.tallies[table.source.kind].refused += 1
         name = table.source.path.name
         self.lines.extend(Line(name, row, p.column, self.reason(p.code, p.values)) for p in problems)
+
+    def checked(
+        self,
+        table: files.Table,
+        clean: Callable[[int, dict[str, object]], tuple[R | None, list[Problem]]],
+        checks: Callable[[R, FirstSeen], list[Problem]],
+    ) -> Iterator[R]:
+        """Each row of a smaller file cleaned by `clean` and, when clean, checked by `checks` (against the file's
+        earlier rows in `FirstSeen` and against the store); every row counted, a refused one reported, the others
+        yielded one at a time, so that a check sees what the rows before it wrote."""
+        tally = self.tallies[table.source.kind]
+        seen = FirstSeen()
+        for number, raw in table.rows:
+            tally.rows += 1
+            record, problems = clean(number, raw)
+            if files.has_bad_characters(raw):
+                problems.append(Problem("", "bad_encoding"))
+            if record is not None:
+                problems += checks(record, seen)
+            if problems or record is None:
+                self.refuse(table, number, problems)
+            else:
+                yield record
 
 
 def import_directory(

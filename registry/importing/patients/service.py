@@ -6,7 +6,6 @@ patients are attributed, and every new or changed patient is assessed, as regist
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from alerts.service import AlertContext, assess_and_alert
@@ -85,12 +84,12 @@ def _stream(run: Run, table: Table) -> None:
             if has_bad_characters(raw):
                 problems.append(Problem("", "bad_encoding"))
             record_no = record.record_no if record else _record_no(raw)
-            first = seen.earlier("record_no", record_no, number)
-            if first is not None:
-                problems.append(_duplicate(table, "record_no", first))
+            problems += seen.repeated("record_no", record_no, number, table.headers)
             if record is not None:
                 problems += _references(record, table, regions=regions, teams=teams, county=county)
-                problems += [_duplicate(table, name, row) for name, row in _unique_values(seen, record)]
+                id_digest = record.id_card.digest if record.id_card else None
+                for name, value in (("id_number", id_digest), ("card", record.card)):
+                    problems += seen.repeated(name, value, number, table.headers)
             if problems or record is None:
                 run.refuse(table, number, problems)
                 copy.write_row((number, True, record_no) + (None,) * (len(repo.STAGING_COLUMNS) - 3))
@@ -103,19 +102,6 @@ def _record_no(raw: dict[str, object]) -> str | None:
         return cells.identifier(raw.get("record_no"))
     except CellProblem:
         return None
-
-
-def _duplicate(table: Table, name: str, row: int) -> Problem:
-    header = table.headers[name]
-    return Problem(header, "duplicate_in_file", {"row": row, "column": header})
-
-
-def _unique_values(seen: FirstSeen, record: PatientRow) -> Iterable[tuple[str, int]]:
-    id_digest = record.id_card.digest if record.id_card else None
-    for name, value in (("id_number", id_digest), ("card", record.card)):
-        first = seen.earlier(name, value, record.row)
-        if first is not None:
-            yield name, first
 
 
 def _references(record: PatientRow, table: Table, *, regions: dict, teams: dict, county: str) -> list[Problem]:
