@@ -38,8 +38,10 @@ def _load(folder: Traversable) -> dict[str, dict[str, str]]:
         for key, entry in entries.items():
             if key in merged:
                 raise RuntimeError(f"message key {key!r} of {part.name} is already in the catalogue")
-            if not isinstance(entry, dict) or set(entry) != set(LANGUAGES) or not all(
-                isinstance(text, str) for text in entry.values()
+            if (
+                not isinstance(entry, dict)
+                or set(entry) != set(LANGUAGES)
+                or not all(isinstance(text, str) for text in entry.values())
             ):
                 raise RuntimeError(f"message {key!r} of {part.name} needs a text in each of {LANGUAGES}")
             merged[key] = entry
