@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: each prints one JSON line of figures")
+
+# The options several benchmarks take (each command gives its own default).
+SimulatedPatients = Annotated[int, typer.Option(help="patients of the simulated county")]
+SyntheticPatients = Annotated[int, typer.Option(help="patients in the synthetic county")]
+Reuse = Annotated[bool, typer.Option(help="keep the generated database under /tmp for the next run")]
+
+
+def _print(figures: dict[str, Any]) -> None:
+    """A benchmark's figures as its one JSON line."""
+    typer.echo(json.dumps(figures, ensure_ascii=False))
 
 
 @bench_app.command("alerts")
@@ -21,24 +31,19 @@ def bench_alerts(
     """Meters -> broker -> ingest -> dispatcher -> both centres, under background load."""
     from bench.alerts import run
 
-    typer.echo(
-        json.dumps(
-            run(settings=ctx.obj, rate=rate, criticals=criticals, interval=interval),
-            ensure_ascii=False,
-        )
-    )
+    _print(run(settings=ctx.obj, rate=rate, criticals=criticals, interval=interval))
 
 
 @bench_app.command("score")
 def bench_score(
     ctx: typer.Context,
-    patients: Annotated[int, typer.Option(help="patients in the synthetic county")] = 1_000_000,
-    reuse: Annotated[bool, typer.Option(help="keep the generated database under /tmp for the next run")] = False,
+    patients: SyntheticPatients = 1_000_000,
+    reuse: Reuse = False,
 ) -> None:
     """A full rescore of a synthetic county, store to store, and the incremental path of ingest."""
     from bench.score import run
 
-    typer.echo(json.dumps(run(settings=ctx.obj, patients=patients, reuse=reuse)))
+    _print(run(settings=ctx.obj, patients=patients, reuse=reuse))
 
 
 @bench_app.command("ingest")
@@ -51,7 +56,7 @@ def bench_ingest(
     naive_readings: Annotated[
         int, typer.Option(help="backlog messages the one-row-per-commit baseline drains")
     ] = 30_000,
-    patients: Annotated[int, typer.Option(help="patients of the simulated county")] = 3_000,
+    patients: SimulatedPatients = 3_000,
     profile: Annotated[
         Path | None, typer.Option(help="folder for py-spy, pg_stat_statements and EXPLAIN of the drain")
     ] = None,
@@ -71,14 +76,14 @@ def bench_ingest(
     if stages:
         from bench.ingest_stages import run as run_stages
 
-        typer.echo(json.dumps(run_stages(settings=ctx.obj, readings=readings, patients=patients), ensure_ascii=False))
+        _print(run_stages(settings=ctx.obj, readings=readings, patients=patients))
         return
     if storm:
         from bench.ingest_storm import run as run_storm
 
         out = run_storm(settings=ctx.obj, meters=meters, buffered=buffered, criticals=criticals,
                         live_rate=live_rate, live_seconds=live_seconds, patients=patients)  # fmt: skip
-        typer.echo(json.dumps(out, ensure_ascii=False))
+        _print(out)
         return
     from bench.ingest import run
 
@@ -92,16 +97,16 @@ def bench_ingest(
         patients=patients,
         profile=profile,
     )
-    typer.echo(json.dumps(figures, ensure_ascii=False))
+    _print(figures)
 
 
 @bench_app.command("dashboard")
 def bench_dashboard(
     ctx: typer.Context,
-    patients: Annotated[int, typer.Option(help="patients in the synthetic county")] = 260_000,
+    patients: SyntheticPatients = 260_000,
     readings_per_patient: Annotated[int, typer.Option(help="readings a year per patient")] = 40,
     iterations: Annotated[int, typer.Option(help="timed calls per screen")] = 40,
-    reuse: Annotated[bool, typer.Option(help="keep the generated database under /tmp for the next run")] = False,
+    reuse: Reuse = False,
     database: Annotated[
         str | None,
         typer.Option(help="database name on CDM_DATABASE_URL's server (default cdm_bench_dashboard_<patients>)"),
@@ -118,7 +123,7 @@ def bench_dashboard(
         reuse=reuse,
         database=database,
     )
-    typer.echo(json.dumps(figures, ensure_ascii=False))
+    _print(figures)
 
 
 @bench_app.command("import")
@@ -130,18 +135,18 @@ def bench_import(
     """A county's registry files imported into an empty store (`cdm registry import`), vs one patient at a time."""
     from bench.import_registry import run
 
-    typer.echo(json.dumps(run(settings=ctx.obj, patients=patients, baseline_patients=baseline_patients)))
+    _print(run(settings=ctx.obj, patients=patients, baseline_patients=baseline_patients))
 
 
 @bench_app.command("storage")
 def bench_storage(
-    patients: Annotated[int, typer.Option(help="patients of the simulated county")] = 3_000,
+    patients: SimulatedPatients = 3_000,
     days: Annotated[int, typer.Option(help="days of past readings")] = 90,
 ) -> None:
     """Bytes a reading takes on PostgreSQL and on TimescaleDB (compressed), disk per 100,000 patients a year."""
     from bench.storage import run
 
-    typer.echo(json.dumps(run(patients=patients, days=days), ensure_ascii=False))
+    _print(run(patients=patients, days=days))
 
 
 @bench_app.command("capacity")
@@ -149,10 +154,10 @@ def bench_capacity(
     ctx: typer.Context,
     readings: Annotated[int, typer.Option(help="readings the meters publish to a running ingest")] = 30_000,
     alerts: Annotated[int, typer.Option(help="critical readings, each a new alert for a patient of its own")] = 1_000,
-    patients: Annotated[int, typer.Option(help="patients of the simulated county")] = 3_000,
+    patients: SimulatedPatients = 3_000,
 ) -> None:
     """Readings and alerts per CPU-second of the server's processes (ingest, worker, PostgreSQL, Mosquitto)."""
     from bench.capacity import run
 
     figures = run(settings=ctx.obj, readings=readings, alerts=alerts, patients=patients)
-    typer.echo(json.dumps(figures, ensure_ascii=False))
+    _print(figures)

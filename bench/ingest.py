@@ -36,7 +36,7 @@ from bench.broker import window_for
 from bench.common import bytes_per_reading, cpu_seconds, machine, percentile, postmaster_pid
 from bench.ingest_baselines import DRAIN_TIMEOUT_S, bare_drain, naive_drain
 from bench.ingest_baselines import client as _client
-from bench.ingest_live import LIVE_SEQ_BASE, POLL_S, live
+from bench.ingest_live import POLL_S, live
 from bench.ingest_profile import (
     dump_statements,
     enable_pg_stat_statements,
@@ -56,16 +56,17 @@ COUNTY = "bench"
 def run(
     *,
     settings: Settings,
-    readings: int = 300_000,
-    workers: int = 1,
-    live_rate: float = 2_000.0,
-    live_seconds: float = 20.0,
-    naive_readings: int = 30_000,
-    patients: int = 3_000,
-    profile: Path | None = None,
+    readings: int,
+    workers: int,
+    live_rate: float,
+    live_seconds: float,
+    naive_readings: int,
+    patients: int,
+    profile: Path | None,
 ) -> dict[str, Any]:
     """Run the benchmark and return its figures (one JSON object); with `profile`, a py-spy profile of worker 0,
-    pg_stat_statements and EXPLAIN of the drain go into that folder (bench.ingest_profile)."""
+    pg_stat_statements and EXPLAIN of the drain go into that folder (bench.ingest_profile). The defaults are the
+    command's (`cdm bench ingest`, bench/cli.py)."""
     if readings < 1 or workers < 1:
         raise ValueError("readings and workers must be positive")
     naive_readings = min(naive_readings, readings)
@@ -84,7 +85,7 @@ def run(
         measured["naive"] = naive_drain(bench, url, naive_readings, device_ids)
         for client_id in ("bench-bare", "bench-naive"):
             _close_session(bench, client_id)
-        live_messages = setup.messages(county, max(1, int(live_rate * live_seconds)), seed=2, first_seq=LIVE_SEQ_BASE)
+        live_messages = setup.live_messages(county, rate=live_rate, seconds=live_seconds, seed=2)
         measured["latencies"] = live(bench, live_messages.messages, url, rate=live_rate)
         measured["unacked"] = setup.stop_ingest(bench, here.procs, workers=workers)
         measured.update(stored=_stored(url), size=bytes_per_reading(url), postgres=_server_version(url))

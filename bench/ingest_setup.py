@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from app.services import EmbeddedPostgres, stop_process, with_database
 from bench.broker import Mosquitto, window_for
 from bench.ingest_baselines import client as _client
+from bench.ingest_live import LIVE_SEQ_BASE
 from cdm import db
 from cdm.settings import Settings
 
@@ -149,6 +150,11 @@ def messages(county: Any, n: int, *, seed: int, first_seq: int, now: datetime | 
                 (reading_topic(county.code, meter.uid), encode(values, meter_uid=meter.uid, seq=seq, patient=ref))
             )
     return Backlog(out[:n])
+
+
+def live_messages(county: Any, *, rate: float, seconds: float, seed: int) -> Backlog:
+    """The live run's readings: `rate` a second for `seconds` (at least one), numbered from LIVE_SEQ_BASE."""
+    return messages(county, max(1, int(rate * seconds)), seed=seed, first_seq=LIVE_SEQ_BASE)
 
 
 def publish(settings: Settings, backlog: Backlog) -> None:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.common import cpu_seconds, machine, percentile, postmaster_pid
-from bench.ingest_live import LIVE_SEQ_BASE, POLL_S, live
+from bench.ingest_live import POLL_S, live
 from cdm import db
 from cdm.payload import PatientRef, bp_payload, reading_topic
 from cdm.settings import Settings
@@ -35,14 +35,15 @@ CRITICAL = (192, 118)
 def run(
     *,
     settings: Settings,
-    meters: int = 1_000,
-    buffered: int = 20,
-    criticals: int = 100,
-    live_rate: float = 200.0,
-    live_seconds: float = 20.0,
-    patients: int = 6_000,
+    meters: int,
+    buffered: int,
+    criticals: int,
+    live_rate: float,
+    live_seconds: float,
+    patients: int,
 ) -> dict[str, Any]:
-    """Run the storm and return its figures (one JSON object)."""
+    """Run the storm and return its figures (one JSON object); the defaults are the command's (`cdm bench ingest
+    --storm`, bench/cli.py)."""
     from bench import ingest_setup as setup
 
     with setup.stack(settings, prefix="cdm-bench-storm-") as here:
@@ -50,7 +51,7 @@ def run(
         bench = _bench_settings(settings, url, here.broker.url)
         county, _ = setup.county(url, bench, patients=patients, clinics=max(1, meters // 2))
         streams, wanted = _storm_streams(county, buffered=buffered, criticals=criticals)
-        live_messages = setup.messages(county, max(1, int(live_rate * live_seconds)), seed=3, first_seq=LIVE_SEQ_BASE)
+        live_messages = setup.live_messages(county, rate=live_rate, seconds=live_seconds, seed=3)
         procs.append(setup.spawn_ingest(bench, "bench-storm-ingest", home / "ingest.log"))
         setup.wait_connected(procs, [home / "ingest.log"])
         pids = [postmaster_pid(here.pg), here.broker.pid or 0, procs[0].pid]

@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,91 +89,65 @@ def metrics() -> Metrics:
     return current
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """One metric: the `Metrics` field that holds it, its prometheus_client type, name, labels, help and options."""
+
+    field: str
+    kind: str  # "Counter", "Gauge" or "Histogram"
+    name: str
+    labels: tuple[str, ...] = ()
+    _: KW_ONLY
+    doc: str
+    buckets: tuple[float, ...] | None = None  # a Histogram's
+    mode: str | None = None  # a Gauge's multiprocess_mode: how the exporter merges the processes' values
+
+
+# Every metric, one row each: the Metrics field, its type, its name, its labels and options, then its help text.
+_SPECS = (
+    _Spec("readings", "Counter", "cdm_ingest_readings", ("outcome",),
+          doc="Messages ingest committed, by outcome: stored (with a patient), unattributed (stored, waiting for a"
+          " patient), duplicate (a repeat of a stored reading), quarantined (refused, kept with its reason)"),
+    _Spec("batch_seconds", "Histogram", "cdm_ingest_batch_seconds", buckets=BATCH_BUCKETS,
+          doc="Time to store and commit one batch"),
+    _Spec("queue_depth", "Gauge", "cdm_ingest_queue_depth", mode="livesum",
+          doc="Messages received from the broker and not yet committed (all ingest workers of the machine)"),
+    _Spec("ingest_alerts", "Counter", "cdm_ingest_alerts", doc="Alerts raised by ingest"),
+    _Spec("delivery_seconds", "Histogram", "cdm_alert_delivery_seconds", ("centre",), buckets=DELIVERY_BUCKETS,
+          doc="From the alert's commit (its notification's creation) to its delivery, per centre"),
+    _Spec("notifications", "Counter", "cdm_notifications", ("channel", "result"),
+          doc="Delivery attempts by channel and result: delivered, retry (failed, tried again later), failed (left"
+          " for staff)"),
+    _Spec("job_last_success", "Gauge", "cdm_scheduler_job_last_success_timestamp_seconds", ("job",), mode="max",
+          doc="When each scheduled job last finished without an error (Unix time)"),
+    _Spec("job_failures", "Counter", "cdm_scheduler_job_failures", ("job",), doc="Runs of a job that failed"),
+    _Spec("scheduler_active", "Gauge", "cdm_scheduler_active", mode="livesum",
+          doc="1 in the worker whose scheduler holds the lock (exactly one per store should)"),
+    _Spec("requests", "Counter", "cdm_dashboard_requests", ("code",), doc="Requests answered, by status"),
+    _Spec("request_seconds", "Histogram", "cdm_dashboard_request_seconds", buckets=REQUEST_BUCKETS,
+          doc="Time to answer a request"),
+    _Spec("heartbeat", "Gauge", "cdm_process_heartbeat_timestamp_seconds", ("process",), mode="liveall",
+          doc="Last sign of life of each process (Unix time), every few seconds"),
+)  # fmt: skip
+
+
 def _create() -> Metrics:
-    from prometheus_client import CollectorRegistry
+    import prometheus_client
 
-    reg = CollectorRegistry(auto_describe=True)
-    return Metrics(registry=reg, **_ingest(reg), **_delivery(reg), **_processes(reg))
-
-
-def _ingest(reg: Any) -> dict[str, Any]:
-    from prometheus_client import Counter, Gauge, Histogram
-
-    readings = Counter(
-        "cdm_ingest_readings",
-        "Messages ingest committed, by outcome: stored (with a patient), unattributed (stored, waiting for a"
-        " patient), duplicate (a repeat of a stored reading), quarantined (refused, kept with its reason)",
-        ["outcome"],
-        registry=reg,
-    )
+    reg = prometheus_client.CollectorRegistry(auto_describe=True)
+    made = {spec.field: _make(prometheus_client, spec, reg) for spec in _SPECS}
     for outcome in OUTCOMES:  # every outcome shows from the start, at 0, so rate() and alerts see it
-        readings.labels(outcome)
-    return {
-        "readings": readings,
-        "batch_seconds": Histogram(
-            "cdm_ingest_batch_seconds", "Time to store and commit one batch", buckets=BATCH_BUCKETS, registry=reg
-        ),
-        "queue_depth": Gauge(
-            "cdm_ingest_queue_depth",
-            "Messages received from the broker and not yet committed (all ingest workers of the machine)",
-            multiprocess_mode="livesum",
-            registry=reg,
-        ),
-        "ingest_alerts": Counter("cdm_ingest_alerts", "Alerts raised by ingest", registry=reg),
-    }
+        made["readings"].labels(outcome)
+    return Metrics(registry=reg, **made)
 
 
-def _delivery(reg: Any) -> dict[str, Any]:
-    from prometheus_client import Counter, Histogram
-
-    return {
-        "delivery_seconds": Histogram(
-            "cdm_alert_delivery_seconds",
-            "From the alert's commit (its notification's creation) to its delivery, per centre",
-            ["centre"],
-            buckets=DELIVERY_BUCKETS,
-            registry=reg,
-        ),
-        "notifications": Counter(
-            "cdm_notifications",
-            "Delivery attempts by channel and result: delivered, retry (failed, tried again later), failed (left"
-            " for staff)",
-            ["channel", "result"],
-            registry=reg,
-        ),
-    }
-
-
-def _processes(reg: Any) -> dict[str, Any]:
-    from prometheus_client import Counter, Gauge, Histogram
-
-    return {
-        "job_last_success": Gauge(
-            "cdm_scheduler_job_last_success_timestamp_seconds",
-            "When each scheduled job last finished without an error (Unix time)",
-            ["job"],
-            multiprocess_mode="max",
-            registry=reg,
-        ),
-        "job_failures": Counter("cdm_scheduler_job_failures", "Runs of a job that failed", ["job"], registry=reg),
-        "scheduler_active": Gauge(
-            "cdm_scheduler_active",
-            "1 in the worker whose scheduler holds the lock (exactly one per store should)",
-            multiprocess_mode="livesum",
-            registry=reg,
-        ),
-        "requests": Counter("cdm_dashboard_requests", "Requests answered, by status", ["code"], registry=reg),
-        "request_seconds": Histogram(
-            "cdm_dashboard_request_seconds", "Time to answer a request", buckets=REQUEST_BUCKETS, registry=reg
-        ),
-        "heartbeat": Gauge(
-            "cdm_process_heartbeat_timestamp_seconds",
-            "Last sign of life of each process (Unix time), every few seconds",
-            ["process"],
-            multiprocess_mode="liveall",
-            registry=reg,
-        ),
-    }
+def _make(prometheus_client: Any, spec: _Spec, reg: Any) -> Any:
+    options: dict[str, Any] = {"registry": reg}
+    if spec.buckets is not None:
+        options["buckets"] = spec.buckets
+    if spec.mode is not None:
+        options["multiprocess_mode"] = spec.mode
+    return getattr(prometheus_client, spec.kind)(spec.name, spec.doc, spec.labels, **options)
 
 
 def observe_batch(*, outcomes: dict[str, int], alerts: int, seconds: float, queue_depth: int) -> None:
