@@ -14,7 +14,9 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cdm.i18n import t
 from dashboard import audit
-from dashboard.access import Principal, Role, current_principal
+from dashboard.access import Principal, current_principal
+from dashboard.admin.opening import refusal
+from dashboard.admin.service import require_admin
 from dashboard.grid_locale import locale_text
 from dashboard.language import page_title, request_language
 from dashboard.runtime import current
@@ -42,10 +44,7 @@ PROBLEM_COLUMNS = (("row", 64), ("column", 110), ("reason", 320), ("file", 130))
 
 
 def _admin() -> Principal:
-    principal = current_principal()
-    if principal.role is not Role.ADMIN:
-        raise PermissionError("registry import is for administrators")
-    return principal
+    return require_admin(current_principal())
 
 
 def _grid(grid_id: str, columns: list[dict[str, Any]], lang: str) -> dag.AgGrid:
@@ -100,10 +99,8 @@ def _actions(lang: str) -> html.Div:
 def layout(**_query: str) -> html.Div:
     """Upload, dry-run tables, confirm; refused to anyone but an administrator."""
     lang = request_language()
-    try:
-        _admin()
-    except PermissionError:
-        return html.Div(className="screen", children=[html.H1(t("registry.screen.forbidden", lang), id=STATUS)])
+    if refused := refusal(lang, "registry.screen.forbidden", STATUS):
+        return refused
     upload = dcc.Upload(id=UPLOAD, multiple=True, className="registry-upload", style=UPLOAD_STYLE,
                         children=html.Div(t("registry.screen.drop", lang)))  # fmt: skip
     return html.Div(
