@@ -19,7 +19,7 @@ from dashboard.access import Principal, Role, current_principal
 from dashboard.admin import repo
 from dashboard.admin import service as admin
 from dashboard.admin.opening import refusal
-from dashboard.grid_locale import locale_text
+from dashboard.grids import work_grid
 from dashboard.language import page_title, request_language
 from dashboard.runtime import current
 
@@ -54,15 +54,7 @@ def _admin() -> Principal:
 def _grid(grid_id: str, lang: str) -> dag.AgGrid:
     cols = [{"field": c, "headerName": t(f"admin.col.{c}", lang) if c != "id" else "#", "flex": 1, "minWidth": 80}
             for c in GRID_COLUMNS[grid_id]]  # fmt: skip
-    return dag.AgGrid(
-        id=grid_id,
-        columnDefs=cols,
-        rowData=[],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        dashGridOptions={"localeText": locale_text(lang)},
-        style={"width": "100%", "height": "260px"},
-        className="ag-theme-alpine followups-grid",
-    )
+    return work_grid(grid_id, cols, lang, style={"width": "100%", "height": "260px"})
 
 
 def _field(field_id: str, label: str, control: Any) -> html.Div:

@@ -17,7 +17,7 @@ from dashboard import audit
 from dashboard.access import Principal, current_principal
 from dashboard.admin.opening import refusal
 from dashboard.admin.service import require_admin
-from dashboard.grid_locale import locale_text
+from dashboard.grids import work_grid
 from dashboard.language import page_title, request_language
 from dashboard.runtime import current
 from registry.importing import uploads
@@ -48,14 +48,13 @@ def _admin() -> Principal:
 
 
 def _grid(grid_id: str, columns: list[dict[str, Any]], lang: str) -> dag.AgGrid:
-    return dag.AgGrid(
-        id=grid_id,
-        columnDefs=columns,
-        rowData=[],
-        defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True},
-        dashGridOptions={"domLayout": "autoHeight", "localeText": locale_text(lang)},
+    return work_grid(
+        grid_id,
+        columns,
+        lang,
+        default_column={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True},
+        options={"domLayout": "autoHeight"},
         style={"width": "100%"},
-        className="ag-theme-alpine followups-grid",
     )
 
 
