@@ -7,6 +7,7 @@ explains refusals in English for the command line; the screens make each step ex
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from alerts.workflow.logic import ACTIONS
 
@@ -26,6 +27,21 @@ def refusal_key(status: str, move: str, *, action: str | None = None, outcome: s
     return None
 
 
+class _Deadline(NamedTuple):
+    """One of an alert's two deadlines, in the catalogue's words: passed (marked so in the store), run out (not yet
+    marked), and the time left in whole units (at least one)."""
+
+    passed: str
+    run_out: str
+    left: str
+    unit: str
+    unit_seconds: int
+
+
+ACK_DEADLINE = _Deadline("alerts.due.escalated", "alerts.due.escalating", "alerts.due.ack_minutes", "minutes", 60)
+ACTION_DEADLINE = _Deadline("alerts.due.overdue", "alerts.due.overdue", "alerts.due.action_days", "days", 86400)
+
+
 def due_text_key(
     *,
     status: str,
@@ -36,21 +52,17 @@ def due_text_key(
     action_after: timedelta | None,
     now: datetime,
 ) -> tuple[str, dict[str, int]]:
-    """What the row says about escalation: the time left before it, or that it happened (key, values)."""
+    """What the row says about escalation: the time left before it, or that it happened (key, values). An open
+    alert runs against acknowledgement, an acknowledged one against action."""
     if status == "open":
-        if escalated_at is not None:
-            return "alerts.due.escalated", {}
-        if ack_after is None:
-            return "alerts.due.none", {}
-        left = opened_at + ack_after - now
-        if left <= timedelta(0):
-            return "alerts.due.escalating", {}
-        return "alerts.due.ack_minutes", {"minutes": max(1, int(left.total_seconds() // 60))}
-    if overdue_at is not None:
-        return "alerts.due.overdue", {}
-    if action_after is None:
+        deadline, passed_at, after = ACK_DEADLINE, escalated_at, ack_after
+    else:
+        deadline, passed_at, after = ACTION_DEADLINE, overdue_at, action_after
+    if passed_at is not None:
+        return deadline.passed, {}
+    if after is None:
         return "alerts.due.none", {}
-    left = opened_at + action_after - now
+    left = opened_at + after - now
     if left <= timedelta(0):
-        return "alerts.due.overdue", {}
-    return "alerts.due.action_days", {"days": max(1, int(left.total_seconds() // 86400))}
+        return deadline.run_out, {}
+    return deadline.left, {deadline.unit: max(1, int(left.total_seconds() // deadline.unit_seconds))}

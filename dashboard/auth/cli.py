@@ -20,6 +20,9 @@ from dashboard.auth import repo, service
 from dashboard.auth.sessions import service as sessions
 
 users_app = typer.Typer(no_args_is_help=True, help="Accounts of the screens (县/乡镇/家庭医生团队/管理员)")
+# The two options of every command that changes an existing account.
+Account = Annotated[str, typer.Option("--username", help="the account")]
+By = Annotated[str, typer.Option("--by", help="who you are (audited)")]
 
 
 def _read_password(username: str) -> str:
@@ -82,11 +85,7 @@ def _account_action(ctx: typer.Context, action: Callable[[psycopg.Connection, Se
 
 
 @users_app.command("set-password")
-def set_password(
-    ctx: typer.Context,
-    username: Annotated[str, typer.Option(help="the account")],
-    by: Annotated[str, typer.Option(help="who you are (audited)")],
-) -> None:
+def set_password(ctx: typer.Context, username: Account, by: By) -> None:
     """Set a new password (asked for, or read from stdin); every session of the account ends."""
     password = _read_password(username)
     _account_action(
@@ -102,8 +101,8 @@ def set_password(
 @users_app.command("disable")
 def disable(
     ctx: typer.Context,
-    username: Annotated[str, typer.Option(help="the account")],
-    by: Annotated[str, typer.Option(help="who you are (audited)")],
+    username: Account,
+    by: By,
     enable: Annotated[bool, typer.Option("--enable", help="enable the account again instead")] = False,
 ) -> None:
     """Disable an account (every session ends at once), or enable it again with --enable."""
@@ -116,11 +115,7 @@ def disable(
 
 
 @users_app.command("sign-out")
-def sign_out(
-    ctx: typer.Context,
-    username: Annotated[str, typer.Option(help="the account")],
-    by: Annotated[str, typer.Option(help="who you are (audited)")],
-) -> None:
+def sign_out(ctx: typer.Context, username: Account, by: By) -> None:
     """Sign an account out everywhere: every one of its sessions ends now (a lost phone, a shared computer)."""
     _account_action(
         ctx,

@@ -134,20 +134,17 @@ join region tw on tw.id = {township}
 left join care_team ct on ct.id = p.team_id
 left join patient_person pp on pp.patient_id = page.patient_id
 {contact}
-left join lateral (
-    select r.systolic, r.diastolic, r.measured_at from reading r
-    where r.patient_id = page.patient_id and r.kind = 'bp' and r.measured_at >= %(since)s
-      and r.measured_at < %(until)s
-    order by r.measured_at desc limit 1
-) bp on true
-left join lateral (
-    select r.glucose_mmol, r.glucose_context, r.measured_at from reading r
-    where r.patient_id = page.patient_id and r.kind = 'glucose' and r.measured_at >= %(since)s
-      and r.measured_at < %(until)s
-    order by r.measured_at desc limit 1
-) g on true
+{latest_bp}
+{latest_glucose}
 order by {order_page}
 """
+# A listed patient's latest reading of one kind in the window, joined as `alias` (one index look-up each kind).
+_LATEST_READING = """left join lateral (
+    select {columns}, r.measured_at from reading r
+    where r.patient_id = page.patient_id and r.kind = '{kind}' and r.measured_at >= %(since)s
+      and r.measured_at < %(until)s
+    order by r.measured_at desc limit 1
+) {alias} on true"""
 
 _CARD_IN_SCOPE = """
 select p.health_card_no from patient p join region v on v.id = p.village_id
@@ -231,6 +228,8 @@ def list_query(
         township=TOWNSHIP_OF_PATIENT,
         order_candidate=FOLLOWUP_ORDER.format(t="candidate"),
         order_page=FOLLOWUP_ORDER.format(t="page"),
+        latest_bp=_LATEST_READING.format(columns="r.systolic, r.diastolic", kind="bp", alias="bp"),
+        latest_glucose=_LATEST_READING.format(columns="r.glucose_mmol, r.glucose_context", kind="glucose", alias="g"),
     )
     params: dict[str, object] = {
         **scope_params,

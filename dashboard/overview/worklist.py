@@ -22,8 +22,9 @@ People = list[tuple[int, str, str]]  # (account id, username, name) of those an 
 Policy = dict[tuple[str, str], timedelta]
 
 
-def row_id(kind: str, alert_id: int) -> dict[str, object]:
-    """The pattern-matching id of one control of one alert's row."""
+def row_id(kind: str, alert_id: object) -> dict[str, object]:
+    """The pattern-matching id of one control of one alert's row (an alert's id; in a callback, dash's ALL for the
+    control in every row or MATCH for the one in the row that fired)."""
     return {"type": kind, "alert": alert_id}
 
 

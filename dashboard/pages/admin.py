@@ -18,11 +18,15 @@ from cdm.i18n import Refusal, t
 from dashboard.access import Principal, Role, current_principal
 from dashboard.admin import repo
 from dashboard.admin import service as admin
-from dashboard.grid_locale import locale_text
+from dashboard.admin.opening import refusal
+from dashboard.grids import work_grid
 from dashboard.language import page_title, request_language
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
+
+# An action's work, once its button and the form's values are known: (connection, administrator, language) -> message.
+Work = Callable[[psycopg.Connection, Principal, str], str]
 
 dash.register_page(__name__, path="/admin", name="admin", title=page_title("admin.title"))
 
@@ -50,15 +54,7 @@ def _admin() -> Principal:
 def _grid(grid_id: str, lang: str) -> dag.AgGrid:
     cols = [{"field": c, "headerName": t(f"admin.col.{c}", lang) if c != "id" else "#", "flex": 1, "minWidth": 80}
             for c in GRID_COLUMNS[grid_id]]  # fmt: skip
-    return dag.AgGrid(
-        id=grid_id,
-        columnDefs=cols,
-        rowData=[],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        dashGridOptions={"localeText": locale_text(lang)},
-        style={"width": "100%", "height": "260px"},
-        className="ag-theme-alpine followups-grid",
-    )
+    return work_grid(grid_id, cols, lang, style={"width": "100%", "height": "260px"})
 
 
 def _field(field_id: str, label: str, control: Any) -> html.Div:
@@ -93,10 +89,8 @@ def _section(grid_id: str, title: str, fields: list[html.Div], buttons: html.Div
 def layout(**_query: str) -> html.Div:
     """Three sections, each a list and the actions on it; refused to anyone but an administrator."""
     lang = request_language()
-    try:
-        _admin()
-    except PermissionError:
-        return html.Div(className="screen", children=[html.H1(t("admin.forbidden", lang), id=STATUS)])
+    if refused := refusal(lang, "admin.forbidden", STATUS):
+        return refused
     roles = [(str(r), t(f"admin.role.{r}", lang)) for r in (Role.TOWNSHIP, Role.TEAM, Role.COUNTY, Role.ADMIN)]
     accounts = [
         _input("admin-username", "admin.field.username", lang),
@@ -179,7 +173,7 @@ def _meter_row(m: dict[str, Any], lang: str) -> dict[str, Any]:
     }
 
 
-def _run(grid_id: str, work: Callable[[psycopg.Connection, Principal, str], str]) -> tuple[Any, ...]:
+def _run(grid_id: str, work: Work) -> tuple[Any, ...]:
     """Run one action (or only list, when `work` is None-like); (message, its class, the section's rows)."""
     runtime = current()
     lang = request_language()
@@ -202,7 +196,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _account_action(button: str | None, values: dict[str, str]) -> Callable[[psycopg.Connection, Principal, str], str]:
+def _account_action(button: str | None, values: dict[str, str]) -> Work:
     name, role, scope, password = values["admin-username"], values["admin-role"], values["admin-scope"], values[
         "admin-password"]  # fmt: skip
     minimum = current().settings.password_min_length
@@ -246,21 +240,7 @@ def _account_action(button: str | None, values: dict[str, str]) -> Callable[[psy
     return work  # fmt: skip
 
 
-@callback(
-    Output(MESSAGE[ACCOUNTS], "children"),
-    Output(MESSAGE[ACCOUNTS], "className"),
-    Output(ACCOUNTS, "rowData"),
-    Output("admin-password", "value"),
-    *[Input(b, "n_clicks") for b in ACCOUNT_BUTTONS],
-    *[State(f, "value") for f in ACCOUNT_FIELDS],
-)
-def accounts(*args: Any) -> tuple[Any, ...]:
-    """An action on an account (or, on opening, only the list); the password typed is cleared either way."""
-    values = dict(zip(ACCOUNT_FIELDS, (a or "" for a in args[len(ACCOUNT_BUTTONS) :]), strict=True))
-    return (*_run(ACCOUNTS, _account_action(ctx.triggered_id, values)), "")
-
-
-def _meter_action(button: str | None, values: dict[str, str]) -> Callable[[psycopg.Connection, Principal, str], str]:
+def _meter_action(button: str | None, values: dict[str, str]) -> Work:
     def work(conn: psycopg.Connection, by: Principal, lang: str) -> str:
         if button == "admin-provision":
             creds = admin.provision(
@@ -284,20 +264,7 @@ def _meter_action(button: str | None, values: dict[str, str]) -> Callable[[psyco
     return work  # fmt: skip
 
 
-@callback(
-    Output(MESSAGE[METERS], "children"),
-    Output(MESSAGE[METERS], "className"),
-    Output(METERS, "rowData"),
-    *[Input(b, "n_clicks") for b in METER_BUTTONS],
-    *[State(f, "value") for f in METER_FIELDS],
-)
-def meters(*args: Any) -> tuple[Any, ...]:
-    """Provision, move or revoke a meter (or, on opening, only the list)."""
-    values = dict(zip(METER_FIELDS, (a or "" for a in args[len(METER_BUTTONS) :]), strict=True))
-    return _run(METERS, _meter_action(ctx.triggered_id, values))
-
-
-def _contact_action(button: str | None, values: dict[str, str]) -> Callable[[psycopg.Connection, Principal, str], str]:
+def _contact_action(button: str | None, values: dict[str, str]) -> Work:
     def work(conn: psycopg.Connection, by: Principal, lang: str) -> str:
         if button == "admin-add-contact":
             admin.add_contact(
@@ -320,14 +287,27 @@ def _contact_action(button: str | None, values: dict[str, str]) -> Callable[[psy
     return work  # fmt: skip
 
 
-@callback(
-    Output(MESSAGE[CONTACTS], "children"),
-    Output(MESSAGE[CONTACTS], "className"),
-    Output(CONTACTS, "rowData"),
-    *[Input(b, "n_clicks") for b in CONTACT_BUTTONS],
-    *[State(f, "value") for f in CONTACT_FIELDS],
-)
-def contacts(*args: Any) -> tuple[Any, ...]:
-    """Add a contact or switch one off (or, on opening, only the list)."""
-    values = dict(zip(CONTACT_FIELDS, (a or "" for a in args[len(CONTACT_BUTTONS) :]), strict=True))
-    return _run(CONTACTS, _contact_action(ctx.triggered_id, values))
+def _section_callback(
+    grid_id: str,
+    buttons: tuple[str, ...],
+    fields: tuple[str, ...],
+    action: Callable[[str | None, dict[str, str]], Work],
+    *,
+    cleared: str | None = None,
+) -> None:
+    """Register a section's callback: the button pressed runs its action on the fields' values (on opening, only
+    the list is read); `cleared`, a field emptied after every action (a password typed is never left on screen)."""
+    outputs = [Output(MESSAGE[grid_id], "children"), Output(MESSAGE[grid_id], "className"), Output(grid_id, "rowData")]
+    if cleared:
+        outputs.append(Output(cleared, "value"))
+
+    @callback(*outputs, *[Input(b, "n_clicks") for b in buttons], *[State(f, "value") for f in fields])
+    def run(*args: Any) -> tuple[Any, ...]:
+        values = dict(zip(fields, (a or "" for a in args[len(buttons) :]), strict=True))
+        result = _run(grid_id, action(ctx.triggered_id, values))
+        return (*result, "") if cleared else result
+
+
+_section_callback(ACCOUNTS, ACCOUNT_BUTTONS, ACCOUNT_FIELDS, _account_action, cleared="admin-password")
+_section_callback(METERS, METER_BUTTONS, METER_FIELDS, _meter_action)
+_section_callback(CONTACTS, CONTACT_BUTTONS, CONTACT_FIELDS, _contact_action)

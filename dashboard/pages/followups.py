@@ -18,7 +18,7 @@ from dashboard.access import Principal, current_principal
 from dashboard.followups import export as followup_export
 from dashboard.followups import layout as ui
 from dashboard.followups.repo import COLOURS, DEFAULT_LIMIT, FollowupRow, followup_rows
-from dashboard.grid_locale import locale_text
+from dashboard.grids import PICK_ONE_ROW, work_grid
 from dashboard.language import page_title, request_language
 from dashboard.people.repo import search, searchable
 from dashboard.runtime import current
@@ -74,23 +74,19 @@ def layout(**_query: str) -> html.Div:
 
 def _grid(principal: Principal, lang: str) -> dag.AgGrid:
     """The follow-up grid (wide screens; phones get the card list), filled by a callback once the page loads."""
-    return dag.AgGrid(
-        id=ui.GRID,
-        columnDefs=ui.column_defs(identity=principal.sees_identity, lang=lang),
-        rowData=[],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        getRowId="params.data.patient_id",
-        dashGridOptions={
-            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+    return work_grid(
+        ui.GRID,
+        ui.column_defs(identity=principal.sees_identity, lang=lang),
+        lang,
+        row_id="params.data.patient_id",
+        options={
+            **PICK_ONE_ROW,
             "animateRows": False,
-            "suppressColumnVirtualisation": True,  # every column in the page, for search and for the tests
             "pagination": True,
             "paginationPageSize": ui.PAGE_SIZE,
             "paginationPageSizeSelector": False,
-            "localeText": locale_text(lang),
         },
         style={"height": "560px", "width": "100%"},
-        className="ag-theme-alpine followups-grid",
     )
 
 

@@ -15,7 +15,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from cdm.i18n import t
 from cdm.privacy import mask_card
 from dashboard.access import current_principal
-from dashboard.grid_locale import locale_text
+from dashboard.grids import PICK_ONE_ROW, work_grid
 from dashboard.language import page_title, request_language
 from dashboard.quality import repo as quality_repo
 from dashboard.quality import tables as quality_tables
@@ -52,19 +52,12 @@ def _panel(title: str, body: Any, *, note: Any = None) -> html.Section:
 
 
 def _grid(grid_id: str, columns: tuple[str, ...], height: str | None, lang: str) -> dag.AgGrid:
-    return dag.AgGrid(
-        id=grid_id,
-        columnDefs=[
-            {"field": c, "headerName": t(f"quality.col.{c}", lang), "minWidth": 90, "flex": 1} for c in columns
-        ],
-        rowData=[],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        dashGridOptions={
-            "localeText": locale_text(lang),
-            **({} if height else {"domLayout": "autoHeight"}),
-        },
+    return work_grid(
+        grid_id,
+        [{"field": c, "headerName": t(f"quality.col.{c}", lang), "minWidth": 90, "flex": 1} for c in columns],
+        lang,
+        options={} if height else {"domLayout": "autoHeight"},
         style={"width": "100%", **({"height": height} if height else {})},
-        className="ag-theme-alpine followups-grid",
     )
 
 
@@ -76,20 +69,13 @@ def _unattributed_grid(lang: str) -> dag.AgGrid:
         ("reference", 190),
         ("value", 140),
     ]
-    return dag.AgGrid(
-        id=UNATTRIBUTED,
-        columnDefs=[{"field": c, "headerName": t(f"quality.col.{c}", lang), "width": w} for c, w in cols],
-        rowData=[],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        getRowId="params.data.key",
-        dashGridOptions={
-            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
-            "suppressColumnVirtualisation": True,
-            "domLayout": "autoHeight",  # a handful of rows on a good day: no empty box below them
-            "localeText": locale_text(lang),
-        },
+    return work_grid(
+        UNATTRIBUTED,
+        [{"field": c, "headerName": t(f"quality.col.{c}", lang), "width": w} for c, w in cols],
+        lang,
+        row_id="params.data.key",
+        options={**PICK_ONE_ROW, "domLayout": "autoHeight"},  # a handful of rows on a good day: no empty box below
         style={"width": "100%"},
-        className="ag-theme-alpine followups-grid",
     )
 
 

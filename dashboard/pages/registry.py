@@ -14,8 +14,10 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cdm.i18n import t
 from dashboard import audit
-from dashboard.access import Principal, Role, current_principal
-from dashboard.grid_locale import locale_text
+from dashboard.access import Principal, current_principal
+from dashboard.admin.opening import refusal
+from dashboard.admin.service import require_admin
+from dashboard.grids import work_grid
 from dashboard.language import page_title, request_language
 from dashboard.runtime import current
 from registry.importing import uploads
@@ -42,21 +44,17 @@ PROBLEM_COLUMNS = (("row", 64), ("column", 110), ("reason", 320), ("file", 130))
 
 
 def _admin() -> Principal:
-    principal = current_principal()
-    if principal.role is not Role.ADMIN:
-        raise PermissionError("registry import is for administrators")
-    return principal
+    return require_admin(current_principal())
 
 
 def _grid(grid_id: str, columns: list[dict[str, Any]], lang: str) -> dag.AgGrid:
-    return dag.AgGrid(
-        id=grid_id,
-        columnDefs=columns,
-        rowData=[],
-        defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True},
-        dashGridOptions={"domLayout": "autoHeight", "localeText": locale_text(lang)},
+    return work_grid(
+        grid_id,
+        columns,
+        lang,
+        default_column={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True},
+        options={"domLayout": "autoHeight"},
         style={"width": "100%"},
-        className="ag-theme-alpine followups-grid",
     )
 
 
@@ -100,10 +98,8 @@ def _actions(lang: str) -> html.Div:
 def layout(**_query: str) -> html.Div:
     """Upload, dry-run tables, confirm; refused to anyone but an administrator."""
     lang = request_language()
-    try:
-        _admin()
-    except PermissionError:
-        return html.Div(className="screen", children=[html.H1(t("registry.screen.forbidden", lang), id=STATUS)])
+    if refused := refusal(lang, "registry.screen.forbidden", STATUS):
+        return refused
     upload = dcc.Upload(id=UPLOAD, multiple=True, className="registry-upload", style=UPLOAD_STYLE,
                         children=html.Div(t("registry.screen.drop", lang)))  # fmt: skip
     return html.Div(

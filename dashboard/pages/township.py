@@ -31,6 +31,28 @@ CHOOSER = "township-choose"
 SIGNATURE = "township-worklist-signature"
 CLOSED = "township-closed"
 CLOSED_ROWS = 20
+# What a redraw carries over from each row (value and id of each): the outcome typed, the action chosen, the person
+# picked.
+CARRIED = (worklist.OUTCOME, worklist.ACTION, worklist.PICK)
+# Each row's cells a refresh updates in place, (control, property), in the order refresh_rows fills them.
+ROW_CELLS = (
+    (worklist.STATUS, "children"),
+    (worklist.STATUS, "className"),
+    (worklist.ACKED, "children"),
+    (worklist.DUE, "children"),
+    (worklist.ACK, "disabled"),
+    (worklist.ASSIGNEE, "children"),
+)
+
+
+def _every(kind: str) -> dict[str, object]:
+    """The id pattern of one control in every row of the work list."""
+    return worklist.row_id(kind, ALL)
+
+
+def _fired(kind: str) -> dict[str, object]:
+    """The id pattern of one control in the row whose control fired."""
+    return worklist.row_id(kind, MATCH)
 
 
 def _chooser(principal: Principal, lang: str) -> object:
@@ -129,12 +151,7 @@ def _people(township_id: int | None) -> worklist.People:
     Input(IDS.refresh, "n_intervals"),
     Input(CHOOSER, "value"),
     State(SIGNATURE, "data"),
-    State({"type": worklist.OUTCOME, "alert": ALL}, "value"),
-    State({"type": worklist.OUTCOME, "alert": ALL}, "id"),
-    State({"type": worklist.ACTION, "alert": ALL}, "value"),
-    State({"type": worklist.ACTION, "alert": ALL}, "id"),
-    State({"type": worklist.PICK, "alert": ALL}, "value"),
-    State({"type": worklist.PICK, "alert": ALL}, "id"),
+    *[State(_every(kind), prop) for kind in CARRIED for prop in ("value", "id")],
 )
 def refresh_worklist(
     _n: int,
@@ -182,15 +199,10 @@ def refresh_worklist(
 
 
 @callback(
-    Output({"type": worklist.STATUS, "alert": ALL}, "children"),
-    Output({"type": worklist.STATUS, "alert": ALL}, "className"),
-    Output({"type": worklist.ACKED, "alert": ALL}, "children"),
-    Output({"type": worklist.DUE, "alert": ALL}, "children"),
-    Output({"type": worklist.ACK, "alert": ALL}, "disabled"),
-    Output({"type": worklist.ASSIGNEE, "alert": ALL}, "children"),
+    *[Output(_every(kind), prop) for kind, prop in ROW_CELLS],
     Input(IDS.refresh, "n_intervals"),
     State(CHOOSER, "value"),
-    State({"type": worklist.STATUS, "alert": ALL}, "id"),
+    State(_every(worklist.STATUS), "id"),
     prevent_initial_call=True,
 )
 def refresh_rows(_n: int, township_id: int | None, row_ids: list[dict[str, int]]) -> tuple[list[object], ...]:
@@ -203,7 +215,7 @@ def refresh_rows(_n: int, township_id: int | None, row_ids: list[dict[str, int]]
         log.warning("township alert rows not refreshed: %s", type(exc).__name__)
         alerts, policy = None, {}
     by_id = {} if alerts is None else {int(r["alert_id"]): r for _, r in alerts.iterrows()}  # type: ignore[attr-defined]
-    columns: tuple[list[object], ...] = ([], [], [], [], [], [])
+    columns: tuple[list[object], ...] = tuple([] for _ in ROW_CELLS)
     for row_id in row_ids:
         alert = by_id.get(int(row_id["alert"]))
         if alert is None:  # closed (it leaves with the next redraw) or not read: leave the row as it is
@@ -237,12 +249,12 @@ def refresh_closed(_n: int, township_id: int | None) -> object:
 
 
 @callback(
-    Output({"type": worklist.MESSAGE, "alert": MATCH}, "children"),
-    Input({"type": worklist.ACK, "alert": MATCH}, "n_clicks"),
-    Input({"type": worklist.ACT, "alert": MATCH}, "n_clicks"),
-    Input({"type": worklist.CLOSE, "alert": MATCH}, "submit_n_clicks"),
-    State({"type": worklist.ACTION, "alert": MATCH}, "value"),
-    State({"type": worklist.OUTCOME, "alert": MATCH}, "value"),
+    Output(_fired(worklist.MESSAGE), "children"),
+    Input(_fired(worklist.ACK), "n_clicks"),
+    Input(_fired(worklist.ACT), "n_clicks"),
+    Input(_fired(worklist.CLOSE), "submit_n_clicks"),
+    State(_fired(worklist.ACTION), "value"),
+    State(_fired(worklist.OUTCOME), "value"),
     prevent_initial_call=True,
 )
 def act(ack: int | None, act_: int | None, close: int | None, action: str | None, outcome: str | None) -> str:
@@ -274,10 +286,10 @@ def act(ack: int | None, act_: int | None, close: int | None, action: str | None
 
 
 @callback(
-    Output({"type": worklist.ASSIGN_MSG, "alert": MATCH}, "children"),
-    Output({"type": worklist.ASSIGNEE, "alert": MATCH}, "children", allow_duplicate=True),
-    Input({"type": worklist.ASSIGN, "alert": MATCH}, "n_clicks"),
-    State({"type": worklist.PICK, "alert": MATCH}, "value"),
+    Output(_fired(worklist.ASSIGN_MSG), "children"),
+    Output(_fired(worklist.ASSIGNEE), "children", allow_duplicate=True),
+    Input(_fired(worklist.ASSIGN), "n_clicks"),
+    State(_fired(worklist.PICK), "value"),
     prevent_initial_call=True,
 )
 def assign(clicks: int | None, person: int | None) -> tuple[str, object]:

@@ -111,14 +111,17 @@ def _latest(report: QualityReport, settings: Settings) -> html.Table:
     return _table(_heads(lang, "latest", "device", "reason", "fields"), rows, lang)
 
 
+def _meter_cells(row: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The cells a row of a meter grid starts with: the meter, its kind and its clinic."""
+    return {"device": row["uid"], "kind": _kind(row["kind"], lang), "clinic": row["clinic"]}
+
+
 def offline_rows(report: QualityReport, settings: Settings) -> list[dict[str, Any]]:
     """Meters offline, or registered but never connected (未激活), as grid rows."""
     lang = request_language(settings)
     return [
         {
-            "device": r["uid"],
-            "kind": _kind(r["kind"], lang),
-            "clinic": r["clinic"],
+            **_meter_cells(r, lang),
             "status": t(f"quality.status.{r['state']}", lang),
             "last_seen": _when(r["last_seen_at"], settings) or t("quality.never_seen", lang),
             "battery": f"{r['battery_pct']}%" if r["battery_pct"] is not None else "",
@@ -142,9 +145,7 @@ def skewed_rows(report: QualityReport, settings: Settings) -> list[dict[str, Any
     lang = request_language(settings)
     return [
         {
-            "device": r["uid"],
-            "kind": _kind(r["kind"], lang),
-            "clinic": r["clinic"],
+            **_meter_cells(r, lang),
             "skew": _skew(r["clock_skew_s"], lang) if r["clock_skew_s"] is not None else "",
             "future_refused": r["future_refused"] or "",
             "latest": _when(r["future_latest"] or r["clock_skew_at"], settings),
