@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from assess import schedule
 from assess.summary.logic import (
     EVIDENCE_MAX,
+    LOOKBACK,
     SITTING_GAP,
     Summary,
     evidence_key,
@@ -41,7 +42,6 @@ from cdm.domain import Assessment, Colour, FollowUp, FollowUpClass, PatientProfi
 from cdm.settings import Settings
 from cdm.thresholds import (
     ELDERLY_FROM_AGE,
-    LOOKBACK_DAYS,
     ROUTINE_FOLLOW_UP_DAYS,
     VERY_ELDERLY_FROM_AGE,
     BpTarget,
@@ -73,9 +73,6 @@ URGENT_REASONS = frozenset(
         "heart_rate_high",
     }
 )
-# Readings older than the routine follow-up period no longer decide a colour on their own: by then a follow-up is
-# due anyway, and the monitoring-gap and overdue rules take over.
-LOOKBACK = timedelta(days=LOOKBACK_DAYS)
 _BASE_PRIORITY = {Colour.RED: 200.0, Colour.YELLOW: 100.0, Colour.GREEN: 0.0}
 # Old complications in the health record: a raise within the colour (README, rules section)
 COMPLICATIONS_PRIORITY = 5.0

@@ -29,7 +29,7 @@ import psycopg
 
 from assess import repo
 from assess.risk.policy import apply_model
-from assess.rules import LOOKBACK, RuleSettings, decide, sitting_verdict
+from assess.rules import RuleSettings, decide, sitting_verdict
 from assess.summary.logic import Summary, evidence_item, sitting_mean, sittings, urgent_reasons
 from assess.summary.repo import SummaryParams, case_from_row
 from cdm import db
@@ -50,26 +50,6 @@ log = logging.getLogger(__name__)
 OnChanges = Callable[[psycopg.Connection, list[Change]], object]
 
 
-def summary_params(now: datetime, rules: RuleSettings) -> SummaryParams:
-    """What the summary query is bound to for these rules at `now`."""
-    th = rules.thresholds
-    return SummaryParams(
-        now=now,
-        lookback=LOOKBACK,
-        window=rules.window,
-        monitoring_interval=rules.monitoring_interval,
-        bp_critical_systolic=th.bp_critical_systolic,
-        bp_critical_diastolic=th.bp_critical_diastolic,
-        glucose_critical_high=th.glucose_critical_high,
-        glucose_critical_low=th.glucose_critical_low,
-        hypo_level1=th.hypo_level1,
-        hypo_level2=th.hypo_level2,
-        heart_rate_urgent_per_min=th.heart_rate_urgent_per_min,
-        heart_rate_persist_readings=th.heart_rate_persist_readings,
-        sitting_gap=rules.sitting_gap,
-    )
-
-
 # Patients per summary query in `rescore`. The query's cost per patient grows with the patients it is asked for
 # (its CTEs' row estimates are far off, and the plans for many ids scale worse than linearly): measured with
 # `cdm bench ingest --stages` (30,000 readings, 3,000 patients, batches of 500, about 266 patients each), the summary
@@ -86,7 +66,7 @@ def rescore(
     if not ids:
         return []
     current = repo.load_current(conn, ids)
-    params = summary_params(now, rules)
+    params = SummaryParams(now, rules)
     cases = [
         case
         for at in range(0, len(ids), SUMMARY_CHUNK)
@@ -213,7 +193,7 @@ def _rescore_ranges(
     """Read, decode and write the ranges as a pipeline: the store reads chunk k+1 and writes chunk k-1 while
     Python decodes chunk k."""
     totals = [0, 0, 0, 0]  # done, changed, skipped, failed
-    params = summary_params(now, rules)
+    params = SummaryParams(now, rules)
     with (
         db.connect(url, app="cdm-rescore") as reader,
         db.connect(url, app="cdm-rescore") as writer,

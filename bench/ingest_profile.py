@@ -94,7 +94,7 @@ def explain_batch(url: str, out: Path, *, patients: int) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the per-batch assessment queries for `patients` patients, rolled back."""
     from alerts.service import AlertContext
     from assess.repo import bind_summary, summary_query
-    from assess.service import summary_params
+    from assess.summary.repo import SummaryParams
     from cdm.settings import Settings
 
     rules = AlertContext.from_settings(Settings()).rules
@@ -104,7 +104,7 @@ def explain_batch(url: str, out: Path, *, patients: int) -> None:
         parts = []
         queries: list[tuple[str, Any, Any]] = [
             ("summary (assess.repo.load_cases)", summary_query(by_range=False), bind_summary(
-                summary_params(now, rules), ids, None)),
+                SummaryParams(now, rules), ids, None)),
             ("current (assess.repo.load_current)", "select patient_id, colour, reasons from assessment_current"
              " where patient_id = any(%s) order by patient_id for update", (ids,)),
         ]  # fmt: skip

@@ -37,7 +37,9 @@ if TYPE_CHECKING:
     from assess.rules import RuleSettings
 
 SITTING_GAP = timedelta(minutes=10)  # the default: BP readings of one meter less than this apart form one sitting
-LOOKBACK = timedelta(days=LOOKBACK_DAYS)  # readings older than this decide nothing (assess.rules)
+# Readings older than the routine follow-up period no longer decide a colour on their own: by then a follow-up is
+# due anyway, and the monitoring-gap and overdue rules take over (assess.rules; the summary query reads no older).
+LOOKBACK = timedelta(days=LOOKBACK_DAYS)
 EVIDENCE_MAX = 10  # readings named per assessment; each evidence list keeps its most recent this many
 
 

@@ -8,51 +8,40 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from statistics import fmean
 from typing import Any
 
-from assess.summary.logic import EVIDENCE_MAX, SITTING_GAP, Summary
+from assess.rules import RuleSettings
+from assess.summary.logic import EVIDENCE_MAX, LOOKBACK, Summary
 from cdm.domain import FollowUpClass, HealthRecord, PatientProfile
-from cdm.thresholds import Thresholds
 
 
 @dataclass(frozen=True, slots=True)
 class SummaryParams:
-    """The moments and thresholds one summary query is bound to."""
+    """The moment and the rules one summary query is bound to: the thresholds are the rules' edition's, the same
+    object the Python rules read."""
 
     now: datetime
-    lookback: timedelta  # urgent readings older than this are not read
-    window: timedelta
-    monitoring_interval: timedelta
-    bp_critical_systolic: int
-    bp_critical_diastolic: int
-    glucose_critical_high: float
-    glucose_critical_low: float
-    # Defaults are the table's own (cdm.thresholds); callers pass the edition's values.
-    hypo_level1: float = Thresholds.hypo_level1
-    hypo_level2: float = Thresholds.hypo_level2
-    heart_rate_urgent_per_min: int = Thresholds.heart_rate_urgent_per_min
-    heart_rate_persist_readings: int = Thresholds.heart_rate_persist_readings
-    sitting_gap: timedelta = SITTING_GAP
+    rules: RuleSettings
 
     def bound(self) -> dict[str, object]:
-        now = self.now
+        now, rules, th = self.now, self.rules, self.rules.thresholds
         return {
             "now": now,
-            "lookback": now - max(self.lookback, self.window, self.monitoring_interval),
-            "recent": now - max(self.window, self.monitoring_interval),
-            "window": now - self.window,
-            "interval": now - self.monitoring_interval,
-            "cs": self.bp_critical_systolic,
-            "cd": self.bp_critical_diastolic,
-            "gh": float(self.glucose_critical_high),
-            "gl": float(self.glucose_critical_low),
-            "h1": float(self.hypo_level1),
-            "h2": float(self.hypo_level2),
-            "hr": self.heart_rate_urgent_per_min,
-            "hn": self.heart_rate_persist_readings,
-            "gap": self.sitting_gap,
+            "lookback": now - max(LOOKBACK, rules.window, rules.monitoring_interval),
+            "recent": now - max(rules.window, rules.monitoring_interval),
+            "window": now - rules.window,
+            "interval": now - rules.monitoring_interval,
+            "cs": th.bp_critical_systolic,
+            "cd": th.bp_critical_diastolic,
+            "gh": float(th.glucose_critical_high),
+            "gl": float(th.glucose_critical_low),
+            "h1": float(th.hypo_level1),
+            "h2": float(th.hypo_level2),
+            "hr": th.heart_rate_urgent_per_min,
+            "hn": th.heart_rate_persist_readings,
+            "gap": rules.sitting_gap,
             "top": EVIDENCE_MAX,
         }
 

@@ -16,7 +16,7 @@ from assess.case import parse_case
 from assess.case_assess import to_domain
 from assess.rules import RuleSettings, assess, decide
 from assess.schedule import next_due
-from assess.service import summary_params
+from assess.summary.repo import SummaryParams
 from cdm.thresholds import for_edition
 from tests.assess.store_history import health_record
 
@@ -91,7 +91,7 @@ def test_the_case_path_and_the_store_agree(admin_db_url, text):
         )
         [(profile, summary)] = repo.load_cases(
             conn,
-            params=summary_params(inputs.now, rules),  # type: ignore[attr-defined]
+            params=SummaryParams(inputs.now, rules),  # type: ignore[attr-defined]
             patient_ids=[pid],
         )
         conn.rollback()

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from assess import repo
 from assess.rules import LOOKBACK, RuleSettings, decide
-from assess.service import summary_params
 from assess.summary.logic import summarise
+from assess.summary.repo import SummaryParams
 from cdm.domain import HealthRecord
 from cdm.thresholds import for_edition
 
@@ -202,8 +202,8 @@ def test_sql_summary_equals_python_summary(store, readings, visits, record):
         stored = repo.load_readings(conn, [pid], since=NOW - LOOKBACK).get(pid, [])
         follow_ups = repo.load_follow_ups(conn, [pid]).get(pid, [])
         expected = summarise(readings=stored, follow_ups=follow_ups, now=NOW, rules=RULES)
-        [(profile, by_id)] = repo.load_cases(conn, params=summary_params(NOW, RULES), patient_ids=[pid])
-        [(_, by_range)] = repo.load_cases(conn, params=summary_params(NOW, RULES), id_range=(pid, pid))
+        [(profile, by_id)] = repo.load_cases(conn, params=SummaryParams(NOW, RULES), patient_ids=[pid])
+        [(_, by_range)] = repo.load_cases(conn, params=SummaryParams(NOW, RULES), id_range=(pid, pid))
         conn.rollback()
     assert profile.patient_id == pid and profile.diabetes and profile.health_record == record
     for code in expected.urgent_codes:
