@@ -14,9 +14,10 @@ import pytest
 
 from cdm.settings import Settings
 from registry.importing.service import Actor, Outcome, import_directory
+from tests.support.store_scan import columns_holding
 
 from .county_files import ID_1, ID_2, ID_STORED, WAITING_CARD, patient_rows, write_county, write_csv
-from .store_support import register_before_import, snapshot, tables_holding, waiting_reading
+from .store_support import register_before_import, snapshot, waiting_reading
 
 pytestmark = pytest.mark.integration
 
@@ -134,8 +135,8 @@ def test_what_the_store_keeps_of_the_rows_taken(
         ).fetchone()
         assert assessed == (6,)
         for number in (ID_1, ID_2, ID_STORED, ID_2.lower()):
-            assert tables_holding(conn, number) == []
-            assert tables_holding(conn, number[:14]) == []  # not even area + birth date
+            assert columns_holding(conn, number) == []
+            assert columns_holding(conn, number[:14]) == []  # not even area + birth date
         first = conn.execute("select password_change_required, phone from app_user where username = 'town.chen'")
         assert first.fetchone() == (True, "13700001111")
 
