@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -16,8 +18,9 @@ import pytest
 from alerts.channels import sign
 from cdm.db import open_pool
 from cdm.privacy import mask_card
-from dashboard.overview.repo import county_snapshot
-from device_sim.county import generate_county
+from cdm.settings import Settings
+from dashboard.overview.repo import Snapshot, county_snapshot
+from device_sim.county import County, generate_county
 from device_sim.meter import MeterPublisher
 from device_sim.readings import patient_ref
 from device_sim.repo import register_county
@@ -35,14 +38,39 @@ def _wait_for_text(path: Path, text: str, timeout: float = 30) -> None:
     raise AssertionError(f"{path.name} never said {text!r}:\n{path.read_text() if path.exists() else ''}")
 
 
-def test_a_critical_bp_turns_the_patient_red_and_both_centres_hear_of_it(settings, sink, tmp_path):
+@contextmanager
+def _county_with_ingest_and_worker(settings: Settings, logs: Path) -> Iterator[County]:
+    """A small simulated county registered in the store, with `cdm ingest` (subscribed) and `cdm worker` running
+    until the block ends; their logs in `logs`."""
     county = generate_county(code=settings.county_code, name="测试县", townships=2, clinics=4, patients=20, seed=7)
     with psycopg.connect(settings.database_url) as conn:
         register_county(conn, county)
-    ingest = spawn(settings, "ingest", log=tmp_path / "ingest.log")
-    worker = spawn(settings, "worker", log=tmp_path / "worker.log")
+    processes = [spawn(settings, name, log=logs / f"{name}.log") for name in ("ingest", "worker")]
     try:
-        _wait_for_text(tmp_path / "ingest.log", "subscribed")
+        _wait_for_text(logs / "ingest.log", "subscribed")
+        yield county
+    finally:
+        for proc in processes:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(15)
+
+
+def _logs(logs: Path) -> str:
+    """What ingest and the worker wrote, for a failed assertion to show."""
+    return (logs / "ingest.log").read_text() + (logs / "worker.log").read_text()
+
+
+def _county_screen(settings: Settings) -> Snapshot:
+    """The county screen's data, read through the dashboard's own queries."""
+    pool = open_pool(settings.database_url)
+    try:
+        return county_snapshot(pool)
+    finally:
+        pool.close()
+
+
+def test_a_critical_bp_turns_the_patient_red_and_both_centres_hear_of_it(settings, sink, tmp_path):
+    with _county_with_ingest_and_worker(settings, tmp_path) as county:
         patient = county.patients[0]
         meter = county.meter_for(patient.village_code, "bp")
         with MeterPublisher(settings, client_id="e2e-meter").connect() as publisher:
@@ -50,12 +78,8 @@ def test_a_critical_bp_turns_the_patient_red_and_both_centres_hear_of_it(setting
             assert publisher.wait_acked() == 0
 
         received = sink.wait_for(2, timeout=30)
-    finally:
-        for proc in (ingest, worker):
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(15)
 
-    assert len(received) == 2, (tmp_path / "ingest.log").read_text() + (tmp_path / "worker.log").read_text()
+    assert len(received) == 2, _logs(tmp_path)
     township = next(c for c in county.clinics if c.code == patient.village_code).township_code
     assert sorted(r.path for r in received) == ["/county", f"/township/{township}"]
     assert {r.body["alert_id"] for r in received} == {received[0].body["alert_id"]}
@@ -79,11 +103,7 @@ def test_a_critical_bp_turns_the_patient_red_and_both_centres_hear_of_it(setting
         ).fetchone()[0]
     assert (colour, alerts, delivered) == (("red",), 1, 2)
 
-    pool = open_pool(settings.database_url)
-    try:
-        screen = county_snapshot(pool)
-    finally:
-        pool.close()
+    screen = _county_screen(settings)
     assert screen.totals.red == 1
     assert screen.alerts.iloc[0]["patient"] == mask_card(patient.health_card_no)
     assert screen.alerts.iloc[0]["delivered"] == 2
@@ -95,15 +115,9 @@ def test_a_sitting_that_does_not_confirm_its_urgent_reading_is_lowered_and_both_
 
     from dashboard.overview.tables import alerts_table
 
-    county = generate_county(code=settings.county_code, name="测试县", townships=2, clinics=4, patients=20, seed=7)
-    with psycopg.connect(settings.database_url) as conn:
-        register_county(conn, county)
-    ingest = spawn(settings, "ingest", log=tmp_path / "ingest.log")
-    worker = spawn(settings, "worker", log=tmp_path / "worker.log")
-    patient, other = county.patients[0], county.patients[1]
-    meter = county.meter_for(patient.village_code, "bp")
-    try:
-        _wait_for_text(tmp_path / "ingest.log", "subscribed")
+    with _county_with_ingest_and_worker(settings, tmp_path) as county:
+        patient, other = county.patients[0], county.patients[1]
+        meter = county.meter_for(patient.village_code, "bp")
         # One sitting of 150, 182, 148 three seconds apart (mean 160/91), the first 9 min 55 s ago: the sitting gap
         # (10 min) leaves it open about 10 s more. The 182 alerts at once; once the gap has passed, the next batch
         # (another patient's reading) settles it.
@@ -132,14 +146,10 @@ def test_a_sitting_that_does_not_confirm_its_urgent_reading_is_lowered_and_both_
             publisher.publish_bp(other_meter.uid, systolic=120, diastolic=75, patient=patient_ref(other))
             assert publisher.wait_acked() == 0
         received = sink.wait_for(4, timeout=30)
-    finally:
-        for proc in (ingest, worker):
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(15)
 
     assert len(first) == 2 and all(r.body["severity"] == "critical" for r in first), "alerted at once"
     follow = [r for r in received if r.body.get("purpose") == "sitting_unconfirmed"]
-    assert len(follow) == 2, (tmp_path / "ingest.log").read_text() + (tmp_path / "worker.log").read_text()
+    assert len(follow) == 2, _logs(tmp_path)
     assert all("复测未证实" in r.body["title"] and r.body["severity"] == "warning" for r in follow)
     with psycopg.connect(settings.database_url) as conn:
         colour, status = conn.execute(
@@ -148,11 +158,7 @@ def test_a_sitting_that_does_not_confirm_its_urgent_reading_is_lowered_and_both_
             (patient.health_card_no,),
         ).fetchone()
     assert (colour, status) == ("yellow", "closed")
-    pool = open_pool(settings.database_url)
-    try:
-        screen = county_snapshot(pool)
-    finally:
-        pool.close()
+    screen = _county_screen(settings)
     feed = alerts_table(screen.alerts, lang="zh", tz=ZoneInfo("Asia/Shanghai"), now=datetime.now(UTC))
     assert "复测未证实" in str(feed)
     # the feed names the reading, its sitting's mean and the criterion; so does every notification

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from cdm.domain import FollowUp, FollowUpClass, GlucoseContext, HealthRecord, PatientProfile, Reading, ReadingKind
 
@@ -26,34 +27,22 @@ def patient(
     return PatientProfile(1, "M", NOW.year - age, hypertension, diabetes, registered_on, record)
 
 
+def _reading(kind: ReadingKind, device: str, ago: timedelta, **values: Any) -> Reading:
+    """A reading of `device`, measured and received `ago` before NOW, numbered after the ones before it."""
+    return Reading(device_uid=device, seq=next(_seq), kind=kind, measured_at=NOW - ago, received_at=NOW - ago, **values)
+
+
 def bp(
     systolic: int, diastolic: int, *, ago: timedelta = timedelta(hours=1), device: str = "BP-1", pulse: int = 70
 ) -> Reading:
-    return Reading(
-        device_uid=device,
-        seq=next(_seq),
-        kind=ReadingKind.BP,
-        measured_at=NOW - ago,
-        received_at=NOW - ago,
-        systolic=systolic,
-        diastolic=diastolic,
-        pulse=pulse,
-    )
+    return _reading(ReadingKind.BP, device, ago, systolic=systolic, diastolic=diastolic, pulse=pulse)
 
 
 def glucose(
     mmol: float | None, *, fasting: bool = True, flag: str | None = None, ago: timedelta = timedelta(hours=1)
 ) -> Reading:
-    return Reading(
-        device_uid="GLU-1",
-        seq=next(_seq),
-        kind=ReadingKind.GLUCOSE,
-        measured_at=NOW - ago,
-        received_at=NOW - ago,
-        glucose_mmol=mmol,
-        glucose_flag=flag,
-        glucose_context=GlucoseContext.FASTING if fasting else GlucoseContext.NON_FASTING,
-    )
+    context = GlucoseContext.FASTING if fasting else GlucoseContext.NON_FASTING
+    return _reading(ReadingKind.GLUCOSE, "GLU-1", ago, glucose_mmol=mmol, glucose_flag=flag, glucose_context=context)
 
 
 def visit(cls: FollowUpClass, *, days_ago: int, next_due_in: int | None = None) -> FollowUp:

@@ -10,9 +10,8 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from cdm import migrate
+from tests.support.migrations import migrate_until
 from tests.support.registry import build
-
-from .test_redaction_migration import _migrate_until
 
 pytestmark = pytest.mark.integration
 
@@ -24,11 +23,7 @@ FACTS = {
 
 def test_open_alerts_get_the_current_figures_of_their_own_reasons(empty_db_url: str) -> None:
     with psycopg.connect(empty_db_url, autocommit=True) as conn:
-        conn.execute(
-            "create table schema_migration (version integer primary key, name text not null, engine text not null,"
-            " checksum text not null, applied_at timestamptz not null default now())"
-        )
-        _migrate_until(conn, 84)
+        migrate_until(conn, 84)
         county = build(conn, code="rf")
         now = datetime.now(UTC)
         alerts = {}

@@ -10,6 +10,7 @@ import pytest
 
 from cdm import migrate
 from cdm.identity import check_character
+from tests.support.migrations import migrate_until
 from tests.support.registry import build
 
 pytestmark = pytest.mark.integration
@@ -18,24 +19,9 @@ ID = "33010219800101124" + check_character("33010219800101124")
 MASKED = "330102********1248"
 
 
-def _migrate_until(conn: psycopg.Connection, version: int) -> None:
-    engine = migrate.detect_engine(conn)
-    for migration in migrate.discover():
-        if migration.version < version:
-            conn.execute(migration.sql_for(engine))
-            conn.execute(
-                "insert into schema_migration (version, name, engine, checksum) values (%s, %s, %s, %s)",
-                (migration.version, migration.name, engine, migrate._checksum(migration.sql_for(engine))),
-            )
-
-
 def test_rows_stored_before_the_migration_are_redacted(empty_db_url: str) -> None:
     with psycopg.connect(empty_db_url, autocommit=True) as conn:
-        conn.execute(
-            "create table schema_migration (version integer primary key, name text not null, engine text not null,"
-            " checksum text not null, applied_at timestamptz not null default now())"
-        )
-        _migrate_until(conn, 50)
+        migrate_until(conn, 50)
         county = build(conn, code="old")
         now = datetime.now(UTC)
         conn.execute(

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from psycopg.types.json import Jsonb
 
+from .server import RunningDashboard
+
 NOW = datetime(2025, 3, 14, 6, 30, tzinfo=UTC)  # 14:30 in Asia/Shanghai
 REASONS = {"red": ["bp_critical"], "yellow": ["bp_above_target"], "green": ["at_target"]}
 
@@ -249,6 +251,30 @@ def busy_county(conn: psycopg.Connection, *, seed: int = 7, townships: Sequence[
         )
     screen_history(conn, now=c.now)
     return c
+
+
+STILL_OPEN = ("open", "acknowledged", "actioned")  # an alert's statuses before it is closed
+
+
+def busiest_township(conn: psycopg.Connection, *, statuses: Sequence[str] = ("open",)) -> tuple[str, str]:
+    """The code and name of the township with the most alerts in `statuses` (on a tie, the first by code)."""
+    row = conn.execute(
+        "select t.code, t.name from alert a join region t on t.id = a.township_id where a.status = any(%s)"
+        " group by t.code, t.name order by count(*) desc, t.code limit 1",
+        (list(statuses),),
+    ).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+@dataclass(frozen=True)
+class BusyScene:
+    """A busy county behind a running dashboard, and the township whose accounts the test signs in with."""
+
+    dashboard: RunningDashboard
+    conn: psycopg.Connection
+    township_code: str
+    township_name: str
 
 
 def screen_history(conn: psycopg.Connection, *, now: datetime) -> None:

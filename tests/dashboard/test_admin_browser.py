@@ -8,7 +8,7 @@ from __future__ import annotations
 import psycopg
 import pyotp
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from dashboard.access import Role
 
@@ -20,6 +20,7 @@ from .test_registry_browser import PHONE, session
 from .work_builder import WorkCounty, work_county
 
 pytestmark = pytest.mark.integration
+NEW_PASSWORD = "Harbour-Lantern-2026"  # typed for a new account
 
 
 @pytest.fixture
@@ -31,6 +32,13 @@ def county(conn: psycopg.Connection) -> tuple[WorkCounty, str]:
     return c, pyotp.parse_uri(created.totp_uri).secret
 
 
+def _fill_and_press(page: Page, fields: dict[str, str], button: str) -> None:
+    """Type each value into its field, in order, then press the form's button."""
+    for selector, value in fields.items():
+        page.fill(selector, value)
+    page.click(button)
+
+
 @needs_chromium
 def test_an_administrator_manages_accounts_meters_and_contacts(db_url: str, county: tuple[WorkCounty, str],
                                                                browser: Browser) -> None:  # fmt: skip
@@ -40,32 +48,23 @@ def test_an_administrator_manages_accounts_meters_and_contacts(db_url: str, coun
             page.wait_for_selector("#nav")
             page.goto(dashboard.url + "/admin")
             expect(page.locator("#admin-accounts")).to_contain_text("town.wang")
-            page.fill("#admin-username", "town.wang")
-            page.fill("#admin-scope", "t02")
-            page.fill("#admin-password", "Harbour-Lantern-2026")
-            page.click("#admin-add")
+            taken = {"#admin-username": "town.wang", "#admin-scope": "t02", "#admin-password": NEW_PASSWORD}
+            _fill_and_press(page, taken, "#admin-add")
             expect(page.locator("#admin-accounts-message")).to_have_text("用户名 town.wang 已被使用")
-            page.fill("#admin-username", "town.li")
-            page.fill("#admin-password", "Harbour-Lantern-2026")
-            page.click("#admin-add")
+            _fill_and_press(page, {"#admin-username": "town.li", "#admin-password": NEW_PASSWORD}, "#admin-add")
             expect(page.locator("#admin-accounts-message")).to_have_text("已新建账号 town.li")
             expect(page.locator("#admin-accounts")).to_contain_text("town.li")
             assert page.input_value("#admin-password") == ""  # the password typed does not stay on the screen
 
-            page.fill("#admin-clinic", "v01a")
-            page.fill("#admin-serial", "SN7001")
-            page.fill("#admin-imei", "490154203237518")
-            page.click("#admin-provision")
+            meter = {"#admin-clinic": "v01a", "#admin-serial": "SN7001", "#admin-imei": "490154203237518"}
+            _fill_and_press(page, meter, "#admin-provision")
             expect(page.locator("#admin-meters-message")).to_contain_text("设备 BP-SN7001 已登记")
             expect(page.locator("#admin-meters-message")).to_contain_text("仅显示这一次")
-            page.fill("#admin-meter", "BP-SN7001")
-            page.fill("#admin-clinic", "v02a")
-            page.click("#admin-move")
+            _fill_and_press(page, {"#admin-meter": "BP-SN7001", "#admin-clinic": "v02a"}, "#admin-move")
             expect(page.locator("#admin-meters-message")).to_have_text("设备 BP-SN7001 已移至 南村")
 
-            page.fill("#admin-address", "https://hooks.example/t01")
-            page.fill("#admin-owner", "t01")
-            page.click("#admin-add-contact")
+            contact = {"#admin-address": "https://hooks.example/t01", "#admin-owner": "t01"}
+            _fill_and_press(page, contact, "#admin-add-contact")
             expect(page.locator("#admin-contacts")).to_contain_text("https://hooks.example/t01")
             screenshot(page, "admin.png", full_page=True)
             page.set_viewport_size(PHONE)

@@ -50,17 +50,33 @@ def _open_alert(conn: psycopg.Connection, c: County, town: str = "t01") -> int:
     return int(row[0])
 
 
-def test_the_county_assigns_an_alert_to_a_doctor_of_its_township_and_it_is_kept_and_shown(
-    conn: psycopg.Connection,
-) -> None:
-    c = small_county(conn)
-    ids = _accounts(conn)
-    alert_id = _open_alert(conn, c)
-    county = _principal(conn, "county.wang")
-    assignee = alert_actions.assign(
-        conn, principal=county, alert_id=alert_id, assignee_id=ids["doc.zhang"], now=NOW, screen="township"
+@pytest.fixture
+def county(conn: psycopg.Connection) -> tuple[County, dict[str, int]]:
+    """The small county and its accounts (ids by username)."""
+    return small_county(conn), _accounts(conn)
+
+
+def _assign(conn: psycopg.Connection, by: Principal, alert_id: int, assignee_id: int | None) -> str:
+    """Assign from the township screen at NOW, as its callback does."""
+    return alert_actions.assign(
+        conn, principal=by, alert_id=alert_id, assignee_id=assignee_id, now=NOW, screen="township"
     )
-    assert assignee == "doc.zhang"
+
+
+def _refusal(conn: psycopg.Connection, by: Principal, alert_id: int, assignee_id: int | None) -> str:
+    """The catalogue key of the refusal of that assignment."""
+    with pytest.raises(alert_actions.Refused) as refused:
+        _assign(conn, by, alert_id, assignee_id)
+    return refused.value.key
+
+
+def test_the_county_assigns_an_alert_to_a_doctor_of_its_township_and_it_is_kept_and_shown(
+    conn: psycopg.Connection, county: tuple[County, dict[str, int]]
+) -> None:
+    c, ids = county
+    alert_id = _open_alert(conn, c)
+    centre = _principal(conn, "county.wang")
+    assert _assign(conn, centre, alert_id, ids["doc.zhang"]) == "doc.zhang"
     kept = conn.execute("select assigned_to, assigned_at, assigned_by, status from alert where id = %s", (alert_id,))
     assert kept.fetchone() == (ids["doc.zhang"], NOW, "county.wang", "open")  # assigning does not acknowledge
     events = conn.execute("select actor, event, detail->>'assignee' from alert_event where alert_id = %s", (alert_id,))
@@ -73,13 +89,13 @@ def test_the_county_assigns_an_alert_to_a_doctor_of_its_township_and_it_is_kept_
     li = _principal(conn, "town.li")
     for frame in (
         alerts_repo.open_alerts(conn, principal=li, limit=10),
-        alerts_repo.console_alerts(conn, principal=county, limit=10),
+        alerts_repo.console_alerts(conn, principal=centre, limit=10),
     ):
         shown = dict(zip(frame["alert_id"], frame["assignee"], strict=True))
         assert shown[alert_id] == "张医生"
         assert all(pd.isna(v) for k, v in shown.items() if k != alert_id)  # nobody yet
     # and again, to someone else: the latest assignment holds, both steps in the history
-    alert_actions.assign(conn, principal=li, alert_id=alert_id, assignee_id=ids["town.li"], now=NOW, screen="township")
+    _assign(conn, li, alert_id, ids["town.li"])
     assert alerts_repo.open_alerts(conn, principal=li, limit=10).set_index("alert_id").loc[alert_id, "assignee"] == (
         "李护士"
     )
@@ -87,16 +103,15 @@ def test_the_county_assigns_an_alert_to_a_doctor_of_its_township_and_it_is_kept_
 
 
 def test_only_people_of_the_alerts_township_are_offered_and_anyone_else_is_refused_in_chinese(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection, county: tuple[County, dict[str, int]]
 ) -> None:
-    c = small_county(conn)
-    ids = _accounts(conn)
+    c, ids = county
     alert_id = _open_alert(conn, c)
-    li, county = _principal(conn, "town.li"), _principal(conn, "county.wang")
+    li, centre = _principal(conn, "town.li"), _principal(conn, "county.wang")
     offered = alerts_repo.assignable_people(conn, principal=li, township_id=c.regions["t01"])
     assert [(u, n) for _, u, n in offered] == [("doc.zhang", "张医生"), ("town.li", "李护士")]  # by name
     assert alerts_repo.assignable_people(conn, principal=li, township_id=c.regions["t02"]) == []  # not li's
-    assert [u for _, u, _ in alerts_repo.assignable_people(conn, principal=county, township_id=c.regions["o01"])] == []
+    assert [u for _, u, _ in alerts_repo.assignable_people(conn, principal=centre, township_id=c.regions["o01"])] == []
     team = _principal(conn, "doc.zhang")
     assert alerts_repo.assignable_people(conn, principal=team, township_id=c.regions["t01"]) == []
     refusals = {
@@ -106,46 +121,24 @@ def test_only_people_of_the_alerts_township_are_offered_and_anyone_else_is_refus
         "county.wang": "alerts.refused.assignee_scope",  # the county's staff are not the township's doctors
     }
     for who, key in refusals.items():
-        for by in (li, county):
-            with pytest.raises(alert_actions.Refused) as refused:
-                alert_actions.assign(
-                    conn, principal=by, alert_id=alert_id, assignee_id=ids[who], now=NOW, screen="township"
-                )
-            assert refused.value.key == key, who
+        for by in (li, centre):
+            assert _refusal(conn, by, alert_id, ids[who]) == key, who
     assert "只能指派给此预警所属乡镇卫生院" in t("alerts.refused.assignee_scope", "zh")
-    with pytest.raises(alert_actions.Refused) as refused:
-        alert_actions.assign(conn, principal=li, alert_id=alert_id, assignee_id=None, now=NOW, screen="township")
-    assert refused.value.key == "alerts.refused.assignee_missing"
-    with pytest.raises(alert_actions.Refused) as refused:  # a team does not assign, even to itself
-        alert_actions.assign(
-            conn, principal=team, alert_id=alert_id, assignee_id=ids["doc.zhang"], now=NOW, screen="township"
-        )
-    assert refused.value.key == "alerts.refused.assign_role"
+    assert _refusal(conn, li, alert_id, None) == "alerts.refused.assignee_missing"
+    # a team does not assign, even to itself
+    assert _refusal(conn, team, alert_id, ids["doc.zhang"]) == "alerts.refused.assign_role"
     he = _principal(conn, "town.he")
-    with pytest.raises(alert_actions.Refused) as refused:  # an alert it cannot see
-        alert_actions.assign(
-            conn, principal=he, alert_id=alert_id, assignee_id=ids["town.he"], now=NOW, screen="township"
-        )
-    assert refused.value.key == "alerts.refused.other"
+    assert _refusal(conn, he, alert_id, ids["town.he"]) == "alerts.refused.other"  # an alert it cannot see
     assert conn.execute("select assigned_to from alert where id = %s", (alert_id,)).fetchone() == (None,)
     assert conn.execute("select count(*) from audit_event where action = 'alert_assign'").fetchone() == (0,)
     assert conn.execute("select count(*) from alert_event where event = 'assigned'").fetchone() == (0,)
 
 
-def test_a_closed_alert_is_not_assigned(conn: psycopg.Connection) -> None:
-    c = small_county(conn)
-    ids = _accounts(conn)
+def test_a_closed_alert_is_not_assigned(conn: psycopg.Connection, county: tuple[County, dict[str, int]]) -> None:
+    c, ids = county
     closed = conn.execute(
         "select id from alert where township_id = %s and status = 'closed'", (c.regions["t01"],)
     ).fetchone()
     assert closed is not None
-    with pytest.raises(alert_actions.Refused) as refused:
-        alert_actions.assign(
-            conn,
-            principal=_principal(conn, "town.li"),
-            alert_id=closed[0],
-            assignee_id=ids["doc.zhang"],
-            now=NOW,
-            screen="township",
-        )
-    assert refused.value.key == "alerts.refused.closed"
+    refusal = _refusal(conn, _principal(conn, "town.li"), closed[0], ids["doc.zhang"])
+    assert refusal == "alerts.refused.closed"

@@ -6,7 +6,6 @@ in test-artifacts/."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import psycopg
 import pytest
@@ -16,38 +15,26 @@ from dashboard.access import Role
 
 from .accounts import make_account
 from .browser import BIG_SCREEN, needs_chromium, screenshot, signed_in
-from .county_builder import busy_county
-from .server import RunningDashboard, dashboard_settings, running_dashboard
+from .county_builder import STILL_OPEN, BusyScene, busiest_township, busy_county
+from .server import dashboard_settings, running_dashboard
 
 pytestmark = [pytest.mark.integration, needs_chromium]
 PHONE = {"width": 390, "height": 844}
 SIZES = {"big": BIG_SCREEN, "phone": PHONE}  # a wall-sized screen and a phone
 
 
-@dataclass(frozen=True)
-class Scene:
-    dashboard: RunningDashboard
-    conn: psycopg.Connection
-    township_code: str  # the township with the most open alerts: town.li's, doc.chen's
-    township_name: str
-
-
 @pytest.fixture
-def scene(db_url: str, conn: psycopg.Connection) -> Iterator[Scene]:
+def scene(db_url: str, conn: psycopg.Connection) -> Iterator[BusyScene]:
     busy_county(conn)
-    row = conn.execute(
-        "select t.code, t.name from alert a join region t on t.id = a.township_id where a.status <> 'closed'"
-        " group by t.code, t.name order by count(*) desc, t.code limit 1"
-    ).fetchone()
-    assert row is not None
+    code, name = busiest_township(conn, statuses=STILL_OPEN)  # the most unclosed alerts: town.li's, doc.chen's
     make_account(conn, "county.wang", Role.COUNTY, county="demo", display_name="王主任")
-    make_account(conn, "town.li", Role.TOWNSHIP, township=row[0], display_name="李护士")
-    make_account(conn, "doc.chen", Role.TOWNSHIP, township=row[0], display_name="陈医生")
-    other = "t01" if row[0] != "t01" else "t02"
+    make_account(conn, "town.li", Role.TOWNSHIP, township=code, display_name="李护士")
+    make_account(conn, "doc.chen", Role.TOWNSHIP, township=code, display_name="陈医生")
+    other = "t01" if code != "t01" else "t02"
     make_account(conn, "town.far", Role.TOWNSHIP, township=other, display_name="外乡医生")  # never offered
     settings = dashboard_settings(db_url, county_name="示范县", dashboard_refresh_s=2)
     with running_dashboard(settings) as dashboard:
-        yield Scene(dashboard, conn, row[0], row[1])
+        yield BusyScene(dashboard, conn, code, name)
 
 
 def _pick(page: Page, row: Locator, label: str) -> None:
@@ -56,7 +43,7 @@ def _pick(page: Page, row: Locator, label: str) -> None:
     page.get_by_role("option", name=label).click()
 
 
-def _new_alert(scene: Scene) -> int:
+def _new_alert(scene: BusyScene) -> int:
     """Open an alert for a patient of the scene's township who has none open (as the rules would)."""
     row = scene.conn.execute(
         "insert into alert (patient_id, kind, severity, status, reasons, evidence, township_id)"
@@ -78,7 +65,7 @@ def _first_unassigned(page: Page) -> tuple[int, Locator]:
 
 
 @pytest.mark.parametrize("size", sorted(SIZES))
-def test_a_township_nurse_assigns_an_alert(scene: Scene, browser: Browser, size: str) -> None:
+def test_a_township_nurse_assigns_an_alert(scene: BusyScene, browser: Browser, size: str) -> None:
     with signed_in(browser, scene.dashboard.url, "town.li", viewport=SIZES[size]) as page:
         alert_id, row = _first_unassigned(page)
         expect(page.locator("table.worklist thead")).to_contain_text("负责医生")
@@ -116,7 +103,7 @@ def test_a_township_nurse_assigns_an_alert(scene: Scene, browser: Browser, size:
 
 
 @pytest.mark.parametrize("size", sorted(SIZES))
-def test_the_county_assigns_an_alert_and_sees_it_on_its_console(scene: Scene, browser: Browser, size: str) -> None:
+def test_the_county_assigns_an_alert_and_sees_it_on_its_console(scene: BusyScene, browser: Browser, size: str) -> None:
     viewport = SIZES[size]
     with signed_in(browser, scene.dashboard.url, "county.wang", viewport=viewport) as page:
         page.goto("/township")

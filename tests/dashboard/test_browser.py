@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import psycopg
 import pytest
@@ -15,35 +14,23 @@ from dashboard.access import Role
 
 from .accounts import make_account
 from .browser import LAPTOP, needs_chromium, screenshot, signed_in
-from .county_builder import busy_county
+from .county_builder import BusyScene, busiest_township, busy_county
 from .png import colour_counts
-from .server import RunningDashboard, dashboard_settings, running_dashboard
+from .server import dashboard_settings, running_dashboard
 
 pytestmark = [pytest.mark.integration, needs_chromium]
 
 
-@dataclass(frozen=True)
-class Scene:
-    dashboard: RunningDashboard
-    conn: psycopg.Connection
-    township_code: str  # a township with open alerts, whose account is town.li
-    township_name: str
-
-
 @pytest.fixture
-def scene(db_url: str, conn: psycopg.Connection) -> Iterator[Scene]:
+def scene(db_url: str, conn: psycopg.Connection) -> Iterator[BusyScene]:
     busy_county(conn)
-    row = conn.execute(
-        "select t.code, t.name from alert a join region t on t.id = a.township_id where a.status = 'open'"
-        " group by t.code, t.name order by count(*) desc, t.code limit 1"
-    ).fetchone()
-    assert row is not None
+    code, name = busiest_township(conn)  # the township with the most open alerts, whose account is town.li
     make_account(conn, "county.wang", Role.COUNTY, county="demo")
-    make_account(conn, "town.li", Role.TOWNSHIP, township=row[0])
+    make_account(conn, "town.li", Role.TOWNSHIP, township=code)
     make_account(conn, "team.zhao", Role.TEAM, team="demo-team01")
     settings = dashboard_settings(db_url, county_name="示范县", login_max_failures=3, dashboard_refresh_s=2)
     with running_dashboard(settings) as dashboard:
-        yield Scene(dashboard, conn, row[0], row[1])
+        yield BusyScene(dashboard, conn, code, name)
 
 
 def _managed(conn: psycopg.Connection, where: str, *params: object) -> int:
@@ -62,7 +49,7 @@ def _expect_managed(page: Page, n: int) -> None:
     expect(page.locator(".kpi-managed .kpi-value")).to_have_text(re.compile(rf"^({n:,}|{n})$"))
 
 
-def test_each_role_sees_only_its_own_patients_and_alerts(scene: Scene, browser: Browser) -> None:
+def test_each_role_sees_only_its_own_patients_and_alerts(scene: BusyScene, browser: Browser) -> None:
     url, conn = scene.dashboard.url, scene.conn
     with signed_in(browser, url, "county.wang") as page:
         _expect_managed(page, _managed(conn, "true"))
@@ -85,7 +72,7 @@ def test_each_role_sees_only_its_own_patients_and_alerts(scene: Scene, browser: 
         expect(page.locator("#nav")).not_to_contain_text("预警监控")
 
 
-def test_a_township_acknowledges_an_alert_on_its_screen(scene: Scene, browser: Browser) -> None:
+def test_a_township_acknowledges_an_alert_on_its_screen(scene: BusyScene, browser: Browser) -> None:
     conn = scene.conn
     with signed_in(browser, scene.dashboard.url, "town.li") as page:
         page.wait_for_selector("table.worklist tr.alert-open")
@@ -108,7 +95,7 @@ def test_a_township_acknowledges_an_alert_on_its_screen(scene: Scene, browser: B
 
 
 def test_a_township_handles_an_alert_step_by_step_and_what_it_types_survives_refreshes(
-    scene: Scene, browser: Browser
+    scene: BusyScene, browser: Browser
 ) -> None:
     conn, typed = scene.conn, "已电话随访，复测血压 138/86"
     with signed_in(browser, scene.dashboard.url, "town.li") as page:
@@ -149,7 +136,7 @@ def test_a_township_handles_an_alert_step_by_step_and_what_it_types_survives_ref
     assert actions == [("alert_acknowledge",), ("alert_act",), ("alert_close",)]
 
 
-def test_the_alert_console_and_the_log_in_page(scene: Scene, browser: Browser) -> None:
+def test_the_alert_console_and_the_log_in_page(scene: BusyScene, browser: Browser) -> None:
     with signed_in(browser, scene.dashboard.url, "county.wang") as page:
         page.goto("/alerts")
         page.wait_for_selector("table.timings")
@@ -164,7 +151,7 @@ def test_the_alert_console_and_the_log_in_page(scene: Scene, browser: Browser) -
     context.close()
 
 
-def test_wrong_passwords_then_lock_out_in_the_browser(scene: Scene, browser: Browser) -> None:
+def test_wrong_passwords_then_lock_out_in_the_browser(scene: BusyScene, browser: Browser) -> None:
     context = browser.new_context(base_url=scene.dashboard.url, viewport=LAPTOP, locale="zh-CN")
     page = context.new_page()
     messages = []
@@ -181,7 +168,7 @@ def test_wrong_passwords_then_lock_out_in_the_browser(scene: Scene, browser: Bro
     assert "账户已锁定" in messages[2] and "账户已锁定" in messages[3]  # locked: the right password too
 
 
-def test_screens_are_drawn_in_the_traffic_light_colours(scene: Scene, browser: Browser) -> None:
+def test_screens_are_drawn_in_the_traffic_light_colours(scene: BusyScene, browser: Browser) -> None:
     with signed_in(browser, scene.dashboard.url, "county.wang") as page:
         page.goto("/township")
         page.wait_for_selector(".kpi-value")
@@ -192,7 +179,7 @@ def test_screens_are_drawn_in_the_traffic_light_colours(scene: Scene, browser: B
 
 
 def test_the_wall_screen_fits_one_1920x1080_display_and_a_township_sees_its_own_name(
-    scene: Scene, browser: Browser
+    scene: BusyScene, browser: Browser
 ) -> None:
     with signed_in(browser, scene.dashboard.url, "county.wang") as page:
         page.set_viewport_size({"width": 1920, "height": 1080})

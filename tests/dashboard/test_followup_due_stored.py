@@ -11,16 +11,13 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from alerts.followups.form import validate
 from alerts.followups.logic import due_date
 from assess.rules import RuleSettings
 from assess.service import rescore
 from cdm.domain import Colour
 from cdm.thresholds import for_edition
 from dashboard.followups.repo import STORED_DUE_TZ, followup_rows
-from dashboard.visit import service as followup_form
 
-from .server import dashboard_settings
 from .work_builder import WorkCounty, work_county
 
 pytestmark = pytest.mark.integration
@@ -79,18 +76,7 @@ def test_the_stored_due_date_is_the_computed_one_after_visits(county: WorkCounty
     county.visit("C-red", days_ago=0, cls="uncontrolled")  # no next date: the 0081 trigger sets it, then 0098's
     county.visit("T-green", days_ago=3, next_due_in=30)
     _assert_equal(county)
-    raw = {"kind": "hypertension", "done_on": county.today.isoformat(), "way": "clinic", "sbp1": "136", "dbp1": "84"}
-    visit, errors = validate({**raw, "adherence": "regular", "class": "controlled"}, today=county.today, lang="zh")
-    assert errors == {} and visit is not None
-    with psycopg.connect(db_url) as conn:  # the screens' own path: the visit form, which also re-assesses
-        followup_form.save(
-            conn,
-            principal=county.users["team.zhao"],
-            patient_id=county.patients["A-red"],
-            visit=visit,
-            settings=dashboard_settings(db_url),
-            now=county.now,
-        )
+    county.visit_through_form(db_url, "A-red")  # the screens' own path: the visit form, which also re-assesses
     _assert_equal(county)
     pid = county.patients["A-yellow"]
     county.conn.execute("update follow_up set next_due = done_on + 7 where patient_id = %s", (pid,))

@@ -12,15 +12,12 @@ import psycopg
 import pytest
 from openpyxl import load_workbook
 
-from alerts.followups.form import VisitForm, validate
 from alerts.followups.service import team_list
 from dashboard.access import Principal, Role
 from dashboard.followups import export as followup_export
 from dashboard.followups.repo import card_in_scope, followup_rows
 from dashboard.people.repo import Person, person, search
-from dashboard.visit import service as followup_form
 
-from .server import dashboard_settings
 from .work_builder import WorkCounty, work_county
 
 pytestmark = pytest.mark.integration
@@ -126,28 +123,11 @@ def test_card_in_scope_names_only_the_viewers_patients(county: WorkCounty) -> No
     assert card_in_scope(county.conn, principal=county.users["county.li"], patient_id=theirs) is not None
 
 
-def _national(county: WorkCounty, cls: str = "controlled") -> VisitForm:
-    raw = {"kind": "hypertension", "done_on": county.today.isoformat(), "way": "clinic", "sbp1": "136"}
-    visit, errors = validate({**raw, "dbp1": "84", "adherence": "regular", "class": cls}, today=county.today, lang="zh")
-    assert errors == {} and visit is not None
-    return visit
-
-
 def test_saving_a_visit_closes_the_alert_leaves_the_overdue_list_and_is_audited(
     county: WorkCounty, db_url: str
 ) -> None:
     principal = county.users["team.zhao"]
-    settings = dashboard_settings(db_url)
-    visit = _national(county)
-    with psycopg.connect(db_url) as conn:
-        result = followup_form.save(
-            conn,
-            principal=principal,
-            patient_id=county.patients["A-red"],
-            visit=visit,
-            settings=settings,
-            now=county.now,
-        )
+    result = county.visit_through_form(db_url, "A-red", by="team.zhao")
     assert result["patient"] == "H33****0001" and len(result["closed_alerts"]) == 1
     assert result["next_due"] == (county.today + timedelta(days=90)).isoformat()
     overdue = followup_rows(county.conn, principal=principal, today=county.today, overdue_only=True, tz=TZ)
@@ -167,16 +147,8 @@ def test_saving_a_visit_closes_the_alert_leaves_the_overdue_list_and_is_audited(
 
 
 def test_a_visit_for_another_teams_patient_is_refused_and_nothing_is_kept(county: WorkCounty, db_url: str) -> None:
-    visit = _national(county)
-    with psycopg.connect(db_url) as conn, pytest.raises(PermissionError, match="无权"):
-        followup_form.save(
-            conn,
-            principal=county.users["team.zhao"],
-            patient_id=county.patients["C-red"],
-            visit=visit,
-            settings=dashboard_settings(db_url),
-            now=county.now,
-        )
+    with pytest.raises(PermissionError, match="无权"):
+        county.visit_through_form(db_url, "C-red", by="team.zhao")
     row = county.conn.execute("select count(*) from follow_up where patient_id = %s", (county.patients["C-red"],))
     assert row.fetchone() == (0,)
 

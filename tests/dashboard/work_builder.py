@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 
+from alerts.followups.form import validate
 from cdm.privacy import mask_card
 from dashboard.access import Principal, Role
+from dashboard.visit import service as visit_form
 
 from .accounts import make_account
+from .server import dashboard_settings
 
 COUNTY_TZ = ZoneInfo("Asia/Shanghai")
 PRIORITY = {"red": 250.0, "yellow": 130.0, "green": 0.0}
@@ -117,6 +121,22 @@ class WorkCounty:
                 self.now - timedelta(days=days_ago),
             ),
         )
+
+    def visit_through_form(self, db_url: str, name: str, *, by: str = "team.zhao") -> dict[str, Any]:
+        """A controlled hypertension visit today (clinic, 136/84) recorded by `by` through the screens' visit form
+        (validated, saved, re-assessed), on a connection of its own; what the form's service answers."""
+        raw = {"kind": "hypertension", "done_on": self.today.isoformat(), "way": "clinic", "sbp1": "136", "dbp1": "84"}
+        visit, errors = validate({**raw, "adherence": "regular", "class": "controlled"}, today=self.today, lang="zh")
+        assert errors == {} and visit is not None
+        with psycopg.connect(db_url) as conn:
+            return visit_form.save(
+                conn,
+                principal=self.users[by],
+                patient_id=self.patients[name],
+                visit=visit,
+                settings=dashboard_settings(db_url),
+                now=self.now,
+            )
 
     def bp(self, name: str | None, device: str, *, hours_ago: float, sbp: int, dbp: int, ref: str | None = None) -> int:
         self.seq += 1

@@ -1,5 +1,5 @@
-"""What the import tests read back from the store: a snapshot of every table, a scan of every text and bytea
-column for a string, a waiting reading, a patient registered before imports existed."""
+"""What the import tests read back from the store: a snapshot of every table, a waiting reading, a patient
+registered before imports existed."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import psycopg
 
 from cdm.settings import Settings
 from ingest.attribution.service import NewPatient, Reassess, register_patient
-
-_TEXT_TYPES = ("text", "character varying", "character", "bytea", "jsonb", "json", "ARRAY", "USER-DEFINED", "inet")
 
 
 def snapshot(conn: psycopg.Connection) -> dict[str, str]:
@@ -28,26 +26,6 @@ def snapshot(conn: psycopg.Connection) -> dict[str, str]:
         rows = conn.execute(f'select t::text from "{table}" t order by 1').fetchall()  # names from the catalogue
         out[table] = hashlib.sha256("\n".join(r[0] for r in rows).encode()).hexdigest()
     return out
-
-
-def tables_holding(conn: psycopg.Connection, needle: str) -> list[str]:
-    """Every table.column (text, bytea, json, arrays) whose value contains `needle`, in text or in bytes."""
-    columns = conn.execute(
-        "select table_name, column_name, data_type from information_schema.columns c"
-        " join information_schema.tables t using (table_schema, table_name)"
-        " where c.table_schema = 'public' and t.table_type = 'BASE TABLE' and data_type = any(%s)",
-        (list(_TEXT_TYPES),),
-    ).fetchall()
-    found = []
-    for table, column, kind in columns:
-        if kind == "bytea":
-            sql = f'select count(*) from "{table}" where position(convert_to(%s, \'UTF8\') in "{column}") > 0'
-        else:
-            sql = f"select count(*) from \"{table}\" where \"{column}\"::text like '%%' || %s || '%%'"
-        row = conn.execute(sql, (needle,)).fetchone()
-        if row and row[0]:
-            found.append(f"{table}.{column}")
-    return found
 
 
 def waiting_reading(conn: psycopg.Connection, *, card: str, clinic: str, systolic: int) -> None:
