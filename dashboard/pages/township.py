@@ -248,6 +248,16 @@ def refresh_closed(_n: int, township_id: int | None) -> object:
     return worklist.closed_list(closed, lang=request_language(), tz=runtime.settings.tz)
 
 
+def _on_alert(trigger: dict[str, Any]) -> dict[str, Any]:
+    """Who does what to which alert, when and from where: the signed-in person, the row's alert, now, this screen."""
+    return {
+        "principal": current_principal(),
+        "alert_id": int(trigger["alert"]),
+        "now": datetime.now(UTC),
+        "screen": "township",
+    }
+
+
 @callback(
     Output(_fired(worklist.MESSAGE), "children"),
     Input(_fired(worklist.ACK), "n_clicks"),
@@ -269,14 +279,7 @@ def act(ack: int | None, act_: int | None, close: int | None, action: str | None
     try:
         with runtime.pool.connection() as conn:
             alert_actions.apply(
-                conn,
-                principal=current_principal(),
-                alert_id=int(trigger["alert"]),
-                move=move,
-                action=action,
-                outcome=(outcome or "").strip() or None,
-                now=datetime.now(UTC),
-                screen="township",
+                conn, move=move, action=action, outcome=(outcome or "").strip() or None, **_on_alert(trigger)
             )
     except alert_actions.Refused as exc:
         return t(exc.key, lang)
@@ -299,17 +302,10 @@ def assign(clicks: int | None, person: int | None) -> tuple[str, object]:
     if not isinstance(trigger, dict) or not clicks:
         return no_update, no_update  # type: ignore[return-value]
     runtime = current()
-    lang = request_language(runtime.settings)
+    lang = request_language()
     try:
         with runtime.pool.connection() as conn:
-            alert_actions.assign(
-                conn,
-                principal=current_principal(),
-                alert_id=int(trigger["alert"]),
-                assignee_id=person,
-                now=datetime.now(UTC),
-                screen="township",
-            )
+            alert_actions.assign(conn, assignee_id=person, **_on_alert(trigger))
             name = alerts_repo.person_name(conn, person or 0)
     except alert_actions.Refused as exc:
         return t(exc.key, lang), no_update
