@@ -66,7 +66,7 @@ class Demo:
             port = self._start_children()
             _say(f"看板 / dashboard: http://{self.settings.dashboard_host}:{port}/")
             _say(f"数据库 / store (administrator): {stack.url}")
-            _say(f"metrics: {self._start_metrics()}")
+            _say(f"监控指标 / metrics: {self._start_metrics()}")
             how_long = f"{seconds:.0f} s" if seconds else "Ctrl-C 停止 / Ctrl-C stops"
             _say(f"模拟设备上传中 / the meters are publishing, {self.rate:g} readings/s ({how_long})…")
             args = [
@@ -89,7 +89,7 @@ class Demo:
             if vanish_at:  # stopped (or the run ended) before their time: they lose power now, as promised
                 fleet.vanish(FLEET_VANISH)
             if sim.poll() is None:
-                _say("stopping the meters…")
+                _say("停止模拟设备 / stopping the meters…")
                 sim.send_signal(signal.SIGTERM)
             published = {**_last_json(sim.communicate(timeout=60)[0]), **fleet.close()}
             _say("处理剩余消息与通知 / storing what the broker still holds and sending the last notifications…")

@@ -153,7 +153,9 @@ class LocalBroker:
                 encoding="utf-8",
             )
             cmd = [sys.executable, "-m", "amqtt.scripts.broker_script", "-c", str(conf)]
-        self._proc = subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT)
+        # Its own session: a Ctrl-C in the terminal reaches the process that owns the broker, which stops it last,
+        # after the meters and ingest have finished with it (not at once with them, stranding their messages).
+        self._proc = subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True)
         logfile.close()
         wait_for_port(self.port, proc=self._proc)
         log.info("%s broker listening on %s (pid %s)", self.kind, self.url, self._proc.pid)

@@ -118,11 +118,14 @@ def test_demo_runs_everything_reports_no_loss_and_stops_every_process():
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group, as a terminal's foreground command has
         )
         watcher = _Watcher(proc)
         # Scheduled jobs run every minute at seconds 5, 15, 30, 45 and 50: one has succeeded within 75 s.
         shown = wait_until(watcher.scrape, timeout=90, every=1.0)
-        proc.send_signal(signal.SIGINT)  # Ctrl-C: the demo drains, stops everything and prints its summary
+        # Ctrl-C: the terminal signals the whole foreground group; the demo stops its meters, drains, stops every
+        # process and prints its summary, with the broker up until ingest and the meters are done with it.
+        os.killpg(proc.pid, signal.SIGINT)
         stdout, _ = proc.communicate(timeout=240)
         watcher.thread.join(10)
         terminal = "".join(watcher.lines)
@@ -151,6 +154,8 @@ def test_demo_runs_everything_reports_no_loss_and_stops_every_process():
         assert all(0 < rate < 1 for rate in rates.values()), rates
         assert summary["colour_history_days"] >= 28
         assert summary["simulator"]["status_meters"] > 0 and summary["simulator"]["vanished"] > 0
+        assert summary["simulator"]["unacked"] == 0, "the broker took every message the meters sent before it stopped"
+        assert "lost the broker" not in (home / "data" / "logs" / "ingest.log").read_text()
         assert _processes_mentioning(str(home)) == []
     finally:
         shutil.rmtree(home, ignore_errors=True)
