@@ -16,6 +16,7 @@ from alerts.channels.registry import build_channels, close_all
 from alerts.channels.webhook import fill_township
 from alerts.message import outbound
 from cdm import db
+from cdm.i18n import Term
 from cdm.metrics import observe_delivery
 from cdm.settings import Settings
 
@@ -96,8 +97,10 @@ class Dispatcher:
             return fill_township(template, due.township_code)
         hint = f"CDM_NOTIFY_{due.recipient.upper()}_URL or " if due.recipient in ("township", "county") else ""
         raise DeliveryError(
-            f"no {due.channel} address for the {due.recipient}: set {hint}a contact "
-            f"(cdm contacts add --role … --channel {due.channel})",
+            "delivery.no_address",
+            recipient=Term(f"alert.recipient.{due.recipient}"),
+            channel=due.channel,
+            hint=hint,
             permanent=True,
         )
 
@@ -107,7 +110,7 @@ class Dispatcher:
             message = outbound(body=due.body, address=self._address(due), idempotency_key=due.idempotency_key)
             channel = self.channels.get(due.channel)
             if channel is None:
-                raise DeliveryError(f"unknown channel {due.channel!r}", permanent=True)
+                raise DeliveryError("delivery.unknown_channel", channel=due.channel, permanent=True)
             receipt = channel.send(message)
             return repo.Attempt(started, datetime.now(UTC), ok=True, http_status=receipt.status, receipt=receipt.text)
         except DeliveryError as exc:
@@ -117,6 +120,7 @@ class Dispatcher:
         finished = datetime.now(UTC)
         age = (finished - due.created_at).total_seconds()
         give_up = exc.permanent or age >= self.settings.notify_give_up_after_s
+        why = exc.text(self.settings.language)  # kept for staff and logged in the county's language
         log.warning(
             "notification %s (%s via %s) not delivered, attempt %s%s: %s",
             due.id,
@@ -124,13 +128,11 @@ class Dispatcher:
             due.channel,
             due.attempts,
             "; left for staff" if give_up else "",
-            exc,
+            why,
         )
         retry_in = (
             None
             if give_up
             else backoff(due.attempts, base_s=self.settings.notify_retry_base_s, max_s=self.settings.notify_retry_max_s)
         )
-        return repo.Attempt(
-            started, finished, ok=False, http_status=exc.status, error=str(exc)[:500], retry_in=retry_in
-        )
+        return repo.Attempt(started, finished, ok=False, http_status=exc.status, error=why[:500], retry_in=retry_in)

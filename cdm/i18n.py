@@ -105,7 +105,8 @@ class Terms:
 
 class Refusal(ValueError):
     """A request refused for a reason the person can act on, as a catalogue key and its values: each reader gets it
-    in their language (`text`); `str()` is the Chinese, for a log or a caller that does not know the language."""
+    in their language (`text`); `str()` is the Chinese, for a log or a caller that does not know the language. A
+    value may itself be a catalogue word (`Term`, `Terms`) or another refusal (the reason behind this one)."""
 
     def __init__(self, key: str, **values: object) -> None:
         self.key = key
@@ -113,5 +114,5 @@ class Refusal(ValueError):
         super().__init__(self.text("zh"))
 
     def text(self, lang: str) -> str:
-        worded = {k: v.text(lang) if isinstance(v, Term | Terms) else v for k, v in self.values.items()}
+        worded = {k: v.text(lang) if isinstance(v, Term | Terms | Refusal) else v for k, v in self.values.items()}
         return t(self.key, lang, **worded)

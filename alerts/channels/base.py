@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cdm.i18n import Refusal
 
-class DeliveryError(Exception):
-    """The receiver did not accept the message; it will be retried (unless `permanent`)."""
 
-    def __init__(self, message: str, *, status: int | None = None, permanent: bool = False) -> None:
-        super().__init__(message)
+class DeliveryError(Refusal):
+    """The receiver did not accept the message; it will be retried (unless `permanent`). Why, as a catalogue key
+    (`delivery.*`) and its values: kept and logged in the county's language (`text(lang)`); str() is the Chinese."""
+
+    def __init__(self, key: str, *, status: int | None = None, permanent: bool = False, **values: object) -> None:
+        super().__init__(key, **values)
         self.status = status
         self.permanent = permanent
 

@@ -102,13 +102,12 @@ class CircuitBreaker:
                 remaining = self._opened_at + self._cooldown_s - self._clock()
                 if remaining > 0:
                     raise DeliveryError(
-                        f"circuit open for {self.name} after {self._failures} failures in a row; "
-                        f"next trial in {remaining:.0f} s"
+                        "delivery.circuit_open", channel=self.name, failures=self._failures, seconds=f"{remaining:.0f}"
                     )
                 self._state = "half_open"
                 log.info("channel %s: cool-down over, one trial call", self.name)
             if self._trial_running:
-                raise DeliveryError(f"circuit half-open for {self.name}: a trial call is under way")
+                raise DeliveryError("delivery.circuit_trial", channel=self.name)
             self._trial_running = True
             return True
 

@@ -65,7 +65,7 @@ class EmailChannel:
         """Hand one e-mail to the SMTP server; raise DeliveryError unless it queues it (250)."""
         address = message.address.strip()
         if not (address.isascii() and _ADDRESS.fullmatch(address)):
-            raise DeliveryError("not a usable e-mail address (ASCII name@domain)", permanent=True)
+            raise DeliveryError("delivery.email_address", permanent=True)
         mail = compose(message, sender=self._sender)
         try:
             with smtplib.SMTP(self._host, self._port, timeout=self._timeout_s) as smtp:
@@ -75,10 +75,11 @@ class EmailChannel:
             raise _refused("SMTP", exc.smtp_code, exc.smtp_error) from exc
         except (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError) as exc:
             # the server lacks STARTTLS or its certificate is not trusted: settings to fix, not a passing outage
-            raise DeliveryError(f"SMTP {type(exc).__name__}: {exc}", permanent=True) from exc
+            why = {"error": type(exc).__name__, "detail": str(exc)}
+            raise DeliveryError("delivery.smtp_settings", **why, permanent=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
             # a dropped connection, a refused connection or a timeout: the server may be back later
-            raise DeliveryError(f"SMTP {type(exc).__name__}: {exc}") from exc
+            raise DeliveryError("delivery.smtp_unreachable", error=type(exc).__name__, detail=str(exc)) from exc
         log.debug("e-mail to %s queued: %s", mask_email(address), reply)
         return Receipt(code, f"{reply} {mail['Message-ID']}".strip()[:500])
 
@@ -90,7 +91,7 @@ class EmailChannel:
             try:
                 smtp.login(self._username, self._password or "")
             except UnicodeEncodeError as exc:
-                raise DeliveryError("CDM_SMTP_USERNAME and CDM_SMTP_PASSWORD must be ASCII", permanent=True) from exc
+                raise DeliveryError("delivery.smtp_ascii", permanent=True) from exc
 
     def close(self) -> None:
         """Nothing is held between messages."""
@@ -116,4 +117,6 @@ def _refused(stage: str, code: int, reply: bytes | str) -> DeliveryError:
     text = reply.decode("utf-8", errors="replace") if isinstance(reply, bytes) else reply
     # the server's reply may quote the recipient's address: mask anything that looks like one
     text = _ADDRESS.sub(lambda m: mask_email(m.group(0)), text)
-    return DeliveryError(f"{stage} refused: {code} {text[:200]}", status=code, permanent=500 <= code < 600)
+    return DeliveryError(
+        "delivery.smtp_refused", stage=stage, code=code, reply=text[:200], status=code, permanent=500 <= code < 600
+    )

@@ -23,9 +23,9 @@ def post(client: httpx.Client, url: str, *, content: bytes, headers: Mapping[str
     try:
         return client.post(url, content=content, headers=dict(headers))
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-        raise DeliveryError(f"unusable address: {type(exc).__name__}", permanent=True) from exc
+        raise DeliveryError("delivery.bad_url", error=type(exc).__name__, permanent=True) from exc
     except httpx.HTTPError as exc:
-        raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        raise DeliveryError("delivery.unreachable", error=type(exc).__name__, detail=str(exc)) from exc
 
 
 def raise_for_status(response: httpx.Response) -> None:
@@ -34,5 +34,9 @@ def raise_for_status(response: httpx.Response) -> None:
         return
     status = response.status_code
     raise DeliveryError(
-        f"HTTP {status}: {response.text[:200]}", status=status, permanent=not is_retryable_status(status)
+        "delivery.http_status",
+        code=status,
+        detail=response.text[:200],
+        status=status,
+        permanent=not is_retryable_status(status),
     )

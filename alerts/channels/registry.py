@@ -27,7 +27,9 @@ class UnconfiguredChannel:
 
     def send(self, message: OutboundMessage) -> Receipt:
         """Refuse: nothing to send with until the settings are there."""
-        raise DeliveryError(f"the {self.name} channel is not configured: set {', '.join(self.missing)}", permanent=True)
+        raise DeliveryError(
+            "delivery.not_configured", channel=self.name, missing=", ".join(self.missing), permanent=True
+        )
 
     def close(self) -> None:
         """Nothing to release."""

@@ -53,13 +53,13 @@ def normalise_mobile(number: str) -> str:
             break
     # the error names the problem, never the number: it is kept and shown where staff read delivery failures
     if not digits:
-        raise DeliveryError("no phone number", permanent=True)
+        raise DeliveryError("delivery.phone_missing", permanent=True)
     if not digits.isdigit():
-        raise DeliveryError("phone number contains characters other than digits", permanent=True)
+        raise DeliveryError("delivery.phone_characters", permanent=True)
     if len(digits) != 11:
-        raise DeliveryError(f"phone number has {len(digits)} digits; a mainland mobile has 11", permanent=True)
+        raise DeliveryError("delivery.phone_length", digits=len(digits), permanent=True)
     if not _MAINLAND_MOBILE.fullmatch(digits):
-        raise DeliveryError("phone number is not a mainland mobile number (13x-19x)", permanent=True)
+        raise DeliveryError("delivery.phone_not_mobile", permanent=True)
     return digits
 
 
@@ -78,7 +78,7 @@ class SmsChannel:
         """Hand one SMS to the gateway; raise DeliveryError unless it answers code OK."""
         phone = normalise_mobile(message.address)
         if not message.template:
-            raise DeliveryError("an SMS needs a template id (providers send only approved templates)", permanent=True)
+            raise DeliveryError("delivery.sms_template", permanent=True)
         request = {
             "phone": phone,
             "sign_name": self._sign_name,
@@ -110,11 +110,13 @@ def _message_id(response: httpx.Response) -> str:
         answer = response.json()
         code = str(answer["code"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise DeliveryError(f"not a gateway answer: {response.text[:200]}", status=response.status_code) from exc
+        raise DeliveryError("delivery.sms_answer", detail=response.text[:200], status=response.status_code) from exc
     if code != "OK":
         detail = str(answer.get("message", ""))[:200]
         raise DeliveryError(
-            f"SMS gateway refused: {code} {detail}".rstrip(),
+            "delivery.sms_refused",
+            code=code,
+            detail=detail,
             status=response.status_code,
             permanent=answer.get("retryable") is not True,
         )

@@ -75,7 +75,9 @@ class WeComChannel:
         errcode, errmsg = _answer(response)
         if errcode != 0:
             raise DeliveryError(
-                f"WeCom errcode {errcode}: {errmsg[:200]}",
+                "delivery.wecom_refused",
+                errcode=errcode,
+                detail=errmsg[:200],
                 status=response.status_code,
                 permanent=errcode not in RETRYABLE_ERRCODES,
             )
@@ -93,4 +95,4 @@ def _answer(response: httpx.Response) -> tuple[int, str]:
         answer = response.json()
         return int(answer["errcode"]), str(answer.get("errmsg", ""))
     except (ValueError, KeyError, TypeError) as exc:
-        raise DeliveryError(f"not a WeCom answer: {response.text[:200]}", status=response.status_code) from exc
+        raise DeliveryError("delivery.wecom_answer", detail=response.text[:200], status=response.status_code) from exc

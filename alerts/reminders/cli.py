@@ -36,7 +36,7 @@ def patient_contact(
         try:
             number = normalise_mobile(phone) if phone else None
         except DeliveryError as exc:
-            raise Refusal("reminders.refused.phone", reason=str(exc)) from None
+            raise Refusal("reminders.refused.phone", reason=exc) from None
         save_contact(
             conn, patient_id=patient_id, phone=number, medication_times=times, opted_out=opt_out, now=datetime.now(UTC)
         )

@@ -140,7 +140,7 @@ def _deliver(
     try:
         receipt = channel.send(message)
     except DeliveryError as exc:
-        error = str(exc).replace(phone, mask_phone(phone))  # error texts are shown to staff and logged
+        error = exc.text(policy.lang).replace(phone, mask_phone(phone))  # error texts are shown to staff and logged
         give_up = exc.permanent or claimed.attempts + 1 >= MAX_ATTEMPTS
         retry_at = None if give_up else now + retry_delay(claimed.attempts + 1)
         repo.mark_failed(conn, claimed.id, error=error, retry_at=retry_at)

@@ -77,12 +77,15 @@ def test_a_send_interrupted_by_a_dead_dispatcher_is_sent_again_with_the_same_key
     assert {r.idempotency_key for r in sink.received()} == set(keys.values())
 
 
-def test_a_missing_endpoint_is_an_error_staff_can_read(settings, sink, outbox):
-    settings = settings.model_copy(update={"notify_county_url": None})
+@pytest.mark.parametrize(
+    ("language", "worded"), [("zh", "县慢病中心没有webhook地址：请设置 CDM_NOTIFY_COUNTY_URL"), ("en", "for the County")]
+)
+def test_a_missing_endpoint_is_an_error_staff_can_read_in_the_countys_language(settings, sink, outbox, language, worded):
+    settings = settings.model_copy(update={"notify_county_url": None, "language": language})
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         Dispatcher(settings).dispatch_once(conn)
         error = conn.execute("select last_error from notification where recipient = 'county'").fetchone()[0]
-    assert "CDM_NOTIFY_COUNTY_URL" in error
+    assert "CDM_NOTIFY_COUNTY_URL" in error and worded in error, error
 
 
 def test_backoff_doubles_and_is_capped():

@@ -51,14 +51,14 @@ def test_a_channel_without_its_settings_fails_permanently_naming_them(name, mess
     channels = build_channels(settings())
     with pytest.raises(DeliveryError) as caught:
         channels[name].send(message)
-    assert caught.value.permanent and f"set {missing}" in str(caught.value)
+    assert caught.value.permanent and f"set {missing}" in caught.value.text("en")
     assert channels[name].state == "closed", "a missing setting does not trip the breaker"
     close_all(channels)
 
 
 def test_an_sms_gateway_without_its_key_names_only_the_key(sink):
     channels = build_channels(settings(sms_gateway_url=f"{sink.url}/sms"))
-    with pytest.raises(DeliveryError, match=r"set CDM_SMS_API_KEY$"):
+    with pytest.raises(DeliveryError, match=r"：请设置 CDM_SMS_API_KEY$"):
         channels["sms"].send(msg("13812345678", template="T"))
     assert sink.requests == 0
     close_all(channels)
