@@ -78,9 +78,10 @@ def test_a_send_interrupted_by_a_dead_dispatcher_is_sent_again_with_the_same_key
 
 
 @pytest.mark.parametrize(
-    ("language", "worded"), [("zh", "县慢病中心没有webhook地址：请设置 CDM_NOTIFY_COUNTY_URL"), ("en", "for the County")]
+    ("language", "worded"),
+    [("zh", "县慢病中心没有webhook地址：请设置 CDM_NOTIFY_COUNTY_URL"), ("en", "for the County")],
 )
-def test_a_missing_endpoint_is_an_error_staff_can_read_in_the_countys_language(settings, sink, outbox, language, worded):
+def test_a_missing_endpoint_is_an_error_staff_read_in_the_countys_language(settings, sink, outbox, language, worded):
     settings = settings.model_copy(update={"notify_county_url": None, "language": language})
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         Dispatcher(settings).dispatch_once(conn)
