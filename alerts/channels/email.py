@@ -75,8 +75,8 @@ class EmailChannel:
             raise _refused("SMTP", exc.smtp_code, exc.smtp_error) from exc
         except (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError) as exc:
             # the server lacks STARTTLS or its certificate is not trusted: settings to fix, not a passing outage
-            why = {"error": type(exc).__name__, "detail": str(exc)}
-            raise DeliveryError("delivery.smtp_settings", **why, permanent=True) from exc
+            error, detail = type(exc).__name__, str(exc)
+            raise DeliveryError("delivery.smtp_settings", error=error, detail=detail, permanent=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
             # a dropped connection, a refused connection or a timeout: the server may be back later
             raise DeliveryError("delivery.smtp_unreachable", error=type(exc).__name__, detail=str(exc)) from exc
