@@ -96,11 +96,7 @@ def contact_add(
     """Register where a centre, the county's on-duty person or a family-doctor team is reached."""
 
     def work(conn: Any) -> dict[str, str]:
-        region_id = workflow_repo.region_id(conn, region) if region else None
-        team_id = workflow_repo.team_id(conn, team) if team else None
-        workflow_repo.add_contact(
-            conn, role=role, channel=channel, address=address, region_id=region_id, team_id=team_id
-        )
+        workflow.add_contact(conn, role=role, channel=channel, address=address, region=region, team=team)
         return {"added": f"{role} {channel} for {region or team}"}
 
     _run(ctx, work)

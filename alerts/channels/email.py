@@ -64,7 +64,7 @@ class EmailChannel:
     def send(self, message: OutboundMessage) -> Receipt:
         """Hand one e-mail to the SMTP server; raise DeliveryError unless it queues it (250)."""
         address = message.address.strip()
-        if not (address.isascii() and _ADDRESS.fullmatch(address)):
+        if not usable_email(address):
             raise DeliveryError("delivery.email_address", permanent=True)
         mail = compose(message, sender=self._sender)
         try:
@@ -95,6 +95,11 @@ class EmailChannel:
 
     def close(self) -> None:
         """Nothing is held between messages."""
+
+
+def usable_email(address: str) -> bool:
+    """Whether `address` is one mailbox this channel can send to: ASCII name@domain."""
+    return address.isascii() and _ADDRESS.fullmatch(address) is not None
 
 
 def _transmit(smtp: smtplib.SMTP, mail: EmailMessage, *, sender: str, recipient: str) -> tuple[int, str]:

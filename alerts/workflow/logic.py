@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from cdm.i18n import Refusal, Term
 
 ACTIONS = ("phone_call", "home_visit", "referral")
+CONTACT_ROLES = ("centre", "on_duty", "team")  # who a contact reaches: a centre, the county's person on duty, a team
+CHANNELS = ("webhook", "wecom", "sms", "email")
 _ALLOWED = {
     "acknowledge": ({"open"}, "acknowledged"),
     "act": ({"open", "acknowledged", "actioned"}, "actioned"),  # several actions may be recorded

@@ -10,10 +10,13 @@ from typing import Any
 import psycopg
 
 from alerts import repo
+from alerts.channels.addresses import check_address
+from alerts.channels.base import DeliveryError
 from alerts.message import notification_body
 from alerts.workflow import repo as workflow_repo
-from alerts.workflow.logic import TransitionError, due_steps, next_status
+from alerts.workflow.logic import CHANNELS, CONTACT_ROLES, TransitionError, due_steps, next_status
 from cdm import db
+from cdm.i18n import Refusal
 from cdm.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -181,3 +184,30 @@ def run_escalation(settings: Settings) -> dict[str, int]:
     if any(counts.values()):
         log.info("escalation: %s", counts)
     return counts
+
+
+def checked_contact(role: str, channel: str, address: str) -> str:
+    """The address a contact of this role is reached at on `channel`, as the channel sends to it; a Refusal naming
+    what to change when the role or channel is not one of ours or the address is not one the channel can use."""
+    if role not in CONTACT_ROLES:
+        raise Refusal("contacts.refused.role", role=role, roles=" / ".join(CONTACT_ROLES))
+    if channel not in CHANNELS:
+        raise Refusal("contacts.refused.channel", channel=channel, channels=" / ".join(CHANNELS))
+    try:
+        return check_address(channel, address)
+    except DeliveryError as exc:
+        raise Refusal("contacts.refused.address", channel=channel, reason=exc) from None
+
+
+def add_contact(
+    conn: psycopg.Connection, *, role: str, channel: str, address: str, region: str | None, team: str | None
+) -> str:
+    """Register where a centre, the county's person on duty or a team is reached (`cdm contacts add`): of exactly
+    one region or team, checked first; returns the address as kept."""
+    address = checked_contact(role, channel, address)
+    if (region is None) == (team is None):
+        raise Refusal("contacts.refused.owner")
+    region_id = workflow_repo.region_id(conn, region) if region else None
+    team_id = workflow_repo.team_id(conn, team) if team else None
+    workflow_repo.add_contact(conn, role=role, channel=channel, address=address, region_id=region_id, team_id=team_id)
+    return address

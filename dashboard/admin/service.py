@@ -17,6 +17,7 @@ from datetime import datetime
 import psycopg
 
 from alerts.workflow import repo as workflow_repo
+from alerts.workflow.service import checked_contact
 from cdm.i18n import Refusal
 from dashboard import audit
 from dashboard.access import Principal, Role
@@ -28,8 +29,6 @@ from ingest.devices import service as devices
 
 SCREEN = "admin"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")  # the app_user check constraint (migration 0020)
-CONTACT_ROLES = ("centre", "on_duty", "team")
-CHANNELS = ("webhook", "wecom", "sms", "email")
 
 
 class Refused(Refusal):
@@ -216,12 +215,13 @@ def add_contact(conn: psycopg.Connection, *, by: Principal, role: str, channel: 
     """Register where a centre, the on-duty person or a team is reached (as `cdm contacts add`). The address is
     not audited (it may be a phone number); the channel and owner are."""
     require_admin(by)
-    address, code = address.strip(), code.strip()
-    if role not in CONTACT_ROLES or channel not in CHANNELS or not address or not code:
+    code = code.strip()
+    if not address.strip() or not code:
         raise Refused("admin.refused.contact")
     region_id, team_id = repo.owner(conn, code)
     if region_id is None and team_id is None:
         raise Refused("admin.refused.unknown_region", {"code": code})
+    address = checked_contact(role, channel, address)  # a role, channel and address the channel can use
     with conn.transaction():
         workflow_repo.add_contact(
             conn, role=role, channel=channel, address=address, region_id=region_id, team_id=team_id

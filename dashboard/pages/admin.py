@@ -14,6 +14,7 @@ import dash_ag_grid as dag
 import psycopg
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
+from alerts.workflow.logic import CHANNELS, CONTACT_ROLES
 from cdm.i18n import Refusal, t
 from dashboard.access import Principal, Role, current_principal
 from dashboard.admin import repo
@@ -109,8 +110,8 @@ def layout(**_query: str) -> html.Div:
     ]  # fmt: skip
     contacts = [
         _choice("admin-contact-role", "admin.field.contact_role", lang,
-                [(r, t(f"admin.contact_role.{r}", lang)) for r in admin.CONTACT_ROLES]),
-        _choice("admin-channel", "admin.field.channel", lang, [(c, c) for c in admin.CHANNELS]),
+                [(r, t(f"admin.contact_role.{r}", lang)) for r in CONTACT_ROLES]),
+        _choice("admin-channel", "admin.field.channel", lang, [(c, c) for c in CHANNELS]),
         _input("admin-address", "admin.field.address", lang),
         _input("admin-owner", "admin.field.region", lang),
         _input("admin-contact-id", "admin.field.contact", lang),

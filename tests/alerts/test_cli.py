@@ -121,3 +121,34 @@ def test_a_patients_phone_is_checked_and_never_printed(settings):
     assert json.loads(good.stdout)["medication_times"] == ["08:00", "20:00"] and "5678" not in good.stdout
     with psycopg.connect(settings.database_url) as conn:
         assert conn.execute("select phone from patient_contact").fetchone() == ("13812345678",)
+
+
+def test_a_contact_is_refused_when_typed_wrong_saying_what_to_change(settings):
+    with psycopg.connect(settings.database_url) as conn:
+        build(conn, code=settings.county_code, patients=1)
+        conn.commit()
+    township = f"{settings.county_code}-tw1"
+    refused = {
+        ("--role", "boss", "--channel", "sms", "--address", "13812345678", "--region", township):
+            "没有“boss”这种联系人：请选 centre / on_duty / team",
+        ("--role", "centre", "--channel", "fax", "--address", "13812345678", "--region", township):
+            "没有“fax”这种发送渠道：请选 webhook / wecom / sms / email",
+        ("--role", "centre", "--channel", "sms", "--address", "1381234567", "--region", township):
+            "该地址无法用于 sms：手机号为 10 位，大陆手机号应为 11 位",
+        ("--role", "centre", "--channel", "webhook", "--address", "hooks.example/t1", "--region", township):
+            "该地址无法用于 webhook：不是以 http:// 或 https:// 开头的网址",
+        ("--role", "centre", "--channel", "sms", "--address", "13812345678"):
+            "请用 --region（县或乡镇编码）或 --team（团队编码）说明这是谁的联系方式，二者只选其一",
+        ("--role", "centre", "--channel", "sms", "--address", "13812345678", "--region", "nowhere"):
+            "没有编码为“nowhere”的地区",
+    }  # fmt: skip
+    for args, why in refused.items():
+        answer = cdm(settings, "contacts", "add", *args)
+        assert answer.returncode == 1 and "Traceback" not in answer.stderr, answer.stderr
+        assert why in answer.stderr.strip(), answer.stderr
+        assert "1381234567" not in answer.stderr, "the number is not repeated"
+    added = cdm(settings, "contacts", "add", "--role", "centre", "--channel", "sms", "--address", "+86 138 1234 5678",
+                "--region", township)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    with psycopg.connect(settings.database_url) as conn:
+        assert conn.execute("select channel, address from contact").fetchall() == [("sms", "13812345678")]

@@ -144,6 +144,14 @@ def test_contacts_are_added_and_switched_off_without_their_address_in_the_audit(
     assert "没有编码为 nowhere 的地区或团队" in _refused(
         lambda: service.add_contact(conn, by=admin, role="centre", channel="sms", address="x", code="nowhere")
     )
+    # a typing error is refused when typed, saying what is wrong, never repeating the number
+    mistyped = _refused(
+        lambda: service.add_contact(conn, by=admin, role="centre", channel="sms", address="1391234567", code="t01")
+    )
+    assert mistyped == "该地址无法用于 sms：手机号为 10 位，大陆手机号应为 11 位"
+    spelt = "+86 139-1234-5678"  # the usual spellings of a mobile are kept as its 11 digits
+    service.add_contact(conn, by=admin, role="on_duty", channel="sms", address=spelt, code="t01")
+    assert [c["address"] for c in repo.contacts(conn)] == ["13912345678"]
 
 
 def test_only_an_administrator_may_act(county: WorkCounty) -> None:
