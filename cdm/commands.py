@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 import typer
@@ -31,8 +31,14 @@ def run_in_store(
         try:
             result = work(conn)
         except refusals as exc:
-            reason = exc.text(settings.language) if isinstance(exc, Refusal) else str(exc)
-            typer.echo(t("cli.refused", settings.language, reason=reason), err=True)
-            raise typer.Exit(1) from None
+            refuse(settings, exc if isinstance(exc, Refusal) else str(exc))
         conn.commit()
     typer.echo(json.dumps(result, ensure_ascii=False, default=str, indent=1))
+
+
+def refuse(settings: Settings, reason: Refusal | str, *, code: int = 1) -> NoReturn:
+    """Exit with `code` (1: refused, 2: the options are wrong) after saying why on stderr, in the county's language:
+    "未执行：…" around a catalogue Refusal (or a text already worded)."""
+    text = reason.text(settings.language) if isinstance(reason, Refusal) else reason
+    typer.echo(t("cli.refused", settings.language, reason=text), err=True)
+    raise typer.Exit(code)

@@ -12,8 +12,9 @@ import typer
 from alerts.followups.form import validate
 from alerts.followups.service import record_follow_up, record_visit, team_list
 from assess.reasons import reason_texts
-from cdm.commands import run_in_store
-from cdm.i18n import t
+from cdm.commands import refuse, run_in_store
+from cdm.domain import FollowUpClass
+from cdm.i18n import Refusal, t
 from cdm.settings import Settings
 
 followups_app = typer.Typer(no_args_is_help=True, help="Follow-up lists of family-doctor teams")
@@ -79,20 +80,21 @@ def followup_record(
     settings: Settings = ctx.obj
     now = datetime.now(UTC)
     if form is not None or kind is not None or field:
-        raw = _form_fields(form, kind=kind, fields=field or [], medications=medication or [])
+        try:
+            raw = _form_fields(form, kind=kind, fields=field or [], medications=medication or [])
+        except Refusal as refused:
+            refuse(settings, refused)
         given = {"class": follow_up_class, "done_on": done_on, "next_step": next_step, "next_due": next_due}
         raw.update({name: value for name, value in given.items() if value is not None})
         _record_form(ctx, raw, patient=patient, by=by, now=now)
         return
     if follow_up_class is None:
-        typer.echo("refused: --class is required", err=True)
-        raise typer.Exit(1)
+        refuse(settings, Refusal("cli.refused.class_required", classes=" / ".join(FollowUpClass)))
     try:
         day = date.fromisoformat(done_on) if done_on else now.astimezone(settings.tz).date()
         due = date.fromisoformat(next_due) if next_due else None
-    except ValueError as exc:
-        typer.echo(f"refused: dates are YYYY-MM-DD ({exc})", err=True)
-        raise typer.Exit(1) from None
+    except ValueError:
+        refuse(settings, Refusal("cli.refused.dates"))
     cls = follow_up_class
     _run(
         ctx,
@@ -117,8 +119,8 @@ def _record_form(ctx: typer.Context, raw: dict[str, Any], *, patient: str, by: A
     raw.setdefault("done_on", today.isoformat())
     visit, errors = validate(raw, today=today, lang=settings.language)
     if visit is None:
-        for message in errors.values():
-            typer.echo(f"refused: {message}", err=True)
+        for message in errors.values():  # each field's reason, worded by the form's checks
+            typer.echo(t("cli.refused", settings.language, reason=message), err=True)
         raise typer.Exit(1)
     _run(ctx, lambda conn: record_visit(conn, card=patient, form=visit, recorded_by=by, now=now, settings=settings))
 
@@ -130,19 +132,16 @@ def _form_fields(path: Path | None, *, kind: str | None, fields: list[str], medi
         try:
             loaded = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            typer.echo(f"refused: the form file cannot be read ({type(exc).__name__})", err=True)
-            raise typer.Exit(1) from None
+            raise Refusal("cli.refused.form_file", error=type(exc).__name__) from None
         if not isinstance(loaded, dict):
-            typer.echo("refused: the form file holds one JSON object {field: value}", err=True)
-            raise typer.Exit(1)
+            raise Refusal("cli.refused.form_object")
         raw.update(loaded)
     if kind is not None:
         raw["kind"] = kind
     for item in fields:
         name, sep, value = item.partition("=")
         if not sep:
-            typer.echo(f"refused: --field takes NAME=VALUE, not {name!r}", err=True)
-            raise typer.Exit(1)
+            raise Refusal("cli.refused.field", given=name)
         raw[name.strip()] = value.strip()
     if medications:
         raw["medications"] = [dict(zip(("name", "dose", "frequency"), m.split(","), strict=False)) for m in medications]

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from cdm.commands import refuse
+from cdm.i18n import Refusal
 from cdm.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,20 +33,17 @@ def train_command(
     cuts: Annotated[int, typer.Option(min=1, max=12, help="--source db: 90-day cuts per patient")] = 4,
 ) -> None:
     """Train, evaluate on held-out data, save; prints one JSON line with the evaluation and the version."""
-    if source not in {"sim", "db"} or split not in {"patient", "township"}:
-        typer.echo("--source must be sim or db, --split patient or township", err=True)
-        raise typer.Exit(2)
     settings: Settings = ctx.obj
+    if source not in {"sim", "db"} or split not in {"patient", "township"}:
+        refuse(settings, Refusal("cli.refused.training_options"), code=2)
     if source == "db" and not settings.database_url:
-        typer.echo("--source db needs the store: set CDM_DATABASE_URL", err=True)
-        raise typer.Exit(2)
+        refuse(settings, Refusal("cli.refused.no_store"), code=2)
     try:
         result = run_training(
             settings=settings, source=source, patients=patients, seed=seed, out=out, split=split, until=until, cuts=cuts
         )
     except ValueError as exc:  # too few examples or one outcome only: say so, not a traceback
-        typer.echo(f"cannot train: {exc}", err=True)
-        raise typer.Exit(1) from None
+        refuse(settings, Refusal("cli.refused.cannot_train", reason=str(exc)))
     typer.echo(json.dumps(result, ensure_ascii=False))
 
 

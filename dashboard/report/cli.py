@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 
 from cdm import db
+from cdm.commands import refuse
+from cdm.i18n import Refusal
 from cdm.settings import Settings
 
 report_app = typer.Typer(no_args_is_help=True, help="Programme reports (月报) as Excel workbooks")
@@ -33,16 +35,14 @@ def monthly(
     with db.connect(settings.database_url or "", app="cdm-report") as conn:
         county = county_id(conn, settings.county_code)
         if county is None:
-            typer.echo(f"refused: no county {settings.county_code!r} in the store (CDM_COUNTY_CODE)", err=True)
-            raise typer.Exit(1)
+            refuse(settings, Refusal("cli.refused.no_county", code=settings.county_code))
         principal = Principal(user_id=0, username=by or getpass.getuser(), role=Role.COUNTY, county_id=county)
         try:
             data, period = monthly_workbook(
                 conn, principal=principal, month=month, settings=settings, now=datetime.now(UTC), screen="cli"
             )
         except MonthError as exc:
-            typer.echo(f"refused: {exc}", err=True)
-            raise typer.Exit(2) from None
+            refuse(settings, exc, code=2)
         conn.commit()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)

@@ -70,7 +70,7 @@ def download(_n: int, month: str | None) -> tuple[Any, str]:
                 screen="county",
             )
     except MonthError as exc:
-        return no_update, str(exc)
+        return no_update, exc.text(lang)
     except psycopg.Error as exc:
         log.warning("monthly report not made: %s", type(exc).__name__)
         return no_update, t("screen.db_error", lang)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cdm.i18n import t
+from cdm.i18n import Refusal, t
 from dashboard.indicators.logic import NAMES, Indicator
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -35,8 +35,8 @@ ROWS = (
 )
 
 
-class MonthError(ValueError):
-    """A month that cannot be reported: malformed, or not begun yet."""
+class MonthError(Refusal):
+    """A month that cannot be reported: malformed, or not begun yet (a catalogue key, worded for each reader)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +69,12 @@ def period(month: str, *, tz: ZoneInfo, now: datetime) -> Period:
     """The period of 'YYYY-MM'; MonthError when malformed or in the future."""
     match = _MONTH.match(month.strip())
     if not match or not 1 <= int(match[2]) <= 12:
-        raise MonthError("month must be YYYY-MM, e.g. 2026-03")
+        raise MonthError("report.refused.month_format")
     year, number = int(match[1]), int(match[2])
     start = datetime(year, number, 1, tzinfo=tz)
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=tz)
     if start > now:
-        raise MonthError(f"{month} has not begun")
+        raise MonthError("report.refused.month_future", month=month)
     return Period(
         month=f"{year:04d}-{number:02d}", start=start, end=end, as_of=min(end - timedelta(microseconds=1), now)
     )

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 import typer
 
-from cdm.commands import run_in_store
+from cdm.commands import refuse, run_in_store
+from cdm.i18n import Refusal
 from cdm.settings import Settings
 from ingest.devices import service as devices
 from ingest.devices.broker import TlsListener
@@ -112,8 +113,7 @@ def broker_files(
     tls = None
     if tls_port is not None:
         if not (tls_cafile and tls_certfile and tls_keyfile):
-            typer.echo("--tls-port needs --tls-cafile, --tls-certfile and --tls-keyfile", err=True)
-            raise typer.Exit(2)
+            refuse(settings, Refusal("cli.refused.tls_files"), code=2)
         tls = TlsListener(tls_port, tls_cafile, tls_certfile, tls_keyfile, require_certificate, identity_as_username)
     run_in_store(
         ctx,

@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 
 from cdm import db
+from cdm.commands import refuse
+from cdm.i18n import Refusal
 from cdm.settings import Settings
 
 export_app = typer.Typer(no_args_is_help=True, help="The county's data for other systems (FHIR R4 NDJSON)")
@@ -38,8 +40,7 @@ def fhir(
         try:
             start = datetime.combine(date.fromisoformat(since), time(0), tzinfo=settings.tz)
         except ValueError:
-            typer.echo(f"--since must be a date YYYY-MM-DD, got {since!r}", err=True)
-            raise typer.Exit(2) from None
+            refuse(settings, Refusal("cli.refused.since", given=since), code=2)
     request = ExportRequest(
         out=out, by=by or getpass.getuser(), since=start, township=township, include_id_number=include_id_number
     )
@@ -47,6 +48,5 @@ def fhir(
         try:
             manifest = export(conn, request, settings=settings)
         except ExportError as exc:
-            typer.echo(f"refused: {exc}", err=True)
-            raise typer.Exit(1) from None
+            refuse(settings, exc)
     typer.echo(json.dumps(manifest, ensure_ascii=False))

@@ -17,14 +17,15 @@ from typing import IO, Any
 import psycopg
 
 from cdm import audit
+from cdm.i18n import Refusal
 from cdm.settings import Settings
 from registry.fhir import logic, repo
 
 TYPES = ("Patient", "Condition", "Device", "Observation", "Encounter", "RiskAssessment")
 
 
-class ExportError(LookupError):
-    """An export that cannot be made as asked; the message says why."""
+class ExportError(Refusal, LookupError):
+    """An export that cannot be made as asked: a catalogue key and its values saying why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +43,9 @@ def export(conn: psycopg.Connection, request: ExportRequest, *, settings: Settin
     """Write the NDJSON files and manifest.json into `request.out`; the manifest, with a count per type."""
     county = repo.county_id(conn, settings.county_code)
     if county is None:
-        raise ExportError(f"no county {settings.county_code!r} in the store (CDM_COUNTY_CODE)")
+        raise ExportError("cli.refused.no_county", code=settings.county_code)
     if request.township and not repo.township_exists(conn, county=county, code=request.township):
-        raise ExportError(f"no township {request.township!r} in county {settings.county_code!r}")
+        raise ExportError("export.refused.no_township", code=request.township, county=settings.county_code)
     request.out.mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(TYPES, 0)
     scope = repo.Scope(county=county, township=request.township, since=request.since)

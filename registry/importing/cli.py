@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from cdm import db
+from cdm.commands import refuse
+from cdm.i18n import Refusal
 from cdm.settings import Settings
 
 registry_app = typer.Typer(no_args_is_help=True, help="The county's registry from its own files (CSV / Excel)")
@@ -37,11 +39,9 @@ def import_files(
 
     settings: Settings = ctx.obj
     if not settings.database_url:
-        typer.echo("CDM_DATABASE_URL is not set: the import needs the store", err=True)
-        raise typer.Exit(2)
+        refuse(settings, Refusal("cli.refused.no_store"), code=2)
     if not directory.is_dir():
-        typer.echo(f"no such directory: {directory}", err=True)
-        raise typer.Exit(2)
+        refuse(settings, Refusal("cli.refused.no_directory", path=str(directory)), code=2)
     actor = Actor(name=by or getpass.getuser(), source="cli")
     with db.connect(settings.database_url or "", app="cdm-registry") as conn:
         outcome = import_directory(

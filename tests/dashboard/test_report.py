@@ -125,8 +125,13 @@ def test_a_township_gets_its_own_sheet_only(conn: psycopg.Connection, db_url: st
 
 def test_months_that_cannot_be_reported() -> None:
     for bad in ("2025-3", "2025-13", "March", "2025-04"):
-        with pytest.raises(MonthError):
+        with pytest.raises(MonthError) as refused:
             period(bad, tz=LOCAL, now=NOW)
+        # said in the reader's language, on the screen and on the command line
+        assert refused.value.text("zh") == (
+            "2025-04 尚未开始，还不能出月报" if bad == "2025-04" else "月份格式应为 YYYY-MM，例如 2026-03"
+        )
+        assert refused.value.text("en") in ("2025-04 has not begun", "month must be YYYY-MM, e.g. 2026-03")
     assert period("2024-12", tz=LOCAL, now=NOW).end == datetime(2025, 1, 1, tzinfo=LOCAL)
 
 

@@ -16,7 +16,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from assess.rules import RuleSettings
 from assess.service import rescore
 from cdm.settings import Settings
-from registry.fhir.service import TYPES, ExportRequest, export
+from registry.fhir.service import TYPES, ExportError, ExportRequest, export
 from registry.importing.service import Actor, import_directory
 
 from .county_files import ID_1, ID_2, write_county
@@ -145,6 +145,14 @@ def test_the_id_number_only_on_request_masked_and_audited(county: Settings, db_u
         assert number[:6] + "********" + number[-4:] not in plain
     assert ID_1[:6] + "********" + ID_1[-4:] in with_id
     assert audits == [("false",), ("true",)]
+
+
+def test_a_township_not_in_the_county_is_refused_in_the_countys_words(county: Settings, db_url: str, tmp_path: Path):
+    with psycopg.connect(db_url) as conn, pytest.raises(ExportError) as refused:
+        export(conn, ExportRequest(out=tmp_path / "none", by="x", township="T9"), settings=county)
+    assert refused.value.text("zh") == f"县“{county.county_code}”中没有编码为“T9”的乡镇"
+    assert refused.value.text("en") == f"no township 'T9' in county '{county.county_code}'"
+    assert not (tmp_path / "none").exists(), "nothing written"
 
 
 def test_one_township_and_since(county: Settings, db_url: str, tmp_path: Path) -> None:
