@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 import typer
 
 from cdm import secret_files
-from cdm.commands import run_in_store
+from cdm.commands import refuse, run_in_store
+from cdm.i18n import Refusal
 from cdm.id_keys import IdCardKeyring
 from cdm.settings import Settings
 from ingest.attribution.logic import NewPatient
@@ -146,12 +147,7 @@ def rotate_key_cmd(ctx: typer.Context) -> None:
     settings: Settings = ctx.obj
     path = secret_files.secret_file(settings.data_dir, "id_card_key")
     if not path.is_file() or secret_files.read_secret(path) != settings.id_card_key.get_secret_value():
-        typer.echo(
-            "the ID-card key is set in CDM_ID_CARD_KEY, not kept in its file: put the new key there, the old one in"
-            " CDM_ID_CARD_RETIRED_KEYS, then run `cdm id-cards rekey`",
-            err=True,
-        )
-        raise typer.Exit(2)
+        refuse(settings, Refusal("cli.refused.key_in_environment"), code=2)
     old = settings.id_card_keyring
     retired, _ = secret_files.rotate_id_card_key(settings.data_dir, key_id=old.current_id)
     keyring = IdCardKeyring(current=secret_files.read_secret(path).encode(), retired=(*old.retired, old.current))

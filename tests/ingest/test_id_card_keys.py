@@ -143,3 +143,4 @@ def test_rotate_key_makes_a_new_key_keeps_the_old_and_rekeys(db_url: str, tmp_pa
                            env={**env, "CDM_ID_CARD_KEY": "x" * 40}, capture_output=True, text=True, timeout=120,
                            check=False)  # fmt: skip
     assert again.returncode == 2 and "CDM_ID_CARD_RETIRED_KEYS" in again.stderr
+    assert again.stderr.startswith("未执行：身份证号密钥设在 CDM_ID_CARD_KEY 中"), "said in the county's language"
