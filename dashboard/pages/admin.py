@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import dash
@@ -17,7 +17,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from alerts.workflow.logic import CHANNELS, CONTACT_ROLES
 from cdm.i18n import Refusal, t
 from dashboard.access import Principal, Role, current_principal
-from dashboard.admin import repo
+from dashboard.admin import actions, repo
 from dashboard.admin import service as admin
 from dashboard.admin.opening import refusal
 from dashboard.grids import work_grid
@@ -25,9 +25,6 @@ from dashboard.language import page_title, request_language
 from dashboard.runtime import current
 
 log = logging.getLogger(__name__)
-
-# An action's work, once its button and the form's values are known: (connection, administrator, language) -> message.
-Work = Callable[[psycopg.Connection, Principal, str], str]
 
 dash.register_page(__name__, path="/admin", name="admin", title=page_title("admin.title"))
 
@@ -174,7 +171,7 @@ def _meter_row(m: dict[str, Any], lang: str) -> dict[str, Any]:
     }
 
 
-def _run(grid_id: str, work: Work) -> tuple[Any, ...]:
+def _run(grid_id: str, work: actions.Work) -> tuple[Any, ...]:
     """Run one action (or only list, when `work` is None-like); (message, its class, the section's rows)."""
     runtime = current()
     lang = request_language()
@@ -193,106 +190,11 @@ def _run(grid_id: str, work: Work) -> tuple[Any, ...]:
     return message, "form-message ok" if message else "form-message", rows
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _account_action(button: str | None, values: dict[str, str]) -> Work:
-    name, role, scope, password = values["admin-username"], values["admin-role"], values["admin-scope"], values[
-        "admin-password"]  # fmt: skip
-    minimum = current().settings.password_min_length
-
-    def work(conn: psycopg.Connection, by: Principal, lang: str) -> str:
-        if button == "admin-add":
-            uri = admin.add_account(
-                conn,
-                by=by,
-                username=name,
-                display_name=values["admin-display-name"],
-                role=Role(role),
-                scope_code=scope,
-                password=password,
-                min_length=minimum,
-            )
-            done = t("admin.done.added", lang, username=name.strip().lower())
-            return done + ("。" + t("admin.done.totp", lang, uri=uri) if uri else "")
-        if button in ("admin-disable", "admin-enable"):
-            ended = admin.set_disabled(conn, by=by, username=name, disabled=button == "admin-disable", now=_now())
-            key = "admin.done.disabled" if button == "admin-disable" else "admin.done.enabled"
-            return t(key, lang, username=name.strip().lower(), sessions=ended)
-        if button == "admin-reset":
-            ended = admin.reset_password(conn, by=by, username=name, password=password, min_length=minimum, now=_now())
-            return t("admin.done.reset", lang, username=name.strip().lower(), sessions=ended)
-        if button == "admin-set-role":
-            ended, uri = admin.set_role(conn, by=by, username=name, role=Role(role), scope_code=scope, now=_now())
-            done = t(
-                "admin.done.role",
-                lang,
-                username=name.strip().lower(),
-                role=t(f"admin.role.{role}", lang),
-                sessions=ended,
-            )
-            return done + ("。" + t("admin.done.totp", lang, uri=uri) if uri else "")
-        if button == "admin-sign-out":
-            ended = admin.sign_out(conn, by=by, username=name, now=_now())
-            return t("admin.done.sign_out", lang, username=name.strip().lower(), sessions=ended)
-        return ""
-
-    return work  # fmt: skip
-
-
-def _meter_action(button: str | None, values: dict[str, str]) -> Work:
-    def work(conn: psycopg.Connection, by: Principal, lang: str) -> str:
-        if button == "admin-provision":
-            creds = admin.provision(
-                conn,
-                by=by,
-                kind=values["admin-kind"],
-                clinic_code=values["admin-clinic"],
-                serial=values["admin-serial"],
-                imei=values["admin-imei"],
-                now=_now(),
-            )
-            return t("admin.done.provisioned", lang, **creds)  # shown once: nothing keeps it after this response
-        if button == "admin-move":
-            clinic = admin.move(conn, by=by, uid=values["admin-meter"], clinic_code=values["admin-clinic"], now=_now())
-            return t("admin.done.moved", lang, uid=values["admin-meter"].strip(), clinic=clinic)
-        if button == "admin-revoke":
-            admin.revoke(conn, by=by, uid=values["admin-meter"], now=_now())
-            return t("admin.done.revoked", lang, uid=values["admin-meter"].strip())
-        return ""
-
-    return work  # fmt: skip
-
-
-def _contact_action(button: str | None, values: dict[str, str]) -> Work:
-    def work(conn: psycopg.Connection, by: Principal, lang: str) -> str:
-        if button == "admin-add-contact":
-            admin.add_contact(
-                conn,
-                by=by,
-                role=values["admin-contact-role"],
-                channel=values["admin-channel"],
-                address=values["admin-address"],
-                code=values["admin-owner"],
-            )
-            return t("admin.done.contact_added", lang)
-        if button == "admin-deactivate-contact":
-            raw = values["admin-contact-id"].strip()
-            if not raw.isdigit():
-                raise admin.Refused("admin.refused.unknown_contact", {"id": raw})
-            admin.deactivate_contact(conn, by=by, contact_id=int(raw))
-            return t("admin.done.contact_deactivated", lang, id=raw)
-        return ""
-
-    return work  # fmt: skip
-
-
 def _section_callback(
     grid_id: str,
     buttons: tuple[str, ...],
     fields: tuple[str, ...],
-    action: Callable[[str | None, dict[str, str]], Work],
+    action: Callable[[str | None, dict[str, str]], actions.Work],
     *,
     cleared: str | None = None,
 ) -> None:
@@ -309,6 +211,6 @@ def _section_callback(
         return (*result, "") if cleared else result
 
 
-_section_callback(ACCOUNTS, ACCOUNT_BUTTONS, ACCOUNT_FIELDS, _account_action, cleared="admin-password")
-_section_callback(METERS, METER_BUTTONS, METER_FIELDS, _meter_action)
-_section_callback(CONTACTS, CONTACT_BUTTONS, CONTACT_FIELDS, _contact_action)
+_section_callback(ACCOUNTS, ACCOUNT_BUTTONS, ACCOUNT_FIELDS, actions.account, cleared="admin-password")
+_section_callback(METERS, METER_BUTTONS, METER_FIELDS, actions.meter)
+_section_callback(CONTACTS, CONTACT_BUTTONS, CONTACT_FIELDS, actions.contact)
