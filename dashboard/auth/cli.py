@@ -7,13 +7,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import psycopg
 import typer
 
 from cdm import db
-from cdm.i18n import Refusal, t
+from cdm.commands import refuse
 from cdm.settings import Settings
 from dashboard.access import Role
 from dashboard.auth import repo, service
@@ -30,12 +30,6 @@ def _read_password(username: str) -> str:
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
     return str(typer.prompt(f"password for {username}", hide_input=True, confirmation_prompt=True))
-
-
-def _refuse(settings: Settings, exc: Refusal) -> NoReturn:
-    """Print a refusal in the county's language (CDM_LANGUAGE), as every command does, and exit 1."""
-    typer.echo(t("cli.refused", settings.language, reason=exc.text(settings.language)), err=True)
-    raise typer.Exit(1) from None
 
 
 @users_app.command("add")
@@ -65,7 +59,7 @@ def add(
                 min_password_length=settings.password_min_length,
             )
         except service.AccountError as exc:
-            _refuse(settings, exc)
+            refuse(settings, exc)
         conn.commit()
     result: dict[str, object] = {"user_id": created.user_id, "username": username.strip().lower(), "role": str(role)}
     if created.totp_uri:
@@ -79,7 +73,7 @@ def _account_action(ctx: typer.Context, action: Callable[[psycopg.Connection, Se
         try:
             result = action(conn, settings)
         except service.AccountError as exc:
-            _refuse(settings, exc)
+            refuse(settings, exc)
         conn.commit()
     typer.echo(json.dumps(result, ensure_ascii=False))
 
