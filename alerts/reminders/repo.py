@@ -17,7 +17,8 @@ select p.id, p.hypertension, p.diabetes, p.registered_at,
        c.reminders_opt_out_at is not null, c.medication_times,
        (select max(r.measured_at) from reading r where r.patient_id = p.id and r.kind = 'bp'),
        (select max(r.measured_at) from reading r where r.patient_id = p.id and r.kind = 'glucose'),
-       (select f.next_due from follow_up f where f.patient_id = p.id order by f.done_on desc, f.id desc limit 1),
+       (select f.next_due from follow_up f where f.patient_id = p.id
+         order by f.done_on desc, f.recorded_at desc, f.id desc limit 1),
        (select count(*) from reminder m where m.patient_id = p.id and m.status = 'sent'
           and m.sent_at >= %(day_start)s and m.sent_at < %(day_end)s)
   from patient p join patient_contact c on c.patient_id = p.id

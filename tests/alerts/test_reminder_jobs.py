@@ -7,7 +7,7 @@ import threading
 import time as clock
 from collections import Counter
 from contextlib import closing
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -237,3 +237,24 @@ def test_the_jobs_the_worker_runs_plan_and_send_with_the_processes_settings(rset
         jobs.run_job("plan_reminders")
         jobs.run_job("send_reminders")
     assert len(sink.wait_for(2, timeout=5)) == 2
+
+
+def test_the_follow_up_reminder_names_the_date_of_the_visit_the_doctors_list_takes_as_last(rsettings):
+    """Two visits kept for one day: the later-recorded one is the last, as in the summary and the follow-up list,
+    even when it holds the smaller id (a visit typed in on paper first, saved second)."""
+    from alerts.reminders.repo import load_facts
+
+    pid = county(rsettings.database_url, patients=1)[0]
+    day = at(10, 0), at(11, 0)
+    with psycopg.connect(rsettings.database_url) as conn:
+        for recorded, due in ((at(9, 16), date(2025, 4, 20)), (at(9, 11), date(2025, 6, 8))):
+            conn.execute(
+                "insert into follow_up (patient_id, done_on, class, next_due, recorded_by, recorded_at)"
+                " values (%s, '2025-03-09', 'controlled', %s, 'doc', %s)",
+                (pid, due, recorded),
+            )
+        (facts,) = load_facts(conn, [pid], day=day)
+        # the date the follow-up list shows a green patient (the store's own function, migration 0119)
+        (listed,) = conn.execute("select cdm_followup_due(%s, 'green', now())", (pid,)).fetchone()
+    assert listed == date(2025, 4, 20)
+    assert facts.next_follow_up == listed
