@@ -21,6 +21,7 @@ from app.monitor.cli import health_cmd, metrics_cmd
 from assess.cli import assess_command
 from assess.risk.cli import model_app
 from bench.cli import bench_app
+from cdm.i18n import t
 from cdm.privacy import install_log_redaction
 from cdm.settings import Settings, SettingsError, load_settings
 from dashboard.auth.cli import users_app
@@ -57,11 +58,7 @@ def settings_or_exit(*, need_database: bool = True) -> Settings:
 
     use_format(settings.log_format)
     if need_database and not settings.database_url:
-        typer.echo(
-            "CDM_DATABASE_URL is not set (e.g. postgresql://cdm@127.0.0.1:5432/cdm); "
-            "`cdm demo` starts an embedded PostgreSQL when it is unset.",
-            err=True,
-        )
+        typer.echo(t("cli.no_database", settings.language), err=True)
         raise typer.Exit(2)
     return settings
 
@@ -105,9 +102,7 @@ def db_upgrade() -> None:
     )
     admin_url = settings.database_admin_url or services_url
     if db_roles.url_user(admin_url)[0] == roles.runtime:
-        typer.echo(
-            "CDM_DATABASE_URL names the runtime role, which may not migrate: set CDM_DATABASE_ADMIN_URL", err=True
-        )
+        typer.echo(t("cli.runtime_may_not_migrate", settings.language), err=True)
         raise typer.Exit(2)
     result = upgrade_store(admin_url, roles=roles)
     if user != roles.runtime:

@@ -19,6 +19,8 @@ import secrets
 import stat
 from pathlib import Path
 
+from cdm.i18n import Refusal
+
 SECRETS_DIR = "secrets"
 # The setting each file stands in for, and the file's name under <data dir>/secrets/.
 FILES = {
@@ -30,8 +32,8 @@ GENERATED_BYTES = 32  # 256 bits, written URL-safe base64 (43 characters)
 MIN_PRODUCTION_BYTES = 32  # shorter is guessable offline from one signed cookie or one signed webhook
 
 
-class SecretError(ValueError):
-    """A secret that cannot be used, with what to do about it."""
+class SecretError(Refusal):
+    """A secret that cannot be used, with what to do about it (a catalogue refusal: cdm/messages/settings.toml)."""
 
 
 def secrets_dir(data_dir: Path) -> Path:
@@ -48,10 +50,10 @@ def read_secret(path: Path) -> str:
     """The secret in `path`; refused when others may read the file or it is empty."""
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise SecretError(f"{path} may be read by other users (mode {mode:o}); chmod 600 it")
+        raise SecretError("settings.secret_readable", path=path, mode=f"{mode:o}")
     value = path.read_text(encoding="utf-8").strip()
     if not value:
-        raise SecretError(f"{path} is empty; delete it to have a new secret made, or write one into it")
+        raise SecretError("settings.secret_empty", path=path)
     return value
 
 
@@ -90,12 +92,9 @@ def resolve(name: str, configured: str, *, data_dir: Path, production: bool, gen
         try:
             value = load_or_create(path, create=generate)
         except FileNotFoundError:
-            raise SecretError(
-                f"{env_name} is not set and {path} does not exist; run `cdm secrets init` once (then back the"
-                " files up and copy them to every machine of the deployment), or set the variable"
-            ) from None
+            raise SecretError("settings.secret_missing", variable=env_name, path=path) from None
     if production and len(value.encode()) < MIN_PRODUCTION_BYTES:
-        raise SecretError(f"{env_name} is shorter than {MIN_PRODUCTION_BYTES} bytes; use a long random secret")
+        raise SecretError("settings.secret_short", variable=env_name, bytes=MIN_PRODUCTION_BYTES)
     return value
 
 

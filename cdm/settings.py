@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from datetime import time
 from pathlib import Path
@@ -11,9 +12,11 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cdm import secret_files
+from cdm.i18n import LANGUAGES, Refusal, Term, t
 from cdm.id_keys import IdCardKeyring
 
 NOT_SET = SecretStr("")  # a secret left unset: resolved from <data dir>/secrets/ (cdm.secret_files), never from code
@@ -232,7 +235,7 @@ class Settings(BaseSettings):
             return None
         scheme = urlsplit(value).scheme
         if scheme not in {"postgresql", "postgres"}:
-            raise ValueError(f"must start with postgresql://, got {scheme or 'no scheme'}://")
+            raise Refusal("settings.database_scheme", scheme=_given(scheme))
         return value
 
     @field_validator("mqtt_secondary_url")
@@ -245,20 +248,20 @@ class Settings(BaseSettings):
     def _mqtt_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in {"mqtt", "mqtts"}:
-            raise ValueError(f"must start with mqtt:// or mqtts://, got {parts.scheme or 'no scheme'}://")
+            raise Refusal("settings.mqtt_scheme", scheme=_given(parts.scheme))
         if not parts.hostname:
-            raise ValueError("names no host, e.g. mqtt://127.0.0.1:1883")
+            raise Refusal("settings.mqtt_host")
         try:
             parts.port  # noqa: B018 - raises on a port outside 0-65535
-        except ValueError as exc:
-            raise ValueError(f"has a bad port: {exc}") from None
+        except ValueError:
+            raise Refusal("settings.mqtt_port") from None
         return value
 
     @field_validator("county_code")
     @classmethod
     def _county_code(cls, value: str) -> str:
         if not _COUNTY_CODE.match(value):
-            raise ValueError("use 1-32 lower-case letters, digits, '-' or '_' (it becomes part of MQTT topics)")
+            raise Refusal("settings.county_code")
         return value
 
     @field_validator("timezone")
@@ -267,7 +270,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+            raise Refusal("settings.timezone", value=value) from None
         return value
 
     @field_validator("notify_township_url", "notify_county_url", "sms_gateway_url")
@@ -277,7 +280,7 @@ class Settings(BaseSettings):
             return None
         parts = urlsplit(value.replace("{township}", "x"))
         if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError("must be an http:// or https:// address")
+            raise Refusal("settings.webhook")
         return value
 
     @model_validator(mode="after")
@@ -294,21 +297,18 @@ class Settings(BaseSettings):
                     production=production,
                     generate=generate,
                 )
-            except (secret_files.SecretError, OSError) as exc:
+            except OSError as exc:
                 raise ValueError(str(exc)) from None
             object.__setattr__(self, name, SecretStr(value))  # frozen: filled once, while the object is built
         retired = [k.get_secret_value() for k in self.id_card_retired_keys]
         try:
             retired += secret_files.retired_id_card_keys(self.data_dir)
-        except (secret_files.SecretError, OSError) as exc:
+        except OSError as exc:
             raise ValueError(str(exc)) from None
         object.__setattr__(self, "id_card_retired_keys", tuple(SecretStr(k) for k in dict.fromkeys(retired)))
         _check_mqtt_tls(self)
         if not production and not _is_loopback(self.dashboard_host):
-            raise ValueError(
-                f"CDM_DASHBOARD_HOST {self.dashboard_host!r}: development mode serves on this machine only"
-                " (127.0.0.1, ::1, localhost); set CDM_ENV=production, with its checks, to serve a network"
-            )
+            raise Refusal("settings.dashboard_host", host=self.dashboard_host)
         return self
 
     @property
@@ -359,12 +359,12 @@ def _check_mqtt_tls(settings: Settings) -> None:
              "CDM_MQTT_KEY_FILE": settings.mqtt_key_file}  # fmt: skip
     named = {name: path for name, path in files.items() if path is not None}
     if named and not settings.mqtt_tls:
-        raise ValueError(f"{', '.join(named)} set, but CDM_MQTT_URL is not mqtts://: the connection would be plain")
+        raise Refusal("settings.tls_plain", names=", ".join(named))
     if (settings.mqtt_cert_file is None) != (settings.mqtt_key_file is None):
-        raise ValueError("CDM_MQTT_CERT_FILE and CDM_MQTT_KEY_FILE go together")
+        raise Refusal("settings.tls_pair")
     for name, path in named.items():
         if not path.is_file():
-            raise ValueError(f"{name}: {path} is not a readable file")
+            raise Refusal("settings.tls_file", name=name, path=path)
 
 
 def _is_loopback(host: str) -> bool:
@@ -376,18 +376,49 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _given(scheme: str) -> str | Term:
+    """The scheme a URL was given with, as a refusal names it."""
+    return f"{scheme}://" if scheme else Term("settings.no_scheme")
+
+
 class SettingsError(Exception):
-    """Settings that cannot be used, explained one line per field."""
+    """Settings that cannot be used, explained one line per variable."""
+
+
+# pydantic's own checks that have a text of ours (cdm/messages/settings.toml); any other keeps pydantic's words
+_WORDED = {"missing", "int_parsing", "float_parsing", "bool_parsing", "time_parsing", "literal_error",
+           "greater_than_equal", "greater_than", "less_than_equal", "less_than"}  # fmt: skip
+
+
+def _problem(err: ErrorDetails, lang: str) -> str:
+    """One variable's problem in `lang`: our refusal as it was raised, else pydantic's check in our words."""
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, Refusal):
+        return cause.text(lang)
+    if err["type"] in _WORDED:
+        values = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
+        if "expected" in values:  # pydantic's "'2017', '2020' or '2025'", listed the reader's way
+            values["expected"] = ("、" if lang == "zh" else ", ").join(re.findall(r"'([^']*)'", values["expected"]))
+        return t(f"settings.{err['type']}", lang, **values)
+    return t("settings.value", lang, detail=err["msg"].removeprefix("Value error, "))
+
+
+def _language(overrides: dict[str, object]) -> str:
+    """The language to refuse in: CDM_LANGUAGE as given (read before the settings are, as they failed), else zh."""
+    given = str(overrides.get("language") or os.environ.get("CDM_LANGUAGE") or "").strip().lower()
+    return given if given in LANGUAGES else "zh"
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build the settings, turning a validation failure into a message naming each CDM_ variable."""
+    """Build the settings; a validation failure becomes one message naming each CDM_ variable and what is wrong
+    with it, in CDM_LANGUAGE (Chinese when unset or not one of ours)."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
+        lang = _language(overrides)
         lines = []
         for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "settings"
-            name = f"CDM_{field.upper()}" if err["loc"] else "settings"
-            lines.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
-        raise SettingsError("invalid settings / 配置有误:\n  " + "\n  ".join(lines)) from None
+            problem = _problem(err, lang)
+            field = ".".join(str(p) for p in err["loc"])
+            lines.append(f"CDM_{field.upper()}: {problem}" if field else problem)
+        raise SettingsError("\n  ".join([t("settings.invalid", lang), *lines])) from None

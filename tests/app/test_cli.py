@@ -67,10 +67,13 @@ def test_db_upgrade_refuses_to_migrate_as_the_runtime_role(empty_db_url):
 def test_a_wrong_setting_stops_the_command_with_the_variable_named():
     result = cdm("db", "upgrade", CDM_DATABASE_URL="postgresql://x/y", CDM_MQTT_URL="tcp://broker:1883")
     assert result.returncode == 2
-    assert "CDM_MQTT_URL" in result.stderr and "mqtt://" in result.stderr
+    assert result.stderr.startswith("配置有误，未启动：")
+    assert "CDM_MQTT_URL: 应以 mqtt:// 或 mqtts:// 开头（现为 tcp://）" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_commands_that_need_the_store_say_how_to_name_it():
     result = cdm("ingest")
+    assert result.returncode == 2 and "未设置 CDM_DATABASE_URL" in result.stderr
+    result = cdm("ingest", CDM_LANGUAGE="en")
     assert result.returncode == 2 and "CDM_DATABASE_URL is not set" in result.stderr

@@ -69,7 +69,7 @@ def test_production_makes_no_secret_and_refuses_short_ones(tmp_path: Path, monke
     monkeypatch.setenv("CDM_WEBHOOK_SECRET", long)
     monkeypatch.setenv("CDM_ID_CARD_KEY", long)
     monkeypatch.setenv("CDM_DASHBOARD_SECRET_KEY", "s")  # one character, as the review found accepted
-    with pytest.raises(SettingsError, match="CDM_DASHBOARD_SECRET_KEY is shorter than 32 bytes"):
+    with pytest.raises(SettingsError, match="CDM_DASHBOARD_SECRET_KEY 短于 32 字节"):
         load_settings(_env_file=None)
     monkeypatch.setenv("CDM_DASHBOARD_SECRET_KEY", long)
     assert load_settings(_env_file=None).env == "production"
@@ -88,7 +88,7 @@ def test_development_serves_on_loopback_only(tmp_path: Path, host: str, ok: bool
     if ok:
         assert _settings(tmp_path, dashboard_host=host).dashboard_host == host
     else:
-        with pytest.raises(ValueError, match="development mode serves on this machine only"):
+        with pytest.raises(ValueError, match="开发模式只在本机提供服务"):
             _settings(tmp_path, dashboard_host=host)
     long = "y" * 40
     secrets = {"webhook_secret": long, "id_card_key": long, "dashboard_secret_key": long}

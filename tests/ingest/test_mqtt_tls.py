@@ -188,11 +188,11 @@ def test_per_meter_certificates_pin_the_client_id(settings, registry, pki, tmp_p
 
 def test_tls_settings_are_checked_at_start_up(tmp_path: Path) -> None:
     ca = TestCA(tmp_path)
-    with pytest.raises(ValueError, match="not mqtts://"):
+    with pytest.raises(ValueError, match="不是 mqtts://"):
         Settings(mqtt_ca_file=ca.files.cert, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
-    with pytest.raises(ValueError, match="go together"):
+    with pytest.raises(ValueError, match="须同时设置"):
         Settings(mqtt_url="mqtts://127.0.0.1:8883", mqtt_cert_file=ca.files.cert, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
-    with pytest.raises(ValueError, match="not a readable file"):
+    with pytest.raises(ValueError, match="不是可读取的文件"):
         Settings(
             mqtt_url="mqtts://127.0.0.1:8883", mqtt_ca_file=tmp_path / "nope.pem", data_dir=tmp_path, _env_file=None
         )  # type: ignore[call-arg]
