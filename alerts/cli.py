@@ -16,7 +16,7 @@ from assess.reasons import reason_texts
 from cdm.commands import run_in_store
 from cdm.privacy import mask_card
 
-alerts_app = typer.Typer(no_args_is_help=True, help="Alerts: list, acknowledge, record an action, close")
+alerts_app = typer.Typer(no_args_is_help=True, help="Alerts: list, acknowledge, assign, record an action, close")
 contacts_app = typer.Typer(no_args_is_help=True, help="Where centres, on-duty staff and teams are reached")
 Actor = Annotated[str, typer.Option("--by", help="your account name (kept with the change)")]
 
@@ -82,6 +82,24 @@ def close_alert(
 ) -> None:
     """Close an alert with its outcome."""
     _run(ctx, lambda conn: workflow.close(conn, alert_id=alert_id, actor=by, outcome=outcome, now=datetime.now(UTC)))
+
+
+@alerts_app.command("assign")
+def assign(
+    ctx: typer.Context,
+    alert_id: int,
+    by: Actor,
+    to: Annotated[str, typer.Option("--to", help="the account of a person of the alert's township or its teams")],
+) -> None:
+    """Name the doctor who takes an alert on; they are texted at their mobile (cdm users phone)."""
+
+    def work(conn: Any) -> dict[str, Any]:
+        person = workflow.assign(
+            conn, alert_id=alert_id, actor=by, who=to.strip().lower(), now=datetime.now(UTC), lang=ctx.obj.language
+        )
+        return {"alert_id": alert_id, "assigned_to": person.username, "name": person.name}
+
+    _run(ctx, work)
 
 
 @contacts_app.command("add")

@@ -95,6 +95,8 @@ class Dispatcher:
         )
         if due.channel == "webhook" and template:
             return fill_township(template, due.township_code)
+        if due.recipient == "assignee":  # a doctor's own mobile: no centre's contact stands in for it
+            raise DeliveryError("delivery.no_phone_assignee", username=due.body.get("assignee", "?"), permanent=True)
         hint = f"CDM_NOTIFY_{due.recipient.upper()}_URL or " if due.recipient in ("township", "county") else ""
         raise DeliveryError(
             "delivery.no_address",

@@ -44,13 +44,17 @@ def notification_body(*, alert: dict[str, Any], recipient: str, place: dict[str,
         village=place["village"],
         patient=place["card"],
     )
+    if escalated:
+        title = t("alert.escalated.prefix", lang) + title
+    elif recipient == "assignee":
+        title = t("alert.assigned.prefix", lang) + title
     return {
         "alert_id": alert["id"],
         "kind": alert["kind"],
         "severity": alert["severity"],
         "recipient": recipient,
         "recipient_name": t(f"alert.recipient.{recipient}", lang),
-        "title": (t("alert.escalated.prefix", lang) + title) if escalated else title,
+        "title": title,
         "township": {"code": place["township_code"], "name": place["township"]},
         "village": place["village"],
         "patient": {"id": alert["patient_id"], "card": place["card"]},

@@ -131,7 +131,8 @@ def claim_due(conn: psycopg.Connection, *, limit: int, lease: timedelta) -> list
         " where a.id = n.alert_id and n.id in (select id from notification where status in ('pending', 'sending')"
         " and next_attempt_at <= now() order by next_attempt_at, id for update skip locked limit %s)"
         " returning n.id, n.recipient, n.channel, coalesce(n.address, (select c.address from contact c"
-        "   where c.active and c.role = 'centre' and c.region_id = n.region_id and c.channel = n.channel"
+        "   where n.recipient <> 'assignee' and c.active and c.role = 'centre' and c.region_id = n.region_id"
+        "   and c.channel = n.channel"
         "   order by c.id limit 1)), t.code, n.idempotency_key::text, n.body, n.attempts, n.created_at",
         (lease, limit),
     ).fetchall()

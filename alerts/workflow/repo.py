@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,35 @@ from alerts.workflow.logic import AlertState, PolicyStep
 from cdm.i18n import Refusal
 
 ESCALATION_BATCH = 200
+
+# The people an alert may be assigned to: accounts in use of a township (its health centre) or of one of its
+# family-doctor teams, in the county the township belongs to; the caller adds which township and, for one, who.
+ASSIGNABLE = (
+    "select u.id, u.username, u.display_name, u.phone, u.language from app_user u"
+    " join region t on t.id = u.township_id"
+    " where u.role in ('township', 'team') and u.disabled_at is null and t.parent_id = u.county_id"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Assignee:
+    """A person an alert can be assigned to, with where and how they are told (mobile, language; None: not set)."""
+
+    id: int
+    username: str
+    name: str
+    phone: str | None
+    language: str | None
+
+
+def assignee(conn: psycopg.Connection, *, alert_id: int, who: int | str) -> Assignee | None:
+    """The person (account id, or username) if alert `alert_id` may be assigned to them, else None."""
+    column = "u.id" if isinstance(who, int) else "u.username"
+    row = conn.execute(
+        ASSIGNABLE + f" and {column} = %s and u.township_id = (select township_id from alert where id = %s)",
+        (who, alert_id),
+    ).fetchone()
+    return Assignee(*row) if row else None
 
 
 def lock_alert(conn: psycopg.Connection, alert_id: int) -> dict[str, Any] | None:

@@ -66,19 +66,40 @@ def close(conn: psycopg.Connection, *, alert_id: int, actor: str, outcome: str, 
 
 
 def assign(
-    conn: psycopg.Connection, *, alert_id: int, actor: str, assignee_id: int, assignee: str, now: datetime
-) -> dict[str, Any]:
-    """Name the doctor who takes the alert on (account `assignee_id`, username `assignee`); the status is unchanged.
-    The caller has checked that the assignee may see the alert (dashboard.alerts.service)."""
+    conn: psycopg.Connection, *, alert_id: int, actor: str, who: int | str, now: datetime, lang: str
+) -> workflow_repo.Assignee:
+    """Name the doctor who takes the alert on (account id or username), a person of the alert's township health
+    centre or one of its family-doctor teams; the status is unchanged. The doctor is told by SMS in the same
+    transaction (in their own language, else `lang`, the county's), unless they assigned it to themselves. Who may
+    assign is the caller's to check (dashboard.alerts.service); a TransitionError for a closed alert or a person
+    it cannot be given to."""
     with conn.transaction():
         alert = _locked(conn, alert_id, actor)
         if alert["status"] == "closed":
             raise TransitionError("workflow.refused.assign_closed")
-        workflow_repo.update_alert(
-            conn, alert_id, {"assigned_to": assignee_id, "assigned_at": now, "assigned_by": actor}
+        person = workflow_repo.assignee(conn, alert_id=alert_id, who=who)
+        if person is None:
+            raise TransitionError("workflow.refused.assignee_scope", who=who)
+        workflow_repo.update_alert(conn, alert_id, {"assigned_to": person.id, "assigned_at": now, "assigned_by": actor})
+        repo.add_event(
+            conn, alert_id=alert_id, actor=actor, event="assigned", at=now, detail={"assignee": person.username}
         )
-        repo.add_event(conn, alert_id=alert_id, actor=actor, event="assigned", at=now, detail={"assignee": assignee})
-    return workflow_repo.alert_row(conn, alert_id)
+        if person.username != actor:
+            place = repo.patient_places(conn, [alert["patient_id"]])[alert["patient_id"]]
+            repo.add_notification(
+                conn,
+                alert_id=alert_id,
+                recipient="assignee",
+                region_id=place["township_id"],
+                channel="sms",
+                address=person.phone,  # None: the notification fails where staff see it, naming what to set
+                body={
+                    **notification_body(alert=alert, recipient="assignee", place=place, lang=person.language or lang),
+                    "assignee": person.username,
+                },
+            )
+            repo.wake_dispatcher(conn, [alert_id])
+    return person
 
 
 def _locked(conn: psycopg.Connection, alert_id: int, actor: str) -> dict[str, Any]:

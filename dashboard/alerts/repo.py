@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import psycopg
 
+from alerts.workflow.repo import ASSIGNABLE
 from cdm.privacy import mask_card
 from dashboard.access import Principal, Role
 from dashboard.scope import patient_scope
@@ -184,14 +185,6 @@ def recently_closed(conn: psycopg.Connection, *, principal: Principal, now: date
     return pd.DataFrame.from_records(records, columns=list(CLOSED_COLUMNS))
 
 
-# Who an alert can be assigned to: a person of the alert's township health centre or of one of its family-doctor
-# teams (an account of that township, in use), in the alert's county.
-_ASSIGNABLE = (
-    "select u.id, u.username, u.display_name from app_user u join region t on t.id = u.township_id"
-    " where u.role in ('township', 'team') and u.disabled_at is null and t.parent_id = u.county_id"
-)
-
-
 def assignable_people(
     conn: psycopg.Connection, *, principal: Principal, township_id: int
 ) -> list[tuple[int, str, str]]:
@@ -200,19 +193,10 @@ def assignable_people(
     if principal.role is Role.TEAM or (principal.role is Role.TOWNSHIP and principal.township_id != township_id):
         return []
     rows = conn.execute(
-        _ASSIGNABLE + " and u.township_id = %s and u.county_id = %s order by u.display_name, u.username",
+        ASSIGNABLE + " and u.township_id = %s and u.county_id = %s order by u.display_name, u.username",
         (township_id, principal.county_id),
     ).fetchall()
     return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
-
-
-def assignee_for(conn: psycopg.Connection, *, alert_id: int, user_id: int) -> str | None:
-    """The username of account `user_id` if alert `alert_id` may be assigned to it, else None."""
-    row = conn.execute(
-        _ASSIGNABLE + " and u.id = %s and u.township_id = (select township_id from alert where id = %s)",
-        (user_id, alert_id),
-    ).fetchone()
-    return str(row[1]) if row else None
 
 
 def person_name(conn: psycopg.Connection, user_id: int) -> str:

@@ -10,12 +10,13 @@ from datetime import datetime
 
 import psycopg
 
+from alerts.workflow import repo as workflow_repo
 from alerts.workflow import service as workflow
 from alerts.workflow.logic import TransitionError
 from dashboard import audit
 from dashboard.access import Principal, Role
 from dashboard.alerts.logic import refusal_key
-from dashboard.alerts.repo import alert_in_scope, alert_status, assignee_for
+from dashboard.alerts.repo import alert_in_scope, alert_status
 
 MOVES = ("acknowledge", "act", "close")
 
@@ -69,10 +70,12 @@ def assign(
     assignee_id: int | None,
     now: datetime,
     screen: str,
+    lang: str,
 ) -> str:
     """Assign an unclosed alert to a named person of its township (its health centre or one of its family-doctor
-    teams), audited; the assignee's username. Refused (with a catalogue key) for a team account, an alert the
-    person cannot see or that is closed, and anyone outside the alert's township."""
+    teams), audited; the assignee's username. The person is told by SMS (alerts.workflow.service.assign; `lang`,
+    the county's language, when their account has none). Refused (with a catalogue key) for a team account, an
+    alert the person cannot see or that is closed, and anyone outside the alert's township."""
     with conn.transaction():
         if principal.role is Role.TEAM:
             raise Refused("alerts.refused.assign_role")  # the township or the county decides who takes an alert
@@ -83,11 +86,10 @@ def assign(
             raise Refused("alerts.refused.closed")
         if assignee_id is None:
             raise Refused("alerts.refused.assignee_missing")
-        assignee = assignee_for(conn, alert_id=alert_id, user_id=assignee_id)
-        if assignee is None:
+        if workflow_repo.assignee(conn, alert_id=alert_id, who=assignee_id) is None:
             raise Refused("alerts.refused.assignee_scope")
-        workflow.assign(
-            conn, alert_id=alert_id, actor=principal.username, assignee_id=assignee_id, assignee=assignee, now=now
+        person = workflow.assign(
+            conn, alert_id=alert_id, actor=principal.username, who=assignee_id, now=now, lang=lang
         )
         audit.record(
             conn,
@@ -95,6 +97,6 @@ def assign(
             action="alert_assign",
             patient_id=patient_id,
             screen=screen,
-            detail={"alert_id": alert_id, "assignee": assignee},
+            detail={"alert_id": alert_id, "assignee": person.username},
         )
-    return assignee
+    return person.username

@@ -41,6 +41,7 @@ def add(
     team: Annotated[str | None, typer.Option(help="care-team code (team accounts)")] = None,
     county: Annotated[str | None, typer.Option(help="county region code (default: the store's one county)")] = None,
     display_name: Annotated[str, typer.Option(help="name shown on screens")] = "",
+    phone: Annotated[str | None, typer.Option(help="mobile: an alert assigned to the person is texted to it")] = None,
 ) -> None:
     """Create an account; the password is asked for (or read from stdin). Admins get a TOTP set-up URI."""
     settings: Settings = ctx.obj
@@ -57,6 +58,7 @@ def add(
                 team_code=team,
                 county_code=county,
                 min_password_length=settings.password_min_length,
+                phone=phone,
             )
         except service.AccountError as exc:
             refuse(settings, exc)
@@ -105,6 +107,19 @@ def disable(
         lambda conn, _: {
             "sessions_ended": sessions.set_disabled(conn, username=username, disabled=not enable, by=by, now=_now())
         },
+    )
+
+
+@users_app.command("phone")
+def phone_cmd(
+    ctx: typer.Context,
+    username: Account,
+    by: By,
+    phone: Annotated[str, typer.Option(help="the person's mobile; empty to remove it")],
+) -> None:
+    """Set the mobile an alert assigned to the person is texted to (audited, without the number)."""
+    _account_action(
+        ctx, lambda conn, _: {"has_phone": sessions.set_phone(conn, username=username, phone=phone, by=by)}
     )
 
 

@@ -99,13 +99,14 @@ class NewAccount:
     team_id: int | None
     password_hash: str
     totp_secret: str | None
+    phone: str | None = None  # the mobile an alert assigned to this person is texted to
 
 
 def insert_account(conn: psycopg.Connection, account: NewAccount) -> int:
     """Insert an account; its id. A taken username raises psycopg.errors.UniqueViolation."""
     row = conn.execute(
         "insert into app_user (username, display_name, role, county_id, township_id, team_id, password_hash,"
-        " totp_secret) values (%s, %s, %s, %s, %s, %s, %s, %s) returning id",
+        " totp_secret, phone) values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning id",
         (
             account.username,
             account.display_name,
@@ -115,10 +116,16 @@ def insert_account(conn: psycopg.Connection, account: NewAccount) -> int:
             account.team_id,
             account.password_hash,
             account.totp_secret,
+            account.phone,
         ),
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def set_phone(conn: psycopg.Connection, *, user_id: int, phone: str | None) -> None:
+    """Keep (or, with None, remove) the account's mobile."""
+    conn.execute("update app_user set phone = %s where id = %s", (phone, user_id))
 
 
 def region_id(conn: psycopg.Connection, code: str, *, level: str) -> int | None:

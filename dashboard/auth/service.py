@@ -10,6 +10,8 @@ from datetime import datetime
 
 import psycopg
 
+from alerts.channels.base import DeliveryError
+from alerts.channels.sms import normalise_mobile
 from cdm.i18n import Refusal, Terms
 from dashboard import audit
 from dashboard.access import Principal, Role
@@ -143,10 +145,13 @@ def create_account(
     team_code: str | None = None,
     county_code: str | None = None,
     min_password_length: int,
+    phone: str | None = None,
 ) -> Created:
-    """Create an account scoped by role (township by region code, team by care-team code); AccountError if not."""
+    """Create an account scoped by role (township by region code, team by care-team code), with the mobile an
+    alert assigned to the person is texted to when given; AccountError if not."""
     username = username.strip().lower()
     check_password(password, username=username, min_length=min_password_length)
+    mobile = checked_mobile(phone) if phone else None
     county_id, township_id, team_id = _place(
         conn, role=role, township_code=township_code, team_code=team_code, county_code=county_code
     )
@@ -160,6 +165,7 @@ def create_account(
         team_id=team_id,
         password_hash=credentials.hash_password(password),
         totp_secret=totp_secret,
+        phone=mobile,
     )
     try:
         with conn.transaction():
@@ -170,6 +176,14 @@ def create_account(
         raise AccountError("accounts.refused.username") from None
     uri = credentials.provisioning_uri(totp_secret, username=username) if totp_secret else None
     return Created(user_id, uri)
+
+
+def checked_mobile(phone: str) -> str:
+    """A person's mobile as SMS sends to it (its 11 digits), or AccountError saying what is wrong (never the number)."""
+    try:
+        return normalise_mobile(phone)
+    except DeliveryError as exc:
+        raise AccountError("accounts.refused.phone", reason=exc) from None
 
 
 def check_password(password: str, *, username: str, min_length: int) -> None:

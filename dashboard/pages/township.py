@@ -305,7 +305,7 @@ def assign(clicks: int | None, person: int | None) -> tuple[str, object]:
     lang = request_language()
     try:
         with runtime.pool.connection() as conn:
-            alert_actions.assign(conn, assignee_id=person, **_on_alert(trigger))
+            alert_actions.assign(conn, assignee_id=person, lang=runtime.settings.language, **_on_alert(trigger))
             name = alerts_repo.person_name(conn, person or 0)
     except alert_actions.Refused as exc:
         return t(exc.key, lang), no_update

@@ -59,7 +59,7 @@ def county(conn: psycopg.Connection) -> tuple[County, dict[str, int]]:
 def _assign(conn: psycopg.Connection, by: Principal, alert_id: int, assignee_id: int | None) -> str:
     """Assign from the township screen at NOW, as its callback does."""
     return alert_actions.assign(
-        conn, principal=by, alert_id=alert_id, assignee_id=assignee_id, now=NOW, screen="township"
+        conn, principal=by, alert_id=alert_id, assignee_id=assignee_id, now=NOW, screen="township", lang="zh"
     )
 
 

@@ -20,7 +20,7 @@ import psycopg
 from dashboard import audit
 from dashboard.access import Principal
 from dashboard.auth import credentials, repo
-from dashboard.auth.service import AccountError, check_password
+from dashboard.auth.service import AccountError, check_password, checked_mobile
 from dashboard.auth.sessions import repo as session_repo
 
 TOKEN_BYTES = 32
@@ -102,6 +102,17 @@ def _audit(conn: psycopg.Connection, by: Principal | str, action: str, **detail:
     principal = by if isinstance(by, Principal) else None
     username = None if isinstance(by, Principal) else by
     audit.record(conn, principal=principal, username=username, action=action, detail=detail)
+
+
+def set_phone(conn: psycopg.Connection, *, username: str, phone: str, by: Principal | str) -> bool:
+    """Keep the account's mobile (an alert assigned to the person is texted to it), or remove it with an empty
+    `phone`; audited without the number. Whether the account now has one."""
+    mobile = checked_mobile(phone) if phone.strip() else None
+    with conn.transaction():
+        user_id = _account_id(conn, username)
+        repo.set_phone(conn, user_id=user_id, phone=mobile)
+        _audit(conn, by, "account_phone_set" if mobile else "account_phone_removed", account=username.strip().lower())
+    return mobile is not None
 
 
 def sign_out_everywhere(

@@ -46,6 +46,15 @@ def test_users_add_creates_a_township_account_with_an_argon2_hash(db_url: str, c
     assert credentials.verify_password(row[2], "Hekou-2025!") and "Hekou" not in row[2]
 
 
+def test_users_add_keeps_the_mobile_an_assigned_alert_is_texted_to(db_url: str, conn: psycopg.Connection) -> None:
+    small_county(conn)
+    done = _users_add(db_url, "--username", "doc.he", "--role", "township", "--township", "t01",
+                      "--phone", "+86 139-1234-5678", password="Hekou-2025!")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert conn.execute("select phone from app_user where username = 'doc.he'").fetchone() == ("13912345678",)
+    assert "5678" not in done.stdout  # the command does not print it back
+
+
 def test_users_add_gives_an_administrator_a_totp_uri(db_url: str, conn: psycopg.Connection) -> None:
     small_county(conn)
     done = _users_add(db_url, "--username", "sysadmin", "--role", "admin", "--county", "tc", password="Root-admin-2025")
@@ -63,6 +72,8 @@ def test_users_add_gives_an_administrator_a_totp_uri(db_url: str, conn: psycopg.
         (("--username", "t3", "--role", "team", "--team", "x"), "Good-pass-2025", "没有编码为“x”的家庭医生团队"),
         (("--username", "Bad Name", "--role", "county", "--county", "tc"), "Good-pass-2025",
          "用户名须为3至32位小写字母、数字、“.”、“_”或“-”"),
+        (("--username", "t4", "--role", "county", "--county", "tc", "--phone", "138-0013"), "Good-pass-2025",
+         "手机号不可用："),
     ],
 )  # fmt: skip
 def test_users_add_refuses_with_the_reason(
