@@ -37,6 +37,7 @@ def account(button: str | None, values: dict[str, str]) -> Work:
                 scope_code=scope,
                 password=password,
                 min_length=minimum,
+                phone=values["admin-phone"],
             )
             done = t("admin.done.added", lang, username=name.strip().lower())
             return done + ("。" + t("admin.done.totp", lang, uri=uri) if uri else "")
@@ -57,6 +58,9 @@ def account(button: str | None, values: dict[str, str]) -> Work:
                 sessions=ended,
             )
             return done + ("。" + t("admin.done.totp", lang, uri=uri) if uri else "")
+        if button == "admin-set-phone":
+            has = admin.set_phone(conn, by=by, username=name, phone=values["admin-phone"])
+            return t("admin.done.phone" if has else "admin.done.phone_removed", lang, username=name.strip().lower())
         if button == "admin-sign-out":
             ended = admin.sign_out(conn, by=by, username=name, now=_now())
             return t("admin.done.sign_out", lang, username=name.strip().lower(), sessions=ended)

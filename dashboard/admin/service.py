@@ -78,8 +78,10 @@ def add_account(
     scope_code: str,
     password: str,
     min_length: int,
+    phone: str = "",
 ) -> str | None:
-    """Create an account (as `cdm users add`); an administrator's TOTP set-up URI, to show once."""
+    """Create an account (as `cdm users add`), with the mobile an alert assigned to the person is texted to when
+    given; an administrator's TOTP set-up URI, to show once."""
     require_admin(by)
     name = username.strip().lower()
     if not USERNAME.match(name):
@@ -99,6 +101,7 @@ def add_account(
             team_code=scope_code.strip() if role is Role.TEAM else None,
             county_code=None,
             min_password_length=min_length,
+            phone=phone.strip() or None,
         )
         _record(conn, by, "account_created", account=name, role=str(role), township_id=township, team_id=team)
     return created.totp_uri
@@ -147,6 +150,14 @@ def sign_out(conn: psycopg.Connection, *, by: Principal, username: str, now: dat
     require_admin(by)
     name, _, _ = _existing(conn, username)
     return sessions.sign_out_everywhere(conn, username=name, by=by, now=now)
+
+
+def set_phone(conn: psycopg.Connection, *, by: Principal, username: str, phone: str) -> bool:
+    """Set (or, empty, remove) the mobile an alert assigned to the person is texted to (as `cdm users phone`);
+    audited without the number. Whether the account now has one."""
+    require_admin(by)
+    name, _, _ = _existing(conn, username)
+    return sessions.set_phone(conn, username=name, phone=phone, by=by)
 
 
 def set_role(

@@ -55,6 +55,10 @@ def test_an_administrator_manages_accounts_meters_and_contacts(db_url: str, coun
             expect(page.locator("#admin-accounts-message")).to_have_text("已新建账号 town.li")
             expect(page.locator("#admin-accounts")).to_contain_text("town.li")
             assert page.input_value("#admin-password") == ""  # the password typed does not stay on the screen
+            _fill_and_press(page, {"#admin-username": "town.li", "#admin-phone": "139 1234 5678"}, "#admin-set-phone")
+            expect(page.locator("#admin-accounts-message")).to_have_text("已为 town.li 登记手机号")
+            expect(page.locator("#admin-accounts")).to_contain_text("139****678")  # masked: whether, not what
+            expect(page.locator("#admin-accounts")).not_to_contain_text("13912345678")
 
             meter = {"#admin-clinic": "v01a", "#admin-serial": "SN7001", "#admin-imei": "490154203237518"}
             _fill_and_press(page, meter, "#admin-provision")
@@ -93,3 +97,5 @@ def test_an_administrator_manages_accounts_meters_and_contacts(db_url: str, coun
         "select action from audit_event where username = 'admin.wu' and screen = 'admin' order by id"
     ).fetchall()
     assert [a for (a,) in audited] == ["account_created", "meter_provisioned", "meter_moved", "contact_added"]
+    phone_set = built.conn.execute("select detail from audit_event where action = 'account_phone_set'").fetchall()
+    assert phone_set == [({"account": "town.li"},)]
