@@ -61,6 +61,11 @@ def account(button: str | None, values: dict[str, str]) -> Work:
         if button == "admin-set-phone":
             has = admin.set_phone(conn, by=by, username=name, phone=values["admin-phone"])
             return t("admin.done.phone" if has else "admin.done.phone_removed", lang, username=name.strip().lower())
+        if button == "admin-set-language":
+            chosen = values["admin-language"]
+            admin.set_language(conn, by=by, username=name, language=chosen)
+            language = t(f"admin.language.{chosen or 'county'}", lang)
+            return t("admin.done.language", lang, username=name.strip().lower(), language=language)
         if button == "admin-sign-out":
             ended = admin.sign_out(conn, by=by, username=name, now=_now())
             return t("admin.done.sign_out", lang, username=name.strip().lower(), sessions=ended)

@@ -22,7 +22,7 @@ def accounts(conn: psycopg.Connection) -> list[dict[str, Any]]:
     return _all(
         conn,
         "select u.username, u.display_name, u.role, coalesce(tm.name, tw.name, c.name) as scope,"
-        " u.disabled_at is not null as disabled, u.last_login_at, u.phone from app_user u"
+        " u.disabled_at is not null as disabled, u.last_login_at, u.phone, u.language from app_user u"
         " left join region c on c.id = u.county_id left join region tw on tw.id = u.township_id"
         " left join care_team tm on tm.id = u.team_id order by u.username limit %(limit)s",
     )

@@ -18,7 +18,7 @@ import psycopg
 
 from alerts.workflow import repo as workflow_repo
 from alerts.workflow.service import checked_contact
-from cdm.i18n import Refusal
+from cdm.i18n import LANGUAGES, Refusal
 from dashboard import audit
 from dashboard.access import Principal, Role
 from dashboard.admin import repo
@@ -158,6 +158,21 @@ def set_phone(conn: psycopg.Connection, *, by: Principal, username: str, phone: 
     require_admin(by)
     name, _, _ = _existing(conn, username)
     return sessions.set_phone(conn, username=name, phone=phone, by=by)
+
+
+def set_language(conn: psycopg.Connection, *, by: Principal, username: str, language: str) -> None:
+    """Set the language of an account's screens and of the texts it is sent (zh or en), or with "" let it follow
+    the county's; audited. The person may still change their own with the switch."""
+    require_admin(by)
+    if language not in ("", *LANGUAGES):
+        raise Refused("admin.refused.language", {"language": language})
+    name, _, _ = _existing(conn, username)
+    with conn.transaction():
+        account = auth_repo.account_by_username(conn, name, for_update=True)
+        assert account is not None  # _existing found it; accounts are disabled, never deleted
+        auth_repo.set_language(conn, account.principal.user_id, language or None)
+        _record(conn, by, "account_language_set", account=name, language=language or "county",
+                was=account.principal.language or "county")  # fmt: skip
 
 
 def set_role(

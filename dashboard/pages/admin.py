@@ -15,7 +15,7 @@ import psycopg
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from alerts.workflow.logic import CHANNELS, CONTACT_ROLES
-from cdm.i18n import Refusal, t
+from cdm.i18n import LANGUAGES, Refusal, t
 from cdm.privacy import mask_phone
 from dashboard.access import Principal, Role, current_principal
 from dashboard.admin import actions, repo
@@ -32,16 +32,17 @@ dash.register_page(__name__, path="/admin", name="admin", title=page_title("admi
 STATUS = "admin-status"
 ACCOUNTS, METERS, CONTACTS = "admin-accounts", "admin-meters", "admin-contacts"
 # Form fields of each section, by id; buttons by id with the action they run.
-ACCOUNT_FIELDS = ("admin-username", "admin-display-name", "admin-role", "admin-scope", "admin-password", "admin-phone")
+ACCOUNT_FIELDS = ("admin-username", "admin-display-name", "admin-role", "admin-scope", "admin-password",
+                  "admin-phone", "admin-language")  # fmt: skip
 ACCOUNT_BUTTONS = ("admin-add", "admin-disable", "admin-enable", "admin-reset", "admin-set-role", "admin-set-phone",
-                   "admin-sign-out")  # fmt: skip
+                   "admin-set-language", "admin-sign-out")  # fmt: skip
 METER_FIELDS = ("admin-kind", "admin-clinic", "admin-serial", "admin-imei", "admin-meter")
 METER_BUTTONS = ("admin-provision", "admin-move", "admin-revoke")
 CONTACT_FIELDS = ("admin-contact-role", "admin-channel", "admin-address", "admin-owner", "admin-contact-id")
 CONTACT_BUTTONS = ("admin-add-contact", "admin-deactivate-contact")
 MESSAGE = {ACCOUNTS: "admin-accounts-message", METERS: "admin-meters-message", CONTACTS: "admin-contacts-message"}
 GRID_COLUMNS = {
-    ACCOUNTS: ("username", "display_name", "role", "scope", "phone", "state", "last_login"),
+    ACCOUNTS: ("username", "display_name", "role", "scope", "phone", "language", "state", "last_login"),
     METERS: ("uid", "kind", "clinic", "provisioned", "state"),
     CONTACTS: ("id", "for", "channel", "address"),
 }
@@ -99,7 +100,9 @@ def layout(**_query: str) -> html.Div:
         _input("admin-scope", "admin.field.scope", lang),
         _input("admin-password", "admin.field.password", lang, kind="password"),
         _input("admin-phone", "admin.field.phone", lang, kind="tel"),
-    ]
+        _choice("admin-language", "admin.field.language", lang,
+                [(code, t(f"admin.language.{code or 'county'}", lang)) for code in ("", *LANGUAGES)]),
+    ]  # fmt: skip
     meters = [
         _choice("admin-kind", "admin.field.kind", lang, [("bp", t("quality.kind.bp", lang)),
                                                          ("glucose", t("quality.kind.glucose", lang))]),
@@ -117,7 +120,7 @@ def layout(**_query: str) -> html.Div:
         _input("admin-contact-id", "admin.field.contact", lang),
     ]  # fmt: skip
     account_keys = ("admin.do.add", "admin.do.disable", "admin.do.enable", "admin.do.reset", "admin.do.role",
-                    "admin.do.phone", "admin.do.sign_out")  # fmt: skip
+                    "admin.do.phone", "admin.do.language", "admin.do.sign_out")  # fmt: skip
     return html.Div(
         className="screen work-screen",
         children=[
@@ -160,6 +163,7 @@ def _account_row(a: dict[str, Any], lang: str) -> dict[str, Any]:
         "role": t(f"admin.role.{a['role']}", lang),
         "scope": a["scope"],
         "phone": mask_phone(a["phone"]) if a["phone"] else "",  # whether there is one, not the number
+        "language": t(f"admin.language.{a['language'] or 'county'}", lang),
         "state": t("admin.state.disabled" if a["disabled"] else "admin.state.active", lang),
         "last_login": _when(a["last_login_at"]),
     }

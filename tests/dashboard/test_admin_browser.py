@@ -59,6 +59,10 @@ def test_an_administrator_manages_accounts_meters_and_contacts(db_url: str, coun
             expect(page.locator("#admin-accounts-message")).to_have_text("已为 town.li 登记手机号")
             expect(page.locator("#admin-accounts")).to_contain_text("139****678")  # masked: whether, not what
             expect(page.locator("#admin-accounts")).not_to_contain_text("13912345678")
+            page.click("#admin-language")
+            page.get_by_role("option", name="English（英文）").click()
+            page.click("#admin-set-language")
+            expect(page.locator("#admin-accounts-message")).to_have_text("town.li 的语言已设为：English（英文）")
 
             meter = {"#admin-clinic": "v01a", "#admin-serial": "SN7001", "#admin-imei": "490154203237518"}
             _fill_and_press(page, meter, "#admin-provision")
@@ -96,6 +100,8 @@ def test_an_administrator_manages_accounts_meters_and_contacts(db_url: str, coun
     audited = built.conn.execute(
         "select action from audit_event where username = 'admin.wu' and screen = 'admin' order by id"
     ).fetchall()
-    assert [a for (a,) in audited] == ["account_created", "meter_provisioned", "meter_moved", "contact_added"]
+    assert [a for (a,) in audited] == ["account_created", "account_language_set", "meter_provisioned", "meter_moved",
+                                       "contact_added"]  # fmt: skip
     phone_set = built.conn.execute("select detail from audit_event where action = 'account_phone_set'").fetchall()
     assert phone_set == [({"account": "town.li"},)]
+    assert built.conn.execute("select language from app_user where username = 'town.li'").fetchone() == ("en",)

@@ -10,6 +10,7 @@ import pytest
 from cdm.i18n import Refusal
 from dashboard.access import Role
 from dashboard.admin import repo, service
+from dashboard.auth import preferences
 from dashboard.auth import repo as auth_repo
 
 from .accounts import PASSWORD
@@ -74,13 +75,30 @@ def test_an_account_gets_the_mobile_an_assigned_alert_is_texted_to_audited_witho
     phones = dict(conn.execute("select username, phone from app_user where username in ('doc.he', 'town.wang')"))
     assert phones == {"doc.he": None, "town.wang": "13800130000"}
     assert "手机号不可用" in _refused(lambda: service.set_phone(conn, by=admin, username="town.wang", phone="0571-888"))
-    assert _refused(lambda: service.set_phone(conn, by=admin, username="nobody", phone="13800130000")) == "没有账号 nobody"
+    nobody = _refused(lambda: service.set_phone(conn, by=admin, username="nobody", phone="13800130000"))
+    assert nobody == "没有账号 nobody"
     audited = conn.execute("select username, action, detail from audit_event where action like 'account_phone%'")
     assert audited.fetchall() == [("admin.wu", "account_phone_set", {"account": "town.wang"}),
                                   ("admin.wu", "account_phone_removed", {"account": "doc.he"})]  # fmt: skip
     assert all("5678" not in str(row) and "0000" not in str(row) for row in conn.execute("select * from audit_event"))
     listed = {a["username"]: a["phone"] for a in repo.accounts(conn)}
     assert listed["town.wang"] == "13800130000" and listed["doc.he"] is None  # the screen masks it (pages/admin.py)
+
+
+def test_an_administrator_sets_the_language_a_person_reads_and_is_texted_in(county: WorkCounty) -> None:
+    conn, admin = county.conn, county.users["admin.wu"]
+    service.set_language(conn, by=admin, username="Town.Wang", language="en")
+    assert preferences.account_language(conn, "town.wang") == "en"
+    service.set_language(conn, by=admin, username="town.wang", language="")  # back to the county's
+    assert preferences.account_language(conn, "town.wang") is None
+    assert _refused(lambda: service.set_language(conn, by=admin, username="town.wang", language="fr")) == (
+        "没有这种语言：fr"
+    )
+    with pytest.raises(PermissionError):
+        service.set_language(conn, by=county.users["town.wang"], username="town.wang", language="en")
+    audited = [detail for _, _, detail in _audit(conn, "account_language_set")]
+    assert audited == [{"account": "town.wang", "language": "en", "was": "county"},
+                       {"account": "town.wang", "language": "county", "was": "en"}]  # fmt: skip
 
 
 REFUSALS = [
