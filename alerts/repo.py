@@ -114,7 +114,7 @@ class Due:
     id: int
     recipient: str
     channel: str
-    address: str | None  # its own, or its centre's contact for the channel; None: from settings or missing
+    address: str | None  # its own, or its region's centre contact (never for a person: 'assignee'); None: settings
     township_code: str
     idempotency_key: str
     body: dict[str, Any]

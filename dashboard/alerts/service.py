@@ -10,7 +10,6 @@ from datetime import datetime
 
 import psycopg
 
-from alerts.workflow import repo as workflow_repo
 from alerts.workflow import service as workflow
 from alerts.workflow.logic import TransitionError
 from dashboard import audit
@@ -86,11 +85,14 @@ def assign(
             raise Refused("alerts.refused.closed")
         if assignee_id is None:
             raise Refused("alerts.refused.assignee_missing")
-        if workflow_repo.assignee(conn, alert_id=alert_id, who=assignee_id) is None:
-            raise Refused("alerts.refused.assignee_scope")
-        person = workflow.assign(
-            conn, alert_id=alert_id, actor=principal.username, who=assignee_id, now=now, lang=lang
-        )
+        try:
+            person = workflow.assign(
+                conn, alert_id=alert_id, actor=principal.username, who=assignee_id, now=now, lang=lang
+            )
+        except TransitionError as exc:  # the workflow checks who may take it; the screen says it in its words
+            if exc.key == "workflow.refused.assignee_scope":
+                raise Refused("alerts.refused.assignee_scope") from None
+            raise
         audit.record(
             conn,
             principal=principal,
