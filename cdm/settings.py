@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from datetime import time
 from pathlib import Path
@@ -12,12 +11,13 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cdm import secret_files
-from cdm.i18n import LANGUAGES, Refusal, Term, t
+from cdm.i18n import Refusal, Term
 from cdm.id_keys import IdCardKeyring
+from cdm.settings_errors import SettingsError as SettingsError  # raised by load_settings; imported from here
+from cdm.settings_errors import explained
 
 NOT_SET = SecretStr("")  # a secret left unset: resolved from <data dir>/secrets/ (cdm.secret_files), never from code
 Channel = Literal["webhook", "wecom", "sms", "email"]
@@ -381,44 +381,10 @@ def _given(scheme: str) -> str | Term:
     return f"{scheme}://" if scheme else Term("settings.no_scheme")
 
 
-class SettingsError(Exception):
-    """Settings that cannot be used, explained one line per variable."""
-
-
-# pydantic's own checks that have a text of ours (cdm/messages/settings.toml); any other keeps pydantic's words
-_WORDED = {"missing", "int_parsing", "float_parsing", "bool_parsing", "time_parsing", "literal_error",
-           "greater_than_equal", "greater_than", "less_than_equal", "less_than"}  # fmt: skip
-
-
-def _problem(err: ErrorDetails, lang: str) -> str:
-    """One variable's problem in `lang`: our refusal as it was raised, else pydantic's check in our words."""
-    cause = (err.get("ctx") or {}).get("error")
-    if isinstance(cause, Refusal):
-        return cause.text(lang)
-    if err["type"] in _WORDED:
-        values = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
-        if "expected" in values:  # pydantic's "'2017', '2020' or '2025'", listed the reader's way
-            values["expected"] = ("、" if lang == "zh" else ", ").join(re.findall(r"'([^']*)'", values["expected"]))
-        return t(f"settings.{err['type']}", lang, **values)
-    return t("settings.value", lang, detail=err["msg"].removeprefix("Value error, "))
-
-
-def _language(overrides: dict[str, object]) -> str:
-    """The language to refuse in: CDM_LANGUAGE as given (read before the settings are, as they failed), else zh."""
-    given = str(overrides.get("language") or os.environ.get("CDM_LANGUAGE") or "").strip().lower()
-    return given if given in LANGUAGES else "zh"
-
-
 def load_settings(**overrides: object) -> Settings:
     """Build the settings; a validation failure becomes one message naming each CDM_ variable and what is wrong
     with it, in CDM_LANGUAGE (Chinese when unset or not one of ours)."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lang = _language(overrides)
-        lines = []
-        for err in exc.errors():
-            problem = _problem(err, lang)
-            field = ".".join(str(p) for p in err["loc"])
-            lines.append(f"CDM_{field.upper()}: {problem}" if field else problem)
-        raise SettingsError("\n  ".join([t("settings.invalid", lang), *lines])) from None
+        raise explained(exc, overrides) from None
